@@ -1,0 +1,71 @@
+import json
+
+from django import forms
+from django.contrib import admin
+
+from . import schedules
+from .models import Channel
+
+
+class ChannelAdminForm(forms.ModelForm):
+    # Secrets are write-only: the form never shows stored values back.
+    new_credentials = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="JSON object. Leave empty to keep the stored credentials.",
+    )
+
+    class Meta:
+        model = Channel
+        fields = [
+            "kind",
+            "name",
+            "settings",
+            "poll_interval",
+            "enabled",
+            "default_team",
+            "own_account_id",
+            "own_handle",
+        ]
+
+    def clean_new_credentials(self):
+        raw = self.cleaned_data["new_credentials"].strip()
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Credentials must be a JSON object.")
+        return value
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelAdminForm
+    list_display = ["name", "kind", "enabled", "health_state", "last_success_at", "last_error"]
+    list_filter = ["kind", "enabled", "health_state"]
+    readonly_fields = [
+        "credential_keys",
+        "health_state",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+        "next_poll_at",
+        "rate_limited_until",
+        "usage",
+    ]
+
+    @admin.display(description="Stored credentials")
+    def credential_keys(self, obj):
+        keys = sorted((obj.credentials or {}).keys())
+        return ", ".join(f"{k}: ••••" for k in keys) or "none"
+
+    def save_model(self, request, obj, form, change):
+        new = form.cleaned_data.get("new_credentials")
+        if new is not None:
+            obj.credentials = new
+        super().save_model(request, obj, form, change)
+        schedules.sync_schedule(obj)

@@ -1,0 +1,207 @@
+"""The one small interface every platform connector implements.
+
+A connector knows its platform's API and nothing of tickets or the ORM: it turns the platform's
+data into :class:`InboundItem` (plain, frozen data) and sends an :class:`OutboundReply`. The
+ingest service in ``inbox.ingest`` stores items; the tasks in ``channels.tasks`` call connectors.
+
+Errors are typed so that one policy (``channels.health``) decides what a failure means:
+
+- :class:`TemporaryError`  (5xx, timeouts): retry with backoff, channel "degraded".
+- :class:`RateLimited`      (429 and friends): wait until ``until``, channel shows it.
+- :class:`AuthError`        (401/403, Meta code 190): channel "needs reconnect", stop polling.
+- :class:`PermanentError`   (the platform refused this one request): no retry, reason shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+# --- plain data -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class InboundAuthor:
+    """A platform account as the platform describes it."""
+
+    platform_user_id: str
+    handle: str = ""
+    display_name: str = ""
+    avatar_url: str = ""
+    followers: int | None = None
+    verified: bool = False
+    profile_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundItem:
+    """One message from a platform, normalised.
+
+    ``thread_key`` decides the ticket: the connector derives it from the platform's own notion of a
+    conversation (X conversation_id, a DM conversation, a top-level comment, a review).
+    ``is_ours`` marks the brand's own message echoed back by the platform (our reply, a post by
+    the page); it is stored as an outbound message, never as the customer's.
+    ``edited`` marks a new version of an item already delivered (an edited review or comment): its
+    text replaces the stored one instead of being dropped as a duplicate.
+    """
+
+    external_id: str
+    thread_key: str
+    kind: str  # a TicketKind value: mention, reply, dm, comment, review, listening, ...
+    text: str
+    sent_at: dt.datetime
+    author: InboundAuthor | None = None
+    is_ours: bool = False
+    edited: bool = False
+    rating: int | None = None  # 1..5 for reviews
+    url: str = ""
+    parent_external_id: str = ""
+    language: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one fetch returns: the items and the cursor to store with them.
+
+    The cursor is stored in the same transaction as the items, so a crash between fetch and
+    commit fetches the same items again instead of skipping them.
+    """
+
+    items: list[InboundItem]
+    cursor: dict[str, Any]
+    # Set when the platform has more for us right away (another page); the poll task fetches again.
+    more: bool = False
+    # Platform calls this fetch made (X bills per call; the channel's budget counts them).
+    calls: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundReply:
+    """A reply to send. ``idempotency_key`` is stable across retries of the same reply."""
+
+    message_id: int
+    idempotency_key: str
+    text: str
+    mode: str  # "public" or "dm"
+    thread_key: str
+    ticket_kind: str
+    # The platform id of the message we answer (tweet, comment, review) and its author's id.
+    in_reply_to: str = ""
+    recipient_id: str = ""
+    # Platform-specific extras chosen in the composer (e.g. Messenger's HUMAN_AGENT tag).
+    options: dict[str, Any] = field(default_factory=dict)
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    external_id: str
+    url: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """What a connector may know of its channel: no ORM object, no database access."""
+
+    id: int
+    kind: str
+    name: str
+    credentials: dict[str, Any]
+    settings: dict[str, Any]
+    own_account_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """The answer of a 'test connection': the account the credentials belong to."""
+
+    account_id: str
+    handle: str = ""
+    display_name: str = ""
+    detail: str = ""
+
+
+# --- errors -----------------------------------------------------------------------------------
+class ConnectorError(Exception):
+    """Base of every error a connector raises on purpose; ``message`` is shown to admins."""
+
+    def __init__(self, message: str, *, code: str | int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class TemporaryError(ConnectorError):
+    """The platform is down or slow (5xx, timeout, connection reset): try again later."""
+
+
+class RateLimited(ConnectorError):
+    """The platform asks us to wait. ``until`` is when it lets us back in, if it said."""
+
+    def __init__(
+        self, message: str, *, until: dt.datetime | None = None, code: str | int | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.until = until
+
+
+class AuthError(ConnectorError):
+    """Credentials are expired, revoked or lack permission: an admin must reconnect."""
+
+
+class PermanentError(ConnectorError):
+    """The platform refused this request for good (e.g. outside the reply window)."""
+
+
+class OutcomeUnknown(ConnectorError):
+    """A send may or may not have reached the platform (timeout after the request left)."""
+
+
+# --- the interface ----------------------------------------------------------------------------
+class Connector:
+    """Base class of connectors. Subclasses set ``kind`` and implement ``fetch`` and ``send``.
+
+    ``reply_modes`` lists what an agent can do on this channel ("public", "dm");
+    ``text_limit`` is the longest reply the platform takes (counted by ``count_text``).
+    """
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    reply_modes: ClassVar[tuple[str, ...]] = ("public",)
+    text_limit: ClassVar[int | None] = None
+    # Ticket kinds this connector produces, for filters and icons.
+    ticket_kinds: ClassVar[tuple[str, ...]] = ()
+    # Whether an outside-hours acknowledgement makes sense here (not on review sites by default).
+    auto_ack_default: ClassVar[bool] = True
+
+    def __init__(self, channel: ChannelContext) -> None:
+        self.channel = channel
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        raise NotImplementedError
+
+    def send(self, reply: OutboundReply) -> SendResult:
+        raise NotImplementedError
+
+    def find_sent(self, reply: OutboundReply) -> SendResult | None:
+        """Look on the platform for a reply a previous attempt may have posted.
+
+        Called before retrying a send whose outcome is unknown (worker killed mid-send, timeout),
+        so a reply is never posted twice. Return None only when sure it was not posted; raise
+        :class:`OutcomeUnknown` when the platform cannot tell.
+        """
+        raise OutcomeUnknown("This channel cannot look up earlier replies.")
+
+    def test_connection(self) -> ConnectionInfo:
+        raise NotImplementedError
+
+    @classmethod
+    def count_text(cls, text: str) -> int:
+        """Length of ``text`` as the platform counts it (X weights some characters double)."""
+        return len(text)
+
+
+# Settings an admin edits per channel kind, shown in the channel form: name -> help text.
+SettingsHelp = dict[str, str]

@@ -1,0 +1,3 @@
+"""Importing this package registers every connector kind."""
+
+from channels.simulator import connector as _simulator  # noqa: F401

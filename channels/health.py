@@ -1,0 +1,126 @@
+"""One policy for what a channel's success or failure means (health, backoff, budgets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .base import AuthError, ConnectorError, RateLimited
+from .models import Channel, HealthState
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=1)
+RECONNECT_RETRY = dt.timedelta(hours=1)
+DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(minutes=15)
+
+
+def _month(now: dt.datetime) -> str:
+    return now.strftime("%Y-%m")
+
+
+def count_usage(channel: Channel, now: dt.datetime, **increments: int) -> dict:
+    """Add to this month's counters (platform reads, posts, items); a new month starts at 0."""
+    usage = dict(channel.usage or {})
+    if usage.get("month") != _month(now):
+        usage = {"month": _month(now)}
+    for key, amount in increments.items():
+        usage[key] = int(usage.get(key, 0)) + amount
+    return usage
+
+
+def acquire_poll_lease(channel_id: int, seconds: int) -> bool:
+    """Take the channel's poll lease if nobody holds a live one. One conditional UPDATE."""
+    now = timezone.now()
+    taken = (
+        Channel.objects.filter(pk=channel_id)
+        .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+        .update(poll_lease_until=now + dt.timedelta(seconds=seconds))
+    )
+    return taken == 1
+
+
+def release_poll_lease(channel_id: int) -> None:
+    Channel.objects.filter(pk=channel_id).update(poll_lease_until=None)
+
+
+def record_success(channel_id: int, *, reads: int = 0, items: int = 0) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.usage = count_usage(channel, now, reads=reads, items=items)
+        channel.health_state = HealthState.OK
+        channel.last_success_at = now
+        channel.consecutive_failures = 0
+        channel.rate_limited_until = None
+        channel.next_poll_at = None
+        channel.save(
+            update_fields=[
+                "usage",
+                "health_state",
+                "last_success_at",
+                "consecutive_failures",
+                "rate_limited_until",
+                "next_poll_at",
+                "updated_at",
+            ]
+        )
+
+
+def record_failure(channel_id: int, error: BaseException, *, reads: int = 0) -> dt.datetime:
+    """Record what went wrong and when to try again; returns that time."""
+    now = timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.usage = count_usage(channel, now, reads=reads, errors=1)
+        message = error.message if isinstance(error, ConnectorError) else repr(error)
+        channel.last_error = message[:2000]
+        channel.last_error_at = now
+        if isinstance(error, RateLimited):
+            until = error.until or now + DEFAULT_RATE_LIMIT_WAIT
+            channel.health_state = HealthState.RATE_LIMITED
+            channel.rate_limited_until = until
+            channel.next_poll_at = until
+        elif isinstance(error, AuthError):
+            channel.health_state = HealthState.NEEDS_RECONNECT
+            channel.consecutive_failures += 1
+            channel.next_poll_at = now + RECONNECT_RETRY
+        else:
+            channel.health_state = HealthState.DEGRADED
+            channel.consecutive_failures += 1
+            backoff = dt.timedelta(
+                seconds=channel.poll_interval * 2 ** min(channel.consecutive_failures, 12)
+            )
+            channel.next_poll_at = now + min(backoff, MAX_BACKOFF)
+        channel.save(
+            update_fields=[
+                "usage",
+                "last_error",
+                "last_error_at",
+                "health_state",
+                "rate_limited_until",
+                "next_poll_at",
+                "consecutive_failures",
+                "updated_at",
+            ]
+        )
+    if not isinstance(error, ConnectorError):
+        log.error("channel %s poll failed unexpectedly: %r", channel_id, error, exc_info=error)
+    else:
+        log.warning("channel %s poll failed: %s", channel_id, message)
+    return channel.next_poll_at
+
+
+def reset_health(channel: Channel) -> None:
+    """After an admin reconnects or re-enables a channel: poll again at once."""
+    Channel.objects.filter(pk=channel.pk).update(
+        health_state=HealthState.OK if channel.enabled else HealthState.DISABLED,
+        consecutive_failures=0,
+        next_poll_at=None,
+        rate_limited_until=None,
+        last_error="",
+    )

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from encrypted_fields.fields import EncryptedJSONField
+
+from . import registry
+from .base import ChannelContext
+
+
+class HealthState(models.TextChoices):
+    OK = "ok", "OK"
+    DEGRADED = "degraded", "Degraded"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+    DISABLED = "disabled", "Disabled"
+
+
+class Channel(models.Model):
+    """A connected platform account (an X account, a Facebook page, a review-site location)."""
+
+    kind = models.CharField(max_length=32, choices=registry.kinds)
+    name = models.CharField(max_length=120)
+    # Encrypted at rest with a key derived from SECRET_KEY (see docs/security.md). Never rendered
+    # back in full: forms show which keys are set, not their values.
+    credentials = EncryptedJSONField(default=dict, blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+    poll_interval = models.PositiveIntegerField(default=60, help_text="Seconds between polls.")
+    enabled = models.BooleanField(default=True)
+    default_team = models.ForeignKey(
+        "inbox.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Our own account on the platform: its messages echoed back are ours, not a customer's.
+    own_account_id = models.CharField(max_length=64, blank=True)
+    own_handle = models.CharField(max_length=120, blank=True)
+
+    # Where the last stored batch ended (since_id, page tokens, timestamps): connector-specific,
+    # written only in the transaction that stores the batch.
+    cursor = models.JSONField(default=dict, blank=True)
+
+    # Health, written by channels.health only.
+    health_state = models.CharField(
+        max_length=20, choices=HealthState.choices, default=HealthState.OK
+    )
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    # A poll holds this lease so two workers never poll one channel at once; it expires by itself
+    # if the worker dies.
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+    # Per-channel counters (platform calls this month, items ingested, errors) for health pages
+    # and budgets: {"month": "2026-11", "reads": 120, "posts": 4, ...}.
+    usage = models.JSONField(default=dict, blank=True)
+    last_ingest_lag_seconds = models.FloatField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def context(self) -> ChannelContext:
+        return ChannelContext(
+            id=self.pk,
+            kind=self.kind,
+            name=self.name,
+            credentials=dict(self.credentials or {}),
+            settings=dict(self.settings or {}),
+            own_account_id=self.own_account_id,
+        )
+
+    def connector(self):
+        return registry.connector_class(self.kind)(self.context())
+
+    @property
+    def connector_class(self):
+        return registry.connector_class(self.kind)
+
+    @property
+    def platform(self) -> str:
+        """Identities are shared per platform: an X user is the same on two X channels."""
+        return getattr(self.connector_class, "platform", self.kind)

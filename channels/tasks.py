@@ -1,0 +1,89 @@
+"""Celery tasks: thin, id-based and idempotent; the work is in services.
+
+Both tasks are late-acknowledged (settings): a worker killed mid-task leaves the message on the
+broker and another worker runs it again. That is safe because a poll advances its cursor only in
+the transaction that stores the batch, and a send looks for an earlier attempt's post before
+posting again (``inbox.delivery``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from inbox.ingest import ingest_batch
+
+from . import health
+from .models import Channel
+
+log = logging.getLogger(__name__)
+
+# A poll that keeps finding full pages stops after this many and continues next time, so one busy
+# channel never holds a worker for long.
+MAX_PAGES_PER_POLL = 10
+
+
+@shared_task(ignore_result=True)
+def poll_channel(channel_id: int) -> str:
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None or not channel.enabled:
+        return "skipped: gone or disabled"
+    if channel.next_poll_at and channel.next_poll_at > timezone.now():
+        return "skipped: backing off"
+    lease = int(settings.CELERY_TASK_TIME_LIMIT) + 30
+    if not health.acquire_poll_lease(channel_id, lease):
+        return "skipped: another poll is running"
+    try:
+        return _poll(channel)
+    finally:
+        health.release_poll_lease(channel_id)
+
+
+def _poll(channel: Channel) -> str:
+    reads = 0
+    stored = 0
+    try:
+        connector = channel.connector()
+        cursor = channel.cursor
+        for _ in range(MAX_PAGES_PER_POLL):
+            page = connector.fetch(dict(cursor))
+            reads += page.calls
+            result = ingest_batch(channel_id=channel.pk, items=page.items, cursor=page.cursor)
+            stored += result.created
+            cursor = page.cursor
+            if not page.more:
+                break
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, none crashes the batch
+        health.record_failure(channel.pk, exc, reads=reads)
+        return f"failed: {exc!r}"
+    health.record_success(channel.pk, reads=reads, items=stored)
+    return f"stored {stored}"
+
+
+@shared_task(ignore_result=True)
+def poll_all_due() -> int:
+    """Fallback dispatcher: queue a poll for every enabled channel (used by `manage.py poll`)."""
+    ids = list(Channel.objects.filter(enabled=True).values_list("pk", flat=True))
+    for pk in ids:
+        poll_channel.delay(pk)
+    return len(ids)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=8)
+def send_message(self, message_id: int) -> str:
+    from inbox.delivery import RetryLater, message_deliver
+
+    try:
+        return message_deliver(message_id=message_id)
+    except RetryLater as exc:
+        if self.request.retries >= self.max_retries:
+            from inbox.delivery import message_fail
+
+            message_fail(message_id=message_id, reason=f"Gave up after retries: {exc}")
+            return "failed"
+        # Exponential backoff, capped well below the broker's visibility timeout.
+        countdown = exc.countdown or min(600, 5 * 2**self.request.retries)
+        raise self.retry(countdown=countdown) from exc

@@ -1,0 +1,211 @@
+"""Sending a queued reply exactly once.
+
+States: queued → sending → sent | failed. The switch to ``sending`` is committed *before* the
+platform is called. So if a worker dies during the call, the redelivered task finds ``sending``
+and does not know whether the first attempt reached the platform: it asks the connector to look
+for it (``find_sent``) before posting again. A reply is posted twice only if a platform both
+loses our post from its own listing and accepts it again — which no connector may claim.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from channels.base import (
+    AuthError,
+    OutboundReply,
+    OutcomeUnknown,
+    PermanentError,
+    RateLimited,
+    SendResult,
+    TemporaryError,
+)
+
+from .models import Activity, DeliveryState, Direction, Message, Ticket
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):  # noqa: N818 - it is an instruction, not an error
+    def __init__(self, reason: str, countdown: int | None = None) -> None:
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+def outbound_reply(message: Message) -> OutboundReply:
+    ticket = message.ticket
+    last_inbound = (
+        ticket.messages.filter(direction=Direction.INBOUND)
+        .exclude(external_id=None)
+        .order_by("-sent_at", "-id")
+        .select_related("author_identity")
+        .first()
+    )
+    return OutboundReply(
+        message_id=message.pk,
+        idempotency_key=message.idempotency_key or f"msg-{message.pk}",
+        text=message.text,
+        mode=message.reply_mode or "public",
+        thread_key=ticket.thread_key,
+        ticket_kind=ticket.kind,
+        in_reply_to=last_inbound.external_id if last_inbound else "",
+        recipient_id=(
+            last_inbound.author_identity.platform_user_id
+            if last_inbound and last_inbound.author_identity
+            else ""
+        ),
+        options=dict(message.send_options or {}),
+        created_at=message.created_at,
+    )
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Send one outbound message. Idempotent: returns quietly when there is nothing to do."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("ticket", "channel")
+            .filter(pk=message_id, direction=Direction.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            return "gone"
+        if message.delivery_state not in (DeliveryState.QUEUED, DeliveryState.SENDING):
+            return f"nothing to do ({message.delivery_state or 'not outbound'})"
+        resumed = message.delivery_state == DeliveryState.SENDING
+        message.delivery_state = DeliveryState.SENDING
+        message.attempts = F("attempts") + 1
+        message.save(update_fields=["delivery_state", "attempts"])
+    message.refresh_from_db(fields=["attempts"])
+    connector = message.channel.connector()
+    reply = outbound_reply(message)
+
+    if resumed:
+        # An earlier attempt was cut off after it may have reached the platform.
+        try:
+            found = connector.find_sent(reply)
+        except OutcomeUnknown as exc:
+            message_fail(
+                message_id=message_id,
+                reason=(
+                    "An earlier attempt may have been posted and the platform cannot confirm it "
+                    f"({exc.message}). Check the platform before retrying."
+                ),
+            )
+            return "failed: outcome unknown"
+        except (TemporaryError, RateLimited) as exc:
+            raise RetryLater(exc.message, _countdown(exc)) from exc
+        if found is not None:
+            message_mark_sent(message_id=message_id, result=found)
+            return "sent (found earlier attempt)"
+
+    try:
+        result = connector.send(reply)
+    except OutcomeUnknown as exc:
+        # Stay in "sending": the retry looks on the platform first.
+        raise RetryLater(exc.message) from exc
+    except (TemporaryError, RateLimited) as exc:
+        Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
+            delivery_state=DeliveryState.QUEUED, failure_reason=exc.message
+        )
+        raise RetryLater(exc.message, _countdown(exc)) from exc
+    except (PermanentError, AuthError) as exc:
+        message_fail(message_id=message_id, reason=exc.message)
+        return "failed"
+    except Exception as exc:
+        log.exception("send of message %s failed unexpectedly", message_id)
+        message_fail(message_id=message_id, reason=f"Unexpected error: {exc!r}")
+        return "failed"
+    message_mark_sent(message_id=message_id, result=result)
+    return "sent"
+
+
+def _countdown(exc: Exception) -> int | None:
+    if isinstance(exc, RateLimited) and exc.until:
+        return max(1, int((exc.until - timezone.now()).total_seconds()) + 1)
+    return None
+
+
+def message_mark_sent(*, message_id: int, result: SendResult) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+        if message.delivery_state == DeliveryState.SENT:
+            return
+        # A poll may have stored the platform's echo of this very reply before we learnt its id:
+        # that row is the same message; ours (with its author) is the one to keep.
+        Message.objects.filter(
+            channel_id=message.channel_id, external_id=result.external_id, author_user=None
+        ).exclude(pk=message.pk).delete()
+        message.delivery_state = DeliveryState.SENT
+        message.external_id = result.external_id
+        message.url = result.url or message.url
+        message.failure_reason = ""
+        message.sent_at = now
+        try:
+            with transaction.atomic():
+                message.save(
+                    update_fields=[
+                        "delivery_state",
+                        "external_id",
+                        "url",
+                        "failure_reason",
+                        "sent_at",
+                    ]
+                )
+        except IntegrityError:
+            # Another of our own messages already carries this platform id: nothing to post.
+            message.external_id = None
+            message.failure_reason = "Duplicate of an earlier reply; not posted again."
+            message.save(
+                update_fields=["delivery_state", "external_id", "failure_reason", "sent_at"]
+            )
+        if message.reply_mode != "note":
+            Ticket.objects.filter(pk=message.ticket_id, first_response_at=None).update(
+                first_response_at=now
+            )
+            Ticket.objects.filter(pk=message.ticket_id).update(
+                last_response_at=now, updated_at=now, version=F("version") + 1
+            )
+        Activity.objects.create(
+            ticket_id=message.ticket_id,
+            actor_id=message.author_user_id,
+            verb="reply_sent",
+            after={"message": message.pk, "external_id": result.external_id},
+            created_at=now,
+        )
+
+
+def message_fail(*, message_id: int, reason: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+        if message.delivery_state == DeliveryState.SENT:
+            return
+        message.delivery_state = DeliveryState.FAILED
+        message.failure_reason = reason[:2000]
+        message.save(update_fields=["delivery_state", "failure_reason"])
+        ticket = message.ticket
+        # The customer still waits: the clock runs again from their last message.
+        if (
+            ticket.waiting_since is None
+            and ticket.last_inbound_at
+            and (
+                ticket.last_response_at is None or ticket.last_response_at < ticket.last_inbound_at
+            )
+        ):
+            ticket.waiting_since = ticket.last_inbound_at
+        ticket.updated_at = now
+        ticket.version += 1
+        ticket.save(update_fields=["waiting_since", "updated_at", "version"])
+        Activity.objects.create(
+            ticket_id=ticket.pk,
+            actor_id=None,
+            verb="reply_failed",
+            after={"message": message.pk, "reason": reason[:500]},
+            created_at=now,
+        )

@@ -1,0 +1,319 @@
+"""The one model every channel shares: customers and their identities, tickets, messages.
+
+State changes go through the services in ``inbox.services`` (and ``inbox.ingest`` for inbound
+items); nothing here has behaviour in ``save()``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    # "manual" or "auto" (fair assignment to the available agent with the fewest open tickets).
+    assignment = models.CharField(max_length=10, default="manual")
+    time_zone = models.CharField(max_length=64, default="Europe/Amsterdam")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    """What an agent's answers and screen need beyond the auth user."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    signature = models.CharField(
+        max_length=200, blank=True, help_text=_("Added under every reply, e.g. '^Anna'.")
+    )
+    language = models.CharField(max_length=8, default="en")
+    time_zone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    capacity = models.PositiveIntegerField(default=10)
+    available = models.BooleanField(default=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Replies of this agent wait for a lead's approval (four-eyes review for trainees).
+    needs_approval = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class Customer(models.Model):
+    """A person, seen through one or more platform identities.
+
+    Linking two customers as the same person sets ``merged_into``; undoing it clears it. Tickets
+    keep pointing at the customer they came in under, so an undo restores everything exactly.
+    """
+
+    display_name = models.CharField(max_length=200, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
+    vip = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.display_name or f"customer {self.pk}"
+
+
+class Identity(models.Model):
+    """A platform account (X user, Facebook user, reviewer)."""
+
+    platform = models.CharField(max_length=32)
+    platform_user_id = models.CharField(max_length=128)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    handle = models.CharField(max_length=200, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    profile_url = models.URLField(max_length=1000, blank=True)
+    followers = models.PositiveIntegerField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "platform_user_id"], name="identity_unique_per_platform"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.handle or self.platform_user_id}"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    color = models.CharField(max_length=7, default="#64748b")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketKind(models.TextChoices):
+    MENTION = "mention", _("Mention")
+    REPLY = "reply", _("Reply")
+    DM = "dm", _("Direct message")
+    COMMENT = "comment", _("Comment")
+    POST = "post", _("Visitor post")
+    REVIEW = "review", _("Review")
+    LISTENING = "listening", _("Listening")
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    CLOSED = "closed", _("Closed")
+
+
+class Intent(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    QUESTION = "question", _("Question")
+    COMPLIMENT = "compliment", _("Compliment")
+    OTHER = "other", _("Other")
+
+
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN)
+
+
+class Ticket(models.Model):
+    """A thread on one channel: a conversation, a DM thread, a comment thread, a review."""
+
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.PROTECT, related_name="tickets"
+    )
+    kind = models.CharField(max_length=16, choices=TicketKind.choices)
+    thread_key = models.CharField(max_length=200)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    priority = models.SmallIntegerField(default=0)  # higher is more urgent
+    intent = models.CharField(max_length=12, choices=Intent.choices, blank=True)
+    intent_corrected = models.BooleanField(default=False)
+    sentiment = models.FloatField(null=True, blank=True)  # -1 (angry) .. 1 (happy)
+    language = models.CharField(max_length=8, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # latest review stars
+
+    subject = models.CharField(max_length=200, blank=True)
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    platform_url = models.URLField(max_length=1000, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_response_at = models.DateTimeField(null=True, blank=True)
+    # Since when the customer waits for us: the first inbound after our last reply, cleared when
+    # we answer. The inbox's default order is "longest waiting first".
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)  # SLA: when the next answer is due
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=32, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Raised by every change an open inbox must show; live views poll for "anything newer".
+    version = models.PositiveIntegerField(default=1)
+    # Which routing rules touched this ticket ("why is this here?"), filled at ingest.
+    routing_trace = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "thread_key"], name="ticket_thread_unique")
+        ]
+        indexes = [
+            # Inbox views "all open", "pending", "closed", ordered longest-waiting first, keyset
+            # paginated on (waiting_since, id).
+            models.Index(fields=["status", "waiting_since", "id"], name="ticket_status_wait"),
+            # "Mine": an agent's own tickets by status, longest-waiting first.
+            models.Index(
+                fields=["assignee", "status", "waiting_since", "id"], name="ticket_assignee_wait"
+            ),
+            # An agent sees the teams they belong to: team views by status.
+            models.Index(fields=["team", "status", "waiting_since", "id"], name="ticket_team_wait"),
+            # "Unassigned" among open tickets.
+            models.Index(
+                fields=["status", "waiting_since", "id"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_wait",
+            ),
+            # The customer's other tickets beside a thread.
+            models.Index(fields=["customer", "updated_at"], name="ticket_customer_recent"),
+            # Live updates: "anything changed since T?" and SLA breach scans.
+            models.Index(fields=["updated_at"], name="ticket_updated"),
+            models.Index(fields=["due_at"], name="ticket_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} on {self.channel_id}"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", _("Inbound")
+    OUTBOUND = "out", _("Outbound")
+    NOTE = "note", _("Internal note")
+
+
+class DeliveryState(models.TextChoices):
+    NONE = "", "—"
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Denormalised from the ticket so the platform id is unique per channel in one index.
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+    author_identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    text = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)  # the platform's timestamp
+    created_at = models.DateTimeField(default=timezone.now)
+    raw = models.JSONField(default=dict, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    parent_external_id = models.CharField(max_length=200, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)  # hidden on the platform (abusive comment)
+
+    # Outbound only.
+    reply_mode = models.CharField(max_length=10, blank=True)  # public / dm
+    delivery_state = models.CharField(
+        max_length=20, choices=DeliveryState.choices, blank=True, default=""
+    )
+    failure_reason = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    send_options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            # Dedupe is the database's job: the same platform message is stored once per channel,
+            # whoever delivers it (poll, webhook, two workers at once).
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="message_unique_per_channel"
+            )
+        ]
+        indexes = [
+            # The thread view: a ticket's messages in order.
+            models.Index(fields=["ticket", "sent_at", "id"], name="message_thread_order"),
+            # Send queue scans and delivery retries.
+            models.Index(
+                fields=["delivery_state", "created_at"],
+                condition=Q(direction="out"),
+                name="message_outbound_state",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.external_id or self.pk}"
+
+
+class Activity(models.Model):
+    """The audit trail: one row for every state change, who did it and what changed."""
+
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verb = models.CharField(max_length=40)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        indexes = [
+            # The ticket's history beside the thread.
+            models.Index(fields=["ticket", "created_at"], name="activity_ticket_time"),
+            # The audit log page, filtered by who or what.
+            models.Index(fields=["actor", "created_at"], name="activity_actor_time"),
+            models.Index(fields=["verb", "created_at"], name="activity_verb_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} on {self.ticket_id}"

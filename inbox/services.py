@@ -1,0 +1,77 @@
+"""Services: every state change of a ticket goes through one of these functions.
+
+Each is keyword-only, runs in one transaction, writes its activity row and queues side effects
+with ``transaction.on_commit`` so nothing leaves the building for a change that rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Activity, DeliveryState, Direction, Message, Ticket, TicketStatus
+
+
+def activity_log(
+    *,
+    ticket: Ticket | None,
+    actor: AbstractBaseUser | None,
+    verb: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Activity:
+    return Activity.objects.create(
+        ticket=ticket,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        before=before or {},
+        after=after or {},
+    )
+
+
+def reply_queue(
+    *,
+    ticket: Ticket,
+    author: AbstractBaseUser,
+    text: str,
+    mode: str = "public",
+    options: dict[str, Any] | None = None,
+) -> Message:
+    """Store a reply as queued and send it after commit."""
+    from channels.tasks import send_message
+
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        message = Message.objects.create(
+            ticket=ticket,
+            channel_id=ticket.channel_id,
+            direction=Direction.OUTBOUND,
+            author_user=author,
+            text=text,
+            sent_at=now,
+            reply_mode=mode,
+            delivery_state=DeliveryState.QUEUED,
+            idempotency_key=uuid.uuid4().hex,
+            send_options=options or {},
+        )
+        before = {"status": ticket.status}
+        ticket.waiting_since = None
+        if ticket.status == TicketStatus.NEW:
+            ticket.status = TicketStatus.OPEN
+        ticket.updated_at = now
+        ticket.version += 1
+        ticket.save(update_fields=["waiting_since", "status", "updated_at", "version"])
+        activity_log(
+            ticket=ticket,
+            actor=author,
+            verb="reply_queued",
+            before=before,
+            after={"status": ticket.status, "message": message.pk, "mode": mode},
+        )
+        transaction.on_commit(lambda: send_message.delay(message.pk))
+    return message
