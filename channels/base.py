@@ -114,6 +114,21 @@ class ChannelContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyWindow:
+    """Whether an agent may reply now, told to the composer before they type.
+
+    ``allowed`` False with a ``reason`` blocks sending (e.g. Messenger outside 24 hours);
+    ``options`` lists ways that still work (e.g. ``["HUMAN_AGENT"]``), chosen per reply and
+    passed back in ``OutboundReply.options``.
+    """
+
+    allowed: bool = True
+    reason: str = ""
+    closes_at: dt.datetime | None = None
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionInfo:
     """The answer of a 'test connection': the account the credentials belong to."""
 
@@ -175,6 +190,12 @@ class Connector:
     ticket_kinds: ClassVar[tuple[str, ...]] = ()
     # Whether an outside-hours acknowledgement makes sense here (not on review sites by default).
     auto_ack_default: ClassVar[bool] = True
+    # Identities are shared per platform (Facebook comments and Messenger: one person).
+    platform: ClassVar[str] = ""
+    # What the channel form asks for: credential names (stored encrypted, never shown back) and
+    # settings names, each with its help text.
+    credential_fields: ClassVar[dict[str, str]] = {}
+    settings_fields: ClassVar[dict[str, str]] = {}
 
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel
@@ -197,6 +218,15 @@ class Connector:
     def test_connection(self) -> ConnectionInfo:
         raise NotImplementedError
 
+    def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
+        """May an agent reply on this ticket now? Platforms with reply windows override."""
+        return ReplyWindow()
+
+    # Webhooks are per platform app, not per channel: ``/webhooks/<kind>/`` calls this class
+    # method with the request; it verifies the signature and answers fast (see
+    # channels.webhooks). Connectors without webhooks leave it None.
+    webhook_handler: ClassVar[Any] = None
+
     @classmethod
     def count_text(cls, text: str) -> int:
         """Length of ``text`` as the platform counts it (X weights some characters double)."""
@@ -205,3 +235,20 @@ class Connector:
 
 # Settings an admin edits per channel kind, shown in the channel form: name -> help text.
 SettingsHelp = dict[str, str]
+
+
+def item_to_dict(item: InboundItem) -> dict[str, Any]:
+    """JSON-safe form of an item, for a Celery task argument (webhook → ingest task)."""
+    from dataclasses import asdict
+
+    data = asdict(item)
+    data["sent_at"] = item.sent_at.isoformat()
+    return data
+
+
+def item_from_dict(data: dict[str, Any]) -> InboundItem:
+    data = dict(data)
+    data["sent_at"] = dt.datetime.fromisoformat(data["sent_at"])
+    if data.get("author"):
+        data["author"] = InboundAuthor(**data["author"])
+    return InboundItem(**data)

@@ -85,4 +85,4 @@ class Channel(models.Model):
     @property
     def platform(self) -> str:
         """Identities are shared per platform: an X user is the same on two X channels."""
-        return getattr(self.connector_class, "platform", self.kind)
+        return self.connector_class.platform or self.kind

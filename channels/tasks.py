@@ -64,6 +64,16 @@ def _poll(channel: Channel) -> str:
 
 
 @shared_task(ignore_result=True)
+def ingest_items(channel_id: int, items: list[dict]) -> str:
+    """Ingest items a webhook delivered (serialised with ``item_to_dict``). No cursor moves:
+    the next poll may fetch the same items, and the database drops them as duplicates."""
+    from .base import item_from_dict
+
+    result = ingest_batch(channel_id=channel_id, items=[item_from_dict(d) for d in items])
+    return f"stored {result.created}, duplicates {result.duplicates}"
+
+
+@shared_task(ignore_result=True)
 def poll_all_due() -> int:
     """Fallback dispatcher: queue a poll for every enabled channel (used by `manage.py poll`)."""
     ids = list(Channel.objects.filter(enabled=True).values_list("pk", flat=True))

@@ -1,0 +1,72 @@
+"""Suite-wide fixtures and the rule about tests that need a service.
+
+Tests marked ``postgres``, ``redis`` or ``browser`` need a real PostgreSQL, Redis or Chromium.
+Where one is not configured they are deselected with a printed notice (a newcomer's laptop);
+with ``WEBCARE_REQUIRE_ALL=1`` (CI) a missing service or any skipped test fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+REQUIRE_ALL = os.environ.get("WEBCARE_REQUIRE_ALL") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _missing_services() -> dict[str, str]:
+    missing = {}
+    if not settings.IS_POSTGRES:
+        missing["postgres"] = "DATABASE_URL is not a postgres:// URL"
+    if not settings.REDIS_URL:
+        missing["redis"] = "REDIS_URL is not set"
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        missing["browser"] = f"no Chromium at {CHROMIUM}"
+    return missing
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = _missing_services()
+    keep, drop = [], {}
+    for item in items:
+        needs = [m for m in missing if item.get_closest_marker(m)]
+        if needs:
+            drop.setdefault(needs[0], []).append(item)
+        else:
+            keep.append(item)
+    if not drop:
+        return
+    if REQUIRE_ALL and any(name != "postgres" for name in drop):
+        raise pytest.UsageError(
+            "WEBCARE_REQUIRE_ALL=1 but tests need what is missing: "
+            + "; ".join(f"{len(v)} need {k} ({missing[k]})" for k, v in drop.items())
+        )
+    items[:] = keep
+    config.hook.pytest_deselected(items=[i for v in drop.values() for i in v])
+    config._webcare_not_run = {k: len(v) for k, v in drop.items()}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    not_run = getattr(config, "_webcare_not_run", {})
+    missing = _missing_services()
+    for name, count in not_run.items():
+        terminalreporter.write_line(
+            f"webcare: {count} tests that need {name} were not run ({missing.get(name)})",
+            yellow=True,
+        )
+    skipped = terminalreporter.stats.get("skipped", [])
+    if REQUIRE_ALL and skipped:
+        terminalreporter.write_line(
+            f"webcare: {len(skipped)} tests were skipped; WEBCARE_REQUIRE_ALL=1 forbids that",
+            red=True,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_ALL and session.config.pluginmanager.get_plugin("terminalreporter"):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter.stats.get("skipped") and session.exitstatus == 0:
+            session.exitstatus = 1

@@ -1,0 +1,118 @@
+"""The ingest service: one transaction per batch, deduped by the database, threaded."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from inbox.ingest import ingest_batch
+from inbox.models import Activity, Customer, Direction, Message, Ticket, TicketStatus
+from tests.factories import item, make_channel
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_mention_opens_a_ticket_for_a_new_customer():
+    channel = make_channel()
+    result = ingest_batch(
+        channel_id=channel.pk, items=[item("m1", text="Waar blijft mijn pakket?")]
+    )
+    ticket = Ticket.objects.get()
+    assert result.created == 1 and result.tickets_created == 1
+    assert ticket.status == TicketStatus.NEW
+    assert ticket.identity.handle == "handle_u1"
+    assert ticket.customer == ticket.identity.customer
+    assert ticket.last_message_preview == "Waar blijft mijn pakket?"
+    assert ticket.waiting_since is not None
+    assert Activity.objects.filter(ticket=ticket, verb="created").exists()
+
+
+def test_replaying_a_batch_stores_nothing_twice():
+    channel = make_channel()
+    batch = [item("m1"), item("m2", thread="t2", uid="u2")]
+    ingest_batch(channel_id=channel.pk, items=batch)
+    again = ingest_batch(channel_id=channel.pk, items=batch)
+    assert again.created == 0 and again.duplicates == 2
+    assert Message.objects.count() == 2
+    assert Ticket.objects.count() == 2
+
+
+def test_the_same_platform_id_twice_in_one_batch_is_stored_once():
+    channel = make_channel()
+    result = ingest_batch(channel_id=channel.pk, items=[item("m1"), item("m1")])
+    assert result.created == 1
+    assert Message.objects.count() == 1
+
+
+def test_follow_ups_in_a_thread_land_in_the_same_ticket():
+    channel = make_channel()
+    t0 = timezone.now() - dt.timedelta(minutes=10)
+    ingest_batch(channel_id=channel.pk, items=[item("m1", at=t0)])
+    ingest_batch(channel_id=channel.pk, items=[item("m2", at=t0 + dt.timedelta(minutes=5))])
+    ticket = Ticket.objects.get()
+    assert ticket.messages.count() == 2
+    assert ticket.waiting_since == t0  # still waiting since the first unanswered message
+    assert ticket.last_inbound_at == t0 + dt.timedelta(minutes=5)
+
+
+def test_a_new_message_on_a_closed_ticket_reopens_it():
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("m1")])
+    Ticket.objects.update(status=TicketStatus.CLOSED, closed_at=timezone.now())
+    result = ingest_batch(channel_id=channel.pk, items=[item("m2")])
+    ticket = Ticket.objects.get()
+    assert result.tickets_reopened == 1
+    assert ticket.status == TicketStatus.OPEN and ticket.closed_at is None
+    assert Activity.objects.filter(ticket=ticket, verb="reopened").exists()
+
+
+def test_our_own_echoed_message_is_stored_as_ours_and_stops_the_wait():
+    channel = make_channel()
+    t0 = timezone.now() - dt.timedelta(minutes=10)
+    ingest_batch(channel_id=channel.pk, items=[item("m1", at=t0)])
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[item("ours1", is_ours=True, text="We're on it!", at=t0 + dt.timedelta(minutes=2))],
+    )
+    ticket = Ticket.objects.get()
+    echo = Message.objects.get(external_id="ours1")
+    assert echo.direction == Direction.OUTBOUND and echo.author_identity is None
+    assert ticket.waiting_since is None
+    assert ticket.first_response_at == t0 + dt.timedelta(minutes=2)
+    assert Customer.objects.count() == 1  # the brand did not become a customer
+
+
+def test_an_edited_review_updates_the_stored_message_not_a_new_ticket():
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("r1", kind="review", rating=2, text="Meh")])
+    result = ingest_batch(
+        channel_id=channel.pk,
+        items=[item("r1", kind="review", rating=4, text="Solved, thanks", edited=True)],
+    )
+    review = Message.objects.get()
+    assert result.edited == 1
+    assert review.text == "Solved, thanks" and review.rating == 4 and review.edited_at
+    assert Ticket.objects.get().rating == 4
+
+
+def test_the_cursor_is_stored_with_the_batch():
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("m1")], cursor={"since_id": "m1"})
+    channel.refresh_from_db()
+    assert channel.cursor == {"since_id": "m1"}
+
+
+def test_one_customer_across_two_channels_of_the_same_platform():
+    first, second = make_channel(), make_channel()
+    ingest_batch(channel_id=first.pk, items=[item("a1", uid="same")])
+    ingest_batch(channel_id=second.pk, items=[item("b1", uid="same", kind="dm")])
+    assert Customer.objects.count() == 1
+    assert Ticket.objects.count() == 2
+
+
+def test_ingest_uses_a_constant_number_of_queries(django_assert_max_num_queries):
+    channel = make_channel()
+    batch = [item(f"m{n}", thread=f"t{n % 40}", uid=f"u{n % 60}") for n in range(300)]
+    with django_assert_max_num_queries(16):
+        ingest_batch(channel_id=channel.pk, items=batch)
+    assert Message.objects.count() == 300
