@@ -18,12 +18,9 @@ from inbox.ingest import ingest_batch
 
 from . import health
 from .models import Channel
+from .polling import channel_poll
 
 log = logging.getLogger(__name__)
-
-# A poll that keeps finding full pages stops after this many and continues next time, so one busy
-# channel never holds a worker for long.
-MAX_PAGES_PER_POLL = 10
 
 
 @shared_task(ignore_result=True)
@@ -37,30 +34,9 @@ def poll_channel(channel_id: int) -> str:
     if not health.acquire_poll_lease(channel_id, lease):
         return "skipped: another poll is running"
     try:
-        return _poll(channel)
+        return channel_poll(channel)
     finally:
         health.release_poll_lease(channel_id)
-
-
-def _poll(channel: Channel) -> str:
-    reads = 0
-    stored = 0
-    try:
-        connector = channel.connector()
-        cursor = channel.cursor
-        for _ in range(MAX_PAGES_PER_POLL):
-            page = connector.fetch(dict(cursor))
-            reads += page.calls
-            result = ingest_batch(channel_id=channel.pk, items=page.items, cursor=page.cursor)
-            stored += result.created
-            cursor = page.cursor
-            if not page.more:
-                break
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded, none crashes the batch
-        health.record_failure(channel.pk, exc, reads=reads)
-        return f"failed: {exc!r}"
-    health.record_success(channel.pk, reads=reads, items=stored)
-    return f"stored {stored}"
 
 
 @shared_task(ignore_result=True)

@@ -1,8 +1,9 @@
 """Suite-wide fixtures and the rule about tests that need a service.
 
 Tests marked ``postgres``, ``redis`` or ``browser`` need a real PostgreSQL, Redis or Chromium.
-Where one is not configured they are deselected with a printed notice (a newcomer's laptop);
-with ``WEBCARE_REQUIRE_ALL=1`` (CI) a missing service or any skipped test fails the run instead.
+Where one is not configured they are deselected with a printed notice (a newcomer's laptop).
+``WEBCARE_REQUIRE=postgres,redis,browser`` (CI) names the services that must be there: a test
+that needs one of them and cannot run fails the run, and so does any skipped test.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import pytest
 from django.conf import settings
 
-REQUIRE_ALL = os.environ.get("WEBCARE_REQUIRE_ALL") == "1"
+REQUIRED = {s.strip() for s in os.environ.get("WEBCARE_REQUIRE", "").split(",") if s.strip()}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
@@ -39,10 +40,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             keep.append(item)
     if not drop:
         return
-    if REQUIRE_ALL and any(name != "postgres" for name in drop):
+    lacking = REQUIRED & set(drop)
+    if lacking:
         raise pytest.UsageError(
-            "WEBCARE_REQUIRE_ALL=1 but tests need what is missing: "
-            + "; ".join(f"{len(v)} need {k} ({missing[k]})" for k, v in drop.items())
+            f"WEBCARE_REQUIRE={','.join(sorted(REQUIRED))} but tests need what is missing: "
+            + "; ".join(f"{len(drop[k])} need {k} ({missing[k]})" for k in sorted(lacking))
         )
     items[:] = keep
     config.hook.pytest_deselected(items=[i for v in drop.values() for i in v])
@@ -58,15 +60,28 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
             yellow=True,
         )
     skipped = terminalreporter.stats.get("skipped", [])
-    if REQUIRE_ALL and skipped:
+    if REQUIRED and skipped:
         terminalreporter.write_line(
-            f"webcare: {len(skipped)} tests were skipped; WEBCARE_REQUIRE_ALL=1 forbids that",
+            f"webcare: {len(skipped)} tests were skipped; WEBCARE_REQUIRE forbids that",
             red=True,
         )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if REQUIRE_ALL and session.config.pluginmanager.get_plugin("terminalreporter"):
+    if REQUIRED and session.config.pluginmanager.get_plugin("terminalreporter"):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter.stats.get("skipped") and session.exitstatus == 0:
             session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_in_process(request):
+    """Tasks queued by code under test run at once in the test process, unless a test talks to
+    a real worker (marked ``redis``), which needs the real broker."""
+    from webcare.celery import app
+
+    eager = request.node.get_closest_marker("redis") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous

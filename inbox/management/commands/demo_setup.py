@@ -1,0 +1,73 @@
+"""Create the demo: users for each role, a team and a simulator channel with some history.
+
+Safe to run again: it keeps what exists and prints the same log-ins.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from channels.models import Channel
+from channels.polling import channel_poll
+from channels.services import channel_create
+from inbox.models import AgentProfile, Team
+
+DEMO_USERS = [
+    # username, first name, last name, role, signature
+    ("admin", "Ada", "Admin", "admin", "^Ada"),
+    ("lead", "Lotte", "de Lange", "lead", "^Lotte"),
+    ("anna", "Anna", "Visser", "agent", "^Anna"),
+    ("bram", "Bram", "Jansen", "agent", "^Bram"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users (printed with their passwords), a team and a live simulator channel."
+
+    def handle(self, *args, **options) -> None:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        credentials_file = settings.DATA_DIR / "demo-credentials.json"
+        passwords = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
+        team, _ = Team.objects.get_or_create(name="Webcare")
+        User = get_user_model()
+        for username, first, last, role, signature in DEMO_USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None or username not in passwords:
+                passwords[username] = secrets.token_urlsafe(9)
+                user = user or User(username=username)
+                user.first_name, user.last_name = first, last
+                user.email = f"{username}@example.com"
+                user.is_staff = role == "admin"
+                user.is_superuser = role == "admin"
+                user.set_password(passwords[username])
+                user.save()
+            group, _ = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+            team.members.add(user)
+            AgentProfile.objects.get_or_create(user=user, defaults={"signature": signature})
+        credentials_file.write_text(json.dumps(passwords, indent=2))
+        credentials_file.chmod(0o600)
+
+        channel = Channel.objects.filter(kind="simulator").first()
+        if channel is None:
+            channel = channel_create(
+                kind="simulator",
+                name="Demo shop (simulated)",
+                settings={"seed": 2026, "rate_per_minute": 8, "per_poll": 25},
+                poll_interval=5,
+                default_team=team,
+            )
+            # Some history, so the inbox is not empty on first sight.
+            channel_poll(channel)
+            channel.settings = {"seed": 2026, "rate_per_minute": 8, "fail_rate": 0.05}
+            channel.save(update_fields=["settings"])
+
+        self.stdout.write(self.style.SUCCESS("Demo log-ins (role: username / password):"))
+        for username, _first, _last, role, _sig in DEMO_USERS:
+            self.stdout.write(f"  {role:6} {username:6} / {passwords[username]}")

@@ -1,0 +1,140 @@
+"""Sending a reply exactly once: queued after commit, sent, failed with a reason, retried."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from channels.base import Connector, OutboundReply, OutcomeUnknown, SendResult, TemporaryError
+from channels.registry import register
+from inbox.delivery import message_deliver
+from inbox.ingest import ingest_batch
+from inbox.models import DeliveryState, Message, Ticket
+from inbox.services import reply_queue
+from tests.factories import item, make_channel
+
+pytestmark = pytest.mark.django_db
+
+POSTS: list[OutboundReply] = []
+
+
+@register
+class CountingConnector(Connector):
+    """A platform double that counts posts and misbehaves as its settings say."""
+
+    kind = "test_counting"
+
+    def send(self, reply):
+        mode = self.channel.settings.get("send", "ok")
+        if mode == "timeout":
+            POSTS.append(reply)  # the post reached the platform, the answer did not reach us
+            raise OutcomeUnknown("Read timed out")
+        if mode == "down":
+            raise TemporaryError("503 Service Unavailable")
+        POSTS.append(reply)
+        return SendResult(external_id=f"post-{len(POSTS)}")
+
+    def find_sent(self, reply):
+        for n, posted in enumerate(POSTS, start=1):
+            if posted.idempotency_key == reply.idempotency_key:
+                return SendResult(external_id=f"post-{n}")
+        return None
+
+
+@pytest.fixture(autouse=True)
+def _clear_posts():
+    POSTS.clear()
+
+
+@pytest.fixture
+def agent():
+    return get_user_model().objects.create_user("anna", first_name="Anna")
+
+
+def _ticket(**settings):
+    channel = make_channel(kind="test_counting", settings=settings)
+    ingest_batch(channel_id=channel.pk, items=[item("m1", text="Where is my order?")])
+    return Ticket.objects.get(channel=channel)
+
+
+def test_a_reply_is_queued_with_the_ticket_change_and_sent_after_commit(
+    agent, django_capture_on_commit_callbacks
+):
+    ticket = _ticket()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = reply_queue(ticket=ticket, author=agent, text="On its way!")
+        message.refresh_from_db()
+        assert message.delivery_state == DeliveryState.QUEUED
+    assert POSTS == [] and len(callbacks) == 1
+    callbacks[0]()
+    message.refresh_from_db()
+    ticket.refresh_from_db()
+    assert message.delivery_state == DeliveryState.SENT and message.external_id == "post-1"
+    assert ticket.first_response_at is not None and ticket.waiting_since is None
+
+
+def test_delivering_a_sent_reply_again_posts_nothing(agent, django_capture_on_commit_callbacks):
+    ticket = _ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = reply_queue(ticket=ticket, author=agent, text="Hi")
+    assert message_deliver(message_id=message.pk).startswith("nothing to do")
+    assert len(POSTS) == 1
+
+
+def test_a_send_cut_off_after_posting_is_found_on_the_platform_not_posted_twice(agent):
+    ticket = _ticket(send="timeout")
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key="k1",
+    )
+    with pytest.raises(Exception, match="Read timed out"):
+        message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.delivery_state == DeliveryState.SENDING
+    assert message_deliver(message_id=message.pk) == "sent (found earlier attempt)"
+    message.refresh_from_db()
+    assert message.delivery_state == DeliveryState.SENT and message.external_id == "post-1"
+    assert len(POSTS) == 1
+
+
+def test_a_platform_outage_puts_the_reply_back_in_the_queue_with_the_reason(agent):
+    ticket = _ticket(send="down")
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key="k2",
+    )
+    with pytest.raises(Exception, match="503"):
+        message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.delivery_state == DeliveryState.QUEUED
+    assert message.failure_reason == "503 Service Unavailable"
+
+
+def test_a_reply_echoed_by_a_poll_before_we_learnt_its_id_stays_one_message(agent):
+    ticket = _ticket()
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key="k3",
+    )
+    # The platform's echo of post-1 arrives through a poll first.
+    ingest_batch(
+        channel_id=ticket.channel_id,
+        items=[item("post-1", is_ours=True, text="Hi")],
+    )
+    message_deliver(message_id=message.pk)
+    outbound = Message.objects.filter(ticket=ticket, direction="out")
+    assert outbound.count() == 1
+    assert outbound.get().author_user == agent
