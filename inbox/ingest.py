@@ -29,7 +29,7 @@ from django.utils import timezone
 from channels.base import InboundItem
 from channels.models import Channel
 
-from .bulk import insert_ignore_returning
+from .bulk import insert_ignore_returning, update_rows
 from .models import (
     Activity,
     Customer,
@@ -146,7 +146,7 @@ def _upsert_identities(platform: str, items: Sequence[InboundItem]) -> dict[str,
             ident.updated_at = now
             changed.append(ident)
     if changed:
-        Identity.objects.bulk_update(
+        update_rows(
             changed,
             [
                 "handle",
@@ -217,7 +217,7 @@ def _apply_edits(channel: Channel, edits: list[InboundItem], now: dt.datetime) -
         message.edited_at = now
         changed.append(message)
     if changed:
-        Message.objects.bulk_update(changed, ["text", "rating", "raw", "edited_at"])
+        update_rows(changed, ["text", "rating", "raw", "edited_at"])
     return changed
 
 
@@ -305,7 +305,7 @@ def ingest_batch(
                 )
             touched.append(ticket)
         if touched:
-            Ticket.objects.bulk_update(touched, _TICKET_FIELDS)
+            update_rows(touched, _TICKET_FIELDS)
         if activities:
             Activity.objects.bulk_create(activities)
 

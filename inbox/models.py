@@ -233,9 +233,15 @@ class DeliveryState(models.TextChoices):
 
 
 class Message(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Both foreign keys are served by the composite indexes below (thread order, unique platform
+    # id), so they get no index of their own: every index costs on each of thousands of inserts.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     # Denormalised from the ticket so the platform id is unique per channel in one index.
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     direction = models.CharField(max_length=4, choices=Direction.choices)
     external_id = models.CharField(max_length=200, null=True, blank=True)
     author_identity = models.ForeignKey(

@@ -1,0 +1,116 @@
+"""Ingest throughput: messages per second through the real ingest service.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/webcare python bench/ingest.py [--batches 40]
+
+Creates a throw-away test database (test_<name>), stores ``--batches`` batches of 500 new
+messages (realistic mix: about 3 messages a thread, 2 a customer, some edits and echoes), then
+replays every batch (all duplicates), and prints per-batch medians. Runs on SQLite too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webcare.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from channels.base import InboundAuthor, InboundItem  # noqa: E402
+from channels.services import channel_create  # noqa: E402
+from inbox.ingest import ingest_batch  # noqa: E402
+from inbox.models import Message  # noqa: E402
+
+BATCH = 500
+
+
+def make_batches(count: int) -> list[list[InboundItem]]:
+    start = timezone.now() - dt.timedelta(days=1)
+    batches = []
+    for b in range(count):
+        items = []
+        for n in range(BATCH):
+            seq = b * BATCH + n
+            uid = f"u{seq // 2}"
+            items.append(
+                InboundItem(
+                    external_id=f"m{seq}",
+                    thread_key=f"t{seq // 3}",
+                    kind="mention",
+                    text=f"Message {seq}: waar blijft bestelling {seq % 9999}? 😡",
+                    sent_at=start + dt.timedelta(seconds=seq),
+                    author=InboundAuthor(
+                        platform_user_id=uid,
+                        handle=f"user{uid}",
+                        display_name=f"User {uid}",
+                        followers=seq % 5000,
+                    ),
+                    # Our own answer, echoed back, in a thread a customer opened earlier.
+                    is_ours=seq % 3 == 2 and seq % 8 == 0,
+                    raw={"id": str(seq), "lang": "nl"},
+                )
+            )
+        batches.append(items)
+    return batches
+
+
+def run(batches: list[list[InboundItem]], channel_id: int) -> list[float]:
+    rates = []
+    for items in batches:
+        t0 = time.perf_counter()
+        ingest_batch(channel_id=channel_id, items=items, cursor={"since": items[-1].external_id})
+        rates.append(len(items) / (time.perf_counter() - t0))
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=40)
+    args = parser.parse_args()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        channel = channel_create(kind="simulator", name="bench")
+        batches = make_batches(args.batches)
+        new = run(batches, channel.pk)
+        stored = Message.objects.filter(channel=channel).count()
+        replay = run(batches, channel.pk)
+        after = Message.objects.filter(channel=channel).count()
+        with connection.cursor() as cursor:
+            server = connection.vendor
+            if server == "postgresql":
+                cursor.execute("SHOW server_version")
+                server += " " + cursor.fetchone()[0].split()[0]
+        print(
+            f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {server}"
+        )
+        print(f"date: {dt.datetime.now(dt.UTC).date().isoformat()}")
+        print(f"batches: {args.batches} x {BATCH} = {args.batches * BATCH} messages")
+        print(
+            f"new:    median {statistics.median(new):,.0f} msg/s "
+            f"(min {min(new):,.0f}, max {max(new):,.0f})"
+        )
+        print(
+            f"replay: median {statistics.median(replay):,.0f} msg/s "
+            f"(min {min(replay):,.0f}, max {max(replay):,.0f})"
+        )
+        print(f"stored {stored} messages; after replay {after}; duplicates {after - stored}")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
