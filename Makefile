@@ -16,7 +16,6 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v0 || true
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py run_demo
 
