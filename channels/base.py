@@ -196,6 +196,8 @@ class Connector:
     # settings names, each with its help text.
     credential_fields: ClassVar[dict[str, str]] = {}
     settings_fields: ClassVar[dict[str, str]] = {}
+    # Form type of a setting: "str" (default), "int", "bool" or "list" (one value per line).
+    settings_types: ClassVar[dict[str, str]] = {}
 
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel

@@ -1,9 +1,14 @@
 from django.urls import path
 
-from . import webhooks
+from . import views, webhooks
 
 app_name = "channels"
 
 urlpatterns = [
     path("webhooks/<slug:kind>/", webhooks.receive, name="webhook"),
+    path("settings/channels/", views.channel_list, name="list"),
+    path("settings/channels/new/", views.channel_new, name="new"),
+    path("settings/channels/<int:channel_id>/", views.channel_edit, name="edit"),
+    path("settings/channels/<int:channel_id>/test/", views.channel_test, name="test"),
+    path("settings/channels/<int:channel_id>/toggle/", views.channel_toggle, name="toggle"),
 ]

@@ -18,6 +18,11 @@ REQUIRED = {s.strip() for s in os.environ.get("WEBCARE_REQUIRE", "").split(",") 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Password hashing is deliberately slow; tests log in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _missing_services() -> dict[str, str]:
     missing = {}
     if not settings.IS_POSTGRES:

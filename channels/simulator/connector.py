@@ -159,6 +159,12 @@ class SimulatorConnector(Connector):
     reply_modes = ("public", "dm")
     text_limit = 1000
     ticket_kinds = ("mention", "dm", "comment", "review")
+    settings_fields = {
+        "seed": "Same seed, same traffic.",
+        "rate_per_minute": "New messages per minute (live).",
+        "fail_rate": "Share of replies the simulated platform rejects, 0 to 1.",
+    }
+    settings_types = {"seed": "int"}
 
     @property
     def simulation(self) -> Simulation:

@@ -1,0 +1,145 @@
+"""The admin's channel pages: health overview, create, configure, test connection, enable."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import registry
+from .base import ConnectorError
+from .forms import ChannelForm
+from .models import Channel
+from .services import channel_create, channel_update
+
+
+def can_configure(user) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or user.groups.filter(name="admin").exists()
+    )
+
+
+def admin_required(view):
+    """Channel configuration is for admins; anyone else gets 403 and nothing changes."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not can_configure(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@admin_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    channels = Channel.objects.select_related("default_team").order_by("name")
+    return render(
+        request,
+        "channels/list.html",
+        {"channels": channels, "kinds": registry.kinds()},
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def channel_new(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind") or request.POST.get("kind") or ""
+    try:
+        connector = registry.connector_class(kind)
+    except LookupError:
+        return render(request, "channels/choose_kind.html", {"kinds": registry.kinds()})
+    form = ChannelForm(request.POST or None, connector=connector)
+    if request.method == "POST" and form.is_valid():
+        credentials, _changed = form.credentials_value()
+        channel = channel_create(
+            kind=kind,
+            name=form.cleaned_data["name"],
+            credentials=credentials,
+            settings=form.settings_value(),
+            poll_interval=form.cleaned_data["poll_interval"],
+            enabled=form.cleaned_data["enabled"],
+            default_team=form.cleaned_data["default_team"],
+            own_account_id=form.cleaned_data["own_account_id"],
+        )
+        messages.success(request, _("Channel created. Test the connection to check it."))
+        return redirect("channels:edit", channel_id=channel.pk)
+    return render(
+        request, "channels/edit.html", {"form": form, "kind": kind, "connector": connector}
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=channel_id)
+    connector = channel.connector_class
+    form = ChannelForm(
+        request.POST or None,
+        connector=connector,
+        stored=channel.credentials,
+        initial=ChannelForm.initial_for(channel),
+    )
+    if request.method == "POST" and form.is_valid():
+        credentials, changed = form.credentials_value(channel.credentials)
+        channel_update(
+            channel=channel,
+            credentials_changed=changed,
+            credentials=credentials,
+            settings=form.settings_value(channel.settings),
+            name=form.cleaned_data["name"],
+            poll_interval=form.cleaned_data["poll_interval"],
+            enabled=form.cleaned_data["enabled"],
+            default_team=form.cleaned_data["default_team"],
+            own_account_id=form.cleaned_data["own_account_id"],
+        )
+        messages.success(request, _("Channel saved."))
+        return redirect("channels:edit", channel_id=channel.pk)
+    return render(
+        request,
+        "channels/edit.html",
+        {"form": form, "channel": channel, "kind": channel.kind, "connector": connector},
+    )
+
+
+@admin_required
+@require_POST
+def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Call the platform with the stored credentials and show whose account they open."""
+    channel = get_object_or_404(Channel, pk=channel_id)
+    try:
+        info = channel.connector().test_connection()
+    except ConnectorError as exc:
+        messages.error(request, _("The platform said: %(error)s") % {"error": exc.message})
+    except Exception as exc:  # noqa: BLE001 - shown to the admin, never a 500
+        messages.error(request, _("Could not test the connection: %(error)r") % {"error": exc})
+    else:
+        changes = {"own_handle": info.handle or channel.own_handle}
+        if info.account_id and info.account_id != channel.own_account_id:
+            changes["own_account_id"] = info.account_id
+        channel_update(channel=channel, credentials_changed=True, **changes)
+        messages.success(
+            request,
+            _("Connected as %(name)s (%(id)s). %(detail)s")
+            % {
+                "name": info.handle or info.display_name or info.account_id,
+                "id": info.account_id,
+                "detail": info.detail,
+            },
+        )
+    return redirect("channels:edit", channel_id=channel.pk)
+
+
+@admin_required
+@require_POST
+def channel_toggle(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=channel_id)
+    channel_update(channel=channel, enabled=not channel.enabled)
+    return redirect("channels:list")
