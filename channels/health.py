@@ -108,10 +108,17 @@ def record_failure(channel_id: int, error: BaseException, *, reads: int = 0) -> 
                 "updated_at",
             ]
         )
+    context = {"channel_id": channel_id, "health": channel.health_state}
     if not isinstance(error, ConnectorError):
-        log.error("channel %s poll failed unexpectedly: %r", channel_id, error, exc_info=error)
+        log.error(
+            "channel %s poll failed unexpectedly: %r",
+            channel_id,
+            error,
+            exc_info=error,
+            extra=context,
+        )
     else:
-        log.warning("channel %s poll failed: %s", channel_id, message)
+        log.warning("channel %s poll failed: %s", channel_id, message, extra=context)
     return channel.next_poll_at
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from encrypted_fields.fields import EncryptedJSONField
 
 from . import registry
-from .base import ChannelContext
+from .base import AuthError, ChannelContext
 
 
 class HealthState(models.TextChoices):
@@ -66,11 +66,18 @@ class Channel(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def context(self) -> ChannelContext:
+        credentials = self.credentials or {}
+        if not isinstance(credentials, dict):
+            # The field hands back the ciphertext when no known key opens it.
+            raise AuthError(
+                "Stored credentials cannot be decrypted with the current key (was SECRET_KEY "
+                "changed without SECRET_KEY_FALLBACKS?). Enter them again or restore the key."
+            )
         return ChannelContext(
             id=self.pk,
             kind=self.kind,
             name=self.name,
-            credentials=dict(self.credentials or {}),
+            credentials=dict(credentials),
             settings=dict(self.settings or {}),
             own_account_id=self.own_account_id,
         )

@@ -49,6 +49,15 @@ def ingest_items(channel_id: int, items: list[dict]) -> str:
     return f"stored {result.created}, duplicates {result.duplicates}"
 
 
+@shared_task(ignore_result=True, expires=60)
+def heartbeat() -> None:
+    from django.core.cache import cache
+
+    from .heartbeat import WORKER_KEY
+
+    cache.set(WORKER_KEY, timezone.now(), timeout=3600)
+
+
 @shared_task(ignore_result=True)
 def poll_all_due() -> int:
     """Fallback dispatcher: queue a poll for every enabled channel (used by `manage.py poll`)."""
