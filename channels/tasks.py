@@ -30,8 +30,7 @@ def poll_channel(channel_id: int) -> str:
         return "skipped: gone or disabled"
     if channel.next_poll_at and channel.next_poll_at > timezone.now():
         return "skipped: backing off"
-    lease = int(settings.CELERY_TASK_TIME_LIMIT) + 30
-    if not health.acquire_poll_lease(channel_id, lease):
+    if not health.acquire_poll_lease(channel_id, settings.POLL_LEASE_SECONDS):
         return "skipped: another poll is running"
     try:
         return channel_poll(channel)

@@ -169,8 +169,15 @@ if REDIS_URL:
         # Late acks redeliver an unacknowledged task after this long; it must outlast every
         # countdown and ETA we set (the longest is a poll backoff of one hour), or the task runs
         # twice.
-        "visibility_timeout": 2 * 60 * 60,
+        "visibility_timeout": _int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60, minimum=1),
     }
+    if env.str("CELERY_RESTORE_SWEEP_SECONDS", default=""):
+        # How often a worker looks for tasks of dead workers past the visibility timeout
+        # (fault tests shorten both).
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {
+            "unacked_restore_interval": _int("CELERY_RESTORE_SWEEP_SECONDS", 10, minimum=1),
+            "unacked_restore_throttle": 1,
+        }
 else:
     # Shared by web, worker and beat processes on one machine.
     CACHES = {
@@ -195,6 +202,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_TIME_LIMIT = 120
+# A poll holds its channel this long at most; a killed worker's lease frees itself then.
+POLL_LEASE_SECONDS = _int("POLL_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
