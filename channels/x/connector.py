@@ -363,6 +363,9 @@ class XConnector(Connector):
             }
             if reply.in_reply_to and replied_to and reply.in_reply_to not in replied_to:
                 continue
+            created = normalize.parse_time(tweet.get("created_at"))
+            if created is not None and created < since:
+                continue
             if comparable_text(tweet.get("text") or "") == wanted:
                 return SendResult(
                     external_id=str(tweet["id"]),
