@@ -191,16 +191,17 @@ class XConnector(Connector):
         for query, state in searches.items():
             if continuing and not state.get("next_token"):
                 continue
-            page = x_client.call(
-                self.api.search_recent_tweets,
-                query,
-                max_results=PAGE_SIZE,
-                expansions=normalize.TWEET_EXPANSIONS,
-                tweet_fields=normalize.TWEET_FIELDS,
-                user_fields=normalize.USER_FIELDS,
-                user_auth=self.user_auth,
-                **self._tweet_paging(state, "next_token"),
-            )
+            try:
+                page = self._search(query, state)
+            except PermanentError as exc:
+                if exc.code != 400 or not state.get("since_id"):
+                    raise
+                # Recent search reaches back 7 days and refuses an older since_id (a channel
+                # that was off for a week): start again from what search still has.
+                calls += 1
+                log.info("channel %s: search %r restarts: %s", self.channel.id, query, exc)
+                state = {}
+                page = self._search(query, state)
             calls += 1
             items += normalize.tweets_page_to_items(
                 page, own_id=self.own_id, source="search", own_handle=self._own_handle
@@ -224,6 +225,18 @@ class XConnector(Connector):
             or any(s.get("next_token") for s in searches.values())
         )
         return FetchResult(items=items, cursor=new_cursor, more=more, calls=calls)
+
+    def _search(self, query: str, state: dict[str, Any]) -> dict[str, Any]:
+        return x_client.call(
+            self.api.search_recent_tweets,
+            query,
+            max_results=PAGE_SIZE,
+            expansions=normalize.TWEET_EXPANSIONS,
+            tweet_fields=normalize.TWEET_FIELDS,
+            user_fields=normalize.USER_FIELDS,
+            user_auth=self.user_auth,
+            **self._tweet_paging(state, "next_token"),
+        )
 
     @property
     def _own_handle(self) -> str:

@@ -308,3 +308,21 @@ def test_a_new_month_restores_the_read_budget(api):
     channel.refresh_from_db()
     assert channel.health_state == HealthState.OK
     assert channel.usage["reads"] == 1
+
+
+def test_a_listening_query_idle_for_over_a_week_starts_again_instead_of_failing(api):
+    channel = make_x_channel(settings={"fetch_dms": False, "keywords": ["acme parcel"]})
+    Channel.objects.filter(pk=channel.pk).update(
+        cursor={"search": {"acme parcel": {"since_id": "1850000000000000000"}}}
+    )
+    api.get(MENTIONS, json=load("empty_page.json"))
+    api.get(SEARCH, status=400, json=load("error_400_since_id.json"))
+    api.get(SEARCH, json=load("search_recent.json"))
+
+    poll_channel(channel.pk)
+
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.OK
+    assert Ticket.objects.filter(channel=channel, kind="listening").count() == 1
+    assert channel.cursor["search"]["acme parcel"] == {"since_id": "1860000000000000202"}
+    assert "since_id" not in api.calls[2].request.url
