@@ -326,3 +326,11 @@ def test_a_listening_query_idle_for_over_a_week_starts_again_instead_of_failing(
     assert Ticket.objects.filter(channel=channel, kind="listening").count() == 1
     assert channel.cursor["search"]["acme parcel"] == {"since_id": "1860000000000000202"}
     assert "since_id" not in api.calls[2].request.url
+
+
+def test_without_a_stored_account_id_the_access_token_names_the_account(api):
+    channel = make_x_channel(own_account_id="")
+    mentions = api.get(MENTIONS, json=load("empty_page.json"))
+
+    assert poll_channel(channel.pk) == "stored 0"
+    assert mentions.call_count == 1

@@ -146,3 +146,16 @@ def test_a_malformed_body_is_refused(client):
     make_x_channel()
 
     assert _post(client, b"{not json", _sign(b"{not json")).status_code == 400
+
+
+def test_events_we_do_not_handle_are_acknowledged_and_ignored(client, eager_celery):
+    make_x_channel()
+    body = (
+        b'{"for_user_id": "1500000000000000001", "favorite_events": [{"id": "a1",'
+        b' "favorited_status": {"id_str": "1860000000000000010"}}]}'
+    )
+
+    response = _post(client, body, _sign(body))
+
+    assert response.status_code == 200
+    assert not Message.objects.exists()
