@@ -45,8 +45,9 @@ PAGE_SIZE = 100
 DM_PAGE_SIZE = 100
 # How far back find_sent looks: a reply is reconciled within minutes of its cut-off attempt.
 FIND_SENT_PAGE = 100
-# Clock skew allowed between our queue time and X's created_at.
-FIND_SENT_SKEW = dt.timedelta(minutes=2)
+# Clock skew allowed between our queue time and X's created_at. Small on purpose: an identical
+# earlier DM ("Thanks!") just before this reply was queued must not pass for this one.
+FIND_SENT_SKEW = dt.timedelta(seconds=10)
 MAX_PARTIAL_ERRORS_KEPT = 5
 
 
@@ -143,6 +144,8 @@ class XConnector(Connector):
         queries = keywords(self.channel.settings)
         searches = {q: dict(searches_before.get(q) or {}) for q in queries}
         fetch_dms = self.channel.settings.get("fetch_dms", True) not in (False, "false", "0", 0)
+        if not (fetch_dms and self.user_auth):
+            dms.pop("next_token", None)  # switched off mid-paging: do not wait for it forever
 
         paging = [mentions.get("next_token"), dms.get("next_token")] + [
             s.get("next_token") for s in searches.values()
@@ -299,6 +302,10 @@ class XConnector(Connector):
             )
         if reply.mode == "dm":
             return self._send_dm(reply)
+        if reply.thread_key.startswith("dm:"):
+            raise PermanentError(
+                "A direct message conversation can only be answered by direct message."
+            )
         if not reply.in_reply_to:
             raise PermanentError("There is no tweet to reply to in this conversation.")
         data = x_client.call(

@@ -212,3 +212,33 @@ def test_a_spent_post_budget_is_shown_on_the_channel(api, agent):
     channel.refresh_from_db()
     assert channel.last_error == "monthly post budget spent: 1/1"
     assert channel.next_poll_at is None  # reading goes on as usual
+
+
+def test_an_identical_earlier_dm_is_not_taken_for_a_timed_out_one(api, agent):
+    channel, ticket = _dm_ticket(api)
+    api.post(DM_SEND, body=requests.ReadTimeout("read timed out"))
+    message = reply_queue(
+        ticket=ticket, author=agent, text="Hi Jan, could you DM us your order number?", mode="dm"
+    )
+    with pytest.raises(RetryLater):
+        message_deliver(message_id=message.pk)
+    # The conversation holds the same words, sent by us days ago (in the fixture), not now.
+    api.get(f"{API}/dm_conversations/2244994945-{OWN_ID}/dm_events", json=load("dm_events.json"))
+    post = api.post(DM_SEND, status=201, json=load("create_dm.json"))
+
+    assert message_deliver(message_id=message.pk) == "sent"
+
+    assert post.call_count == 1
+    message.refresh_from_db()
+    assert message.external_id == "1860000000000000400"
+
+
+def test_a_dm_conversation_is_not_answered_in_public(api, agent):
+    channel, ticket = _dm_ticket(api)
+    message = reply_queue(ticket=ticket, author=agent, text="Hello!", mode="public")
+
+    assert message_deliver(message_id=message.pk) == "failed"
+
+    message.refresh_from_db()
+    assert "only be answered by direct message" in message.failure_reason
+    assert not api.calls
