@@ -334,3 +334,35 @@ def test_without_a_stored_account_id_the_access_token_names_the_account(api):
 
     assert poll_channel(channel.pk) == "stored 0"
     assert mentions.call_count == 1
+
+
+def _full_page(size: int = 100) -> dict:
+    """A full page of mentions: 60 customers in 34 conversations."""
+    sample = load("mentions_page1.json")
+    tweet, user = sample["data"][0], sample["includes"]["users"][0]
+    first = 1870000000000000000
+    tweets = [
+        {
+            **tweet,
+            "id": str(first + n),
+            "conversation_id": str(first + n // 3 * 3),
+            "author_id": str(9000 + n % 60),
+            "text": f"@acme_care parcel {n}",
+        }
+        for n in reversed(range(size))
+    ]
+    users = [{**user, "id": str(9000 + u), "username": f"customer{u}"} for u in range(60)]
+    meta = {"newest_id": tweets[0]["id"], "oldest_id": tweets[-1]["id"], "result_count": size}
+    return {"data": tweets, "includes": {"users": users}, "meta": meta}
+
+
+def test_a_full_page_is_polled_with_a_constant_number_of_queries(
+    api, django_assert_max_num_queries
+):
+    channel = make_x_channel()
+    api.get(MENTIONS, json=_full_page())
+
+    with django_assert_max_num_queries(24):
+        assert poll_channel(channel.pk) == "stored 100"
+
+    assert Ticket.objects.filter(channel=channel).count() == 34
