@@ -108,7 +108,7 @@ class XConnector(Connector):
     # Account Activity webhooks: CRC and signed events (see webhook.py).
     webhook_handler = staticmethod(webhook.handle)
 
-    # --- helpers ---------------------------------------------------------------------------
+    # --- client and account ----------------------------------------------------------------
     @property
     def api(self):
         if not hasattr(self, "_api"):
