@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)
 RECONNECT_RETRY = dt.timedelta(hours=1)
 DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(minutes=15)
+# A channel whose monthly read budget is spent (platforms that bill per call, like X) still
+# polls, but at most this often, until the month ends.
+BUDGET_SLOW_POLL = dt.timedelta(hours=1)
+# (usage counter, channel setting, word shown to admins)
+BUDGETS = (("reads", "monthly_read_budget", "read"), ("posts", "monthly_post_budget", "post"))
 
 
 def _month(now: dt.datetime) -> str:
@@ -31,6 +36,35 @@ def count_usage(channel: Channel, now: dt.datetime, **increments: int) -> dict:
     for key, amount in increments.items():
         usage[key] = int(usage.get(key, 0)) + amount
     return usage
+
+
+def _budget_limit(value: object) -> int:
+    try:
+        return max(0, int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0
+
+
+def budgets_spent(settings: dict, usage: dict) -> dict[str, str]:
+    """Which monthly budgets (settings ``monthly_read_budget``, ``monthly_post_budget``) this
+    month's usage has spent, with the reason an admin reads: {"reads": "monthly read budget
+    spent: 10000/10000"}. Empty or zero budgets mean no limit."""
+    spent = {}
+    for key, setting, word in BUDGETS:
+        limit = _budget_limit((settings or {}).get(setting))
+        used = int((usage or {}).get(key, 0))
+        if limit and used >= limit:
+            spent[key] = f"monthly {word} budget spent: {used}/{limit}"
+    return spent
+
+
+def record_post(channel_id: int, *, posts: int = 1) -> None:
+    """Count a post (a sent reply) against the channel's monthly budget."""
+    now = timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.usage = count_usage(channel, now, posts=posts)
+        channel.save(update_fields=["usage", "updated_at"])
 
 
 def acquire_poll_lease(channel_id: int, seconds: int) -> bool:
@@ -58,6 +92,16 @@ def record_success(channel_id: int, *, reads: int = 0, items: int = 0) -> None:
         channel.consecutive_failures = 0
         channel.rate_limited_until = None
         channel.next_poll_at = None
+        spent = budgets_spent(channel.settings, channel.usage)
+        if spent:
+            # Working, but not as configured: the admin sees why.
+            channel.health_state = HealthState.DEGRADED
+            channel.last_error = "; ".join(spent.values())
+            channel.last_error_at = now
+            if "reads" in spent:
+                channel.next_poll_at = now + max(
+                    BUDGET_SLOW_POLL, dt.timedelta(seconds=channel.poll_interval)
+                )
         channel.save(
             update_fields=[
                 "usage",
@@ -66,6 +110,8 @@ def record_success(channel_id: int, *, reads: int = 0, items: int = 0) -> None:
                 "consecutive_failures",
                 "rate_limited_until",
                 "next_poll_at",
+                "last_error",
+                "last_error_at",
                 "updated_at",
             ]
         )

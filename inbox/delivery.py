@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from channels import health
 from channels.base import (
     AuthError,
     OutboundReply,
@@ -178,6 +179,9 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
             after={"message": message.pk, "external_id": result.external_id},
             created_at=now,
         )
+    if message.reply_mode != "note":
+        # Platforms that bill per post (X) have a monthly post budget; see channels.health.
+        health.record_post(message.channel_id)
 
 
 def message_fail(*, message_id: int, reason: str) -> None:

@@ -33,6 +33,27 @@ def activity_log(
     )
 
 
+class ReplyInvalid(ValueError):  # noqa: N818 - read as "this reply is invalid"
+    """The channel cannot take this reply (too long as the platform counts, unknown mode)."""
+
+
+def reply_check(*, ticket: Ticket, text: str, mode: str) -> None:
+    """Refuse, before queueing, a reply the platform would refuse: its length is counted the
+    platform's way (X weights CJK and emoji double, URLs as 23)."""
+    if mode == "note":
+        return
+    connector = ticket.channel.connector_class
+    if mode not in connector.reply_modes:
+        raise ReplyInvalid(f"This channel cannot send a {mode} reply.")
+    if connector.text_limit is not None:
+        length = connector.count_text(text)
+        if length > connector.text_limit:
+            raise ReplyInvalid(
+                f"The reply is {length} characters as the platform counts them; "
+                f"at most {connector.text_limit} fit."
+            )
+
+
 def reply_queue(
     *,
     ticket: Ticket,
@@ -43,6 +64,8 @@ def reply_queue(
 ) -> Message:
     """Store a reply as queued and send it after commit."""
     from channels.tasks import send_message
+
+    reply_check(ticket=ticket, text=text, mode=mode)
 
     now = timezone.now()
     with transaction.atomic():

@@ -1,3 +1,4 @@
 """Importing this package registers every connector kind."""
 
 from channels.simulator import connector as _simulator  # noqa: F401
+from channels.x import connector as _x  # noqa: F401

@@ -1,0 +1,1 @@
+"""The X (Twitter) channel: see connector.py and docs/channels/x.md."""

@@ -1,0 +1,411 @@
+"""The X (Twitter) connector: mentions, DMs and keyword searches in; public replies and DMs out.
+
+Talks to X API v2 through tweepy 4.17's ``Client`` (see ``client.py`` for how it is built and
+how its errors map to ours). API facts, with sources: docs/channels/x.md.
+
+The channel cursor holds one entry per stream, each advanced only in the transaction that
+stores its items (``inbox.ingest``)::
+
+    {"mentions": {"since_id": ..., "next_token": ..., "newest_id": ...},
+     "dms": {"newest_id": ..., "next_token": ..., "pending_newest": ...},
+     "search": {"<query>": {"since_id": ..., "next_token": ..., "newest_id": ...}},
+     "partial_errors": [...]}
+
+A fetch reads the first page of every stream; while any stream has more pages, the next fetch
+reads only those (``FetchResult.more``). ``since_id`` moves to the first page's ``newest_id``
+only when the last page is stored, so a poll stopped half-way never skips tweets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from ..base import (
+    ConnectionInfo,
+    Connector,
+    FetchResult,
+    InboundItem,
+    OutboundReply,
+    OutcomeUnknown,
+    PermanentError,
+    SendResult,
+)
+from ..registry import register
+from . import client as x_client
+from . import counting, normalize, webhook
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+DM_PAGE_SIZE = 100
+# How far back find_sent looks: a reply is reconciled within minutes of its cut-off attempt.
+FIND_SENT_PAGE = 100
+# Clock skew allowed between our queue time and X's created_at. Small on purpose: an identical
+# earlier DM ("Thanks!") just before this reply was queued must not pass for this one.
+FIND_SENT_SKEW = dt.timedelta(seconds=10)
+MAX_PARTIAL_ERRORS_KEPT = 5
+
+
+def keywords(settings: dict[str, Any]) -> list[str]:
+    """The listening queries: a list, or one query per line as typed in the channel form."""
+    raw = settings.get("keywords") or []
+    if isinstance(raw, str):
+        raw = raw.splitlines()
+    seen: list[str] = []
+    for query in raw:
+        query = str(query).strip()
+        if query and query not in seen:
+            seen.append(query)
+    return seen
+
+
+def _id_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def comparable_text(text: str) -> str:
+    """Text as X may hand it back: HTML-unescaped, leading @handles (added to replies) and URLs
+    (shortened to t.co) left out, whitespace collapsed, NFC."""
+    text = unicodedata.normalize("NFC", html.unescape(text or ""))
+    text = re.sub(r"^(?:\s*@\w+)+\s*", "", text)
+    text = re.sub(r"https?://\S+", "<url>", text)
+    return " ".join(text.split())
+
+
+@register
+class XConnector(Connector):
+    kind = "x"
+    label = "X (Twitter)"
+    platform = "x"
+    reply_modes = ("public", "dm")
+    text_limit = counting.MAX_WEIGHTED_LENGTH
+    ticket_kinds = ("mention", "reply", "dm", "listening")
+    credential_fields = {
+        "consumer_key": "API key of your X app (OAuth 1.0a consumer key).",
+        "consumer_secret": "API key secret; also signs webhook deliveries (CRC and signature).",
+        "access_token": "Access token of the brand account (user context).",
+        "access_token_secret": "Access token secret of the brand account.",
+        "bearer_token": "Optional app bearer token, used for reads when no user token is set.",
+    }
+    settings_fields = {
+        "keywords": "Listening queries, one per line, in X search syntax (e.g. "
+        '"acme parcel" -is:retweet). Hits not addressed to you become listening tickets.',
+        "monthly_read_budget": "API reads allowed per month (X bills per call); when spent, "
+        "polling slows to hourly. Empty: no limit.",
+        "monthly_post_budget": "Replies allowed per month; the health page shows when it is "
+        "spent. Empty: no limit.",
+        "fetch_dms": "Poll direct messages (default on; needs DM permission on the app).",
+    }
+
+    # Account Activity webhooks: CRC and signed events (see webhook.py).
+    webhook_handler = staticmethod(webhook.handle)
+
+    # --- client and account ----------------------------------------------------------------
+    @property
+    def api(self):
+        if not hasattr(self, "_api"):
+            self._api = x_client.make_client(self.channel.credentials)
+        return self._api
+
+    @property
+    def user_auth(self) -> bool:
+        return x_client.has_user_context(self.channel.credentials)
+
+    @property
+    def own_id(self) -> str:
+        if self.channel.own_account_id:
+            return str(self.channel.own_account_id)
+        # An OAuth 1.0a access token starts with the account's user id and a "-".
+        token = str(self.channel.credentials.get("access_token") or "")
+        head, dash, _ = token.partition("-")
+        return head if dash and head.isdigit() else ""
+
+    @classmethod
+    def count_text(cls, text: str) -> int:
+        return counting.weighted_length(text)
+
+    # --- fetch -----------------------------------------------------------------------------
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        if not self.own_id:
+            raise PermanentError(
+                "The channel does not know its X account: run 'test connection' first."
+            )
+        mentions = dict(cursor.get("mentions") or {})
+        dms = dict(cursor.get("dms") or {})
+        searches_before = dict(cursor.get("search") or {})
+        queries = keywords(self.channel.settings)
+        searches = {q: dict(searches_before.get(q) or {}) for q in queries}
+        fetch_dms = self.channel.settings.get("fetch_dms", True) not in (False, "false", "0", 0)
+        if not (fetch_dms and self.user_auth):
+            dms.pop("next_token", None)  # switched off mid-paging: do not wait for it forever
+
+        paging = [mentions.get("next_token"), dms.get("next_token")] + [
+            s.get("next_token") for s in searches.values()
+        ]
+        continuing = any(paging)
+
+        items: list[InboundItem] = []
+        partial: list[dict[str, Any]] = []
+        calls = 0
+
+        if not continuing or mentions.get("next_token"):
+            page = x_client.call(
+                self.api.get_users_mentions,
+                self.own_id,
+                max_results=PAGE_SIZE,
+                expansions=normalize.TWEET_EXPANSIONS,
+                tweet_fields=normalize.TWEET_FIELDS,
+                user_fields=normalize.USER_FIELDS,
+                user_auth=self.user_auth,
+                **self._tweet_paging(mentions, "pagination_token"),
+            )
+            calls += 1
+            items += normalize.tweets_page_to_items(page, own_id=self.own_id, source="mentions")
+            partial += page.get("errors") or []
+            mentions = self._advance_tweets(mentions, page)
+
+        if fetch_dms and self.user_auth and (not continuing or dms.get("next_token")):
+            params: dict[str, Any] = {}
+            if dms.get("next_token"):
+                params["pagination_token"] = dms["next_token"]
+            page = x_client.call(
+                self.api.get_direct_message_events,
+                dm_event_fields=normalize.DM_EVENT_FIELDS,
+                event_types="MessageCreate",
+                expansions=normalize.DM_EXPANSIONS,
+                user_fields=normalize.USER_FIELDS,
+                max_results=DM_PAGE_SIZE,
+                **params,
+            )
+            calls += 1
+            dm_items = normalize.dm_page_to_items(page, own_id=self.own_id)
+            partial += page.get("errors") or []
+            items_new, dms = self._advance_dms(dms, page, dm_items)
+            items += items_new
+
+        for query, state in searches.items():
+            if continuing and not state.get("next_token"):
+                continue
+            try:
+                page = self._search(query, state)
+            except PermanentError as exc:
+                if exc.code != 400 or not state.get("since_id"):
+                    raise
+                # Recent search reaches back 7 days and refuses an older since_id (a channel
+                # that was off for a week): start again from what search still has.
+                calls += 1
+                log.info("channel %s: search %r restarts: %s", self.channel.id, query, exc)
+                state = {}
+                page = self._search(query, state)
+            calls += 1
+            items += normalize.tweets_page_to_items(
+                page, own_id=self.own_id, source="search", own_handle=self._own_handle
+            )
+            partial += page.get("errors") or []
+            searches[query] = self._advance_tweets(state, page)
+
+        new_cursor: dict[str, Any] = {"mentions": mentions, "dms": dms, "search": searches}
+        if partial:
+            # A 200 with "errors" (a referenced tweet deleted, an author suspended): the rest of
+            # the page is good. Kept on the cursor for the health page; never fails the batch.
+            log.warning("channel %s: X returned partial errors: %s", self.channel.id, partial)
+            new_cursor["partial_errors"] = [
+                {k: e.get(k) for k in ("title", "detail", "resource_id", "type") if k in e}
+                for e in partial[:MAX_PARTIAL_ERRORS_KEPT]
+                if isinstance(e, dict)
+            ]
+        more = bool(
+            mentions.get("next_token")
+            or dms.get("next_token")
+            or any(s.get("next_token") for s in searches.values())
+        )
+        return FetchResult(items=items, cursor=new_cursor, more=more, calls=calls)
+
+    def _search(self, query: str, state: dict[str, Any]) -> dict[str, Any]:
+        return x_client.call(
+            self.api.search_recent_tweets,
+            query,
+            max_results=PAGE_SIZE,
+            expansions=normalize.TWEET_EXPANSIONS,
+            tweet_fields=normalize.TWEET_FIELDS,
+            user_fields=normalize.USER_FIELDS,
+            user_auth=self.user_auth,
+            **self._tweet_paging(state, "next_token"),
+        )
+
+    @property
+    def _own_handle(self) -> str:
+        return str(self.channel.settings.get("own_handle") or "")
+
+    @staticmethod
+    def _tweet_paging(state: dict[str, Any], token_param: str) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if state.get("since_id"):
+            params["since_id"] = state["since_id"]
+        if state.get("next_token"):
+            params[token_param] = state["next_token"]
+        return params
+
+    @staticmethod
+    def _advance_tweets(state: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+        """since_id moves to the newest id of the run's first page once its last page is in."""
+        meta = page.get("meta") or {}
+        state = dict(state)
+        if not state.get("next_token") and meta.get("newest_id"):
+            state["newest_id"] = str(meta["newest_id"])  # first page of this run
+        if meta.get("next_token"):
+            state["next_token"] = meta["next_token"]
+        else:
+            state.pop("next_token", None)
+            if state.get("newest_id"):
+                state["since_id"] = state.pop("newest_id")
+        return state
+
+    @staticmethod
+    def _advance_dms(
+        state: dict[str, Any], page: dict[str, Any], items: list[InboundItem]
+    ) -> tuple[list[InboundItem], dict[str, Any]]:
+        """DM events have no since_id: pages come newest first, and we stop at the newest event
+        stored last time. The first run takes only the first page (no 30-day backfill)."""
+        state = dict(state)
+        known = _id_int(state.get("newest_id"))
+        fresh = [i for i in items if _id_int(i.external_id) > known]
+        ids = [_id_int(e.get("id")) for e in page.get("data") or [] if isinstance(e, dict)]
+        if not state.get("next_token") and ids:
+            state["pending_newest"] = str(max(ids))
+        next_token = (page.get("meta") or {}).get("next_token")
+        reached_known = bool(ids) and min(ids) <= known
+        if next_token and known and not reached_known:
+            state["next_token"] = next_token
+        else:
+            state.pop("next_token", None)
+            if state.get("pending_newest"):
+                newest = max(_id_int(state.pop("pending_newest")), known)
+                state["newest_id"] = str(newest)
+        return fresh, state
+
+    # --- send ------------------------------------------------------------------------------
+    def send(self, reply: OutboundReply) -> SendResult:
+        length = self.count_text(reply.text)
+        if length > counting.MAX_WEIGHTED_LENGTH:
+            raise PermanentError(
+                f"The reply is {length} characters as X counts them; X allows "
+                f"{counting.MAX_WEIGHTED_LENGTH}."
+            )
+        if reply.mode == "dm":
+            return self._send_dm(reply)
+        if reply.thread_key.startswith("dm:"):
+            raise PermanentError(
+                "A direct message conversation can only be answered by direct message."
+            )
+        if not reply.in_reply_to:
+            raise PermanentError("There is no tweet to reply to in this conversation.")
+        data = x_client.call(
+            self.api.create_tweet,
+            text=reply.text,
+            in_reply_to_tweet_id=reply.in_reply_to,
+            sending=True,
+        )
+        tweet = (data or {}).get("data") or {}
+        if not tweet.get("id"):
+            raise OutcomeUnknown("X accepted the reply but returned no tweet id.")
+        return SendResult(
+            external_id=str(tweet["id"]),
+            url=f"https://x.com/i/web/status/{tweet['id']}",
+            raw=tweet,
+        )
+
+    def _send_dm(self, reply: OutboundReply) -> SendResult:
+        if reply.thread_key.startswith("dm:"):
+            target = {"dm_conversation_id": reply.thread_key[3:]}
+        elif reply.recipient_id:
+            target = {"participant_id": reply.recipient_id}
+        else:
+            raise PermanentError("No one to send this direct message to.")
+        data = x_client.call(
+            self.api.create_direct_message, text=reply.text, sending=True, **target
+        )
+        event = (data or {}).get("data") or {}
+        if not event.get("dm_event_id"):
+            raise OutcomeUnknown("X accepted the message but returned no event id.")
+        return SendResult(external_id=str(event["dm_event_id"]), raw=event)
+
+    def find_sent(self, reply: OutboundReply) -> SendResult | None:
+        """Our recent replies on X, for one with this text posted after the reply was queued.
+
+        Raises TemporaryError/RateLimited when X cannot be asked now (the delivery retries)."""
+        since = (reply.created_at or dt.datetime.now(tz=dt.UTC)) - FIND_SENT_SKEW
+        wanted = comparable_text(reply.text)
+        if reply.mode == "dm":
+            params: dict[str, Any] = {}
+            if reply.thread_key.startswith("dm:"):
+                params["dm_conversation_id"] = reply.thread_key[3:]
+            elif reply.recipient_id:
+                params["participant_id"] = reply.recipient_id
+            page = x_client.call(
+                self.api.get_direct_message_events,
+                dm_event_fields=normalize.DM_EVENT_FIELDS,
+                event_types="MessageCreate",
+                max_results=FIND_SENT_PAGE,
+                **params,
+            )
+            for event in page.get("data") or []:
+                created = normalize.parse_time(event.get("created_at"))
+                if (
+                    str(event.get("sender_id") or "") == self.own_id
+                    and (created is None or created >= since)
+                    and comparable_text(event.get("text") or "") == wanted
+                ):
+                    return SendResult(external_id=str(event["id"]), raw=event)
+            return None
+        page = x_client.call(
+            self.api.get_users_tweets,
+            self.own_id,
+            start_time=since,
+            max_results=FIND_SENT_PAGE,
+            tweet_fields=["created_at", "conversation_id", "referenced_tweets"],
+            exclude=["retweets"],
+            user_auth=self.user_auth,
+        )
+        for tweet in page.get("data") or []:
+            replied_to = {
+                str(r.get("id"))
+                for r in tweet.get("referenced_tweets") or []
+                if r.get("type") == "replied_to"
+            }
+            if reply.in_reply_to and replied_to and reply.in_reply_to not in replied_to:
+                continue
+            created = normalize.parse_time(tweet.get("created_at"))
+            if created is not None and created < since:
+                continue
+            if comparable_text(tweet.get("text") or "") == wanted:
+                return SendResult(
+                    external_id=str(tweet["id"]),
+                    url=f"https://x.com/i/web/status/{tweet['id']}",
+                    raw=tweet,
+                )
+        return None
+
+    # --- setup -----------------------------------------------------------------------------
+    def test_connection(self) -> ConnectionInfo:
+        data = x_client.call(
+            self.api.get_me,
+            user_fields=["username", "name", "public_metrics", "verified"],
+            user_auth=self.user_auth,
+        )
+        user = (data or {}).get("data") or {}
+        followers = (user.get("public_metrics") or {}).get("followers_count")
+        return ConnectionInfo(
+            account_id=str(user.get("id") or ""),
+            handle=user.get("username") or "",
+            display_name=user.get("name") or "",
+            detail=f"{followers} followers" if followers is not None else "",
+        )

@@ -1,0 +1,304 @@
+"""X API JSON → InboundItem. Pure functions: no ORM, no network, no clock.
+
+Polls (API v2 pages) and webhooks (Account Activity v1.1 objects, adapted to v2 shape first by
+:func:`v1_tweet_to_v2` and :func:`v1_dm_to_v2`) go through the same functions here, so a tweet
+delivered both ways becomes the same item: same ``external_id`` (the tweet or DM event id), same
+``thread_key``. The database then keeps one message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+from typing import Any
+
+from ..base import InboundAuthor, InboundItem
+
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "lang",
+    "public_metrics",
+    "entities",
+]
+USER_FIELDS = ["username", "name", "profile_image_url", "public_metrics", "verified"]
+TWEET_EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
+DM_EVENT_FIELDS = [
+    "created_at",
+    "sender_id",
+    "dm_conversation_id",
+    "participant_ids",
+    "attachments",
+    "referenced_tweets",
+]
+DM_EXPANSIONS = ["sender_id"]
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """X v2 timestamps look like ``2026-11-20T09:15:02.000Z``."""
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def users_by_id(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    users = (payload.get("includes") or {}).get("users") or []
+    return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
+
+
+def author_from_user(user_id: str, user: dict[str, Any] | None) -> InboundAuthor:
+    """The author as X describes them; a deleted or suspended author (missing from
+    ``includes.users``) keeps their id, so their messages still group under one identity."""
+    if not user:
+        return InboundAuthor(platform_user_id=user_id)
+    username = user.get("username") or ""
+    followers = (user.get("public_metrics") or {}).get("followers_count")
+    return InboundAuthor(
+        platform_user_id=user_id,
+        handle=username,
+        display_name=user.get("name") or "",
+        avatar_url=user.get("profile_image_url") or "",
+        followers=followers if isinstance(followers, int) else None,
+        verified=bool(user.get("verified")),
+        profile_url=f"https://x.com/{username}" if username else "",
+    )
+
+
+def _references(tweet: dict[str, Any]) -> dict[str, str]:
+    return {
+        ref.get("type", ""): str(ref.get("id", ""))
+        for ref in tweet.get("referenced_tweets") or []
+        if isinstance(ref, dict)
+    }
+
+
+def is_retweet(tweet: dict[str, Any]) -> bool:
+    return "retweeted" in _references(tweet)
+
+
+def mentions_account(tweet: dict[str, Any], own_id: str, own_handle: str = "") -> bool:
+    """Addressed to us: a reply to our account, or our id or handle among its mentions."""
+    if own_id and str(tweet.get("in_reply_to_user_id") or "") == own_id:
+        return True
+    for mention in (tweet.get("entities") or {}).get("mentions") or []:
+        if own_id and str(mention.get("id") or "") == own_id:
+            return True
+        if own_handle and (mention.get("username") or "").lower() == own_handle.lower():
+            return True
+    return False
+
+
+def tweet_to_item(
+    tweet: dict[str, Any],
+    users: dict[str, dict[str, Any]],
+    *,
+    own_id: str,
+    own_handle: str = "",
+    source: str,
+) -> InboundItem | None:
+    """One v2 tweet → item, or None for what we do not ingest (retweets, malformed tweets).
+
+    ``source`` is where it came from: "mentions", "search" or "webhook". A tweet that is not
+    addressed to us and came from a keyword search is "listening": agents choose to step in.
+    """
+    tweet_id = str(tweet.get("id") or "")
+    if not tweet_id or is_retweet(tweet):
+        return None
+    author_id = str(tweet.get("author_id") or "")
+    is_ours = bool(own_id) and author_id == own_id
+    conversation = str(tweet.get("conversation_id") or tweet_id)
+    refs = _references(tweet)
+    parent = refs.get("replied_to", "")
+    addressed = source == "mentions" or mentions_account(tweet, own_id, own_handle)
+    if not addressed and source == "search":
+        kind = "listening"
+    elif parent:
+        kind = "reply"
+    else:
+        kind = "mention"
+    sent_at = parse_time(tweet.get("created_at"))
+    if sent_at is None:
+        # Asked for with tweet.fields; a tweet without it still must not be lost. Snowflake ids
+        # carry their creation time (ms since X's epoch in the high bits).
+        sent_at = snowflake_time(tweet_id)
+    author = None
+    if author_id and not is_ours:
+        author = author_from_user(author_id, users.get(author_id))
+    user = users.get(author_id) or {}
+    handle = user.get("username") or ""
+    return InboundItem(
+        external_id=tweet_id,
+        thread_key=f"conv:{conversation}",
+        kind=kind,
+        # v2 returns text HTML-escaped (&amp; &lt; &gt;); we store what the person wrote and
+        # never render it as HTML.
+        text=html.unescape(tweet.get("text") or ""),
+        sent_at=sent_at,
+        author=author,
+        is_ours=is_ours,
+        url=f"https://x.com/{handle or 'i/web'}/status/{tweet_id}",
+        parent_external_id=parent,
+        language=(tweet.get("lang") or "")[:8] if tweet.get("lang") not in ("und", "zxx") else "",
+        raw=tweet,
+    )
+
+
+def tweets_page_to_items(
+    payload: dict[str, Any], *, own_id: str, own_handle: str = "", source: str
+) -> list[InboundItem]:
+    users = users_by_id(payload)
+    items = []
+    for tweet in payload.get("data") or []:
+        if not isinstance(tweet, dict):
+            continue
+        item = tweet_to_item(tweet, users, own_id=own_id, own_handle=own_handle, source=source)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def dm_conversation_id(a: str, b: str) -> str:
+    """A one-to-one DM conversation id: both user ids joined by "-", the lower first."""
+    low, high = sorted((a, b), key=lambda v: (len(v), v))  # numeric order of decimal ids
+    return f"{low}-{high}"
+
+
+def dm_event_to_item(
+    event: dict[str, Any], users: dict[str, dict[str, Any]], *, own_id: str
+) -> InboundItem | None:
+    if event.get("event_type", "MessageCreate") != "MessageCreate":
+        return None  # ParticipantsJoin / ParticipantsLeave carry no message
+    event_id = str(event.get("id") or "")
+    sender = str(event.get("sender_id") or "")
+    if not event_id:
+        return None
+    conversation = str(event.get("dm_conversation_id") or "")
+    if not conversation:
+        participants = [str(p) for p in event.get("participant_ids") or []]
+        if len(participants) == 2:
+            conversation = dm_conversation_id(*participants)
+        elif sender and own_id:
+            conversation = dm_conversation_id(sender, own_id)
+        else:
+            conversation = event_id
+    is_ours = bool(own_id) and sender == own_id
+    return InboundItem(
+        external_id=event_id,
+        thread_key=f"dm:{conversation}",
+        kind="dm",
+        text=event.get("text") or "",
+        sent_at=parse_time(event.get("created_at")) or snowflake_time(event_id),
+        author=None if is_ours or not sender else author_from_user(sender, users.get(sender)),
+        is_ours=is_ours,
+        raw=event,
+    )
+
+
+def dm_page_to_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
+    users = users_by_id(payload)
+    items = []
+    for event in payload.get("data") or []:
+        if isinstance(event, dict):
+            item = dm_event_to_item(event, users, own_id=own_id)
+            if item is not None:
+                items.append(item)
+    return items
+
+
+_X_EPOCH_MS = 1288834974657
+
+
+def snowflake_time(snowflake: str) -> dt.datetime:
+    try:
+        ms = (int(snowflake) >> 22) + _X_EPOCH_MS
+    except ValueError:
+        ms = _X_EPOCH_MS
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+# --- Account Activity (v1.1) → v2 shape ---------------------------------------------------------
+def _v1_time(value: str | None) -> str | None:
+    """v1.1 ``created_at`` is ``Wed Oct 10 20:19:24 +0000 2018``."""
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
+    except ValueError:
+        return None
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def v1_user_to_v2(user: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(user.get("id_str") or user.get("id") or ""),
+        "username": user.get("screen_name") or "",
+        "name": user.get("name") or "",
+        "profile_image_url": user.get("profile_image_url_https") or "",
+        "verified": bool(user.get("verified")),
+        "public_metrics": {"followers_count": user.get("followers_count")},
+    }
+
+
+def v1_tweet_to_v2(tweet: dict[str, Any], *, conversation_id: str = "") -> dict[str, Any]:
+    """A v1.1 tweet object (webhook ``tweet_create_events``) in v2 shape.
+
+    v1.1 has no ``conversation_id``: the caller passes the conversation of the tweet it answers
+    when we know it; otherwise a reply is threaded under the tweet it answers and a new tweet
+    under itself (a root tweet's conversation id is its own id).
+    """
+    tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
+    extended = tweet.get("extended_tweet") or {}
+    text = extended.get("full_text") or tweet.get("full_text") or tweet.get("text") or ""
+    parent = str(tweet.get("in_reply_to_status_id_str") or "")
+    refs = []
+    if parent:
+        refs.append({"type": "replied_to", "id": parent})
+    if tweet.get("quoted_status_id_str"):
+        refs.append({"type": "quoted", "id": str(tweet["quoted_status_id_str"])})
+    if tweet.get("retweeted_status"):
+        retweeted = tweet["retweeted_status"]
+        refs.append({"type": "retweeted", "id": str(retweeted.get("id_str") or "")})
+    user = tweet.get("user") or {}
+    entities = extended.get("entities") or tweet.get("entities") or {}
+    mentions = [
+        {"id": str(m.get("id_str") or ""), "username": m.get("screen_name") or ""}
+        for m in entities.get("user_mentions") or []
+    ]
+    converted: dict[str, Any] = {
+        "id": tweet_id,
+        "text": text,
+        "author_id": str(user.get("id_str") or user.get("id") or ""),
+        "conversation_id": conversation_id or parent or tweet_id,
+        "created_at": _v1_time(tweet.get("created_at")),
+        "in_reply_to_user_id": str(tweet.get("in_reply_to_user_id_str") or "") or None,
+        "lang": tweet.get("lang") or "",
+        "entities": {"mentions": mentions},
+    }
+    if refs:
+        converted["referenced_tweets"] = refs
+    return {k: v for k, v in converted.items() if v is not None}
+
+
+def v1_dm_to_v2(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A webhook ``direct_message_events`` entry in v2 ``dm_events`` shape."""
+    if event.get("type") != "message_create":
+        return None
+    create = event.get("message_create") or {}
+    sender = str(create.get("sender_id") or "")
+    recipient = str((create.get("target") or {}).get("recipient_id") or "")
+    created = None
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        created = dt.datetime.fromtimestamp(int(event["created_timestamp"]) / 1000, tz=dt.UTC)
+    return {
+        "id": str(event.get("id") or ""),
+        "event_type": "MessageCreate",
+        "text": (create.get("message_data") or {}).get("text") or "",
+        "sender_id": sender,
+        "participant_ids": [p for p in (sender, recipient) if p],
+        "dm_conversation_id": dm_conversation_id(sender, recipient) if sender and recipient else "",
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.000Z") if created else None,
+    }

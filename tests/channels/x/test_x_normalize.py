@@ -1,0 +1,45 @@
+"""The normaliser: X JSON in, items out, the same for a polled tweet and a webhook event."""
+
+from channels.x import normalize
+from channels.x.webhook import webhook_items
+
+from .conftest import OWN_ID, load
+
+
+def test_a_webhook_tweet_and_the_polled_tweet_normalise_to_the_same_item():
+    polled = {
+        i.external_id: i
+        for i in normalize.tweets_page_to_items(
+            load("mentions_thread_reply.json"), own_id=OWN_ID, source="mentions"
+        )
+    }["1860000000000000030"]
+    (pushed,) = webhook_items(
+        load("webhook_tweet_create.json"),
+        own_id=OWN_ID,
+        known={"1860000000000000020": "1860000000000000010"},
+    )
+    same = ("external_id", "thread_key", "kind", "text", "sent_at", "parent_external_id")
+    assert {f: getattr(pushed, f) for f in same} == {f: getattr(polled, f) for f in same}
+    assert pushed.author.handle == polled.author.handle == "jan_de_vries"
+
+
+def test_a_tweet_with_only_the_default_fields_is_still_an_item():
+    page = {"data": [{"id": "1860000000000000777", "text": "@acme_care hello"}]}
+
+    (item,) = normalize.tweets_page_to_items(page, own_id=OWN_ID, source="mentions")
+
+    assert item.thread_key == "conv:1860000000000000777"
+    assert item.author is None
+    assert item.sent_at.year >= 2024  # from the id itself
+
+
+def test_junk_in_a_page_is_skipped_not_fatal():
+    page = {"data": [None, "x", {"text": "no id"}, {"id": "1860000000000000778", "text": "ok"}]}
+
+    items = normalize.tweets_page_to_items(page, own_id=OWN_ID, source="mentions")
+
+    assert [i.external_id for i in items] == ["1860000000000000778"]
+
+
+def test_one_to_one_dm_conversation_ids_put_the_lower_id_first():
+    assert normalize.dm_conversation_id(OWN_ID, "2244994945") == f"2244994945-{OWN_ID}"
