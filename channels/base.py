@@ -196,8 +196,10 @@ class Connector:
     # settings names, each with its help text.
     credential_fields: ClassVar[dict[str, str]] = {}
     settings_fields: ClassVar[dict[str, str]] = {}
-    # Form type of a setting: "str" (default), "int", "bool" or "list" (one value per line).
+    # Form type of a setting: "str" (default), "int", "bool" or "list" (one value per line),
+    # and the value a setting has when the channel's settings do not name it.
     settings_types: ClassVar[dict[str, str]] = {}
+    settings_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel

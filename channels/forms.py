@@ -57,6 +57,7 @@ class ChannelForm(forms.Form):
                 field = forms.CharField(required=False, max_length=500)
             field.label = name.replace("_", " ").capitalize()
             field.help_text = help_text
+            field.initial = connector.settings_defaults.get(name)
             self.fields[f"setting_{name}"] = field
         for name, help_text in connector.credential_fields.items():
             is_set = bool(stored.get(name))
@@ -79,7 +80,7 @@ class ChannelForm(forms.Form):
             "own_account_id": channel.own_account_id,
         }
         for name in connector.settings_fields:
-            value = (channel.settings or {}).get(name)
+            value = (channel.settings or {}).get(name, connector.settings_defaults.get(name))
             if connector.settings_types.get(name) == "list" and isinstance(value, list):
                 value = "\n".join(str(v) for v in value)
             initial[f"setting_{name}"] = value

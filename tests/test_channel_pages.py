@@ -119,3 +119,17 @@ def test_only_admins_configure_channels(client, role):
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(reverse("channels:list"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_an_x_channel_form_asks_for_its_keys_and_listening_queries(admin_client):
+    page = admin_client.get(reverse("channels:new") + "?kind=x").content.decode()
+    for field in ("secret_consumer_key", "secret_access_token_secret", "setting_keywords"):
+        assert f'name="{field}"' in page
+
+
+def test_a_setting_that_defaults_to_on_starts_checked():
+    from channels.forms import ChannelForm
+    from channels.registry import connector_class
+
+    form = ChannelForm(connector=connector_class("x"))
+    assert form["setting_fetch_dms"].initial is True

@@ -105,6 +105,14 @@ class XConnector(Connector):
         "fetch_dms": "Poll direct messages (default on; needs DM permission on the app).",
     }
 
+    settings_types = {
+        "keywords": "list",
+        "monthly_read_budget": "int",
+        "monthly_post_budget": "int",
+        "fetch_dms": "bool",
+    }
+    settings_defaults = {"fetch_dms": True}
+
     # Account Activity webhooks: CRC and signed events (see webhook.py).
     webhook_handler = staticmethod(webhook.handle)
 
