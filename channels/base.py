@@ -111,6 +111,7 @@ class ChannelContext:
     credentials: dict[str, Any]
     settings: dict[str, Any]
     own_account_id: str = ""
+    own_handle: str = ""
 
 
 @dataclass(frozen=True, slots=True)

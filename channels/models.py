@@ -80,6 +80,7 @@ class Channel(models.Model):
             credentials=dict(credentials),
             settings=dict(self.settings or {}),
             own_account_id=self.own_account_id,
+            own_handle=self.own_handle,
         )
 
     def connector(self):

@@ -251,7 +251,9 @@ class XConnector(Connector):
 
     @property
     def _own_handle(self) -> str:
-        return str(self.channel.settings.get("own_handle") or "")
+        # "Test connection" stores the handle on the channel; a setting may override it.
+        handle = self.channel.settings.get("own_handle") or self.channel.own_handle
+        return str(handle or "").lstrip("@")
 
     @staticmethod
     def _tweet_paging(state: dict[str, Any], token_param: str) -> dict[str, Any]:
