@@ -168,6 +168,19 @@ def record_failure(channel_id: int, error: BaseException, *, reads: int = 0) -> 
     return channel.next_poll_at
 
 
+def record_send_rate_limit(channel_id: int, error: RateLimited) -> None:
+    """A reply hit the platform's rate limit: admins see it like a polling one."""
+    now = timezone.now()
+    until = error.until or now + DEFAULT_RATE_LIMIT_WAIT
+    Channel.objects.filter(pk=channel_id).update(
+        health_state=HealthState.RATE_LIMITED,
+        rate_limited_until=until,
+        last_error=f"Sending: {error.message}"[:2000],
+        last_error_at=now,
+        updated_at=now,
+    )
+
+
 def reset_health(channel: Channel) -> None:
     """After an admin reconnects or re-enables a channel: poll again at once."""
     Channel.objects.filter(pk=channel.pk).update(

@@ -113,6 +113,8 @@ def message_deliver(*, message_id: int) -> str:
         Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
             delivery_state=DeliveryState.QUEUED, failure_reason=exc.message
         )
+        if isinstance(exc, RateLimited):
+            health.record_send_rate_limit(message.channel_id, exc)
         raise RetryLater(exc.message, _countdown(exc)) from exc
     except (PermanentError, AuthError) as exc:
         message_fail(message_id=message_id, reason=exc.message)

@@ -1,9 +1,20 @@
 """Sending a reply exactly once: queued after commit, sent, failed with a reason, retried."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from channels.base import Connector, OutboundReply, OutcomeUnknown, SendResult, TemporaryError
+from channels.base import (
+    Connector,
+    OutboundReply,
+    OutcomeUnknown,
+    RateLimited,
+    SendResult,
+    TemporaryError,
+)
+from channels.models import Channel, HealthState
 from channels.registry import register
 from inbox.delivery import message_deliver
 from inbox.ingest import ingest_batch
@@ -29,6 +40,8 @@ class CountingConnector(Connector):
             raise OutcomeUnknown("Read timed out")
         if mode == "down":
             raise TemporaryError("503 Service Unavailable")
+        if mode == "rate":
+            raise RateLimited("Too Many Requests", until=timezone.now() + dt.timedelta(minutes=9))
         POSTS.append(reply)
         return SendResult(external_id=f"post-{len(POSTS)}")
 
@@ -138,3 +151,23 @@ def test_a_reply_echoed_by_a_poll_before_we_learnt_its_id_stays_one_message(agen
     outbound = Message.objects.filter(ticket=ticket, direction="out")
     assert outbound.count() == 1
     assert outbound.get().author_user == agent
+
+
+def test_a_rate_limited_reply_waits_and_the_channel_shows_until_when(agent):
+    ticket = _ticket(send="rate")
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key="k4",
+    )
+    with pytest.raises(Exception, match="Too Many Requests") as raised:
+        message_deliver(message_id=message.pk)
+    channel = Channel.objects.get(pk=ticket.channel_id)
+    assert raised.value.countdown > 8 * 60
+    assert channel.health_state == HealthState.RATE_LIMITED
+    assert channel.rate_limited_until > timezone.now() + dt.timedelta(minutes=8)
+    assert Message.objects.get(pk=message.pk).delivery_state == DeliveryState.QUEUED
