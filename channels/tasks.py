@@ -8,10 +8,12 @@ posting again (``inbox.delivery``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from inbox.ingest import ingest_batch
@@ -55,6 +57,42 @@ def heartbeat() -> None:
     from .heartbeat import WORKER_KEY
 
     cache.set(WORKER_KEY, timezone.now(), timeout=3600)
+
+
+# A reply still "queued" this long after it was stored has lost its task (broker down or
+# restarted without persistence); one still "sending" after the hard time limit has lost its
+# worker. Both are sent again; the send itself guards against posting twice.
+QUEUED_STALL = dt.timedelta(seconds=30)
+SENDING_STALL = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+
+
+@shared_task(ignore_result=True, expires=60)
+def redeliver_stalled_replies() -> int:
+    from inbox.models import DeliveryState, Direction, Message
+
+    now = timezone.now()
+    stalled = Message.objects.filter(direction=Direction.OUTBOUND).filter(
+        Q(delivery_state=DeliveryState.QUEUED, delivery_changed_at__lt=now - QUEUED_STALL)
+        | Q(delivery_state=DeliveryState.SENDING, delivery_changed_at__lt=now - SENDING_STALL)
+    )
+    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    for pk in ids:
+        send_message.delay(pk)
+    if ids:
+        log.warning("re-dispatched %d stalled replies", len(ids))
+    return len(ids)
+
+
+def dispatch_send(message_id: int) -> None:
+    """Queue the send of a stored reply; if the broker is unreachable, leave it to the sweep.
+
+    Called after commit from web requests: the reply is safe in the database as "queued", so
+    a broker outage must not turn an agent's click into an error.
+    """
+    try:
+        send_message.apply_async((message_id,), retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure; redeliver_stalled_replies retries
+        log.warning("broker unreachable; reply %s waits for the sweep", message_id, exc_info=True)
 
 
 @shared_task(ignore_result=True)

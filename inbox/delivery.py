@@ -79,8 +79,9 @@ def message_deliver(*, message_id: int) -> str:
             return f"nothing to do ({message.delivery_state or 'not outbound'})"
         resumed = message.delivery_state == DeliveryState.SENDING
         message.delivery_state = DeliveryState.SENDING
+        message.delivery_changed_at = timezone.now()
         message.attempts = F("attempts") + 1
-        message.save(update_fields=["delivery_state", "attempts"])
+        message.save(update_fields=["delivery_state", "delivery_changed_at", "attempts"])
     message.refresh_from_db(fields=["attempts"])
     connector = message.channel.connector()
     reply = outbound_reply(message)
@@ -111,7 +112,9 @@ def message_deliver(*, message_id: int) -> str:
         raise RetryLater(exc.message) from exc
     except (TemporaryError, RateLimited) as exc:
         Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
-            delivery_state=DeliveryState.QUEUED, failure_reason=exc.message
+            delivery_state=DeliveryState.QUEUED,
+            delivery_changed_at=timezone.now(),
+            failure_reason=exc.message,
         )
         if isinstance(exc, RateLimited):
             health.record_send_rate_limit(message.channel_id, exc)
@@ -145,6 +148,7 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
             channel_id=message.channel_id, external_id=result.external_id, author_user=None
         ).exclude(pk=message.pk).delete()
         message.delivery_state = DeliveryState.SENT
+        message.delivery_changed_at = now
         message.external_id = result.external_id
         message.url = result.url or message.url
         message.failure_reason = ""
@@ -154,6 +158,7 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
                 message.save(
                     update_fields=[
                         "delivery_state",
+                        "delivery_changed_at",
                         "external_id",
                         "url",
                         "failure_reason",
@@ -165,7 +170,13 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
             message.external_id = None
             message.failure_reason = "Duplicate of an earlier reply; not posted again."
             message.save(
-                update_fields=["delivery_state", "external_id", "failure_reason", "sent_at"]
+                update_fields=[
+                    "delivery_state",
+                    "delivery_changed_at",
+                    "external_id",
+                    "failure_reason",
+                    "sent_at",
+                ]
             )
         if message.reply_mode != "note":
             Ticket.objects.filter(pk=message.ticket_id, first_response_at=None).update(
@@ -193,8 +204,9 @@ def message_fail(*, message_id: int, reason: str) -> None:
         if message.delivery_state == DeliveryState.SENT:
             return
         message.delivery_state = DeliveryState.FAILED
+        message.delivery_changed_at = now
         message.failure_reason = reason[:2000]
-        message.save(update_fields=["delivery_state", "failure_reason"])
+        message.save(update_fields=["delivery_state", "delivery_changed_at", "failure_reason"])
         ticket = message.ticket
         # The customer still waits: the clock runs again from their last message.
         if (

@@ -270,6 +270,8 @@ class Message(models.Model):
         max_length=20, choices=DeliveryState.choices, blank=True, default=""
     )
     failure_reason = models.TextField(blank=True)
+    # When delivery_state last changed: the sweep for stalled replies reads it.
+    delivery_changed_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     send_options = models.JSONField(default=dict, blank=True)

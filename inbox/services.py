@@ -63,7 +63,7 @@ def reply_queue(
     options: dict[str, Any] | None = None,
 ) -> Message:
     """Store a reply as queued and send it after commit."""
-    from channels.tasks import send_message
+    from channels.tasks import dispatch_send
 
     reply_check(ticket=ticket, text=text, mode=mode)
 
@@ -79,6 +79,7 @@ def reply_queue(
             sent_at=now,
             reply_mode=mode,
             delivery_state=DeliveryState.QUEUED,
+            delivery_changed_at=now,
             idempotency_key=uuid.uuid4().hex,
             send_options=options or {},
         )
@@ -96,5 +97,5 @@ def reply_queue(
             before=before,
             after={"status": ticket.status, "message": message.pk, "mode": mode},
         )
-        transaction.on_commit(lambda: send_message.delay(message.pk))
+        transaction.on_commit(lambda: dispatch_send(message.pk))
     return message

@@ -171,3 +171,57 @@ def test_a_rate_limited_reply_waits_and_the_channel_shows_until_when(agent):
     assert channel.health_state == HealthState.RATE_LIMITED
     assert channel.rate_limited_until > timezone.now() + dt.timedelta(minutes=8)
     assert Message.objects.get(pk=message.pk).delivery_state == DeliveryState.QUEUED
+
+
+def test_a_reply_whose_task_was_lost_is_sent_by_the_sweep(agent):
+    from channels.tasks import redeliver_stalled_replies
+
+    ticket = _ticket()
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key="k5",
+        delivery_changed_at=timezone.now() - dt.timedelta(minutes=2),
+    )
+    assert redeliver_stalled_replies() == 1
+    message.refresh_from_db()
+    assert message.delivery_state == DeliveryState.SENT and len(POSTS) == 1
+
+
+def test_a_fresh_reply_is_left_to_its_own_task(agent):
+    from channels.tasks import redeliver_stalled_replies
+
+    ticket = _ticket()
+    Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key="k6",
+        delivery_changed_at=timezone.now(),
+    )
+    assert redeliver_stalled_replies() == 0
+
+
+def test_queueing_a_reply_while_the_broker_is_down_keeps_it_queued(
+    agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from channels.tasks import send_message
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_message, "apply_async", broker_down)
+    ticket = _ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = reply_queue(ticket=ticket, author=agent, text="Hi")
+    message.refresh_from_db()
+    assert message.delivery_state == DeliveryState.QUEUED and POSTS == []

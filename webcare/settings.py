@@ -205,6 +205,9 @@ CELERY_TASK_TIME_LIMIT = 120
 # A poll holds its channel this long at most; a killed worker's lease frees itself then.
 POLL_LEASE_SECONDS = _int("POLL_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that queues a reply must not hang on a broker that is down: the reply waits in
+# the database and the sweep (channels.tasks.redeliver_stalled_replies) sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
