@@ -159,9 +159,11 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss"}:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Degrades to "nothing cached" while Redis is down (see webcare/cache.py).
+            "BACKEND": "webcare.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "webcare",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
