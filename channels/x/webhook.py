@@ -22,6 +22,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from .. import webhook_guard
 from ..base import InboundItem, item_to_dict
 from . import normalize
 
@@ -89,6 +90,8 @@ def _events(request: HttpRequest) -> HttpResponse:
     ]
     if not matching:
         return HttpResponse("bad signature", status=403, content_type="text/plain")
+    if webhook_guard.already_processed("x", raw):
+        return JsonResponse({"ok": True, "replay": True})
 
     from channels.tasks import ingest_items
 
@@ -96,6 +99,7 @@ def _events(request: HttpRequest) -> HttpResponse:
         items = webhook_items(payload, own_id=for_user_id, known=_known_threads(channel, payload))
         if items:
             ingest_items.delay(channel.pk, [item_to_dict(i) for i in items])
+    webhook_guard.mark_processed("x", raw)
     return JsonResponse({"ok": True})
 
 

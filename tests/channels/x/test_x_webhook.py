@@ -84,7 +84,8 @@ def test_a_replayed_delivery_stores_nothing_twice(client, eager_celery):
     body = raw("webhook_tweet_create.json")
 
     assert _post(client, body, _sign(body)).status_code == 200
-    assert _post(client, body, _sign(body)).status_code == 200
+    replay = _post(client, body, _sign(body))
+    assert replay.status_code == 200 and replay.json() == {"ok": True, "replay": True}
 
     assert Message.objects.count() == 1
     assert Ticket.objects.count() == 1
