@@ -32,8 +32,11 @@ START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 class FakePlatform:
-    def __init__(self, items: int = 100) -> None:
+    def __init__(self, items: int = 100, per_second: float | None = None) -> None:
         self.items = items
+        # With a rate, items appear over time like live traffic; without, all are there at once.
+        self.per_second = per_second
+        self.started = time.monotonic()
         self.posts: dict[str, list[str]] = {}  # idempotency key -> texts posted under it
         self.stall_fetch = 0.0
         self.stall_post = 0.0
@@ -61,7 +64,7 @@ class FakePlatform:
                     platform.fetch_started.set()
                     time.sleep(platform.stall_fetch)
                     since, limit = int(query.get("since", 0)), int(query.get("limit", 20))
-                    ids = list(range(since, min(since + limit, platform.items)))
+                    ids = list(range(since, min(since + limit, platform.available())))
                     return self._json({"items": ids, "next": since + len(ids)})
                 if url.path == "/posts":
                     with platform.lock:
@@ -80,6 +83,12 @@ class FakePlatform:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def available(self) -> int:
+        if self.per_second is None:
+            return self.items
+        elapsed = time.monotonic() - self.started
+        return min(self.items, int(elapsed * self.per_second))
 
     def post_counts(self) -> dict[str, int]:
         with self.lock:

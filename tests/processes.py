@@ -1,0 +1,168 @@
+"""Real processes for fault tests: a private Redis server, Celery worker and beat, a web server.
+
+Each test gets its own Redis on a free port, so stopping it never disturbs anything else on the
+machine. The processes use the test database (committed data: ``transaction=True`` tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert wait_for(self.ping, 15), "private redis-server did not start"
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+class Processes:
+    """Worker, beat and web processes sharing the test database and one broker."""
+
+    def __init__(self, redis_url: str, **env: str) -> None:
+        db = connection.settings_dict
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": redis_url,
+            **env,
+        }
+        self.procs: list[subprocess.Popen] = []
+        self.tmp = tempfile.mkdtemp(prefix="webcare-proc-")
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        log = open(Path(self.tmp) / f"{len(self.procs)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=self.env, stdout=log, stderr=log
+        )
+        self.procs.append(proc)
+        return proc
+
+    def worker(self, name: str = "w") -> subprocess.Popen:
+        return self._spawn(
+            "-m",
+            "celery",
+            "-A",
+            "webcare",
+            "worker",
+            "-l",
+            "warning",
+            "--pool",
+            "solo",
+            "--include",
+            "tests.fault_platform",
+            "-n",
+            f"{name}-{os.getpid()}-{len(self.procs)}@%h",
+        )
+
+    def beat(self) -> subprocess.Popen:
+        return self._spawn(
+            "-m",
+            "celery",
+            "-A",
+            "webcare",
+            "beat",
+            "-l",
+            "warning",
+            "-s",
+            str(Path(self.tmp) / "beat-schedule"),
+        )
+
+    def web(self, port: int) -> subprocess.Popen:
+        proc = self._spawn("manage.py", "runserver", f"127.0.0.1:{port}", "--noreload")
+        assert wait_for(lambda: _port_open(port), 30), "web server did not start"
+        return proc
+
+    def run(self, code: str) -> subprocess.CompletedProcess:
+        """Run Python in a fresh Django process (as a web request would), and wait."""
+        return subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", "import tests.fault_platform\n" + code],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-2000:] for p in Path(self.tmp).glob("*.log")
+        )
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
