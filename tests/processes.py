@@ -6,6 +6,7 @@ machine. The processes use the test database (committed data: ``transaction=True
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -77,12 +78,16 @@ class PrivateRedis:
 class Processes:
     """Worker, beat and web processes sharing the test database and one broker."""
 
-    def __init__(self, redis_url: str, **env: str) -> None:
-        db = connection.settings_dict
+    def __init__(self, redis_url: str, database_url: str = "", **env: str) -> None:
+        if not database_url:
+            db = connection.settings_dict
+            database_url = (
+                f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:"
+                f"{db['PORT'] or 5432}/{db['NAME']}"
+            )
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}",
+            "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             **env,
         }
@@ -166,3 +171,63 @@ def _port_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster on a free port, run as the ``postgres`` system user."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="webcare-pg-")
+        shutil.chown(self.dir, "postgres")
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        assert bins, "PostgreSQL server binaries not found under /usr/lib/postgresql"
+        self.bin = bins[-1]
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/webcare"
+
+    def _as_postgres(self, *args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        if not (Path(self.dir) / "PG_VERSION").exists():
+            self._as_postgres(
+                str(self.bin / "initdb"),
+                "-D",
+                self.dir,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            )
+        self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            self.dir,
+            "-w",
+            "-l",
+            f"{self.dir}/server.log",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+
+    def create_database(self, name: str = "webcare") -> None:
+        self._as_postgres(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), name)
+
+    def restart(self) -> None:
+        # Stop and start (not `pg_ctl restart`, which would hand the server our output pipes).
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", self.dir, "-w", "-m", "fast", "stop")
+        self.start()
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._as_postgres(
+                str(self.bin / "pg_ctl"), "-D", self.dir, "-w", "-m", "immediate", "stop"
+            )
+        shutil.rmtree(self.dir, ignore_errors=True)
