@@ -356,3 +356,38 @@ def test_the_channel_form_fields_and_a_connection_test(rsps):
     assert info.account_id == "accounts/1167203984/locations/8374651029384756"
     assert info.detail == "4 reviews, average 3.8 stars"
     assert Channel.objects.get(pk=channel.pk).kind == "google_reviews"
+
+
+def test_a_poll_cut_off_between_pages_resumes_from_the_page_token_without_skipping(rsps):
+    channel = google_channel()
+    token_ok(rsps)
+    rsps.get(
+        REVIEWS,
+        json=fixture("google/reviews_page1.json"),
+        match=[matchers.query_param_matcher(FIRST_PAGE)],
+    )
+    rsps.get(
+        REVIEWS,
+        status=503,
+        body=fixture_text("google/error_503.html"),
+        match=[matchers.query_param_matcher({**FIRST_PAGE, "pageToken": PAGE_TWO})],
+    )
+    poll_channel(channel.pk)
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.DEGRADED
+    assert channel.cursor["run"]["page"] == PAGE_TWO  # page one is stored, its mark not yet
+    assert "hwm" not in channel.cursor or channel.cursor["hwm"] is None
+
+    Channel.objects.filter(pk=channel.pk).update(next_poll_at=None)
+    rsps.replace(
+        responses.GET,
+        REVIEWS,
+        json=fixture("google/reviews_page2.json"),
+        match=[matchers.query_param_matcher({**FIRST_PAGE, "pageToken": PAGE_TWO})],
+    )
+    poll_channel(channel.pk)
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.OK
+    assert Ticket.objects.filter(channel=channel).count() == 3
+    assert channel.cursor["hwm"] == "2026-11-20T11:02:45.553120+00:00"
+    assert "run" not in channel.cursor

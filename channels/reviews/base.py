@@ -393,8 +393,8 @@ class ReviewConnector(Connector):
             warnings.append(
                 {
                     "review": "",
-                    "reason": "A full page of reviews shares one update time; the rest of it "
-                    "cannot be paged and is read again next poll.",
+                    "reason": "A full page brought nothing newer than the mark (one update "
+                    "time for the whole page, or the since filter ignored); paging stopped.",
                     "at": now.isoformat(),
                 }
             )
