@@ -1,4 +1,4 @@
-"""Shared helpers for the review-site tests: platform fixtures and channel builders."""
+"""Shared pieces of the review-site tests: platform fixtures and where they live."""
 
 from __future__ import annotations
 
