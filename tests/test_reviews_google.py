@@ -391,3 +391,22 @@ def test_a_poll_cut_off_between_pages_resumes_from_the_page_token_without_skippi
     assert Ticket.objects.filter(channel=channel).count() == 3
     assert channel.cursor["hwm"] == "2026-11-20T11:02:45.553120+00:00"
     assert "run" not in channel.cursor
+
+
+def test_a_review_edited_after_our_reply_waits_for_an_answer_again(rsps):
+    channel = polled_channel(rsps)
+    edited = fixture("google/reviews_page1.json")["reviews"][0]
+    edited.update(
+        starRating="THREE",
+        comment="Toch nog een kras op de lamp gevonden.",
+        updateTime="2026-11-22T08:00:00Z",
+    )
+    rsps.get(
+        REVIEWS,
+        json={"reviews": [edited], "averageRating": 3.5, "totalReviewCount": 4},
+        match=[matchers.query_param_matcher(FIRST_PAGE)],
+    )
+    poll_channel(channel.pk)
+    ticket = Ticket.objects.get(channel=channel, thread_key=f"review:{SANNE}")
+    assert ticket.rating == 3
+    assert ticket.waiting_since == dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from ..base import (
+    AuthError,
     Connector,
     FetchResult,
     InboundAuthor,
@@ -191,8 +192,6 @@ class ReviewConnector(Connector):
     def credential(self, name: str) -> str:
         value = self.channel.credentials.get(name)
         if not value:
-            from ..base import AuthError
-
             raise AuthError(f"The channel has no {name.replace('_', ' ')}: reconnect it.")
         return str(value)
 
