@@ -353,7 +353,8 @@ def test_the_channel_form_fields_and_a_connection_test(rsps):
         match=[matchers.query_param_matcher({"pageSize": "1"})],
     )
     info = connector.test_connection()
-    assert info.account_id == "accounts/1167203984/locations/8374651029384756"
+    assert info.account_id == "8374651029384756"
+    assert info.display_name == "accounts/1167203984/locations/8374651029384756"
     assert info.detail == "4 reviews, average 3.8 stars"
     assert Channel.objects.get(pk=channel.pk).kind == "google_reviews"
 

@@ -186,7 +186,10 @@ class ReviewConnector(Connector):
 
     # --- settings -----------------------------------------------------------------------------
     def setting(self, name: str, default: Any = None) -> Any:
+        """The channel's setting, else the kind's declared default (what the form shows)."""
         value = self.channel.settings.get(name)
+        if value in (None, ""):
+            value = self.settings_defaults.get(name, default)
         return default if value in (None, "") else value
 
     def credential(self, name: str) -> str:

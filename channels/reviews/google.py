@@ -61,6 +61,8 @@ class GoogleReviewsConnector(ReviewConnector):
         "page_size": "Reviews per page, 1-50 (default 50).",
         "backfill_days": "How many days of older reviews the first poll brings in (default 14).",
     }
+    settings_types = {"page_size": "int", "backfill_days": "int"}
+    settings_defaults = {"page_size": MAX_PAGE_SIZE, "backfill_days": 14}
 
     def __init__(self, channel) -> None:
         super().__init__(channel)
@@ -215,8 +217,8 @@ class GoogleReviewsConnector(ReviewConnector):
         body = self._call("GET", f"{self.location}/reviews", params={"pageSize": 1})
         body = body if isinstance(body, dict) else {}
         return ConnectionInfo(
-            account_id=self.location,
-            display_name=self.channel.name,
+            account_id=self.location.rsplit("/", 1)[-1],
+            display_name=self.location,
             detail=(
                 f"{body.get('totalReviewCount', 0)} reviews, "
                 f"average {body.get('averageRating', '-')} stars"

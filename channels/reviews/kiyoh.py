@@ -69,6 +69,8 @@ class KiyohConnector(ReviewConnector):
         "page_size": "Reviews per call (default 100).",
         "backfill_days": "How many days of older reviews the first poll brings in (default 14).",
     }
+    settings_types = {"page_size": "int", "backfill_days": "int"}
+    settings_defaults = {"tenant_id": "98", "page_size": DEFAULT_PAGE_SIZE, "backfill_days": 14}
 
     def __init__(self, channel) -> None:
         super().__init__(channel)

@@ -56,6 +56,18 @@ class TrustpilotConnector(ReviewConnector):
         "edit_window_days": "How far back to look again for edited reviews (default 7).",
         "rescan_hours": "How often to look back for edited reviews (default 6).",
     }
+    settings_types = {
+        "page_size": "int",
+        "backfill_days": "int",
+        "edit_window_days": "int",
+        "rescan_hours": "int",
+    }
+    settings_defaults = {
+        "page_size": MAX_PAGE_SIZE,
+        "backfill_days": 14,
+        "edit_window_days": 7,
+        "rescan_hours": 6,
+    }
 
     def __init__(self, channel) -> None:
         super().__init__(channel)
