@@ -411,3 +411,50 @@ def test_a_review_edited_after_our_reply_waits_for_an_answer_again(rsps):
     ticket = Ticket.objects.get(channel=channel, thread_key=f"review:{SANNE}")
     assert ticket.rating == 3
     assert ticket.waiting_since == dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
+
+
+def _queued_reply(channel, agent, text="Sorry Mark, we zoeken het uit.", key="reply-1"):
+    ticket = Ticket.objects.get(channel=channel, thread_key=f"review:{MARK}")
+    return Message.objects.create(
+        ticket=ticket,
+        channel=channel,
+        direction=Direction.OUTBOUND,
+        author_user=agent,
+        text=text,
+        reply_mode="public",
+        delivery_state=DeliveryState.QUEUED,
+        idempotency_key=key,
+    )
+
+
+def test_a_rate_limited_reply_waits_in_the_queue_and_shows_in_the_channels_health(rsps, agent):
+    channel = polled_channel(rsps)
+    message = _queued_reply(channel, agent)
+    rsps.put(
+        f"{REVIEWS}/{MARK}/reply",
+        status=429,
+        json=fixture("google/error_429.json"),
+        headers={"Retry-After": "60"},
+    )
+    with pytest.raises(RetryLater) as retry:
+        message_deliver(message_id=message.pk)
+    assert 55 <= retry.value.countdown <= 62
+    message.refresh_from_db()
+    channel.refresh_from_db()
+    assert message.delivery_state == DeliveryState.QUEUED
+    assert "Quota exceeded" in message.failure_reason
+    assert channel.rate_limited_until is not None
+
+
+def test_a_reply_on_a_channel_whose_consent_was_revoked_fails_with_googles_reason(rsps, agent):
+    channel = polled_channel(rsps)
+    message = _queued_reply(channel, agent)
+    forget_all()  # a new worker: no access token in memory
+    rsps.replace(
+        responses.POST, TOKEN_URL, status=400, json=fixture("google/token_invalid_grant.json")
+    )
+    assert message_deliver(message_id=message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.delivery_state == DeliveryState.FAILED
+    assert "Token has been expired or revoked" in message.failure_reason
+    assert calls_to(rsps, "PUT", REVIEWS) == []
