@@ -69,3 +69,17 @@ def test_test_connection_on_a_kiyoh_channel_names_the_shop(admin_client):
     assert "412 reviews, average 8.9 out of 10" in page
     channel.refresh_from_db()
     assert channel.own_account_id == "1063459"
+
+
+def test_skipped_reviews_are_visible_on_the_channels_admin_page(client):
+    channel = make_channel(
+        kind="kiyoh",
+        credentials={"api_token": "kiyoh-publication-token-fixture"},
+        settings={"location_id": "1063459"},
+    )
+    channel.cursor = {"warnings": [{"review": "r-17", "reason": "no dateSince", "at": "-"}]}
+    channel.save(update_fields=["cursor"])
+    client.force_login(get_user_model().objects.create_superuser("root", password="pw-12345678"))
+    page = client.get(reverse("admin:channels_channel_change", args=[channel.pk]))
+    assert page.status_code == 200
+    assert "no dateSince" in page.content.decode()
