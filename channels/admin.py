@@ -56,6 +56,7 @@ class ChannelAdmin(admin.ModelAdmin):
         "next_poll_at",
         "rate_limited_until",
         "usage",
+        "cursor",
     ]
 
     @admin.display(description="Stored credentials")

@@ -1,4 +1,5 @@
 """Importing this package registers every connector kind."""
 
+from channels import reviews as _reviews  # noqa: F401
 from channels.simulator import connector as _simulator  # noqa: F401
 from channels.x import connector as _x  # noqa: F401
