@@ -189,6 +189,8 @@ class Connector:
     text_limit: ClassVar[int | None] = None
     # Ticket kinds this connector produces, for filters and icons.
     ticket_kinds: ClassVar[tuple[str, ...]] = ()
+    # Seconds between polls a new channel of this kind starts with (reviews change slowly).
+    default_poll_interval: ClassVar[int] = 60
     # Whether an outside-hours acknowledgement makes sense here (not on review sites by default).
     auto_ack_default: ClassVar[bool] = True
     # Identities are shared per platform (Facebook comments and Messenger: one person).

@@ -42,6 +42,7 @@ class ChannelForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.connector = connector
+        self.fields["poll_interval"].initial = connector.default_poll_interval
         stored = stored or {}
         for name, help_text in connector.settings_fields.items():
             kind = connector.settings_types.get(name, "str")

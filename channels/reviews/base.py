@@ -150,6 +150,9 @@ def stars_from_ten(score: Any) -> int:
 class ReviewConnector(Connector):
     """Base of the review-site connectors. Subclasses implement the five platform hooks below."""
 
+    # Reviews arrive slowly and the platforms' quotas are small: every ten minutes.
+    default_poll_interval = 600
+
     reply_modes: ClassVar[tuple[str, ...]] = ("public",)
     ticket_kinds: ClassVar[tuple[str, ...]] = ("review",)
     # No robotic "we'll get back to you" under a public review.
