@@ -73,7 +73,7 @@ def test_a_redis_outage_loses_nothing_and_the_web_keeps_working(redis_server, pl
         port = free_port()
         procs.web(port)
         base = f"http://127.0.0.1:{port}"
-        assert wait_for(lambda: Message.objects.filter(channel=channel).count() >= 8, 90), (
+        assert wait_for(lambda: Message.objects.filter(channel=channel).count() >= 8, 180), (
             procs.logs()
         )
 
