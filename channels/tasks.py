@@ -63,7 +63,7 @@ def heartbeat() -> None:
 # restarted without persistence); one still "sending" after the hard time limit has lost its
 # worker. Both are sent again; the send itself guards against posting twice.
 QUEUED_STALL = dt.timedelta(seconds=30)
-SENDING_STALL = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+SENDING_STALL = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 10)
 
 
 @shared_task(ignore_result=True, expires=60)

@@ -9,8 +9,10 @@ loses our post from its own listing and accepts it again — which no connector 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -78,6 +80,14 @@ def message_deliver(*, message_id: int) -> str:
         if message.delivery_state not in (DeliveryState.QUEUED, DeliveryState.SENDING):
             return f"nothing to do ({message.delivery_state or 'not outbound'})"
         resumed = message.delivery_state == DeliveryState.SENDING
+        if resumed:
+            # Another attempt started this send. Only once it is certainly over (killed by the
+            # hard time limit at the latest) may we look for its post and decide; until then a
+            # duplicate task (a redelivery, the sweep) waits instead of racing it.
+            over_at = (message.delivery_changed_at or message.created_at) + attempt_bound()
+            if timezone.now() < over_at:
+                wait = int((over_at - timezone.now()).total_seconds()) + 1
+                raise RetryLater("an earlier attempt may still be running", wait)
         message.delivery_state = DeliveryState.SENDING
         message.delivery_changed_at = timezone.now()
         message.attempts = F("attempts") + 1
@@ -108,7 +118,11 @@ def message_deliver(*, message_id: int) -> str:
     try:
         result = connector.send(reply)
     except OutcomeUnknown as exc:
-        # Stay in "sending": the retry looks on the platform first.
+        # Stay in "sending", so the retry looks on the platform first. This attempt is over
+        # (the platform call returned), so the retry need not wait for the time limit.
+        Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
+            delivery_changed_at=timezone.now() - attempt_bound()
+        )
         raise RetryLater(exc.message) from exc
     except (TemporaryError, RateLimited) as exc:
         Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
@@ -128,6 +142,11 @@ def message_deliver(*, message_id: int) -> str:
         return "failed"
     message_mark_sent(message_id=message_id, result=result)
     return "sent"
+
+
+def attempt_bound() -> dt.timedelta:
+    """How long after it started an attempt is certainly over."""
+    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 10)
 
 
 def _countdown(exc: Exception) -> int | None:

@@ -225,3 +225,38 @@ def test_queueing_a_reply_while_the_broker_is_down_keeps_it_queued(
         message = reply_queue(ticket=ticket, author=agent, text="Hi")
     message.refresh_from_db()
     assert message.delivery_state == DeliveryState.QUEUED and POSTS == []
+
+
+def test_a_second_task_for_a_reply_still_being_sent_waits_instead_of_racing_it(agent):
+    ticket = _ticket()
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.SENDING,
+        idempotency_key="k7",
+        delivery_changed_at=timezone.now(),  # an attempt started a moment ago, maybe alive
+    )
+    with pytest.raises(Exception, match="earlier attempt may still be running") as raised:
+        message_deliver(message_id=message.pk)
+    assert raised.value.countdown > 100
+    assert POSTS == []
+    assert Message.objects.get(pk=message.pk).delivery_state == DeliveryState.SENDING
+
+
+def test_a_reply_left_sending_by_a_dead_attempt_is_looked_up_then_posted_once(agent):
+    ticket = _ticket()
+    message = Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=DeliveryState.SENDING,
+        idempotency_key="k8",
+        delivery_changed_at=timezone.now() - dt.timedelta(minutes=10),
+    )
+    assert message_deliver(message_id=message.pk) == "sent"  # not found earlier: posted now
+    assert len(POSTS) == 1

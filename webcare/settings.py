@@ -202,8 +202,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 90
-CELERY_TASK_TIME_LIMIT = 120
+# The hard limit bounds every attempt: a reply found "sending" for longer than this (plus a
+# margin) belongs to an attempt that is certainly over, so it is safe to look for its post.
+CELERY_TASK_TIME_LIMIT = _int("CELERY_TASK_TIME_LIMIT", 120, minimum=5)
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
 # A poll holds its channel this long at most; a killed worker's lease frees itself then.
 POLL_LEASE_SECONDS = _int("POLL_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
