@@ -75,7 +75,7 @@ def redeliver_stalled_replies() -> int:
         Q(delivery_state=DeliveryState.QUEUED, delivery_changed_at__lt=now - QUEUED_STALL)
         | Q(delivery_state=DeliveryState.SENDING, delivery_changed_at__lt=now - SENDING_STALL)
     )
-    ids = list(stalled.values_list("pk", flat=True)[:1000])
+    ids = list(stalled.values_list("pk", flat=True)[:5000])
     for pk in ids:
         send_message.delay(pk)
     if ids:

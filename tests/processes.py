@@ -119,6 +119,10 @@ class Processes:
             f"{name}-{os.getpid()}-{len(self.procs)}@%h",
         )
 
+    def kill(self, proc: subprocess.Popen) -> None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
     def beat(self) -> subprocess.Popen:
         return self._spawn(
             "-m",
