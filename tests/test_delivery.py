@@ -62,6 +62,20 @@ def agent():
     return get_user_model().objects.create_user("anna", first_name="Anna")
 
 
+def _outbound(ticket, agent, state, key, **fields):
+    """A reply of ``agent`` on ``ticket`` in delivery ``state``, stored directly."""
+    return Message.objects.create(
+        ticket=ticket,
+        channel=ticket.channel,
+        direction="out",
+        author_user=agent,
+        text="Hi",
+        delivery_state=state,
+        idempotency_key=key,
+        **fields,
+    )
+
+
 def _ticket(**settings):
     channel = make_channel(kind="test_counting", settings=settings)
     ingest_batch(channel_id=channel.pk, items=[item("m1", text="Where is my order?")])
@@ -94,15 +108,7 @@ def test_delivering_a_sent_reply_again_posts_nothing(agent, django_capture_on_co
 
 def test_a_send_cut_off_after_posting_is_found_on_the_platform_not_posted_twice(agent):
     ticket = _ticket(send="timeout")
-    message = Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.QUEUED,
-        idempotency_key="k1",
-    )
+    message = _outbound(ticket, agent, DeliveryState.QUEUED, "k1")
     with pytest.raises(Exception, match="Read timed out"):
         message_deliver(message_id=message.pk)
     message.refresh_from_db()
@@ -115,15 +121,7 @@ def test_a_send_cut_off_after_posting_is_found_on_the_platform_not_posted_twice(
 
 def test_a_platform_outage_puts_the_reply_back_in_the_queue_with_the_reason(agent):
     ticket = _ticket(send="down")
-    message = Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.QUEUED,
-        idempotency_key="k2",
-    )
+    message = _outbound(ticket, agent, DeliveryState.QUEUED, "k2")
     with pytest.raises(Exception, match="503"):
         message_deliver(message_id=message.pk)
     message.refresh_from_db()
@@ -133,15 +131,7 @@ def test_a_platform_outage_puts_the_reply_back_in_the_queue_with_the_reason(agen
 
 def test_a_reply_echoed_by_a_poll_before_we_learnt_its_id_stays_one_message(agent):
     ticket = _ticket()
-    message = Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.QUEUED,
-        idempotency_key="k3",
-    )
+    message = _outbound(ticket, agent, DeliveryState.QUEUED, "k3")
     # The platform's echo of post-1 arrives through a poll first.
     ingest_batch(
         channel_id=ticket.channel_id,
@@ -155,15 +145,7 @@ def test_a_reply_echoed_by_a_poll_before_we_learnt_its_id_stays_one_message(agen
 
 def test_a_rate_limited_reply_waits_and_the_channel_shows_until_when(agent):
     ticket = _ticket(send="rate")
-    message = Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.QUEUED,
-        idempotency_key="k4",
-    )
+    message = _outbound(ticket, agent, DeliveryState.QUEUED, "k4")
     with pytest.raises(Exception, match="Too Many Requests") as raised:
         message_deliver(message_id=message.pk)
     channel = Channel.objects.get(pk=ticket.channel_id)
@@ -177,14 +159,11 @@ def test_a_reply_whose_task_was_lost_is_sent_by_the_sweep(agent):
     from channels.tasks import redeliver_stalled_replies
 
     ticket = _ticket()
-    message = Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.QUEUED,
-        idempotency_key="k5",
+    message = _outbound(
+        ticket,
+        agent,
+        DeliveryState.QUEUED,
+        "k5",
         delivery_changed_at=timezone.now() - dt.timedelta(minutes=2),
     )
     assert redeliver_stalled_replies() == 1
@@ -196,16 +175,7 @@ def test_a_fresh_reply_is_left_to_its_own_task(agent):
     from channels.tasks import redeliver_stalled_replies
 
     ticket = _ticket()
-    Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.QUEUED,
-        idempotency_key="k6",
-        delivery_changed_at=timezone.now(),
-    )
+    _outbound(ticket, agent, DeliveryState.QUEUED, "k6", delivery_changed_at=timezone.now())
     assert redeliver_stalled_replies() == 0
 
 
@@ -248,14 +218,11 @@ def test_a_second_task_for_a_reply_still_being_sent_waits_instead_of_racing_it(a
 
 def test_a_reply_left_sending_by_a_dead_attempt_is_looked_up_then_posted_once(agent):
     ticket = _ticket()
-    message = Message.objects.create(
-        ticket=ticket,
-        channel=ticket.channel,
-        direction="out",
-        author_user=agent,
-        text="Hi",
-        delivery_state=DeliveryState.SENDING,
-        idempotency_key="k8",
+    message = _outbound(
+        ticket,
+        agent,
+        DeliveryState.SENDING,
+        "k8",
         delivery_changed_at=timezone.now() - dt.timedelta(minutes=10),
     )
     assert message_deliver(message_id=message.pk) == "sent"  # not found earlier: posted now

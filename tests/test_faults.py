@@ -4,17 +4,11 @@ Real PostgreSQL, real Redis, real Celery worker processes; the platform is a fak
 that counts every post it receives.
 """
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from channels.models import Channel
 from channels.tasks import poll_channel
@@ -23,68 +17,12 @@ from inbox.models import DeliveryState, Message, Ticket
 from inbox.services import reply_queue
 from tests.factories import item, make_channel
 from tests.fault_platform import FakePlatform
+from tests.processes import Processes, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 # Short enough for a test, long enough that nothing is redelivered while it still runs.
 VISIBILITY = 6
-
-
-class Workers:
-    def __init__(self) -> None:
-        db = connection.settings_dict
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST']}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}",
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
-            "CELERY_RESTORE_SWEEP_SECONDS": "1",
-            "POLL_LEASE_SECONDS": "4",
-            # An attempt is certainly over after this; a redelivered send waits that long.
-            "CELERY_TASK_TIME_LIMIT": "8",
-        }
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "webcare",
-                "worker",
-                "-l",
-                "warning",
-                "--pool",
-                "solo",
-                "--include",
-                "tests.fault_platform",
-                "-n",
-                f"fault-{len(self.procs)}-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.procs.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen) -> None:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
 
 
 @pytest.fixture
@@ -93,7 +31,14 @@ def workers():
 
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
-    pool = Workers()
+    pool = Processes(
+        settings.REDIS_URL,
+        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY),
+        CELERY_RESTORE_SWEEP_SECONDS="1",
+        POLL_LEASE_SECONDS="4",
+        # An attempt is certainly over after this; a redelivered send waits that long.
+        CELERY_TASK_TIME_LIMIT="8",
+    )
     yield pool
     pool.stop_all()
 
@@ -105,30 +50,21 @@ def platform():
     fake.close()
 
 
-def _wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_a_worker_killed_mid_poll_loses_and_duplicates_nothing(workers, platform):
     channel = make_channel(kind="test_loopback", settings={"url": platform.url})
     platform.stall_fetch = 30
-    victim = workers.start()
+    victim = workers.worker()
     poll_channel.delay(channel.pk)
     assert platform.fetch_started.wait(30)
     workers.kill(victim)
 
     platform.stall_fetch = 0
-    workers.start()
+    workers.worker()
     # The killed task comes back after the visibility timeout; beat would also poll again.
     time.sleep(VISIBILITY)
     poll_channel.delay(channel.pk)
-    assert _wait_for(lambda: Message.objects.filter(channel=channel).count() == 60)
-    assert _wait_for(lambda: Channel.objects.get(pk=channel.pk).cursor.get("since") == 60)
+    assert wait_for(lambda: Message.objects.filter(channel=channel).count() == 60)
+    assert wait_for(lambda: Channel.objects.get(pk=channel.pk).cursor.get("since") == 60)
     ids = list(Message.objects.filter(channel=channel).values_list("external_id", flat=True))
     assert sorted(ids) == sorted(f"item-{n}" for n in range(60))
     assert Ticket.objects.filter(channel=channel).count() == 15
@@ -140,15 +76,15 @@ def test_a_worker_killed_mid_send_posts_the_reply_exactly_once(workers, platform
     ticket = Ticket.objects.get(channel=channel)
     agent = get_user_model().objects.create_user("anna")
     platform.stall_post = 30
-    victim = workers.start()
+    victim = workers.worker()
     message = reply_queue(ticket=ticket, author=agent, text="It is on its way!")
     assert platform.post_received.wait(30)  # the platform has it; we do not know yet
     workers.kill(victim)
     assert Message.objects.get(pk=message.pk).delivery_state == DeliveryState.SENDING
 
     platform.stall_post = 0
-    workers.start()
-    assert _wait_for(
+    workers.worker()
+    assert wait_for(
         lambda: Message.objects.get(pk=message.pk).delivery_state == DeliveryState.SENT,
         timeout=90,
     )

@@ -26,7 +26,7 @@ from .base import (
     ReviewReply,
     parse_time,
 )
-from .tokens import cached_token, forget_token, token_key
+from .tokens import bearer_call, token_key
 
 API = "https://mybusiness.googleapis.com/v4"
 TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
@@ -101,26 +101,16 @@ class GoogleReviewsConnector(ReviewConnector):
         return str(token), float(body.get("expires_in") or 3600)
 
     def _call(self, method: str, path: str, *, write: bool = False, **kwargs: Any) -> Any:
-        for attempt in (1, 2):
-            token = cached_token(self._token_key, self._refresh)
-            try:
-                return json_call(
-                    method,
-                    f"{API}/{path}",
-                    platform=PLATFORM,
-                    write=write,
-                    session=self.session,
-                    headers={"Authorization": f"Bearer {token}"},
-                    **kwargs,
-                )
-            except AuthError as exc:
-                # A token Google no longer accepts (revoked early, clock skew): get a fresh one
-                # once; a 401 with a fresh token is the channel's problem.
-                if attempt == 1 and exc.code == 401:
-                    forget_token(self._token_key)
-                    continue
-                raise
-        raise AssertionError("unreachable")
+        return bearer_call(
+            method,
+            f"{API}/{path}",
+            key=self._token_key,
+            fetch=self._refresh,
+            platform=PLATFORM,
+            write=write,
+            session=self.session,
+            **kwargs,
+        )
 
     @property
     def location(self) -> str:

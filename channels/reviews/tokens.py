@@ -12,6 +12,10 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+from ..base import AuthError
+from ..http import json_call
 
 # Renew this long before the platform's stated expiry, so a token never dies mid-request.
 EARLY = 60.0
@@ -47,3 +51,28 @@ def forget_token(key: str) -> None:
 def forget_all() -> None:
     with _lock:
         _tokens.clear()
+
+
+def bearer_call(
+    method: str,
+    url: str,
+    *,
+    key: str,
+    fetch: Callable[[], tuple[str, float]],
+    **kwargs: Any,
+) -> Any:
+    """``json_call`` with the cached bearer token for ``key``.
+
+    A 401 with a cached token (revoked early, clock skew) fetches a fresh one once; a 401 with
+    a fresh token is the channel's problem and is raised.
+    """
+    for attempt in (1, 2):
+        token = cached_token(key, fetch)
+        try:
+            return json_call(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        except AuthError as exc:
+            if attempt == 1 and exc.code == 401:
+                forget_token(key)
+                continue
+            raise
+    raise AssertionError("unreachable")

@@ -29,7 +29,7 @@ from .base import (
     ReviewReply,
     parse_time,
 )
-from .tokens import cached_token, forget_token, token_key
+from .tokens import bearer_call, cached_token, token_key
 
 API = "https://api.trustpilot.com/v1"
 TOKEN_URL = f"{API}/oauth/oauth-business-users-for-applications/accesstoken"
@@ -107,24 +107,16 @@ class TrustpilotConnector(ReviewConnector):
         return str(token), lifetime
 
     def _private(self, method: str, path: str, *, write: bool = False, **kwargs: Any) -> Any:
-        for attempt in (1, 2):
-            token = cached_token(self._token_key, self._fetch_token)
-            try:
-                return json_call(
-                    method,
-                    f"{API}/{path}",
-                    platform=PLATFORM,
-                    write=write,
-                    session=self.session,
-                    headers={"Authorization": f"Bearer {token}"},
-                    **kwargs,
-                )
-            except AuthError as exc:
-                if attempt == 1 and exc.code == 401:
-                    forget_token(self._token_key)
-                    continue
-                raise
-        raise AssertionError("unreachable")
+        return bearer_call(
+            method,
+            f"{API}/{path}",
+            key=self._token_key,
+            fetch=self._fetch_token,
+            platform=PLATFORM,
+            write=write,
+            session=self.session,
+            **kwargs,
+        )
 
     def _public(self, path: str, **kwargs: Any) -> Any:
         return json_call(
