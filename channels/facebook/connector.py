@@ -40,6 +40,8 @@ CLOCK_SKEW = dt.timedelta(seconds=60)
 MESSENGER_WINDOW = dt.timedelta(hours=24)
 HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
 HUMAN_AGENT = "HUMAN_AGENT"
+# The reply mode of "move to DM" (Message.reply_mode holds at most 10 characters).
+PRIVATE_REPLY = "private"
 RATINGS_LAST_VERSION = 21.0  # recommendations answer error 12 from v22.0
 
 COMMENT_FIELDS = "id,from,message,created_time,parent{id},permalink_url,attachment"
@@ -147,7 +149,7 @@ class FacebookPageConnector(MetaConnector):
     """The Page feed: comments and replies on Page posts, visitor posts, recommendations.
 
     Reply modes: ``public`` answers in the thread (``POST /{comment-id}/comments``);
-    ``private_reply`` ("move to DM") sends the commenter one Messenger message about their
+    ``private`` ("move to DM", a private reply) sends the commenter one Messenger message about their
     comment (``POST /{page-id}/messages`` with ``recipient={"comment_id": ...}``). The person's
     Messenger id comes back in the answer and is linked to the commenter's customer, so their
     DM answer lands in the same customer's view.
@@ -155,7 +157,7 @@ class FacebookPageConnector(MetaConnector):
 
     kind = "facebook"
     label = "Facebook Page (comments)"
-    reply_modes = ("public", "private_reply")
+    reply_modes = ("public", PRIVATE_REPLY)
     text_limit = 8000
     ticket_kinds = ("comment", "post", "review")
     required_scopes = (
@@ -293,7 +295,7 @@ class FacebookPageConnector(MetaConnector):
         raise PermanentError(f"Cannot tell what to reply to in thread {reply.thread_key!r}.")
 
     def send(self, reply: OutboundReply) -> SendResult:
-        if reply.mode == "private_reply":
+        if reply.mode in (PRIVATE_REPLY, "private_reply"):
             return self._private_reply(reply)
         target = self.reply_target(reply)
         result = client.post(self.graph, f"{target}/comments", message=reply.text)
@@ -326,7 +328,7 @@ class FacebookPageConnector(MetaConnector):
         return SendResult(external_id=message_id, raw=result)
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
-        if reply.mode == "private_reply":
+        if reply.mode in (PRIVATE_REPLY, "private_reply"):
             # Meta lists no private replies by comment, and refuses a second one anyway.
             raise OutcomeUnknown("Facebook offers no way to look up a private reply.")
         target = self.reply_target(reply)
