@@ -120,8 +120,9 @@ class MetaConnector(Connector):
     def debug_token(self) -> dict[str, Any]:
         """``GET /debug_token`` for the Page token: validity, expiry, scopes.
 
-        Meta wants an app token (``app-id|app-secret``) as the caller; without META_APP_ID and
-        META_APP_SECRET the Page token inspects itself, which Meta also answers for its own app.
+        Meta wants an app token (``app-id|app-secret``) or an app developer's token as the
+        caller; without META_APP_ID and META_APP_SECRET the Page token is sent as its own caller,
+        which Meta may refuse (the check then reports "not checked").
         """
         token = self.channel.credentials.get("page_access_token", "")
         app_id = getattr(settings, "META_APP_ID", "")
@@ -149,10 +150,10 @@ class FacebookPageConnector(MetaConnector):
     """The Page feed: comments and replies on Page posts, visitor posts, recommendations.
 
     Reply modes: ``public`` answers in the thread (``POST /{comment-id}/comments``);
-    ``private`` ("move to DM", a private reply) sends the commenter one Messenger message about their
-    comment (``POST /{page-id}/messages`` with ``recipient={"comment_id": ...}``). The person's
-    Messenger id comes back in the answer and is linked to the commenter's customer, so their
-    DM answer lands in the same customer's view.
+    ``private`` ("move to DM", a private reply) sends the commenter one Messenger message about
+    their comment (``POST /{page-id}/messages`` with ``recipient={"comment_id": ...}``). The
+    person's Messenger id comes back in the answer and is linked to the commenter's customer, so
+    their DM answer lands in the same customer's view.
     """
 
     kind = "facebook"

@@ -51,7 +51,9 @@ def process_webhook(payload: dict[str, Any]) -> str:
                     moderations[channel.pk].append(result)
                 elif result is not None:
                     items[channel.pk].append(result)
-        for event in entry.get("messaging") or []:
+        # "standby" holds the events of a conversation another app controls (handover
+        # protocol): the same shape, and still this Page's customers.
+        for event in [*(entry.get("messaging") or []), *(entry.get("standby") or [])]:
             item = normalize.messaging_event(event, page_id=page_id)
             if item is not None:
                 for channel in messenger:

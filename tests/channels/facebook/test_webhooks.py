@@ -233,3 +233,12 @@ def test_a_dm_by_webhook_and_by_poll_is_one_message(client, run_tasks_now):
     assert ticket.messages.count() == 2  # the customer's message once, and our answer
     assert ticket.identity.display_name == "Dirk Bakker"
     assert json.loads(json.dumps(page.cursor))["since"].startswith("2026-11-20T12:05")
+
+
+def test_standby_messages_of_a_handed_over_conversation_are_stored_too(client, run_tasks_now):
+    messenger_channel()
+    body = json.loads(raw("webhook_messaging_message.json"))
+    entry = body["entry"][0]
+    entry["standby"] = entry.pop("messaging")
+    post(client, json.dumps(body).encode())
+    assert Ticket.objects.get().thread_key == f"dm:{PSID}"
