@@ -307,7 +307,14 @@ class FacebookPageConnector(MetaConnector):
 
     def _private_reply(self, reply: OutboundReply) -> SendResult:
         page_id = self._require_page()
-        comment_id = reply.in_reply_to
+        # The inbox may pick a comment of the thread ("move to DM" on that message); by default
+        # the thread's latest customer comment.
+        comment_id = str(reply.options.get("comment_id") or reply.in_reply_to)
+        commenter = str(
+            reply.options.get("commenter_id")
+            if reply.options.get("comment_id")
+            else reply.recipient_id
+        )
         if not comment_id or reply.thread_key.startswith("rating:"):
             raise PermanentError("A private reply needs a comment or visitor post to answer.")
         recipient_key = "post_id" if reply.thread_key == f"post:{comment_id}" else "comment_id"
@@ -322,10 +329,10 @@ class FacebookPageConnector(MetaConnector):
         if not message_id:
             raise OutcomeUnknown("Facebook accepted the private reply but returned no id.")
         psid = str(result.get("recipient_id") or "")
-        if psid and reply.recipient_id:
+        if psid and commenter:
             from .tasks import link_private_reply
 
-            link_private_reply.delay(self.channel.id, reply.recipient_id, psid)
+            link_private_reply.delay(self.channel.id, commenter, psid)
         return SendResult(external_id=message_id, raw=result)
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:

@@ -21,6 +21,7 @@ from tests.channels.facebook.support import (
     PAGE_ID,
     POST_ID,
     PSID,
+    R2,
     graph,
     load,
     messenger_channel,
@@ -344,3 +345,26 @@ def test_messenger_messages_cannot_be_hidden(agent):
     dm = dm_ticket(channel).messages.get()
     with pytest.raises(PermanentError):
         message_set_hidden(message=dm, actor=agent, hidden=True)
+
+
+@responses.activate
+def test_move_to_dm_can_answer_a_chosen_comment_of_the_thread(agent, run_tasks_now):
+    page = page_channel()
+    ticket = comment_ticket(page)
+    ingest_batch(
+        channel_id=page.pk,
+        items=[item(R2, thread=f"comment:{C1}", kind="comment", uid="7001000000000002")],
+    )
+    responses.post(graph(f"{PAGE_ID}/messages"), json=load("private_reply_ok.json"))
+    message = reply_queue(
+        ticket=ticket,
+        author=agent,
+        text="Let's sort this out in Messenger",
+        mode="private",
+        options={"comment_id": C1, "commenter_id": "7001000000000001"},
+    )
+    assert message_deliver(message_id=message.pk) == "sent"
+    assert json.loads(form(responses.calls[0])["recipient"]) == {"comment_id": C1}
+    psid = load("private_reply_ok.json")["recipient_id"]
+    anna = Identity.objects.get(platform_user_id="7001000000000001").customer
+    assert Identity.objects.get(platform_user_id=psid).customer == anna
