@@ -20,7 +20,9 @@ from ..base import (
     AuthError,
     ConnectionInfo,
     Connector,
+    ConnectorError,
     FetchResult,
+    InboundAuthor,
     InboundItem,
     OutboundReply,
     OutcomeUnknown,
@@ -413,6 +415,24 @@ class MessengerConnector(MetaConnector):
             allowed=False,
             reason=reason + ". You can answer once the customer writes again.",
             closes_at=closes,
+        )
+
+    def profile(self, psid: str) -> InboundAuthor | None:
+        """The person's name and picture (User Profile API), for DMs that came by webhook:
+        messaging events carry only the PSID. None when Meta does not share it."""
+        try:
+            person = client.get(self.graph, psid, fields="first_name,last_name,profile_pic")
+        except ConnectorError:
+            return None
+        name = " ".join(
+            str(person.get(k) or "").strip() for k in ("first_name", "last_name")
+        ).strip()
+        if not name:
+            return None
+        return InboundAuthor(
+            platform_user_id=psid,
+            display_name=name[:200],
+            avatar_url=str(person.get("profile_pic") or "")[:1000],
         )
 
     def _psid(self, reply: OutboundReply) -> str:

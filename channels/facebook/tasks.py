@@ -63,7 +63,8 @@ def process_webhook(payload: dict[str, Any]) -> str:
     for channel_id in set(items) | set(moderations):
         try:
             if items.get(channel_id):
-                stored += ingest_batch(channel_id=channel_id, items=items[channel_id]).created
+                batch = _with_profiles(channel_id, items[channel_id])
+                stored += ingest_batch(channel_id=channel_id, items=batch).created
             for change in moderations.get(channel_id, []):
                 message_platform_moderated(
                     channel_id=channel_id,
@@ -77,6 +78,41 @@ def process_webhook(payload: dict[str, Any]) -> str:
     if failure is not None:
         raise failure
     return f"stored {stored}"
+
+
+def _with_profiles(channel_id: int, items: list[InboundItem]) -> list[InboundItem]:
+    """Give webhook DMs from people we know no name of their Messenger name and picture.
+
+    One User Profile call per new person per delivery; people already named are not asked
+    again. Without it a DM by webhook shows a bare number until the next poll.
+    """
+    from dataclasses import replace
+
+    from inbox.models import Identity
+
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None or channel.kind != "messenger":
+        return items
+    unnamed = {
+        i.author.platform_user_id
+        for i in items
+        if i.author is not None and not i.is_ours and not i.author.display_name
+    }
+    if not unnamed:
+        return items
+    named = set(
+        Identity.objects.filter(platform=channel.platform, platform_user_id__in=unnamed)
+        .exclude(display_name="")
+        .values_list("platform_user_id", flat=True)
+    )
+    connector = channel.connector()
+    profiles = {psid: connector.profile(psid) for psid in sorted(unnamed - named)}
+    return [
+        replace(i, author=profiles[i.author.platform_user_id])
+        if i.author is not None and profiles.get(i.author.platform_user_id)
+        else i
+        for i in items
+    ]
 
 
 @shared_task(name="channels.facebook.token_check_channel", ignore_result=True)

@@ -194,7 +194,18 @@ def test_an_event_for_a_page_nobody_connected_is_ignored(client, run_tasks_now):
 
 
 # --- messaging ------------------------------------------------------------------------------
-def test_a_messenger_message_opens_a_dm_ticket_on_the_messenger_channel(client, run_tasks_now):
+@pytest.fixture
+def graph_api():
+    """Meta's Graph API for the messaging tests: the User Profile lookup of a new DM sender
+    answers from the fixture; any other call fails as unreachable."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(graph(PSID), json=load("user_profile.json"))
+        yield mock
+
+
+def test_a_messenger_message_opens_a_dm_ticket_on_the_messenger_channel(
+    client, run_tasks_now, graph_api
+):
     page = page_channel()
     messenger = messenger_channel()
     post(client, "webhook_messaging_message.json", url="/webhooks/messenger/")
@@ -204,7 +215,7 @@ def test_a_messenger_message_opens_a_dm_ticket_on_the_messenger_channel(client, 
     assert ticket.messages.get().text == "Hi, where is my order 48213?"
 
 
-def test_our_echoed_message_is_stored_as_ours_and_ends_the_wait(client, run_tasks_now):
+def test_our_echoed_message_is_stored_as_ours_and_ends_the_wait(client, run_tasks_now, graph_api):
     messenger_channel()
     post(client, "webhook_messaging_message.json")
     post(client, "webhook_messaging_echo.json")
@@ -214,20 +225,19 @@ def test_our_echoed_message_is_stored_as_ours_and_ends_the_wait(client, run_task
     assert ticket.waiting_since is None
 
 
-def test_read_receipts_are_not_messages(client, run_tasks_now):
+def test_read_receipts_are_not_messages(client, run_tasks_now, graph_api):
     messenger_channel()
     post(client, "webhook_messaging_read.json")
     assert Message.objects.count() == 0
 
 
-def test_a_dm_by_webhook_and_by_poll_is_one_message(client, run_tasks_now):
+def test_a_dm_by_webhook_and_by_poll_is_one_message(client, run_tasks_now, graph_api):
     from channels.facebook.connector import MessengerConnector
 
     channel = messenger_channel()
     post(client, "webhook_messaging_message.json")
-    with responses.RequestsMock() as mock:
-        mock.get(graph(f"{PAGE_ID}/conversations"), json=load("conversations.json"))
-        page = MessengerConnector(channel.context()).fetch(SINCE)
+    graph_api.get(graph(f"{PAGE_ID}/conversations"), json=load("conversations.json"))
+    page = MessengerConnector(channel.context()).fetch(SINCE)
     ingest_batch(channel_id=channel.pk, items=page.items, cursor=page.cursor)
     ticket = Ticket.objects.get()
     assert ticket.messages.count() == 2  # the customer's message once, and our answer
@@ -235,10 +245,38 @@ def test_a_dm_by_webhook_and_by_poll_is_one_message(client, run_tasks_now):
     assert json.loads(json.dumps(page.cursor))["since"].startswith("2026-11-20T12:05")
 
 
-def test_standby_messages_of_a_handed_over_conversation_are_stored_too(client, run_tasks_now):
+def test_standby_messages_of_a_handed_over_conversation_are_stored_too(
+    client, run_tasks_now, graph_api
+):
     messenger_channel()
     body = json.loads(raw("webhook_messaging_message.json"))
     entry = body["entry"][0]
     entry["standby"] = entry.pop("messaging")
     post(client, json.dumps(body).encode())
     assert Ticket.objects.get().thread_key == f"dm:{PSID}"
+
+
+def test_a_dm_by_webhook_shows_the_senders_messenger_name(client, run_tasks_now, graph_api):
+    messenger_channel()
+    post(client, "webhook_messaging_message.json")
+    identity = Ticket.objects.get().identity
+    assert identity.display_name == "Dirk Bakker"
+    assert identity.avatar_url.startswith("https://platform-lookaside.fbsbx.com/")
+
+
+def test_a_known_sender_is_not_looked_up_again(client, run_tasks_now, graph_api):
+    messenger_channel()
+    post(client, "webhook_messaging_message.json")
+    body = raw("webhook_messaging_message.json").replace(b"m_AG5", b"m_BG5")
+    post(client, body)
+    lookups = [c for c in graph_api.calls if c.request.url.startswith(graph(PSID))]
+    assert len(lookups) == 1
+    assert Ticket.objects.get().messages.count() == 2
+
+
+def test_a_dm_is_stored_even_when_meta_will_not_share_the_name(client, run_tasks_now):
+    messenger_channel()
+    with responses.RequestsMock() as mock:
+        mock.get(graph(PSID), json=load("error_190.json"), status=400)
+        post(client, "webhook_messaging_message.json")
+    assert Ticket.objects.get().messages.count() == 1
