@@ -61,8 +61,9 @@ def _text(value: Any) -> str:
 
 def _attachments_text(attachments: Any) -> str:
     """A line per attachment, so a photo-only message is not an empty bubble."""
-    if isinstance(attachments, dict):  # Graph: {"data": [...]}
-        attachments = attachments.get("data")
+    if isinstance(attachments, dict):
+        # A comment's single ``attachment`` object, or a message's ``{"data": [...]}``.
+        attachments = [attachments] if "type" in attachments else attachments.get("data")
     if not isinstance(attachments, list):
         return ""
     parts = []
@@ -148,6 +149,8 @@ def feed_change(value: dict[str, Any], *, page_id: str) -> InboundItem | Moderat
             if isinstance(value.get("post"), dict)
             else "",
         }
+        if value.get("photo") or value.get("video"):
+            comment["attachment"] = {"type": "photo" if value.get("photo") else "video"}
         if parent_id and parent_id != post_id:
             comment["parent"] = {"id": parent_id}
         found = comment_item(comment, page_id=page_id, post_id=post_id, edited=verb == "edited")
@@ -257,9 +260,6 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Non
         is_ours=is_ours,
         raw={"webhook": event},
     )
-
-
-RECOMMENDATION_STARS = {"positive": None, "negative": None}
 
 
 def rating_item(rating: dict[str, Any], *, page_id: str) -> InboundItem | None:
