@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from .. import health
 from ..base import AuthError, ConnectorError
-from ..models import Channel, HealthState
+from ..models import Channel
 
 log = logging.getLogger(__name__)
 
 KINDS = ("facebook", "messenger")
-WARNING_PREFIX = "Token check: "
+WARNING_PREFIX = "Token check: "  # after health.WARNING_PREFIX
 
 
 def meta_channels():
@@ -66,18 +66,6 @@ def token_warnings(channel: Channel, data: dict) -> list[str]:
     return warnings
 
 
-def record_warning(channel_id: int, message: str) -> None:
-    """Degraded with a reason, without touching the poll schedule: polling still works."""
-    now = timezone.now()
-    Channel.objects.filter(pk=channel_id).exclude(
-        health_state__in=[HealthState.NEEDS_RECONNECT, HealthState.DISABLED]
-    ).update(
-        health_state=HealthState.DEGRADED,
-        last_error=(WARNING_PREFIX + message)[:2000],
-        last_error_at=now,
-    )
-
-
 def token_check(channel: Channel) -> str:
     """Check one channel's token and record what it found; returns a one-line summary."""
     try:
@@ -96,6 +84,7 @@ def token_check(channel: Channel) -> str:
         return f"needs reconnect: {reason}"
     warnings = token_warnings(channel, data)
     if warnings:
-        record_warning(channel.pk, " ".join(warnings))
+        health.record_warning(channel.pk, WARNING_PREFIX + " ".join(warnings))
         return "warning: " + " ".join(warnings)
+    health.clear_warning(channel.pk)
     return "ok"

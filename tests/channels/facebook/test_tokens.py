@@ -109,3 +109,37 @@ def test_test_connection_names_the_page_and_refuses_another_pages_token():
     other = page_channel(own_account_id="42", settings={"page_id": "42"})
     with pytest.raises(Exception, match="not to the configured Page 42"):
         FacebookPageConnector(other.context()).test_connection()
+
+
+@responses.activate
+def test_a_token_warning_stands_through_successful_polls_until_the_check_clears_it():
+    from channels.tasks import poll_channel
+
+    channel = messenger_channel()
+    soon = int((timezone.now() + dt.timedelta(days=3)).timestamp())
+    responses.get(graph("debug_token"), json=debug_answer(expires_at=soon))
+    call_command("meta_token_check", stdout=StringIO())
+    responses.get(graph(f"{PAGE_ID}/conversations"), json={"data": []})
+    assert poll_channel(channel.pk) == "stored 0"
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.DEGRADED
+    assert "expires on" in channel.last_error
+
+    responses.replace(responses.GET, graph("debug_token"), json=load("debug_token_ok.json"))
+    call_command("meta_token_check", stdout=StringIO())
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.OK and channel.last_error == ""
+
+
+@responses.activate
+def test_a_poll_failure_is_not_hidden_by_a_warning():
+    from channels.tasks import poll_channel
+
+    channel = messenger_channel()
+    soon = int((timezone.now() + dt.timedelta(days=3)).timestamp())
+    responses.get(graph("debug_token"), json=debug_answer(expires_at=soon))
+    call_command("meta_token_check", stdout=StringIO())
+    responses.get(graph(f"{PAGE_ID}/conversations"), json=load("error_190.json"), status=400)
+    poll_channel(channel.pk)
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.NEEDS_RECONNECT
