@@ -129,8 +129,19 @@ class MetaConnector(Connector):
         token = self.channel.credentials.get("page_access_token", "")
         app_id = getattr(settings, "META_APP_ID", "")
         secret = getattr(settings, "META_APP_SECRET", "")
-        caller = f"{app_id}|{secret}" if app_id and secret else token
-        result = client.get(self.graph, "debug_token", input_token=token, access_token=caller)
+        if not (app_id and secret):
+            result = client.get(self.graph, "debug_token", input_token=token, access_token=token)
+            return result.get("data") or {}
+        try:
+            result = client.get(
+                self.graph, "debug_token", input_token=token, access_token=f"{app_id}|{secret}"
+            )
+        except AuthError as exc:
+            # An error here is about the caller, the app token: the Page token's own state is
+            # reported inside "data". Not a reason to disconnect every Page.
+            raise PermanentError(
+                f"Meta refused the app token (check META_APP_ID and META_APP_SECRET): {exc.message}"
+            ) from exc
         return result.get("data") or {}
 
     # Scopes each kind needs; the daily token check warns when one is gone.

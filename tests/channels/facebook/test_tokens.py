@@ -143,3 +143,14 @@ def test_a_poll_failure_is_not_hidden_by_a_warning():
     poll_channel(channel.pk)
     channel.refresh_from_db()
     assert channel.health_state == HealthState.NEEDS_RECONNECT
+
+
+@responses.activate
+def test_a_wrong_app_secret_does_not_disconnect_the_pages():
+    channel = page_channel()
+    responses.get(graph("debug_token"), json=load("error_190.json"), status=400)
+    out = StringIO()
+    call_command("meta_token_check", stdout=out)
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.OK
+    assert "not checked: Meta refused the app token" in out.getvalue()
