@@ -10,6 +10,7 @@ Page access token and the same webhook code (``channels.facebook.webhooks``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -32,6 +33,8 @@ from ..base import (
 )
 from ..registry import register
 from . import client, normalize
+
+log = logging.getLogger(__name__)
 
 # A poll looks this far behind its last watermark, so late-indexed comments are not missed; the
 # database drops what it already has.
@@ -234,7 +237,14 @@ class FacebookPageConnector(MetaConnector):
                 visitor = normalize.visitor_post_item(post, page_id=page_id)
                 if visitor is not None:
                     items.append(visitor)
-            found, used = self._recent_comments(str(post["id"]), floor)
+            try:
+                found, used = self._recent_comments(str(post["id"]), floor)
+            except PermanentError as exc:
+                # One post Meta will not show (deleted since the feed call, restricted): the
+                # others still count. Token and rate-limit errors stop the poll as usual.
+                log.info("skipping post %s of channel %s: %s", post["id"], self.channel.id, exc)
+                calls += 1
+                continue
             items.extend(found)
             calls += used
         if self.ratings_enabled() and self.ratings_available():

@@ -232,3 +232,27 @@ def test_a_ratings_error_12_does_not_break_the_comment_poll(settings):
     channel.refresh_from_db()
     assert channel.health_state == HealthState.OK
     assert Ticket.objects.filter(kind="comment").count() == 2
+
+
+@responses.activate
+def test_a_post_deleted_between_feed_and_comments_does_not_stop_the_poll():
+    channel = page_channel()
+    responses.get(graph(f"{PAGE_ID}/feed"), json=load("feed.json"))
+    responses.get(
+        graph(f"{POST_ID}/comments"),
+        json={
+            "error": {
+                "message": "Unsupported get request. Object with ID does not exist",
+                "type": "GraphMethodException",
+                "code": 100,
+                "error_subcode": 33,
+                "fbtrace_id": "AxYz",
+            }
+        },
+        status=400,
+    )
+    responses.get(graph(f"{VISITOR_POST_ID}/comments"), json=load("comments_visitor_post.json"))
+    poll(channel)
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.OK
+    assert Ticket.objects.filter(kind="post").count() == 1
