@@ -229,8 +229,8 @@ def conversation_message_item(
 
 
 def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | None:
-    """One ``entry[].messaging[]`` event. Only messages become items; delivery and read
-    receipts, reactions and postbacks are not customer text.
+    """One ``entry[].messaging[]`` event. Messages, edits of messages and button taps
+    (postbacks) become items; delivery and read receipts and reactions are not customer text.
 
     An echo (``message.is_echo``) is the Page's own message, sent by us or by someone answering
     in Meta's own inbox: stored as ours, so it stops the customer's wait. Our own sends come back
@@ -238,7 +238,28 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Non
     """
     if not isinstance(event, dict):
         return None
+    edit = event.get("message_edit")
+    if isinstance(edit, dict) and edit.get("mid"):
+        # The customer edited a message (``message_edits`` field): the new text replaces it.
+        sender = str((event.get("sender") or {}).get("id") or "")
+        sent_at = parse_time(event.get("timestamp")) or timezone.now()
+        if not sender or sender == page_id:
+            return None
+        return InboundItem(
+            external_id=str(edit["mid"]),
+            thread_key=dm_thread(sender),
+            kind="dm",
+            text=_text(edit.get("text")),
+            sent_at=sent_at,
+            author=InboundAuthor(platform_user_id=sender),
+            edited=True,
+            raw={"webhook": event},
+        )
     message = event.get("message")
+    postback = event.get("postback")
+    if isinstance(postback, dict) and postback.get("mid") and not isinstance(message, dict):
+        # A tap on a button the Page sent: the button's title is what the customer "said".
+        message = {"mid": postback["mid"], "text": _text(postback.get("title"))}
     if not isinstance(message, dict) or not message.get("mid"):
         return None
     sender = str((event.get("sender") or {}).get("id") or "")

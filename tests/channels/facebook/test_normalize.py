@@ -60,3 +60,14 @@ def test_an_echo_is_ours_in_the_customers_thread():
     item = normalize.messaging_event(event, page_id=PAGE_ID)
     assert item.is_ours and item.author is None
     assert item.thread_key == f"dm:{PSID}"
+
+
+def test_a_button_tap_reads_as_the_buttons_title():
+    event = {
+        "sender": {"id": PSID},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 1795176000000,
+        "postback": {"mid": "m_tap1", "title": "Track my order", "payload": "TRACK"},
+    }
+    item = normalize.messaging_event(event, page_id=PAGE_ID)
+    assert item.text == "Track my order" and item.thread_key == f"dm:{PSID}"

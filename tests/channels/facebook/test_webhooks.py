@@ -280,3 +280,12 @@ def test_a_dm_is_stored_even_when_meta_will_not_share_the_name(client, run_tasks
         mock.get(graph(PSID), json=load("error_190.json"), status=400)
         post(client, "webhook_messaging_message.json")
     assert Ticket.objects.get().messages.count() == 1
+
+
+def test_a_customer_editing_a_dm_updates_the_stored_text(client, run_tasks_now, graph_api):
+    messenger_channel()
+    post(client, "webhook_messaging_message.json")
+    post(client, "webhook_messaging_edit.json")
+    message = Message.objects.get()
+    assert message.text == "Hi, where is my order 48214?"
+    assert message.edited_at is not None
