@@ -87,7 +87,11 @@ def record_success(channel_id: int, *, reads: int = 0, items: int = 0) -> None:
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         channel.usage = count_usage(channel, now, reads=reads, items=items)
-        channel.health_state = HealthState.OK
+        # A standing warning (see record_warning) is not cured by a poll that works.
+        warned = channel.health_state == HealthState.DEGRADED and channel.last_error.startswith(
+            WARNING_PREFIX
+        )
+        channel.health_state = HealthState.DEGRADED if warned else HealthState.OK
         channel.last_success_at = now
         channel.consecutive_failures = 0
         channel.rate_limited_until = None
@@ -178,6 +182,33 @@ def record_send_rate_limit(channel_id: int, error: RateLimited) -> None:
         last_error=f"Sending: {error.message}"[:2000],
         last_error_at=now,
         updated_at=now,
+    )
+
+
+# A warning set by a health check (a token that expires soon, a permission gone): polling still
+# works, so successful polls leave it standing; the check that set it clears it.
+WARNING_PREFIX = "Warning: "
+
+
+def record_warning(channel_id: int, message: str) -> None:
+    """Degraded with ``message``, without touching the poll schedule; no effect on a channel
+    that already needs reconnecting or is disabled (that says more)."""
+    Channel.objects.filter(pk=channel_id).exclude(
+        health_state__in=[HealthState.NEEDS_RECONNECT, HealthState.DISABLED]
+    ).update(
+        health_state=HealthState.DEGRADED,
+        last_error=(WARNING_PREFIX + message)[:2000],
+        last_error_at=timezone.now(),
+    )
+
+
+def clear_warning(channel_id: int) -> None:
+    """The condition a warning reported is gone."""
+    Channel.objects.filter(
+        pk=channel_id, health_state=HealthState.DEGRADED, last_error__startswith=WARNING_PREFIX
+    ).update(health_state=HealthState.OK, last_error="")
+    Channel.objects.filter(pk=channel_id, last_error__startswith=WARNING_PREFIX).update(
+        last_error=""
     )
 
 

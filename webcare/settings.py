@@ -291,6 +291,13 @@ if not DEBUG:
 
 # --- platforms --------------------------------------------------------------------------------
 GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v21.0")
+# One Meta app serves every Page: its secret signs webhooks (and makes the app token for the daily
+# debug_token check); the verify token answers the subscription handshake. See
+# docs/channels/facebook.md.
+META_APP_ID = env.str("META_APP_ID", default="")
+META_APP_SECRET = env.str("META_APP_SECRET", default="")
+META_WEBHOOK_VERIFY_TOKEN = env.str("META_WEBHOOK_VERIFY_TOKEN", default="")
+META_TOKEN_WARN_DAYS = _int("META_TOKEN_WARN_DAYS", 7)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 # LOG_FORMAT=json writes one JSON object a line (python-json-logger), with the ticket_id and

@@ -1,0 +1,186 @@
+"""The Graph API through facebook-sdk 3.1.0, with every failure turned into a typed error.
+
+What the library does, read from its source (``facebook/__init__.py`` of 3.1.0), and what that
+means here:
+
+- ``GraphAPI(version=...)`` accepts only "2.8".."3.1", all retired by Meta. We construct it
+  without a version and set ``graph.version`` (``settings.GRAPH_API_VERSION``, e.g. "v21.0")
+  afterwards; requests go to ``https://graph.facebook.com/<version>/<path>``.
+- ``request()`` never looks at the HTTP status. It raises ``GraphAPIError`` only when a JSON body
+  has an ``"error"`` key (``.code``, ``.type``, ``.message``; the whole body, with
+  ``error_subcode``, in ``.result``). A non-JSON body (an HTML 502 page from a proxy) raises a
+  ``GraphAPIError`` with ``code=None`` and the message "Maintype was not text, image, or
+  querystring". Network errors come through as ``requests`` exceptions, unwrapped.
+- ``put_object`` sends ``post_args`` form-encoded; a nested dict would be flattened to its keys,
+  so ``recipient`` and ``message`` are JSON-encoded here before they go in.
+- ``get_all_connections`` does ``del args["access_token"]`` on the next page's query, which fails
+  when the ``paging.next`` URL does not carry the token. We page ourselves with the ``after``
+  cursor instead (:func:`pages`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import facebook
+import requests
+from django.conf import settings
+
+from ..base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TemporaryError
+
+log = logging.getLogger(__name__)
+
+GRAPH_TIMEOUT = 20  # seconds; Celery's soft limit is 90
+
+# https://developers.facebook.com/docs/graph-api/guides/error-handling and the Messenger
+# Platform's error codes page (docs/channels/facebook.md).
+RATE_LIMIT_CODES = {4, 17, 32, 341, 613} | set(range(80001, 80015))
+TEMPORARY_CODES = {1, 2}
+AUTH_CODES = {102, 190}
+PERMISSION_CODES = {3, 10} | set(range(200, 300))
+DEPRECATED_CODE = 12
+OUTSIDE_WINDOW_SUBCODE = 2018278
+TOKEN_SUBCODES = {
+    458: "the app is no longer installed for this account",
+    459: "the account is checkpointed: log in on facebook.com to fix it",
+    460: "the password was changed",
+    463: "the token has expired",
+    464: "the account is not confirmed",
+    467: "the token is invalid (logged out or revoked)",
+    492: "the user lost their role on the Page",
+}
+
+
+def graph_api(access_token: str) -> facebook.GraphAPI:
+    graph = facebook.GraphAPI(access_token=access_token, timeout=GRAPH_TIMEOUT)
+    # The constructor rejects current versions; the attribute is what request() uses.
+    graph.version = settings.GRAPH_API_VERSION
+    return graph
+
+
+def api_version_number() -> float:
+    """ "v21.0" -> 21.0, for features that end at a given version (page ratings)."""
+    try:
+        return float(settings.GRAPH_API_VERSION.lstrip("v"))
+    except ValueError:
+        return 0.0
+
+
+def error_details(exc: facebook.GraphAPIError) -> dict[str, Any]:
+    result = exc.result if isinstance(exc.result, dict) else {}
+    error = result.get("error") if isinstance(result.get("error"), dict) else {}
+    return {
+        "code": exc.code,
+        "subcode": error.get("error_subcode"),
+        "type": exc.type,
+        "message": error.get("error_user_msg") or error.get("message") or str(exc.message),
+        "transient": bool(error.get("is_transient")),
+        "fbtrace_id": error.get("fbtrace_id", ""),
+    }
+
+
+def translate(exc: facebook.GraphAPIError, *, sending: bool = False) -> Exception:
+    """One policy for what a Graph error means (see docs/channels/facebook.md)."""
+    info = error_details(exc)
+    code, subcode, message = info["code"], info["subcode"], info["message"]
+    if code is None:
+        # No JSON error body: an HTML page or plain text from Meta's edge (502, 503, 504).
+        return TemporaryError(
+            "Facebook answered with a non-JSON page (a server or proxy error); trying again later."
+        )
+    label = f"Facebook error {code}" + (f"/{subcode}" if subcode else "")
+    if code in AUTH_CODES:
+        reason = TOKEN_SUBCODES.get(subcode, "")
+        text = f"{label}: {message}" + (f" ({reason})" if reason else "")
+        return AuthError(f"Reconnect the Page: {text}", code=code)
+    if code in RATE_LIMIT_CODES:
+        return RateLimited(f"{label}: Meta rate limit reached: {message}", code=code)
+    if code == 10 and subcode == OUTSIDE_WINDOW_SUBCODE:
+        return PermanentError(
+            "Outside Messenger's 24-hour reply window: Meta refuses a normal reply more than 24 "
+            "hours after the customer's last message. Where the Page is approved for it, reply "
+            f"with the HUMAN_AGENT tag (up to 7 days). [{label}: {message}]",
+            code=code,
+        )
+    if code in TEMPORARY_CODES or info["transient"]:
+        return TemporaryError(f"{label}: {message}", code=code)
+    if code in PERMISSION_CODES and not sending:
+        # Reading without a permission fails every poll the same way: an admin must act.
+        return AuthError(f"Permission missing or removed: {label}: {message}", code=code)
+    return PermanentError(f"{label}: {message}", code=code)
+
+
+def call(func, *args: Any, sending: bool = False, **kwargs: Any) -> Any:
+    """Run one Graph call; raise only our typed errors.
+
+    For a send (``sending=True``) a timeout after the request left may mean it was posted:
+    that is :class:`OutcomeUnknown`, so delivery looks for it before posting again.
+    """
+    try:
+        return func(*args, **kwargs)
+    except facebook.GraphAPIError as exc:
+        raise translate(exc, sending=sending) from exc
+    except requests.exceptions.ConnectTimeout as exc:
+        raise TemporaryError(f"Could not reach Facebook: {exc}") from exc
+    except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+        if sending:
+            raise OutcomeUnknown(f"Facebook did not answer in time: {exc}") from exc
+        raise TemporaryError(f"Facebook did not answer in time: {exc}") from exc
+    except (ValueError, KeyError) as exc:
+        # A body claiming JSON that is not, or a response without a content type.
+        raise TemporaryError(f"Unreadable answer from Facebook: {exc!r}") from exc
+    except requests.exceptions.RequestException as exc:
+        raise TemporaryError(f"Request to Facebook failed: {exc}") from exc
+
+
+def get(graph: facebook.GraphAPI, path: str, **args: Any) -> dict[str, Any]:
+    return call(graph.request, f"{graph.version}/{path}", args)
+
+
+def post(graph: facebook.GraphAPI, path: str, **data: Any) -> dict[str, Any]:
+    """POST form fields; dicts and lists are JSON-encoded (the library would flatten them)."""
+    fields = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in data.items()}
+    return call(graph.request, f"{graph.version}/{path}", post_args=fields, sending=True)
+
+
+def pages(
+    graph: facebook.GraphAPI, path: str, *, max_pages: int, **args: Any
+) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """Yield (items, calls so far) page by page, following ``paging.cursors.after``."""
+    calls = 0
+    args = dict(args)
+    while calls < max_pages:
+        page = get(graph, path, **args)
+        calls += 1
+        yield list(page.get("data") or []), calls
+        paging = page.get("paging") or {}
+        after = (paging.get("cursors") or {}).get("after")
+        if not paging.get("next") or not after:
+            return
+        args["after"] = after
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """Graph times ("2026-11-20T10:15:00+0000") and webhook times (epoch s or ms)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 10**11 else value
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    text = str(value)
+    if text.isdigit():
+        return parse_time(int(text))
+    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return dt.datetime.strptime(text, fmt)  # noqa: DTZ007 - both formats end in %z
+        except ValueError:
+            continue
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

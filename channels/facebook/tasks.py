@@ -1,0 +1,145 @@
+"""Celery tasks of the Facebook channels: thin, and safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from celery import shared_task
+
+from ..base import InboundItem
+from ..models import Channel
+from . import normalize
+from .tokens import channels_for_page, meta_channels, token_check
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="channels.facebook.process_webhook", ignore_result=True)
+def process_webhook(payload: dict[str, Any]) -> str:
+    """Store what one verified Page webhook delivery holds.
+
+    ``feed`` changes go to the Page's "facebook" channels, ``messaging`` events to its
+    "messenger" channels, each through the normaliser the polls use. All entries of the
+    delivery are gathered per channel and stored in one batch, so an event repeated across
+    entries (or redelivered by Meta) is stored once. One channel's failure does not stop the
+    others; it is raised at the end so the task shows as failed.
+    """
+    from inbox.ingest import ingest_batch
+    from inbox.moderation import message_platform_moderated
+
+    items: dict[int, list[InboundItem]] = defaultdict(list)
+    moderations: dict[int, list[normalize.Moderation]] = defaultdict(list)
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not entry.get("id"):
+            continue
+        page_id = str(entry["id"])
+        channels = list(channels_for_page(page_id))
+        if not channels:
+            log.warning("Meta webhook for unknown Page %s ignored", page_id)
+            continue
+        feed = [c for c in channels if c.kind == "facebook"]
+        messenger = [c for c in channels if c.kind == "messenger"]
+        for change in entry.get("changes") or []:
+            if not isinstance(change, dict) or change.get("field") != "feed":
+                continue
+            result = normalize.feed_change(change.get("value"), page_id=page_id)
+            for channel in feed:
+                if isinstance(result, normalize.Moderation):
+                    moderations[channel.pk].append(result)
+                elif result is not None:
+                    items[channel.pk].append(result)
+        # "standby" holds the events of a conversation another app controls (handover
+        # protocol): the same shape, and still this Page's customers.
+        for event in [*(entry.get("messaging") or []), *(entry.get("standby") or [])]:
+            item = normalize.messaging_event(event, page_id=page_id)
+            if item is not None:
+                for channel in messenger:
+                    items[channel.pk].append(item)
+    stored = 0
+    failure: Exception | None = None
+    for channel_id in set(items) | set(moderations):
+        try:
+            if items.get(channel_id):
+                batch = _with_profiles(channel_id, items[channel_id])
+                stored += ingest_batch(channel_id=channel_id, items=batch).created
+            for change in moderations.get(channel_id, []):
+                message_platform_moderated(
+                    channel_id=channel_id,
+                    external_id=change.external_id,
+                    hidden=change.hidden,
+                    removed=change.removed,
+                )
+        except Exception as exc:  # noqa: BLE001 - one channel must not block the others
+            log.exception("Meta webhook: channel %s failed", channel_id)
+            failure = exc
+    if failure is not None:
+        raise failure
+    return f"stored {stored}"
+
+
+def _with_profiles(channel_id: int, items: list[InboundItem]) -> list[InboundItem]:
+    """Give webhook DMs from people we know no name of their Messenger name and picture.
+
+    One User Profile call per new person per delivery; people already named are not asked
+    again. Without it a DM by webhook shows a bare number until the next poll.
+    """
+    from dataclasses import replace
+
+    from inbox.models import Identity
+
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None or channel.kind != "messenger":
+        return items
+    unnamed = {
+        i.author.platform_user_id
+        for i in items
+        if i.author is not None and not i.is_ours and not i.author.display_name
+    }
+    if not unnamed:
+        return items
+    named = set(
+        Identity.objects.filter(platform=channel.platform, platform_user_id__in=unnamed)
+        .exclude(display_name="")
+        .values_list("platform_user_id", flat=True)
+    )
+    connector = channel.connector()
+    profiles = {psid: connector.profile(psid) for psid in sorted(unnamed - named)}
+    return [
+        replace(i, author=profiles[i.author.platform_user_id])
+        if i.author is not None and profiles.get(i.author.platform_user_id)
+        else i
+        for i in items
+    ]
+
+
+@shared_task(name="channels.facebook.token_check_channel", ignore_result=True)
+def token_check_channel(channel_id: int) -> str:
+    channel = Channel.objects.filter(pk=channel_id, enabled=True).first()
+    if channel is None:
+        return "skipped: gone or disabled"
+    return token_check(channel)
+
+
+@shared_task(name="channels.facebook.token_check_all", ignore_result=True)
+def token_check_all() -> int:
+    """Daily (a beat schedule made by a migration): queue one check per Facebook channel."""
+    ids = list(meta_channels().values_list("pk", flat=True))
+    for pk in ids:
+        token_check_channel.delay(pk)
+    return len(ids)
+
+
+@shared_task(name="channels.facebook.link_private_reply", ignore_result=True)
+def link_private_reply(channel_id: int, commenter_uid: str, psid: str) -> str:
+    from .identities import identity_link_messenger_id
+
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        return "skipped: channel gone"
+    identity = identity_link_messenger_id(
+        platform=channel.platform, commenter_uid=commenter_uid, psid=psid
+    )
+    return "linked" if identity else "nothing to link"
