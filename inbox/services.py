@@ -362,7 +362,13 @@ def reply_send(
 
     if not text.strip():
         raise ActionError(_("The reply is empty."))
-    ticket = Ticket.objects.select_related("channel").get(pk=ticket_id)
+    ticket = Ticket.objects.select_related("channel", "assignee").get(pk=ticket_id)
+    if ticket.assignee_id is not None and ticket.assignee_id != user.pk:
+        # The claim is the anchor of collision control: one voice per ticket towards the customer.
+        raise ActionError(
+            _("%(name)s has this ticket; only they can reply. Add a note instead.")
+            % {"name": _display(ticket.assignee)}
+        )
     check = reply_check(ticket)
     if mode not in check.modes:
         raise ActionError(_("This channel cannot send a reply of that kind."))

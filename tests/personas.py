@@ -9,11 +9,23 @@ from inbox.models import AgentProfile, Team, Ticket
 from tests.factories import item, make_channel
 
 
+def ensure_roles() -> None:
+    """The role groups come from a data migration; transactional tests (the browser tests)
+    flush them, so tests create them again the same way."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("inbox.migrations.0003_roles_and_search")
+    migration.create_roles(apps, None)
+
+
 def person(username: str, role: str | None = "agent", *, team: Team | None = None, **kw) -> User:
     user = User.objects.create_user(
         username=username, password="pw-" + username, first_name=username.title(), **kw
     )
     if role:
+        ensure_roles()
         user.groups.add(Group.objects.get(name=role))
     if team:
         team.members.add(user)

@@ -215,3 +215,11 @@ def test_canned_reply_variables_are_filled(anna, ticket):
     )
     body = services.canned_fill(canned=canned, ticket=ticket, user=anna)
     assert body == f"Hi {ticket.identity.display_name}, thanks! Anna"
+
+
+def test_nobody_replies_over_a_colleagues_claim(anna, ticket):
+    services.ticket_claim(ticket_id=ticket.pk, user=person("bob"))
+    with pytest.raises(services.ActionError) as refused:
+        services.reply_send(ticket_id=ticket.pk, user=anna, text="Me too")
+    assert "Bob has this ticket" in refused.value.message
+    assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
