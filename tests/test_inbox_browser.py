@@ -151,3 +151,25 @@ def test_script_in_a_message_and_a_name_renders_as_text_and_fires_nothing(browse
     page.wait_for_timeout(1000)
     assert page.errors == []
     assert page.locator("#live a[href^='javascript']").count() == 0
+
+
+def test_keyboard_moves_opens_and_shows_help(browser, live_server):
+    from playwright.sync_api import expect
+
+    person("anna")
+    channel = make_channel()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[item(f"k{i}", thread=f"k{i}", uid=f"k{i}", text=f"Question {i}") for i in range(3)],
+    )
+    page = log_in(browser, live_server, "anna")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.locator("#thread")).to_be_visible()
+    page.keyboard.press("r")
+    expect(page.get_by_label("Reply text", exact=True)).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog")).to_contain_text("Keyboard shortcuts")
+    assert page.errors == []

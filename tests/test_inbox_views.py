@@ -1,6 +1,7 @@
 """The inbox screen over HTTP: who sees what, every action and its forbidden path, live polling."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -400,3 +401,25 @@ def test_bulk_on_another_teams_ticket_is_forbidden_and_changes_nothing(
 
 def test_actions_need_post(agent_client, ticket):
     assert agent_client.get(url("claim", ticket)).status_code == 405
+
+
+# --- habits of the trade ----------------------------------------------------------------------
+def test_the_screen_speaks_dutch_to_an_agent_who_chose_it(agent_client, anna, ticket):
+    anna.profile.language = "nl"
+    anna.profile.save()
+    html = agent_client.get(url("thread", ticket)).content.decode()
+    assert ">Oppakken</button>" in html and ">Sluiten</button>" in html
+
+
+def test_times_are_relative_with_the_exact_time_in_the_agents_zone(agent_client, anna, ticket):
+    anna.profile.time_zone = "America/New_York"
+    anna.profile.save()
+    html = agent_client.get(reverse("inbox:index")).content.decode()
+    assert re.search(r'<time datetime="[^"]+" title="[^"]+ (EST|EDT)">', html)
+
+
+def test_the_page_has_no_inline_script_or_style(agent_client, ticket):
+    html = agent_client.get(url("thread", ticket)).content.decode()
+    assert not re.search(r"<script(?![^>]*\ssrc=)", html)
+    assert " style=" not in html and " hx-on" not in html and "<style" not in html
+    assert "vendor/htmx-2.0.11/htmx.min.js" in html
