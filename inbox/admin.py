@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Activity, AgentProfile, Customer, Identity, Message, Tag, Team, Ticket
+from .models import (
+    Activity,
+    AgentProfile,
+    CannedReply,
+    Customer,
+    Identity,
+    Message,
+    Tag,
+    Team,
+    Ticket,
+)
 
 
 @admin.register(Ticket)
@@ -24,4 +34,4 @@ class ActivityAdmin(admin.ModelAdmin):
     raw_id_fields = ["ticket"]
 
 
-admin.site.register([Team, Tag, Customer, Identity, AgentProfile])
+admin.site.register([Team, Tag, Customer, Identity, AgentProfile, CannedReply])

@@ -325,3 +325,25 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} on {self.ticket_id}"
+
+
+class CannedReply(models.Model):
+    """A saved answer agents insert from the composer.
+
+    ``body`` may hold ``{customer_name}`` and ``{agent_first_name}``; they are filled in when the
+    reply is inserted. Without a team the reply is shared with everyone.
+    """
+
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_replies"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,15 +1,432 @@
+"""The inbox screen: list and thread side by side, every state change a POST to one service.
+
+Each view checks access first (``inbox.access``), then calls one service. A normal request gets
+the full page (or a redirect back to it after a POST); an htmx request gets the named partial of
+``inbox/inbox.html`` it needs. Live updates poll ``list_poll`` and ``thread_poll``, which answer
+204 (htmx swaps nothing) when nothing the user can see has changed.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
-from .models import OPEN_STATUSES, Ticket
+from channels.models import Channel
+
+from . import access, presence, selectors, services
+from .models import (
+    AgentProfile,
+    CannedReply,
+    DeliveryState,
+    Direction,
+    Message,
+    Tag,
+    Team,
+    Ticket,
+    TicketKind,
+)
+
+PAGE = "inbox/inbox.html"
 
 
-@login_required
-def index(request: HttpRequest) -> HttpResponse:
-    tickets = (
-        Ticket.objects.filter(status__in=OPEN_STATUSES)
-        .select_related("channel", "identity", "assignee")
-        .order_by("waiting_since", "id")[:50]
+def inbox_view(view: Callable) -> Callable:
+    """Log-in required, role required, and the agent's own language and time zone."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        access.require_work(request.user)
+        profile, _ = AgentProfile.objects.get_or_create(user=request.user)
+        request.profile = profile
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        translation.activate(profile.language or "en")
+        request.LANGUAGE_CODE = translation.get_language()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
+    return {
+        "flt": flt,
+        "views": [
+            (key, label, flt.query(view=key))
+            for key, label in (
+                ("mine", translation.gettext("Mine")),
+                ("unassigned", translation.gettext("Unassigned")),
+                ("open", translation.gettext("All open")),
+                ("pending", translation.gettext("Pending")),
+                ("closed", translation.gettext("Closed")),
+                ("compliments", translation.gettext("Compliments")),
+            )
+        ],
+        "channels": Channel.objects.order_by("name").only("id", "name", "kind"),
+        "kinds": TicketKind.choices,
+        "teams": Team.objects.order_by("name").only("id", "name"),
+        "agents": _agents(),
+        "can_assign": access.can_assign(request.user),
+    }
+
+
+def _agents():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=["agent", "lead", "admin"])
+        .distinct()
+        .order_by("username")
+        .only("id", "username", "first_name", "last_name")
     )
-    return render(request, "inbox/index.html", {"tickets": tickets})
+
+
+def _list_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
+    page = selectors.ticket_page(request.user, flt)
+    viewers = presence.others_many([t.pk for t in page.tickets], request.user)
+    for t in page.tickets:
+        t.viewers = viewers.get(t.pk, [])
+    return {"page": page, "flt": flt, "selected_id": None}
+
+
+def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
+    messages = selectors.thread_messages(ticket)
+    check = services.composer_state(ticket)
+    last_id = max((m.pk for m in messages), default=0)
+    return {
+        "ticket": ticket,
+        "messages": messages,
+        "last_message_id": last_id,
+        "check": check,
+        "others": selectors.other_tickets(request.user, ticket),
+        "presence_others": presence.others(ticket.pk, request.user),
+        "can_assign": access.can_assign(request.user),
+        "agents": _agents() if access.can_assign(request.user) else [],
+        "close_reasons": [
+            ("", translation.gettext("Close")),
+            ("no_reply_needed", translation.gettext("No reply needed")),
+            ("spam", translation.gettext("Spam")),
+            ("duplicate", translation.gettext("Duplicate")),
+        ],
+        "signature": request.profile.signature,
+        "limit": check.limit,
+    }
+
+
+def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    return access.ticket_for(
+        request.user,
+        ticket_id,
+        Ticket.objects.select_related(
+            "channel", "identity", "customer", "customer__merged_into", "assignee", "team"
+        ).prefetch_related("tags"),
+    )
+
+
+# --- pages ------------------------------------------------------------------------------------
+@require_GET
+@inbox_view
+def index(request: HttpRequest) -> HttpResponse:
+    flt = selectors.ListFilter.from_query(request.GET)
+    context = {**_filters_context(request, flt), **_list_context(request, flt)}
+    if request.htmx:
+        return render(request, f"{PAGE}#list", context)
+    return render(request, PAGE, context)
+
+
+@require_GET
+@inbox_view
+def list_poll(request: HttpRequest) -> HttpResponse:
+    """The list fragment, or 204 when nothing visible changed since ``stamp``."""
+    flt = selectors.ListFilter.from_query(request.GET)
+    if request.GET.get("stamp") == selectors.list_stamp(request.user) and not request.GET.get(
+        "force"
+    ):
+        return HttpResponse(status=204)
+    context = _list_context(request, flt)
+    selected = request.GET.get("t", "")
+    context["selected_id"] = int(selected) if selected.isdigit() else None
+    return render(request, f"{PAGE}#list", context)
+
+
+@require_GET
+@inbox_view
+def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = _load_ticket(request, ticket_id)
+    presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
+    context = _thread_context(request, ticket)
+    if request.htmx:
+        return render(request, f"{PAGE}#thread", context)
+    flt = selectors.ListFilter.from_query(request.GET)
+    context.update(_filters_context(request, flt))
+    context.update(_list_context(request, flt))
+    context["selected_id"] = ticket.pk
+    return render(request, PAGE, context)
+
+
+@require_GET
+@inbox_view
+def thread_poll(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Head and messages of the thread when its version moved; 204 otherwise.
+
+    The composer is not part of the answer, so a half-written reply is never touched.
+    """
+    ticket = _load_ticket(request, ticket_id)
+    if request.GET.get("v") == str(ticket.version):
+        return HttpResponse(status=204)
+    return render(request, f"{PAGE}#live", _thread_context(request, ticket))
+
+
+@require_POST
+@inbox_view
+def presence_beat(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = access.ticket_for(request.user, ticket_id)
+    presence.presence_touch(
+        ticket_id=ticket.pk, user=request.user, typing=request.POST.get("typing") == "1"
+    )
+    return render(
+        request,
+        f"{PAGE}#presence",
+        {"ticket": ticket, "presence_others": presence.others(ticket.pk, request.user)},
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------
+def _after_action(
+    request: HttpRequest, ticket_id: int, error: str = "", status: int = 200
+) -> HttpResponse:
+    """htmx: the fresh thread head and messages (composer untouched); else back to the page."""
+    if not request.htmx:
+        return redirect(reverse("inbox:thread", args=[ticket_id]))
+    ticket = _load_ticket(request, ticket_id)
+    context = _thread_context(request, ticket)
+    context["error"] = error
+    response = render(request, f"{PAGE}#live", context, status=status)
+    response["HX-Trigger"] = "inbox:changed"
+    return response
+
+
+def _action(run: Callable[[HttpRequest, Ticket], None]) -> Callable:
+    @require_POST
+    @inbox_view
+    @functools.wraps(run)
+    def view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+        ticket = access.ticket_for(request.user, ticket_id)
+        try:
+            run(request, ticket)
+        except services.ActionError as exc:
+            if not request.htmx:
+                return HttpResponse(exc.message, status=409, content_type="text/plain")
+            return _after_action(request, ticket_id, exc.message, status=200)
+        return _after_action(request, ticket_id)
+
+    return view
+
+
+@_action
+def claim(request: HttpRequest, ticket: Ticket) -> None:
+    services.ticket_claim(ticket_id=ticket.pk, user=request.user)
+
+
+@_action
+def release(request: HttpRequest, ticket: Ticket) -> None:
+    services.ticket_release(
+        ticket_id=ticket.pk, user=request.user, force=access.can_assign(request.user)
+    )
+
+
+@_action
+def assign(request: HttpRequest, ticket: Ticket) -> None:
+    access.require_assign(request.user)
+    raw = request.POST.get("assignee", "")
+    assignee = None
+    if raw:
+        assignee = get_user_model().objects.filter(pk=raw if raw.isdigit() else 0).first()
+        if assignee is None or not access.can_work(assignee):
+            raise services.ActionError(translation.gettext("No such agent."))
+    services.ticket_assign(ticket_id=ticket.pk, user=request.user, assignee=assignee)
+
+
+@_action
+def tag(request: HttpRequest, ticket: Ticket) -> None:
+    services.ticket_tag(ticket_id=ticket.pk, user=request.user, name=request.POST.get("name", ""))
+
+
+@_action
+def untag(request: HttpRequest, ticket: Ticket) -> None:
+    services.ticket_untag(ticket_id=ticket.pk, user=request.user, name=request.POST.get("name", ""))
+
+
+@_action
+def close(request: HttpRequest, ticket: Ticket) -> None:
+    services.ticket_close(
+        ticket_id=ticket.pk, user=request.user, reason=request.POST.get("reason", "")
+    )
+
+
+@_action
+def reopen(request: HttpRequest, ticket: Ticket) -> None:
+    services.ticket_reopen(ticket_id=ticket.pk, user=request.user)
+
+
+@_action
+def snooze(request: HttpRequest, ticket: Ticket) -> None:
+    until = selectors.parse_until(request.POST.get("until", ""), timezone.get_current_timezone())
+    if until is None:
+        raise services.ActionError(translation.gettext("Pick a date and time."))
+    services.ticket_snooze(ticket_id=ticket.pk, user=request.user, until=until)
+
+
+@_action
+def retry(request: HttpRequest, ticket: Ticket) -> None:
+    raw = request.POST.get("message", "")
+    message = Message.objects.filter(
+        pk=raw if raw.isdigit() else 0, ticket=ticket, direction=Direction.OUTBOUND
+    ).first()
+    if message is None or message.delivery_state != DeliveryState.FAILED:
+        raise services.ActionError(translation.gettext("Only a failed reply can be retried."))
+    services.message_retry(message_id=message.pk, user=request.user)
+
+
+@_action
+def merge(request: HttpRequest, ticket: Ticket) -> None:
+    raw = request.POST.get("other_ticket", "").lstrip("#")
+    other = Ticket.objects.filter(pk=raw if raw.isdigit() else 0).first()
+    if other is None or not access.can_see_ticket(request.user, other) or not other.customer_id:
+        raise services.ActionError(translation.gettext("No such ticket."))
+    if not ticket.customer_id:
+        raise services.ActionError(translation.gettext("This ticket has no customer."))
+    services.customer_merge(
+        source_id=ticket.customer_id, target_id=other.customer_id, user=request.user
+    )
+
+
+@_action
+def unmerge(request: HttpRequest, ticket: Ticket) -> None:
+    if ticket.customer_id:
+        services.customer_unmerge(customer_id=ticket.customer_id, user=request.user)
+
+
+@require_POST
+@inbox_view
+def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Send a reply or add a note. On success the composer comes back empty; on a collision or
+    an error it comes back with the text kept and the reason, and the thread shows what's new."""
+    ticket = access.ticket_for(request.user, ticket_id)
+    mode = request.POST.get("mode", "public")
+    text = request.POST.get("text", "")
+    seen_raw = request.POST.get("seen_message_id", "")
+    error = ""
+    latest = None
+    try:
+        if mode == "note":
+            services.note_add(ticket_id=ticket.pk, user=request.user, text=text)
+        else:
+            services.reply_send(
+                ticket_id=ticket.pk,
+                user=request.user,
+                text=text,
+                mode=mode,
+                seen_message_id=int(seen_raw) if seen_raw.isdigit() else None,
+                option=request.POST.get("option", ""),
+                close=request.POST.get("and_close") == "1",
+            )
+    except services.Collision as exc:
+        error, latest = exc.message, exc.latest_message_id
+    except services.ActionError as exc:
+        error = exc.message
+    if not request.htmx:
+        if error:
+            return HttpResponse(error, status=409, content_type="text/plain")
+        return redirect(reverse("inbox:thread", args=[ticket.pk]))
+    ticket = _load_ticket(request, ticket.pk)
+    context = _thread_context(request, ticket)
+    context.update({"error": error, "draft": text if error else "", "mode": mode})
+    if latest is None and error:
+        context["last_message_id"] = int(seen_raw) if seen_raw.isdigit() else 0
+    response = render(request, f"{PAGE}#reply_result", context)
+    response["HX-Trigger"] = "inbox:changed"
+    return response
+
+
+@require_POST
+@inbox_view
+def bulk(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action", "")
+    ids = [int(i) for i in request.POST.getlist("ticket") if i.isdigit()]
+    if action == "assign":
+        access.require_assign(request.user)
+    visible = set(
+        access.visible_tickets(request.user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    if set(ids) - visible:
+        raise PermissionDenied("Some of these tickets are not yours to change.")
+    assignee = None
+    if action == "assign" and request.POST.get("assignee", "").isdigit():
+        assignee = get_user_model().objects.filter(pk=int(request.POST["assignee"])).first()
+    try:
+        services.tickets_bulk(
+            ticket_ids=ids,
+            user=request.user,
+            action=action,
+            tag=request.POST.get("tag", ""),
+            assignee=assignee,
+        )
+    except services.ActionError as exc:
+        return HttpResponseBadRequest(exc.message)
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(request.POST.get("next") or reverse("inbox:index"))
+
+
+# --- composer helpers -------------------------------------------------------------------------
+@require_GET
+@inbox_view
+def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = _load_ticket(request, ticket_id)
+    q = request.GET.get("q", "").strip()[:100]
+    replies = CannedReply.objects.filter(
+        Q(team__isnull=True) | Q(team_id__in=access.team_ids(request.user))
+    )
+    if q:
+        replies = replies.filter(Q(title__icontains=q) | Q(body__icontains=q))
+    found = [
+        (c, services.canned_fill(canned=c, ticket=ticket, user=request.user)) for c in replies[:8]
+    ]
+    return render(request, f"{PAGE}#canned", {"found": found, "ticket": ticket})
+
+
+@require_GET
+@inbox_view
+def tag_suggest(request: HttpRequest) -> HttpResponse:
+    q = services.tag_name_clean(request.GET.get("name", ""))
+    tags = Tag.objects.filter(name__startswith=q)[:10] if q else Tag.objects.none()
+    return render(request, f"{PAGE}#tag_options", {"tag_options": tags})
+
+
+@require_POST
+@inbox_view
+def count(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The platform's own count of the reply (X weighs characters), for the live counter."""
+    ticket = access.ticket_for(request.user, ticket_id)
+    cls = ticket.channel.connector_class
+    full = services.reply_text(
+        text=request.POST.get("text", ""), signature=request.profile.signature
+    )
+    return render(
+        request,
+        f"{PAGE}#counter",
+        {"used": cls.count_text(full), "limit": cls.text_limit},
+    )

@@ -1,0 +1,87 @@
+"""Who may see and do what in the inbox: the one place that decides.
+
+Roles are the groups "agent", "lead" and "admin" (created by migration 0003):
+
+- an agent works the tickets of the teams they belong to, tickets assigned to them, and tickets
+  that no team owns yet (routing found no team: someone must pick them up, so every agent sees
+  them);
+- a lead also assigns tickets to others, works bulk assignment and sees every team;
+- an admin also configures (canned replies, channels, routing).
+
+Views call these helpers before anything else; a forbidden action raises ``PermissionDenied``
+(HTTP 403) before any service runs, so nothing changes.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from .models import Team, Ticket
+
+WORK = "inbox.work_tickets"
+ASSIGN = "inbox.assign_tickets"
+CONFIGURE = "inbox.configure_inbox"
+
+
+def can_work(user) -> bool:
+    return bool(user.is_active and user.has_perm(WORK))
+
+
+def can_assign(user) -> bool:
+    return bool(user.is_active and user.has_perm(ASSIGN))
+
+
+def can_configure(user) -> bool:
+    return bool(user.is_active and user.has_perm(CONFIGURE))
+
+
+def require_work(user) -> None:
+    if not can_work(user):
+        raise PermissionDenied("You are not an agent of this inbox.")
+
+
+def require_assign(user) -> None:
+    if not can_assign(user):
+        raise PermissionDenied("Only team leads can assign tickets to others.")
+
+
+def team_ids(user) -> list[int]:
+    cached = getattr(user, "_webcare_team_ids", None)
+    if cached is None:
+        cached = list(Team.objects.filter(members=user).values_list("id", flat=True))
+        user._webcare_team_ids = cached
+    return cached
+
+
+def visible_tickets(user, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """Tickets ``user`` may see; empty for someone without a role."""
+    qs = Ticket.objects.all() if queryset is None else queryset
+    if not can_work(user):
+        return qs.none()
+    if can_assign(user):
+        return qs
+    return qs.filter(Q(team__isnull=True) | Q(team_id__in=team_ids(user)) | Q(assignee=user))
+
+
+def can_see_ticket(user, ticket: Ticket) -> bool:
+    if not can_work(user):
+        return False
+    if can_assign(user):
+        return True
+    return (
+        ticket.team_id is None or ticket.team_id in team_ids(user) or ticket.assignee_id == user.pk
+    )
+
+
+def ticket_for(user, ticket_id: int, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+    """The ticket if ``user`` may work it; 404 when it does not exist, 403 when not theirs."""
+    from django.http import Http404
+
+    qs = Ticket.objects.all() if queryset is None else queryset
+    ticket = qs.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    if not can_see_ticket(user, ticket):
+        raise PermissionDenied("This ticket belongs to a team you are not in.")
+    return ticket

@@ -1,0 +1,151 @@
+// Webcare inbox behaviour: keyboard shortcuts, the live character counter, the typing flag for
+// presence, canned-reply insertion, and keeping selection and checked rows across live swaps.
+// No inline script and no eval anywhere (the Content-Security-Policy forbids both).
+(function () {
+  "use strict";
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  var selectedId = null;
+  var checked = {};
+
+  function rows() { return $all("#list tr.row"); }
+
+  function markSelected() {
+    var thread = $("#thread");
+    if (thread) { selectedId = thread.getAttribute("data-ticket"); }
+    rows().forEach(function (row) {
+      row.classList.toggle("selected", row.getAttribute("data-id") === selectedId);
+    });
+  }
+
+  function move(step) {
+    var list = rows();
+    if (!list.length) { return; }
+    var index = list.findIndex(function (r) { return r.classList.contains("cursor"); });
+    if (index < 0) { index = list.findIndex(function (r) { return r.getAttribute("data-id") === selectedId; }); }
+    var next = Math.max(0, Math.min(list.length - 1, index + step));
+    list.forEach(function (r) { r.classList.remove("cursor"); });
+    list[next].classList.add("cursor");
+    list[next].scrollIntoView({ block: "nearest" });
+  }
+
+  function openCursor() {
+    var row = $("#list tr.row.cursor") || $("#list tr.row.selected");
+    var link = row && $("a.open", row);
+    if (link) { link.click(); }
+  }
+
+  function press(selector) {
+    var el = $(selector);
+    if (el) { el.click(); }
+  }
+
+  function focusComposer(mode) {
+    var radio = $('#composer input[name="mode"][value="' + mode + '"]') ||
+      (mode !== "note" ? $('#composer input[name="mode"]:not([value="note"])') : null);
+    if (radio) { radio.checked = true; }
+    var text = $("#reply-text");
+    if (text) { text.focus(); }
+  }
+
+  function typingTarget(el) {
+    return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (typingTarget(event.target)) {
+      if (event.key === "Escape") { event.target.blur(); }
+      return;
+    }
+    var handled = true;
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "Enter": openCursor(); break;
+      case "c": press('#live button[data-key="c"]'); break;
+      case "e": press('#live button[data-key="e"]'); break;
+      case "r": focusComposer("public"); break;
+      case "n": focusComposer("note"); break;
+      case "t": var tag = $("#tag-input"); if (tag) { tag.focus(); } break;
+      case "/": var search = $("#search"); if (search) { search.focus(); search.select(); } break;
+      case "?": var help = $("#help"); if (help && !help.open) { help.showModal(); } break;
+      default: handled = false;
+    }
+    if (handled) { event.preventDefault(); }
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.closest && target.closest('[data-action="help"]')) {
+      var help = $("#help");
+      if (help) { help.showModal(); }
+      return;
+    }
+    var canned = target.closest && target.closest(".canned-item");
+    if (canned) {
+      var text = $("#reply-text");
+      if (text) {
+        var body = canned.getAttribute("data-body") || "";
+        text.value = text.value ? text.value.replace(/\s*$/, "\n") + body : body;
+        text.dispatchEvent(new Event("input", { bubbles: true }));
+        text.focus();
+      }
+    }
+  });
+
+  // Characters used, counted by code points; the server's count (and for X its weighting) is
+  // fetched after a pause and decides before sending.
+  var typingTimer = null;
+  var countTimer = null;
+  function updateCounter() {
+    var form = $("#composer");
+    var text = $("#reply-text");
+    var counter = $("#counter");
+    if (!form || !text || !counter) { return; }
+    var limit = parseInt(form.getAttribute("data-limit"), 10);
+    if (!limit) { return; }
+    var used = Array.from(text.value).length;
+    counter.textContent = used + " / " + limit;
+    counter.classList.toggle("over", used > limit);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "reply-text") { return; }
+    updateCounter();
+    var typing = $("#typing");
+    if (typing) {
+      typing.value = "1";
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { typing.value = "0"; }, 5000);
+    }
+    clearTimeout(countTimer);
+    countTimer = setTimeout(function () {
+      var form = $("#composer");
+      if (!form || !window.htmx) { return; }
+      window.htmx.ajax("POST", form.getAttribute("data-count-url"), {
+        source: "#reply-text", target: "#counter", swap: "outerHTML", values: { text: event.target.value }
+      });
+    }, 600);
+  });
+
+  // Live swaps of the list must keep the checked rows and the selection.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "list") {
+      checked = {};
+      $all('#list input[name="ticket"]:checked').forEach(function (box) { checked[box.value] = true; });
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    $all('#list input[name="ticket"]').forEach(function (box) { if (checked[box.value]) { box.checked = true; } });
+    markSelected();
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "list" && selectedId) {
+      event.detail.parameters.t = selectedId;
+    }
+  });
+  document.addEventListener("DOMContentLoaded", markSelected);
+})();
