@@ -5,6 +5,7 @@ Safe to run again: it keeps what exists and prints the same log-ins.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from channels.models import Channel
 from channels.polling import channel_poll
@@ -56,14 +58,22 @@ class Command(BaseCommand):
 
         channel = Channel.objects.filter(kind="simulator").first()
         if channel is None:
+            # Some history first, spread over the last three hours, so the inbox is not empty
+            # on first sight and "longest waiting first" has something to sort.
+            history = 25
+            start = timezone.now() - dt.timedelta(minutes=7 * history)
             channel = channel_create(
                 kind="simulator",
                 name="Demo shop (simulated)",
-                settings={"seed": 2026, "rate_per_minute": 8, "per_poll": 25},
+                settings={
+                    "seed": 2026,
+                    "per_poll": history,
+                    "start": start.isoformat(),
+                    "spacing_seconds": 7 * 60,
+                },
                 poll_interval=5,
                 default_team=team,
             )
-            # Some history, so the inbox is not empty on first sight.
             channel_poll(channel)
             channel.settings = {"seed": 2026, "rate_per_minute": 8, "fail_rate": 0.05}
             channel.save(update_fields=["settings"])
