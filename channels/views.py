@@ -12,17 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from inbox.access import can_configure
+
 from . import registry
 from .base import ConnectorError
 from .forms import ChannelForm
 from .models import Channel
 from .services import channel_create, channel_update
-
-
-def can_configure(user) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or user.groups.filter(name="admin").exists()
-    )
 
 
 def admin_required(view):
