@@ -1,0 +1,124 @@
+"""Every URL × every role: the expected answer, and nothing of another team leaks or changes.
+
+Roles: anonymous, an agent of another team (outsider), an agent of the ticket's team, a lead,
+an admin. A URL added without a row here fails ``test_every_url_is_in_the_matrix``.
+"""
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from inbox.models import Team, Ticket
+from tests.personas import person, tickets
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "outsider", "agent", "lead", "admin")
+EVERYONE_WORKING = {"agent", "lead", "admin"}
+# Who may use each URL (the rest get 403; anonymous visitors are sent to log in).
+# "ticket" marks URLs about one ticket of team A, which the outsider (team B) may not touch.
+MATRIX = {
+    "inbox:index": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "inbox:list": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "inbox:tags": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "inbox:bulk": ("POST", {"outsider", *EVERYONE_WORKING}, False),
+    "inbox:thread": ("GET", EVERYONE_WORKING, True),
+    "inbox:thread_poll": ("GET", EVERYONE_WORKING, True),
+    "inbox:presence": ("POST", EVERYONE_WORKING, True),
+    "inbox:claim": ("POST", EVERYONE_WORKING, True),
+    "inbox:release": ("POST", EVERYONE_WORKING, True),
+    "inbox:assign": ("POST", {"lead", "admin"}, True),
+    "inbox:tag": ("POST", EVERYONE_WORKING, True),
+    "inbox:untag": ("POST", EVERYONE_WORKING, True),
+    "inbox:close": ("POST", EVERYONE_WORKING, True),
+    "inbox:reopen": ("POST", EVERYONE_WORKING, True),
+    "inbox:snooze": ("POST", EVERYONE_WORKING, True),
+    "inbox:reply": ("POST", EVERYONE_WORKING, True),
+    "inbox:retry": ("POST", EVERYONE_WORKING, True),
+    "inbox:merge": ("POST", EVERYONE_WORKING, True),
+    "inbox:unmerge": ("POST", EVERYONE_WORKING, True),
+    "inbox:canned": ("GET", EVERYONE_WORKING, True),
+    "inbox:count": ("POST", EVERYONE_WORKING, True),
+    "channels:list": ("GET", {"admin"}, False),
+    "channels:new": ("GET", {"admin"}, False),
+    "channels:edit": ("GET", {"admin"}, False),
+    "channels:test": ("POST", {"admin"}, False),
+    "channels:toggle": ("POST", {"admin"}, False),
+}
+# Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
+# and Django's admin, which has its own staff check.
+NOT_IN_MATRIX = {"login", "logout", "healthz", "set_language", "channels:webhook"}
+
+
+def _named_urls() -> set[str]:
+    names = set()
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+                if p.namespace != "admin":
+                    walk(p.url_patterns, ns)
+            elif p.name:
+                names.add(prefix + p.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    assert _named_urls() - NOT_IN_MATRIX == set(MATRIX)
+
+
+@pytest.fixture
+def world():
+    team_a, team_b = Team.objects.create(name="A"), Team.objects.create(name="B")
+    (ticket,) = tickets(1, team=team_a, prefix="secret")
+    users = {
+        "outsider": person("olga", team=team_b),
+        "agent": person("anna", team=team_a),
+        "lead": person("lotte", role="lead"),
+        "admin": person("ada", role="admin", is_staff=True),
+    }
+    from channels.models import Channel
+
+    return {"ticket": ticket, "users": users, "channel": Channel.objects.get()}
+
+
+def _url(name: str, world) -> str:
+    if name.startswith("inbox:") and MATRIX[name][2]:
+        return reverse(name, args=[world["ticket"].pk])
+    if name in {"channels:edit", "channels:test", "channels:toggle"}:
+        return reverse(name, args=[world["channel"].pk])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_the_expected_answer_and_forbidden_changes_nothing(
+    client, world, role, name
+):
+    method, allowed, about_ticket = MATRIX[name]
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    ticket = world["ticket"]
+    before = Ticket.objects.values("version", "status", "assignee_id").get(pk=ticket.pk)
+    data = {"ids": [ticket.pk], "action": "close", "tag": "x", "text": "hi", "reason": "spam"}
+    response = (client.post if method == "POST" else client.get)(_url(name, world), data)
+    if role == "anonymous":
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    elif role in allowed:
+        assert response.status_code not in (401, 403), response.status_code
+        assert response.status_code < 500
+    else:
+        assert response.status_code == 403
+    if role not in allowed or (role == "outsider" and name == "inbox:bulk"):
+        after = Ticket.objects.values("version", "status", "assignee_id").get(pk=ticket.pk)
+        assert after == before
+
+
+@pytest.mark.parametrize("name", ["inbox:index", "inbox:list"])
+def test_another_teams_tickets_do_not_leak_into_an_outsiders_lists(client, world, name):
+    client.force_login(world["users"]["outsider"])
+    page = client.get(reverse(name), {"view": "all"}).content.decode()
+    assert world["ticket"].identity.display_name not in page
+    assert "Hello 0" not in page
