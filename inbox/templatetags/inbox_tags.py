@@ -44,10 +44,24 @@ def reltime(value: dt.datetime | None) -> str:
     )
 
 
+def web_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL, else "": platforms' URLs are untrusted, and a
+    ``javascript:``, ``data:`` or relative one must never reach an ``href`` or ``src``."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def avatar(url: str) -> str:
+    """An avatar URL safe to hand to the agent's browser (never fetched by our server)."""
+    return web_url(url)
+
+
 @register.simple_tag
 def platform_link(url: str, label: str) -> str:
     """A link to the platform, only for http(s) URLs, never passing our page as referrer."""
-    if not url or not url.startswith(("https://", "http://")):
+    url = web_url(url)
+    if not url:
         return ""
     return format_html(
         '<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>', url, label
