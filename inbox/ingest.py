@@ -187,12 +187,31 @@ def _load_tickets(channel_id: int, keys: list[str]) -> dict[str, _TicketRow]:
     return {row[1]: _TicketRow(row) for row in rows}
 
 
+def _new_ticket(pk: int | None, key: str, language: str, now: dt.datetime) -> _TicketRow:
+    """A ticket as it is opened, before any message is folded in."""
+    row = _TicketRow((pk, key, *([None] * len(_TICKET_FIELDS))))
+    row.status = TicketStatus.NEW
+    row.close_reason = ""
+    row.last_message_preview = ""
+    row.language = language
+    row.updated_at = now
+    row.version = 1
+    return row
+
+
 def _open_tickets(
     channel: Channel,
     items: Sequence[InboundItem],
+    pending: dict[str, list[InboundItem]],
     identities: dict[str, tuple[int, int | None]],
     now: dt.datetime,
 ) -> tuple[dict[str, _TicketRow], set[int]]:
+    """Find the tickets of ``items``' threads, opening one per new thread.
+
+    A new ticket is inserted already holding its ``pending`` items (those about to be inserted,
+    oldest first), which saves updating every row just inserted; ``ingest_batch`` corrects the
+    rare ticket whose messages then turn out to be stored already.
+    """
     keys = list({i.thread_key for i in items})
     tickets = _load_tickets(channel.pk, keys)
     first_inbound: dict[str, InboundItem] = {}
@@ -206,6 +225,11 @@ def _open_tickets(
         identities.get(i.author.platform_user_id, (None, None)) if i.author else (None, None)
         for i in firsts
     ]
+    rows = []
+    for item in firsts:
+        row = _new_ticket(None, item.thread_key, item.language, now)
+        _advance_ticket(row, pending.get(item.thread_key, []), now)
+        rows.append(row)
     created = bulk.insert_rows(
         Ticket,
         {
@@ -215,41 +239,17 @@ def _open_tickets(
             "identity": [identity for identity, _ in owners],
             "subject": [i.text[:PREVIEW_LENGTH] for i in firsts],
             "platform_url": [i.url for i in firsts],
-            "language": [i.language for i in firsts],
+            **{name: [getattr(r, name) for r in rows] for name in _TICKET_FIELDS},
         },
-        constants={
-            "channel": channel.pk,
-            "team": channel.default_team_id,
-            "status": TicketStatus.NEW,
-            "created_at": now,
-            "updated_at": now,
-        },
+        constants={"channel": channel.pk, "team": channel.default_team_id, "created_at": now},
         conflict=("channel", "thread_key"),
         returning=("id", "thread_key"),
     )
+    by_key = {r.thread_key: r for r in rows}
     created_ids = set()
     for pk, key in created:
-        item = first_inbound[key]
-        tickets[key] = _TicketRow(
-            (
-                pk,
-                key,
-                TicketStatus.NEW,
-                None,
-                "",
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                "",
-                None,
-                item.language,
-                now,
-                1,
-            )  # fmt: skip
-        )
+        by_key[key].pk = pk
+        tickets[key] = by_key[key]
         created_ids.add(pk)
     if len(created) < len(first_inbound):
         # Opened by another path since we looked (the channel lock keeps other ingests out).
@@ -303,8 +303,12 @@ def ingest_batch(
         # Items already stored need no identity or ticket work, unless they are edits.
         work = [i for i in batch if i.edited or i.external_id not in stored]
         identities = _upsert_identities(channel.platform, work, now) if work else {}
+        pending: dict[str, list[InboundItem]] = defaultdict(list)
+        for item in sorted(work, key=lambda i: i.sent_at):
+            if item.external_id not in stored:
+                pending[item.thread_key].append(item)
         tickets, created_ids = (
-            _open_tickets(channel, work, identities, now) if work else ({}, set())
+            _open_tickets(channel, work, pending, identities, now) if work else ({}, set())
         )
 
         # One list per column, straight from the items: no Message objects on the hot path.
@@ -360,18 +364,32 @@ def ingest_batch(
 
         for pk in created_ids:
             log(pk, "created", {}, {"status": TicketStatus.NEW})
-        touched = []
+        touched, changed = [], []
+        created_keys = {key for key, t in tickets.items() if t.pk in created_ids}
+        for key in created_keys:
+            got = sorted(new_by_ticket.get(key, []), key=lambda i: i.sent_at)
+            if [i.external_id for i in pending[key]] != [i.external_id for i in got]:
+                # Opened holding items that were stored after all (another path stored them
+                # between our lookup and the insert): fold in only what was really new.
+                tickets[key] = _new_ticket(tickets[key].pk, key, tickets[key].language, now)
+                changed.append(tickets[key])
         for key, new_items in new_by_ticket.items():
             ticket = tickets[key]
+            if key in created_keys:
+                if ticket in changed:
+                    _advance_ticket(ticket, sorted(new_items, key=lambda i: i.sent_at), now)
+                touched.append(ticket)
+                continue
             reopened = _advance_ticket(ticket, sorted(new_items, key=lambda i: i.sent_at), now)
             if reopened is not None:
                 result.tickets_reopened += 1
                 log(ticket.pk, "reopened", {"status": reopened}, {"status": ticket.status})
             touched.append(ticket)
+            changed.append(ticket)
         bulk.update_rows(
             Ticket,
-            [t.pk for t in touched],
-            {name: [getattr(t, name) for t in touched] for name in _TICKET_FIELDS},
+            [t.pk for t in changed],
+            {name: [getattr(t, name) for t in changed] for name in _TICKET_FIELDS},
         )
         bulk.insert_rows(Activity, activities, constants={"created_at": now}, returning=())
 

@@ -116,3 +116,26 @@ def test_ingest_uses_a_constant_number_of_queries(django_assert_max_num_queries)
     with django_assert_max_num_queries(16):
         ingest_batch(channel_id=channel.pk, items=batch)
     assert Message.objects.count() == 300
+
+
+def test_dedupe_does_not_depend_on_the_stored_ids_shortcut(monkeypatch):
+    channel = make_channel()
+    batch = [item("m1"), item("m2", thread="t2", uid="u2")]
+    ingest_batch(channel_id=channel.pk, items=batch)
+    # As if both were stored by another path after the lookup: the unique constraint decides.
+    monkeypatch.setattr("inbox.ingest._stored_ids", lambda channel_id, external_ids: set())
+    again = ingest_batch(channel_id=channel.pk, items=batch)
+    assert again.created == 0 and again.duplicates == 2
+    assert Message.objects.count() == 2
+    assert Ticket.objects.count() == 2
+
+
+def test_a_ticket_opened_for_a_message_stored_meanwhile_does_not_show_it(monkeypatch):
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("m1", thread="t1")])
+    monkeypatch.setattr("inbox.ingest._stored_ids", lambda channel_id, external_ids: set())
+    result = ingest_batch(channel_id=channel.pk, items=[item("m1", thread="t2", text="Later")])
+    opened = Ticket.objects.get(thread_key="t2")
+    assert result.created == 0 and result.ticket_ids == []
+    assert opened.last_message_preview == "" and opened.waiting_since is None
+    assert opened.messages.count() == 0
