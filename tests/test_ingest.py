@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from inbox.ingest import ingest_batch
 from inbox.models import Activity, Customer, Direction, Message, Ticket, TicketStatus
-from tests.factories import item, make_channel
+from tests.factories import author, item, make_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,13 @@ def test_a_ticket_opened_for_a_message_stored_meanwhile_does_not_show_it(monkeyp
     assert result.created == 0 and result.ticket_ids == []
     assert opened.last_message_preview == "" and opened.waiting_since is None
     assert opened.messages.count() == 0
+
+
+def test_new_customers_with_the_same_name_each_get_their_own_record():
+    channel = make_channel()
+    same = {"handle": "jan", "display_name": "Jan"}
+    batch = [item("m1", uid="u1", author=author("u1", **same))]
+    batch.append(item("m2", thread="t2", uid="u2", author=author("u2", **same)))
+    ingest_batch(channel_id=channel.pk, items=batch)
+    assert Customer.objects.filter(display_name="Jan").count() == 2
+    assert Ticket.objects.count() == 2
