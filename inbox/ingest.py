@@ -4,14 +4,21 @@ The order of work inside the transaction:
 
 1. lock the channel row (two workers ingesting one channel queue here; SQLite's IMMEDIATE
    transactions give the same guarantee);
-2. upsert the authors' identities, creating a customer for each new one;
-3. find or open one ticket per thread key;
-4. insert the messages with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates, from
+2. ask which platform ids of the batch are stored already: those items (a replay, a webhook
+   plus a poll) skip the identity and ticket work, so an all-duplicate batch costs a few small
+   queries. This is a shortcut only; step 5 is what keeps every message once;
+3. upsert the authors' identities, creating a customer for each new one;
+4. find or open one ticket per thread key (a new one is inserted already holding its messages);
+5. insert the messages with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates, from
    this batch, an earlier one or another worker, are dropped by the database, never by a lookup;
-5. apply edits (a changed review) to messages already stored;
-6. update each ticket that got something new: timestamps, waiting time, reopen when closed;
-7. write the activity rows and advance the channel cursor — all in the same transaction, so a
+6. apply edits (a changed review) to messages already stored;
+7. update each earlier ticket that got something new: timestamps, waiting time, reopen when
+   closed;
+8. write the activity rows and advance the channel cursor — all in the same transaction, so a
    crash anywhere before commit fetches the same items again and nothing is skipped.
+
+The hot path works on plain tuples and column lists (``inbox.bulk``), not model instances:
+building a model object costs more than storing its row. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ PREVIEW_LENGTH = 200
 
 # Sent inside the ingest transaction, after messages are stored and tickets updated, so routing
 # and SLA code can act before anyone sees the ticket. Receivers get ``channel``, ``tickets``
-# (the touched Ticket objects), ``created_ticket_ids`` and ``messages`` (new inbound Message
-# objects). They must not do network I/O.
+# (the touched Ticket objects, loaded after the update), ``created_ticket_ids`` and ``messages``
+# (the newly stored Message objects, with their ids). They must not do network I/O. The objects
+# are built only when a receiver is connected (one more query for the tickets).
 tickets_ingested = django.dispatch.Signal()
 
 

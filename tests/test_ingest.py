@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from inbox.ingest import ingest_batch
+from inbox.ingest import ingest_batch, tickets_ingested
 from inbox.models import Activity, Customer, Direction, Message, Ticket, TicketStatus
 from tests.factories import author, item, make_channel
 
@@ -149,3 +149,22 @@ def test_new_customers_with_the_same_name_each_get_their_own_record():
     ingest_batch(channel_id=channel.pk, items=batch)
     assert Customer.objects.filter(display_name="Jan").count() == 2
     assert Ticket.objects.count() == 2
+
+
+def test_signal_receivers_get_the_touched_tickets_and_the_stored_messages():
+    channel = make_channel()
+    seen = {}
+
+    def receiver(*, channel, tickets, created_ticket_ids, messages, **kwargs):
+        seen.update(tickets=tickets, created=created_ticket_ids, messages=messages)
+
+    tickets_ingested.connect(receiver)
+    try:
+        ingest_batch(channel_id=channel.pk, items=[item("m1"), item("m2", thread="t2")])
+    finally:
+        tickets_ingested.disconnect(receiver)
+    assert {t.thread_key for t in seen["tickets"]} == {"t1", "t2"}
+    assert all(t.waiting_since is not None for t in seen["tickets"])
+    assert seen["created"] == {t.pk for t in seen["tickets"]}
+    stored = {m.pk: m.external_id for m in Message.objects.all()}
+    assert {m.pk: m.external_id for m in seen["messages"]} == stored
