@@ -68,12 +68,27 @@ def _is_json(field: models.Field) -> bool:
     return isinstance(field, models.JSONField)
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _pg_array(field: models.Field, values: list[Any]) -> tuple[str, Any]:
     """SQL (one set-returning function) and its parameter for one column."""
     if _is_json(field):
         if any(v is None for v in values):
             raise ValueError(f"{field.name}: JSON columns take no None here")
-        return "jsonb_array_elements(%b::jsonb)", Jsonb(values)
+        document = json.dumps(values)
+        if "\\u0000" in document:
+            # jsonb refuses U+0000, which a broken or hostile payload may hold: drop it rather
+            # than fail the batch for good.
+            document = json.dumps(_without_nul(values))
+        return "jsonb_array_elements(%s::jsonb)", document
     return f"unnest(%b::{_pg_type(field)}[])", values
 
 

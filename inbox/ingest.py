@@ -69,6 +69,67 @@ class IngestResult:
     ticket_ids: list[int] = field(default_factory=list)
 
 
+def _has_nul(item: InboundItem) -> bool:
+    a = item.author
+    return (
+        "\x00" in item.text
+        or "\x00" in item.external_id
+        or "\x00" in item.thread_key
+        or "\x00" in item.url
+        or "\x00" in item.parent_external_id
+        or "\x00" in item.language
+        or "\x00" in item.kind
+        or (
+            a is not None
+            and (
+                "\x00" in a.platform_user_id
+                or "\x00" in a.handle
+                or "\x00" in a.display_name
+                or "\x00" in a.avatar_url
+                or "\x00" in a.profile_url
+            )
+        )
+    )
+
+
+def _strip(value: str) -> str:
+    return value.replace("\x00", "")
+
+
+def _without_nul(items: Sequence[InboundItem]) -> Sequence[InboundItem]:
+    """PostgreSQL text cannot hold U+0000, which a broken or hostile payload may carry: drop it
+    from the items' strings (on every database, so both store the same text) rather than fail
+    the batch for good. ``inbox.bulk`` does the same for JSON payloads on PostgreSQL."""
+    if not any(_has_nul(item) for item in items):
+        return items
+    clean = []
+    for item in items:
+        if _has_nul(item):
+            author = item.author
+            if author is not None:
+                author = replace(
+                    author,
+                    platform_user_id=_strip(author.platform_user_id),
+                    handle=_strip(author.handle),
+                    display_name=_strip(author.display_name),
+                    avatar_url=_strip(author.avatar_url),
+                    profile_url=_strip(author.profile_url),
+                )
+            item = replace(
+                item,
+                text=_strip(item.text),
+                external_id=_strip(item.external_id),
+                thread_key=_strip(item.thread_key),
+                url=_strip(item.url),
+                parent_external_id=_strip(item.parent_external_id),
+                language=_strip(item.language),
+                kind=_strip(item.kind),
+                author=author,
+            )
+        clean.append(item)
+    return clean
+
+
 def _dedupe_batch(items: Sequence[InboundItem]) -> list[InboundItem]:
     """One item per platform id; a later version (an edit) replaces an earlier one."""
     by_id: dict[str, InboundItem] = {}
@@ -305,7 +366,7 @@ def ingest_batch(
     result = IngestResult(received=len(items))
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
-        batch = _dedupe_batch(items)
+        batch = _dedupe_batch(_without_nul(items))
         now = timezone.now()
         stored = _stored_ids(channel.pk, [i.external_id for i in batch])
         # Items already stored need no identity or ticket work, unless they are edits.

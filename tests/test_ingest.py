@@ -168,3 +168,13 @@ def test_signal_receivers_get_the_touched_tickets_and_the_stored_messages():
     assert seen["created"] == {t.pk for t in seen["tickets"]}
     stored = {m.pk: m.external_id for m in Message.objects.all()}
     assert {m.pk: m.external_id for m in seen["messages"]} == stored
+
+
+def test_a_nul_character_in_a_hostile_payload_is_dropped_not_fatal_to_the_batch():
+    channel = make_channel()
+    hostile = item("m\x001", text="Where\x00 is it?", raw={"text": "Where\x00 is it?"})
+    result = ingest_batch(channel_id=channel.pk, items=[hostile, item("m2", thread="t2")])
+    assert result.created == 2
+    stored = Message.objects.get(external_id="m1")
+    assert stored.text == "Where is it?"
+    assert "Where" in stored.raw["text"]
