@@ -5,12 +5,17 @@
 Creates a throw-away test database (test_<name>), stores ``--batches`` batches of 500 new
 messages (realistic mix: about 3 messages a thread, 2 a customer, some edits and echoes), then
 replays every batch (all duplicates), and prints per-batch medians. Runs on SQLite too.
+
+``--raw-bytes N`` stores a platform payload of about N bytes per message, shaped like an X API v2
+tweet (about 550 bytes is typical of X mentions, a few KB of comments with attachments); the
+default is a tiny one, which measures ingest itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import statistics
@@ -36,7 +41,31 @@ from inbox.models import Message  # noqa: E402
 BATCH = 500
 
 
-def make_batches(count: int) -> list[list[InboundItem]]:
+def payload(seq: int, size: int) -> dict:
+    """A raw payload shaped like an X API v2 tweet, padded to about ``size`` bytes."""
+    if size <= 0:
+        return {"id": str(seq), "lang": "nl"}
+    tweet = {
+        "id": str(1860000000000000000 + seq),
+        "edit_history_tweet_ids": [str(1860000000000000000 + seq)],
+        "text": f"@acme_care waar blijft bestelling {seq % 9999}? al 3 dagen niks gehoord",
+        "author_id": str(2244994945 + seq // 2),
+        "conversation_id": str(1860000000000000000 + seq - seq % 3),
+        "created_at": "2026-11-20T09:15:02.000Z",
+        "lang": "nl",
+        "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": seq % 7},
+        "entities": {"mentions": [{"start": 0, "end": 10, "username": "acme_care"}]},
+    }
+    n = 0
+    while len(json.dumps(tweet)) < size:
+        tweet.setdefault("context_annotations", []).append(
+            {"domain": {"id": str(n), "name": f"Brand {n}"}, "entity": {"id": str(seq + n)}}
+        )
+        n += 1
+    return tweet
+
+
+def make_batches(count: int, raw_bytes: int = 0) -> list[list[InboundItem]]:
     start = timezone.now() - dt.timedelta(days=1)
     batches = []
     for b in range(count):
@@ -59,7 +88,7 @@ def make_batches(count: int) -> list[list[InboundItem]]:
                     ),
                     # Our own answer, echoed back, in a thread a customer opened earlier.
                     is_ours=seq % 3 == 2 and seq % 8 == 0,
-                    raw={"id": str(seq), "lang": "nl"},
+                    raw=payload(seq, raw_bytes),
                 )
             )
         batches.append(items)
@@ -78,12 +107,13 @@ def run(batches: list[list[InboundItem]], channel_id: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--raw-bytes", type=int, default=0)
     args = parser.parse_args()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         channel = channel_create(kind="simulator", name="bench")
-        batches = make_batches(args.batches)
+        batches = make_batches(args.batches, args.raw_bytes)
         new = run(batches, channel.pk)
         stored = Message.objects.filter(channel=channel).count()
         replay = run(batches, channel.pk)
@@ -98,7 +128,8 @@ def main() -> None:
             f"Python {platform.python_version()}, {server}"
         )
         print(f"date: {dt.datetime.now(dt.UTC).date().isoformat()}")
-        print(f"batches: {args.batches} x {BATCH} = {args.batches * BATCH} messages")
+        raw = f", raw ~{args.raw_bytes} bytes" if args.raw_bytes else ""
+        print(f"batches: {args.batches} x {BATCH} = {args.batches * BATCH} messages{raw}")
         print(
             f"new:    median {statistics.median(new):,.0f} msg/s "
             f"(min {min(new):,.0f}, max {max(new):,.0f})"

@@ -1,53 +1,61 @@
-"""Set-based writes for the ingest hot path.
+"""Set-based reads and writes for the ingest hot path, fed with plain columns, not model objects.
 
-- ``insert_ignore_returning``: ``INSERT … ON CONFLICT DO NOTHING RETURNING``. Django's
+- ``insert_rows``: ``INSERT … [ON CONFLICT DO NOTHING] RETURNING``. Django's
   ``bulk_create(ignore_conflicts=True)`` cannot tell which rows were new, and ingest needs exactly
   that (to update only the tickets that got a new message, and to count duplicates).
-- ``update_rows``: write some fields of many rows in one statement. Django's ``bulk_update``
+- ``update_rows``: write some columns of many rows in one statement. Django's ``bulk_update``
   builds one ``CASE WHEN`` per field over every row, which costs more than the rest of a
   500-message batch together.
+- ``any_of``: a ``column IN (values)`` test with one parameter, whatever the number of values.
 
-On PostgreSQL both send one array per column and expand it with ``unnest`` — the statement has a
-constant size whatever the batch, so the driver and the server parse and plan it cheaply. On
-SQLite (the embedded default) they use a multi-row ``VALUES`` list, which SQLite 3.35+ accepts
-with the same ``ON CONFLICT … RETURNING`` and ``UPDATE … FROM`` forms.
+Callers pass one list per column (``{"text": [...], "sent_at": [...]}``) built straight from their
+data: creating a model instance costs about 45 µs, more than storing its row. Fields a caller
+leaves out get the model's default, evaluated once per statement, so a field added to a model
+later is filled without touching ingest.
+
+On PostgreSQL each column goes as one binary array parameter, expanded with ``unnest``; JSON
+columns go as one ``jsonb`` document expanded with ``jsonb_array_elements``. The statement has a
+constant size whatever the batch, and binary arrays skip the quoting and escaping a text array
+literal needs (measured: 500 rows of 5 columns, 18 ms as text literals, 2 ms binary). These
+statements use a server-side binding cursor of their own; the rest of the app keeps Django's
+default client-side binding. On SQLite (the embedded default) they use a multi-row ``VALUES``
+list and ``json_each``, which SQLite 3.38+ accepts with the same ``ON CONFLICT … RETURNING`` and
+``UPDATE … FROM`` forms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
 # SQLite allows 32,766 bound parameters per statement.
 _MAX_PARAMS = 30_000
 
-_PLAIN = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BooleanField,
-    models.FloatField,
-    models.ForeignKey,
-    models.BigAutoField,
-    models.AutoField,
-)
+
+def _is_pg() -> bool:
+    return connection.vendor == "postgresql"
 
 
-def _adapter(field: models.Field) -> Callable[[Any], Any]:
-    """How to turn one attribute value into a PostgreSQL array element, cheaply.
+def cursor():
+    """A cursor for the statements here, through Django's wrapper (query logging, execute
+    wrappers and ``django_assert_num_queries`` still see them).
 
-    Plain types need nothing (psycopg adapts them); aware datetimes pass as they are; JSON gets
-    its wrapper. Anything else takes Django's own path.
+    On PostgreSQL it binds parameters on the server, so ``%b`` sends arrays in binary.
     """
-    if type(field).__module__.startswith("django.db.models"):  # Django's own, not a subclass
-        if isinstance(field, models.JSONField):
-            return lambda value: None if value is None else Jsonb(value)
-        if isinstance(field, (models.DateTimeField, *_PLAIN)):
-            return lambda value: value
-    return lambda value: field.get_db_prep_save(value, connection)
+    if not _is_pg():
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
 
 
 def _pg_type(field: models.Field) -> str:
@@ -56,90 +64,200 @@ def _pg_type(field: models.Field) -> str:
     return field.cast_db_type(connection)
 
 
-def _columns(objs: Sequence[models.Model], fields: Sequence[models.Field]) -> list[list[Any]]:
-    adapters = [(_adapter(f), f.attname) for f in fields]
-    return [[adapt(getattr(obj, attname)) for obj in objs] for adapt, attname in adapters]
+def _is_json(field: models.Field) -> bool:
+    return isinstance(field, models.JSONField)
 
 
-def insert_ignore_returning(
-    objs: Sequence[models.Model], *, conflict_fields: Sequence[str], returning: Sequence[str]
-) -> list[tuple]:
-    """Insert ``objs``; rows that hit the unique ``conflict_fields`` are skipped.
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
-    Returns one tuple of ``returning`` columns per row actually inserted.
+
+def _pg_array(field: models.Field, values: list[Any]) -> tuple[str, Any]:
+    """SQL (one set-returning function) and its parameter for one column."""
+    if _is_json(field):
+        if any(v is None for v in values):
+            raise ValueError(f"{field.name}: JSON columns take no None here")
+        document = json.dumps(values)
+        if "\\u0000" in document:
+            # jsonb refuses U+0000, which a broken or hostile payload may hold: drop it rather
+            # than fail the batch for good.
+            document = json.dumps(_without_nul(values))
+        return "jsonb_array_elements(%s::jsonb)", document
+    return f"unnest(%b::{_pg_type(field)}[])", values
+
+
+def _pg_scalar(field: models.Field, value: Any) -> tuple[str, Any]:
+    if _is_json(field):
+        return "%b::jsonb", Jsonb(value)
+    return f"%b::{_pg_type(field)}", value
+
+
+def _sqlite_value(field: models.Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if _is_json(field):
+        return json.dumps(value, cls=DjangoJSONEncoder)
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _split(model: type[models.Model], columns: Mapping[str, list[Any]], constants: Mapping):
+    """The fields that vary per row, then every other field with its one value.
+
+    A column whose values are all equal (no rating, no URL, all new) goes as one value: that
+    saves dumping and unnesting an array, which is most of the cost of a column.
     """
-    if not objs:
+    meta = model._meta
+    given, rest = [], []
+    for name, values in columns.items():
+        field = meta.get_field(name)
+        if _is_pg() and len(values) > 1 and values.count(values[0]) == len(values):
+            rest.append((field, values[0]))
+        else:
+            given.append(field)
+    if not given and rest:
+        # Every column uniform: one must still go as an array, it gives the number of rows.
+        given.append(rest.pop(0)[0])
+    named = set(given) | {f for f, _ in rest}
+    for field in meta.concrete_fields:
+        if field.primary_key or field in named:
+            continue
+        rest.append(
+            (field, constants[field.name] if field.name in constants else field.get_default())
+        )
+    return given, rest
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Mapping[str, list[Any]],
+    *,
+    constants: Mapping[str, Any] | None = None,
+    conflict: Sequence[str] = (),
+    returning: Sequence[str] = ("id",),
+) -> list[tuple]:
+    """Insert one row per position of the ``columns`` lists (all the same length).
+
+    ``constants`` are values shared by every row; other fields get the model's default. With
+    ``conflict`` (field names of a unique constraint), rows that hit it are skipped. Returns one
+    tuple of ``returning`` columns per row actually inserted, in insertion order.
+    """
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if count == 0:
         return []
-    meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    given, rest = _split(model, columns, constants or {})
+    meta = model._meta
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
-    columns = ", ".join(qn(f.column) for f in fields)
-    conflict = ", ".join(qn(meta.get_field(name).column) for name in conflict_fields)
-    returned = ", ".join(qn(meta.get_field(name).column) for name in returning)
-    tail = f" ON CONFLICT ({conflict}) DO NOTHING RETURNING {returned}"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{_pg_type(f)}[]" for f in fields)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})" + tail,  # noqa: S608
-                _columns(objs, fields),
+    target = ", ".join(qn(f.column) for f in [*given, *(f for f, _ in rest)])
+    tail = ""
+    if conflict:
+        keys = ", ".join(qn(meta.get_field(name).column) for name in conflict)
+        tail = f" ON CONFLICT ({keys}) DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
+    with cursor() as cur:
+        if _is_pg():
+            # Parameters in the order their placeholders appear: the constants, then the arrays.
+            selects = [f"u.c{n}" for n in range(len(given))]
+            params = []
+            for field, value in rest:
+                sql, param = _pg_scalar(field, value)
+                selects.append(sql)
+                params.append(param)
+            sources = []
+            for field in given:
+                sql, param = _pg_array(field, columns[field.name])
+                sources.append(sql)
+                params.append(param)
+            alias = ", ".join(f"c{n}" for n in range(len(given)))
+            cur.execute(
+                f"INSERT INTO {table} ({target}) SELECT {', '.join(selects)} "  # noqa: S608
+                f"FROM ROWS FROM ({', '.join(sources)}) AS u ({alias})" + tail,
+                params,
             )
-            return cursor.fetchall()
+            return cur.fetchall() if returning else []
+        fixed = [_sqlite_value(f, v) for f, v in rest]
+        per_row = len(given) + len(fixed)
+        row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
+        data = [[_sqlite_value(f, v) for v in columns[f.name]] for f in given]
         inserted: list[tuple] = []
-        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        per_statement = max(1, _MAX_PARAMS // len(fields))
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            params = [
-                f.get_db_prep_save(getattr(o, f.attname), connection) for o in chunk for f in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names only
-                + ", ".join([row_sql] * len(chunk))
+        step = max(1, _MAX_PARAMS // per_row)
+        for start in range(0, count, step):
+            stop = min(count, start + step)
+            params = []
+            for i in range(start, stop):
+                params.extend(col[i] for col in data)
+                params.extend(fixed)
+            cur.execute(
+                f"INSERT INTO {table} ({target}) VALUES "  # noqa: S608 - names only
+                + ", ".join([row_sql] * (stop - start))
                 + tail,
                 params,
             )
-            inserted.extend(cursor.fetchall())
+            if returning:
+                inserted.extend(cur.fetchall())
     return inserted
 
 
-def update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> int:
-    """Write ``fields`` of each object back, joined on the primary key, in one statement."""
-    if not objs:
+def update_rows(model: type[models.Model], pks: list[Any], columns: Mapping[str, list[Any]]) -> int:
+    """Set ``columns`` (one list per field, aligned with ``pks``) of the rows with those pks."""
+    if not pks:
         return 0
-    meta = objs[0]._meta
+    meta = model._meta
     qn = connection.ops.quote_name
     pk = meta.pk
-    targets = [meta.get_field(name) for name in fields]
-    columns = [pk, *targets]
+    targets = [meta.get_field(name) for name in columns]
     table = qn(meta.db_table)
-    names = ", ".join(qn(f.column) for f in columns)
+    names = ", ".join(qn(f.column) for f in [pk, *targets])
     assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in targets)
     where = f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{_pg_type(f)}[]" for f in columns)
-            cursor.execute(
+    with cursor() as cur:
+        if _is_pg():
+            sources, params = [], []
+            for field, values in [(pk, pks), *((f, columns[f.name]) for f in targets)]:
+                sql, param = _pg_array(field, values)
+                sources.append(sql)
+                params.append(param)
+            cur.execute(
                 f"UPDATE {table} SET {assignments} "  # noqa: S608 - names only
-                f"FROM unnest({arrays}) AS v ({names}) {where}",
-                _columns(objs, columns),
+                f"FROM ROWS FROM ({', '.join(sources)}) AS v ({names}) {where}",
+                params,
             )
-            return cursor.rowcount
+            return cur.rowcount
+        data = [pks, *([_sqlite_value(f, v) for v in columns[f.name]] for f in targets)]
+        per_row = len(data)
+        row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
         updated = 0
-        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        per_statement = max(1, _MAX_PARAMS // len(columns))
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            params = [
-                f.get_db_prep_save(getattr(o, f.attname), connection)
-                for o in chunk
-                for f in columns
-            ]
-            cursor.execute(
-                f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * len(chunk))}) "  # noqa: S608
+        step = max(1, _MAX_PARAMS // per_row)
+        for start in range(0, len(pks), step):
+            stop = min(len(pks), start + step)
+            params = [col[i] for i in range(start, stop) for col in data]
+            cur.execute(
+                f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * (stop - start))}) "  # noqa: S608
                 f"UPDATE {table} SET {assignments} FROM v {where}",
                 params,
             )
-            updated += cursor.rowcount
+            updated += cur.rowcount
     return updated
+
+
+def any_of(column: str, values: Sequence[str]) -> tuple[str, Any]:
+    """SQL and its one parameter for ``column IN values`` (text values)."""
+    if _is_pg():
+        return f"{column} = ANY(%b::text[])", list(values)
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))  # noqa: S608
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()

@@ -4,14 +4,21 @@ The order of work inside the transaction:
 
 1. lock the channel row (two workers ingesting one channel queue here; SQLite's IMMEDIATE
    transactions give the same guarantee);
-2. upsert the authors' identities, creating a customer for each new one;
-3. find or open one ticket per thread key;
-4. insert the messages with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates, from
+2. ask which platform ids of the batch are stored already: those items (a replay, a webhook
+   plus a poll) skip the identity and ticket work, so an all-duplicate batch costs a few small
+   queries. This is a shortcut only; step 5 is what keeps every message once;
+3. upsert the authors' identities, creating a customer for each new one;
+4. find or open one ticket per thread key (a new one is inserted already holding its messages);
+5. insert the messages with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates, from
    this batch, an earlier one or another worker, are dropped by the database, never by a lookup;
-5. apply edits (a changed review) to messages already stored;
-6. update each ticket that got something new: timestamps, waiting time, reopen when closed;
-7. write the activity rows and advance the channel cursor — all in the same transaction, so a
+6. apply edits (a changed review) to messages already stored;
+7. update each earlier ticket that got something new: timestamps, waiting time, reopen when
+   closed;
+8. write the activity rows and advance the channel cursor — all in the same transaction, so a
    crash anywhere before commit fetches the same items again and nothing is skipped.
+
+The hot path works on plain tuples and column lists (``inbox.bulk``), not model instances:
+building a model object costs more than storing its row. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from django.utils import timezone
 from channels.base import InboundItem
 from channels.models import Channel
 
-from .bulk import insert_ignore_returning, update_rows
+from . import bulk
 from .models import (
     Activity,
     Customer,
@@ -45,8 +52,9 @@ PREVIEW_LENGTH = 200
 
 # Sent inside the ingest transaction, after messages are stored and tickets updated, so routing
 # and SLA code can act before anyone sees the ticket. Receivers get ``channel``, ``tickets``
-# (the touched Ticket objects), ``created_ticket_ids`` and ``messages`` (new inbound Message
-# objects). They must not do network I/O.
+# (the touched Ticket objects, loaded after the update), ``created_ticket_ids`` and ``messages``
+# (the newly stored Message objects, with their ids). They must not do network I/O. The objects
+# are built only when a receiver is connected (one more query for the tickets).
 tickets_ingested = django.dispatch.Signal()
 
 
@@ -59,6 +67,67 @@ class IngestResult:
     tickets_created: int = 0
     tickets_reopened: int = 0
     ticket_ids: list[int] = field(default_factory=list)
+
+
+def _has_nul(item: InboundItem) -> bool:
+    a = item.author
+    return (
+        "\x00" in item.text
+        or "\x00" in item.external_id
+        or "\x00" in item.thread_key
+        or "\x00" in item.url
+        or "\x00" in item.parent_external_id
+        or "\x00" in item.language
+        or "\x00" in item.kind
+        or (
+            a is not None
+            and (
+                "\x00" in a.platform_user_id
+                or "\x00" in a.handle
+                or "\x00" in a.display_name
+                or "\x00" in a.avatar_url
+                or "\x00" in a.profile_url
+            )
+        )
+    )
+
+
+def _strip(value: str) -> str:
+    return value.replace("\x00", "")
+
+
+def _without_nul(items: Sequence[InboundItem]) -> Sequence[InboundItem]:
+    """PostgreSQL text cannot hold U+0000, which a broken or hostile payload may carry: drop it
+    from the items' strings (on every database, so both store the same text) rather than fail
+    the batch for good. ``inbox.bulk`` does the same for JSON payloads on PostgreSQL."""
+    if not any(_has_nul(item) for item in items):
+        return items
+    clean = []
+    for item in items:
+        if _has_nul(item):
+            author = item.author
+            if author is not None:
+                author = replace(
+                    author,
+                    platform_user_id=_strip(author.platform_user_id),
+                    handle=_strip(author.handle),
+                    display_name=_strip(author.display_name),
+                    avatar_url=_strip(author.avatar_url),
+                    profile_url=_strip(author.profile_url),
+                )
+            item = replace(
+                item,
+                text=_strip(item.text),
+                external_id=_strip(item.external_id),
+                thread_key=_strip(item.thread_key),
+                url=_strip(item.url),
+                parent_external_id=_strip(item.parent_external_id),
+                language=_strip(item.language),
+                kind=_strip(item.kind),
+                author=author,
+            )
+        clean.append(item)
+    return clean
 
 
 def _dedupe_batch(items: Sequence[InboundItem]) -> list[InboundItem]:
@@ -75,150 +144,212 @@ def _dedupe_batch(items: Sequence[InboundItem]) -> list[InboundItem]:
     return list(by_id.values())
 
 
-def _upsert_identities(platform: str, items: Sequence[InboundItem]) -> dict[str, Identity]:
+def _stored_ids(channel_id: int, external_ids: list[str]) -> set[str]:
+    """Which of these platform ids the channel has stored already.
+
+    Only a shortcut, never the dedupe: it lets a replayed batch skip identity and ticket work.
+    The channel row is locked, so no other ingest of this channel stores anything meanwhile; a
+    message stored by another path in between (a reply's id learnt after sending) is still
+    refused by the unique constraint on insert.
+    """
+    if not external_ids:
+        return set()
+    test, param = bulk.any_of("external_id", external_ids)
+    rows = bulk.fetch(
+        f"SELECT external_id FROM inbox_message WHERE channel_id = %s AND {test}",  # noqa: S608
+        [channel_id, param],
+    )
+    return {external_id for (external_id,) in rows}
+
+
+_PROFILE = ("handle", "display_name", "avatar_url", "profile_url", "followers", "verified")
+
+
+def _upsert_identities(
+    platform: str, items: Sequence[InboundItem], now: dt.datetime
+) -> dict[str, tuple[int, int | None]]:
+    """Platform user id -> (identity id, customer id) for every customer author in ``items``."""
     authors = {i.author.platform_user_id: i.author for i in items if i.author and not i.is_ours}
     if not authors:
         return {}
-    identities = {
-        ident.platform_user_id: ident
-        for ident in Identity.objects.filter(
-            platform=platform, platform_user_id__in=list(authors)
-        ).select_related("customer")
-    }
-    now = timezone.now()
+    test, param = bulk.any_of("platform_user_id", list(authors))
+    columns = ", ".join(("platform_user_id", "id", "customer_id", *_PROFILE))
+    found = bulk.fetch(
+        f"SELECT {columns} FROM inbox_identity WHERE platform = %s AND {test}",  # noqa: S608
+        [platform, param],
+    )
+    identities = {row[0]: (row[1], row[2]) for row in found}
     missing = [uid for uid in authors if uid not in identities]
     if missing:
-        customers = Customer.objects.bulk_create(
-            [
-                Customer(
-                    display_name=authors[uid].display_name or authors[uid].handle, created_at=now
-                )
-                for uid in missing
-            ]
+        new = [authors[uid] for uid in missing]
+        customers = bulk.insert_rows(
+            Customer,
+            {"display_name": [a.display_name or a.handle for a in new]},
+            constants={"created_at": now},
         )
-        Identity.objects.bulk_create(
-            [
-                Identity(
-                    platform=platform,
-                    platform_user_id=uid,
-                    customer=customer,
-                    handle=authors[uid].handle,
-                    display_name=authors[uid].display_name,
-                    avatar_url=authors[uid].avatar_url,
-                    profile_url=authors[uid].profile_url,
-                    followers=authors[uid].followers,
-                    verified=authors[uid].verified,
-                    updated_at=now,
-                )
-                for uid, customer in zip(missing, customers, strict=True)
-            ],
-            ignore_conflicts=True,
+        customer_ids = [pk for (pk,) in customers]
+        created = bulk.insert_rows(
+            Identity,
+            {
+                "platform_user_id": missing,
+                "customer": customer_ids,
+                **{name: [getattr(a, name) for a in new] for name in _PROFILE},
+            },
+            constants={"platform": platform, "updated_at": now},
+            conflict=("platform", "platform_user_id"),
+            returning=("platform_user_id", "id", "customer_id"),
         )
-        fresh = {
-            ident.platform_user_id: ident
-            for ident in Identity.objects.filter(
-                platform=platform, platform_user_id__in=missing
-            ).select_related("customer")
-        }
-        identities.update(fresh)
-        # Another channel of the same platform created some of them first: drop our spares.
-        orphans = [
-            c.pk
-            for uid, c in zip(missing, customers, strict=True)
-            if fresh[uid].customer_id != c.pk
-        ]
-        if orphans:
-            Customer.objects.filter(pk__in=orphans).delete()
-    changed = []
-    for uid, author in authors.items():
-        ident = identities[uid]
+        identities.update({uid: (pk, customer) for uid, pk, customer in created})
+        lost = [uid for uid in missing if uid not in identities]
+        if lost:
+            # Another channel of the same platform created some of them first (its transaction
+            # committed while we waited on the unique index): use theirs, drop our spare customers.
+            test, param = bulk.any_of("platform_user_id", lost)
+            theirs = bulk.fetch(
+                f"SELECT platform_user_id, id, customer_id FROM inbox_identity "  # noqa: S608
+                f"WHERE platform = %s AND {test}",
+                [platform, param],
+            )
+            identities.update({uid: (pk, customer) for uid, pk, customer in theirs})
+            spare = [c for uid, c in zip(missing, customer_ids, strict=True) if uid in set(lost)]
+            Customer.objects.filter(pk__in=spare).delete()
+    # Profiles change (new handle, more followers): keep the newest, never blank a known value.
+    changed: dict[str, list[Any]] = {name: [] for name in (*_PROFILE, "updated_at")}
+    changed_pks = []
+    for row in found:
+        author = authors[row[0]]
+        old = dict(zip(_PROFILE, row[3:], strict=True))
         update = {
-            "handle": author.handle or ident.handle,
-            "display_name": author.display_name or ident.display_name,
-            "avatar_url": author.avatar_url or ident.avatar_url,
-            "profile_url": author.profile_url or ident.profile_url,
-            "followers": author.followers if author.followers is not None else ident.followers,
+            "handle": author.handle or old["handle"],
+            "display_name": author.display_name or old["display_name"],
+            "avatar_url": author.avatar_url or old["avatar_url"],
+            "profile_url": author.profile_url or old["profile_url"],
+            "followers": author.followers if author.followers is not None else old["followers"],
             "verified": author.verified,
         }
-        if any(getattr(ident, k) != v for k, v in update.items()):
+        if any(old[k] != v for k, v in update.items()):
+            changed_pks.append(row[1])
             for k, v in update.items():
-                setattr(ident, k, v)
-            ident.updated_at = now
-            changed.append(ident)
-    if changed:
-        update_rows(
-            changed,
-            [
-                "handle",
-                "display_name",
-                "avatar_url",
-                "profile_url",
-                "followers",
-                "verified",
-                "updated_at",
-            ],
-        )
+                changed[k].append(v)
+            changed["updated_at"].append(now)
+    bulk.update_rows(Identity, changed_pks, changed)
     return identities
 
 
+class _TicketRow:
+    """The ticket fields ingest reads and writes, without a model instance."""
+
+    __slots__ = ("pk", "thread_key", "status", "closed_at", "close_reason", "snoozed_until",
+                 "first_inbound_at", "last_inbound_at", "first_response_at", "last_response_at",
+                 "waiting_since", "last_message_preview", "rating", "language", "updated_at",
+                 "version")  # fmt: skip
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+
+def _load_tickets(channel_id: int, keys: list[str]) -> dict[str, _TicketRow]:
+    rows = Ticket.objects.filter(channel_id=channel_id, thread_key__in=keys).values_list(
+        "id", "thread_key", *_TICKET_FIELDS
+    )
+    return {row[1]: _TicketRow(row) for row in rows}
+
+
+def _new_ticket(pk: int | None, key: str, language: str, now: dt.datetime) -> _TicketRow:
+    """A ticket as it is opened, before any message is folded in."""
+    row = _TicketRow((pk, key, *([None] * len(_TICKET_FIELDS))))
+    row.status = TicketStatus.NEW
+    row.close_reason = ""
+    row.last_message_preview = ""
+    row.language = language
+    row.updated_at = now
+    row.version = 1
+    return row
+
+
 def _open_tickets(
-    channel: Channel, items: Sequence[InboundItem], identities: dict[str, Identity]
-) -> tuple[dict[str, Ticket], set[int]]:
-    keys = {i.thread_key for i in items}
-    tickets = {
-        t.thread_key: t for t in Ticket.objects.filter(channel=channel, thread_key__in=list(keys))
-    }
+    channel: Channel,
+    items: Sequence[InboundItem],
+    pending: dict[str, list[InboundItem]],
+    identities: dict[str, tuple[int, int | None]],
+    now: dt.datetime,
+) -> tuple[dict[str, _TicketRow], set[int]]:
+    """Find the tickets of ``items``' threads, opening one per new thread.
+
+    A new ticket is inserted already holding its ``pending`` items (those about to be inserted,
+    oldest first), which saves updating every row just inserted; ``ingest_batch`` corrects the
+    rare ticket whose messages then turn out to be stored already.
+    """
+    keys = list({i.thread_key for i in items})
+    tickets = _load_tickets(channel.pk, keys)
     first_inbound: dict[str, InboundItem] = {}
     for item in sorted(items, key=lambda i: i.sent_at):
         if not item.is_ours and item.thread_key not in tickets:
             first_inbound.setdefault(item.thread_key, item)
     if not first_inbound:
         return tickets, set()
-    now = timezone.now()
-    new = []
-    for key, item in first_inbound.items():
-        ident = identities.get(item.author.platform_user_id) if item.author else None
-        new.append(
-            Ticket(
-                channel=channel,
-                kind=item.kind,
-                thread_key=key,
-                customer_id=ident.customer_id if ident else None,
-                identity=ident,
-                team_id=channel.default_team_id,
-                status=TicketStatus.NEW,
-                subject=item.text[:PREVIEW_LENGTH],
-                platform_url=item.url,
-                language=item.language,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    Ticket.objects.bulk_create(new, ignore_conflicts=True)
-    created = Ticket.objects.filter(channel=channel, thread_key__in=list(first_inbound))
+    firsts = list(first_inbound.values())
+    owners = [
+        identities.get(i.author.platform_user_id, (None, None)) if i.author else (None, None)
+        for i in firsts
+    ]
+    rows = []
+    for item in firsts:
+        row = _new_ticket(None, item.thread_key, item.language, now)
+        _advance_ticket(row, pending.get(item.thread_key, []), now)
+        rows.append(row)
+    created = bulk.insert_rows(
+        Ticket,
+        {
+            "kind": [i.kind for i in firsts],
+            "thread_key": [i.thread_key for i in firsts],
+            "customer": [customer for _, customer in owners],
+            "identity": [identity for identity, _ in owners],
+            "subject": [i.text[:PREVIEW_LENGTH] for i in firsts],
+            "platform_url": [i.url for i in firsts],
+            **{name: [getattr(r, name) for r in rows] for name in _TICKET_FIELDS},
+        },
+        constants={"channel": channel.pk, "team": channel.default_team_id, "created_at": now},
+        conflict=("channel", "thread_key"),
+        returning=("id", "thread_key"),
+    )
+    by_key = {r.thread_key: r for r in rows}
     created_ids = set()
-    for ticket in created:
-        tickets[ticket.thread_key] = ticket
-        created_ids.add(ticket.pk)
+    for pk, key in created:
+        by_key[key].pk = pk
+        tickets[key] = by_key[key]
+        created_ids.add(pk)
+    if len(created) < len(first_inbound):
+        # Opened by another path since we looked (the channel lock keeps other ingests out).
+        tickets.update(_load_tickets(channel.pk, [k for k in first_inbound if k not in tickets]))
     return tickets, created_ids
 
 
-def _apply_edits(channel: Channel, edits: list[InboundItem], now: dt.datetime) -> list[Message]:
+def _apply_edits(channel: Channel, edits: list[InboundItem], now: dt.datetime) -> list[str]:
+    """Store the new text of edited items; return the platform ids that changed."""
     by_id = {i.external_id: i for i in edits}
-    stored = list(Message.objects.filter(channel=channel, external_id__in=list(by_id)))
-    changed = []
-    for message in stored:
-        item = by_id[message.external_id]
-        if message.text == item.text and message.rating == item.rating:
+    stored = Message.objects.filter(channel=channel, external_id__in=list(by_id)).values_list(
+        "id", "external_id", "text", "rating"
+    )
+    pks, changed = [], []
+    for pk, external_id, text, rating in stored:
+        item = by_id[external_id]
+        if text == item.text and rating == item.rating:
             continue
-        message.text = item.text
-        message.rating = item.rating
-        message.raw = item.raw
-        message.edited_at = now
-        changed.append(message)
-    if changed:
-        update_rows(changed, ["text", "rating", "raw", "edited_at"])
-    return changed
+        pks.append(pk)
+        changed.append(item)
+    bulk.update_rows(
+        Message,
+        pks,
+        {
+            "text": [i.text for i in changed],
+            "rating": [i.rating for i in changed],
+            "raw": [i.raw for i in changed],
+            "edited_at": [now] * len(changed),
+        },
+    )
+    return [i.external_id for i in changed]
 
 
 def ingest_batch(
@@ -235,37 +366,49 @@ def ingest_batch(
     result = IngestResult(received=len(items))
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
-        batch = _dedupe_batch(items)
+        batch = _dedupe_batch(_without_nul(items))
         now = timezone.now()
-        identities = _upsert_identities(channel.platform, batch)
-        tickets, created_ids = _open_tickets(channel, batch, identities)
+        stored = _stored_ids(channel.pk, [i.external_id for i in batch])
+        # Items already stored need no identity or ticket work, unless they are edits.
+        work = [i for i in batch if i.edited or i.external_id not in stored]
+        identities = _upsert_identities(channel.platform, work, now) if work else {}
+        pending: dict[str, list[InboundItem]] = defaultdict(list)
+        for item in sorted(work, key=lambda i: i.sent_at):
+            if item.external_id not in stored:
+                pending[item.thread_key].append(item)
+        tickets, created_ids = (
+            _open_tickets(channel, work, pending, identities, now) if work else ({}, set())
+        )
 
-        rows = []
-        for item in batch:
-            ticket = tickets.get(item.thread_key)
-            if ticket is None:
-                continue  # our own post with no customer thread to belong to
-            ident = identities.get(item.author.platform_user_id) if item.author else None
-            rows.append(
-                Message(
-                    ticket_id=ticket.pk,
-                    channel_id=channel.pk,
-                    direction=Direction.OUTBOUND if item.is_ours else Direction.INBOUND,
-                    external_id=item.external_id,
-                    author_identity_id=None if item.is_ours else (ident.pk if ident else None),
-                    text=item.text,
-                    sent_at=item.sent_at,
-                    created_at=now,
-                    raw=item.raw,
-                    rating=item.rating,
-                    url=item.url,
-                    parent_external_id=item.parent_external_id,
-                    delivery_state=DeliveryState.SENT if item.is_ours else DeliveryState.NONE,
-                    reply_mode="echo" if item.is_ours else "",
-                )
-            )
-        inserted = insert_ignore_returning(
-            rows, conflict_fields=["channel", "external_id"], returning=["id", "external_id"]
+        # One list per column, straight from the items: no Message objects on the hot path.
+        new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
+        author_ids = [
+            None
+            if i.is_ours or i.author is None
+            else identities.get(i.author.platform_user_id, (None,))[0]
+            for i in new
+        ]
+        inserted = bulk.insert_rows(
+            Message,
+            {
+                "ticket": [tickets[i.thread_key].pk for i in new],
+                "direction": [Direction.OUTBOUND if i.is_ours else Direction.INBOUND for i in new],
+                "external_id": [i.external_id for i in new],
+                "author_identity": author_ids,
+                "text": [i.text for i in new],
+                "sent_at": [i.sent_at for i in new],
+                "raw": [i.raw for i in new],
+                "rating": [i.rating for i in new],
+                "url": [i.url for i in new],
+                "parent_external_id": [i.parent_external_id for i in new],
+                "delivery_state": [
+                    DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
+                ],
+                "reply_mode": ["echo" if i.is_ours else "" for i in new],
+            },
+            constants={"channel": channel.pk, "created_at": now},
+            conflict=("channel", "external_id"),
+            returning=("id", "external_id"),
         )
         inserted_ids = {external_id for _, external_id in inserted}
         result.created = len(inserted)
@@ -276,38 +419,48 @@ def ingest_batch(
         result.edited = len(edited)
         result.duplicates -= len(edited)
 
-        fresh_ids = inserted_ids | {m.external_id for m in edited}
+        fresh_ids = inserted_ids.union(edited)
         new_by_ticket: dict[str, list[InboundItem]] = defaultdict(list)
         for item in batch:
             if item.external_id in fresh_ids:
                 new_by_ticket[item.thread_key].append(item)
 
-        activities = [
-            Activity(
-                ticket_id=pk, verb="created", after={"status": TicketStatus.NEW}, created_at=now
-            )
-            for pk in created_ids
-        ]
-        touched = []
+        activities: dict[str, list[Any]] = {"ticket": [], "verb": [], "before": [], "after": []}
+
+        def log(ticket_id: int, verb: str, before: dict, after: dict) -> None:
+            for name, value in zip(activities, (ticket_id, verb, before, after), strict=True):
+                activities[name].append(value)
+
+        for pk in created_ids:
+            log(pk, "created", {}, {"status": TicketStatus.NEW})
+        touched, changed = [], []
+        created_keys = {key for key, t in tickets.items() if t.pk in created_ids}
+        for key in created_keys:
+            got = sorted(new_by_ticket.get(key, []), key=lambda i: i.sent_at)
+            if [i.external_id for i in pending[key]] != [i.external_id for i in got]:
+                # Opened holding items that were stored after all (another path stored them
+                # between our lookup and the insert): fold in only what was really new.
+                tickets[key] = _new_ticket(tickets[key].pk, key, tickets[key].language, now)
+                changed.append(tickets[key])
         for key, new_items in new_by_ticket.items():
             ticket = tickets[key]
+            if key in created_keys:
+                if ticket in changed:
+                    _advance_ticket(ticket, sorted(new_items, key=lambda i: i.sent_at), now)
+                touched.append(ticket)
+                continue
             reopened = _advance_ticket(ticket, sorted(new_items, key=lambda i: i.sent_at), now)
             if reopened is not None:
                 result.tickets_reopened += 1
-                activities.append(
-                    Activity(
-                        ticket_id=ticket.pk,
-                        verb="reopened",
-                        before={"status": reopened},
-                        after={"status": ticket.status},
-                        created_at=now,
-                    )
-                )
+                log(ticket.pk, "reopened", {"status": reopened}, {"status": ticket.status})
             touched.append(ticket)
-        if touched:
-            update_rows(touched, _TICKET_FIELDS)
-        if activities:
-            Activity.objects.bulk_create(activities)
+            changed.append(ticket)
+        bulk.update_rows(
+            Ticket,
+            [t.pk for t in changed],
+            {name: [getattr(t, name) for t in changed] for name in _TICKET_FIELDS},
+        )
+        bulk.insert_rows(Activity, activities, constants={"created_at": now}, returning=())
 
         if cursor is not None:
             lag = None
@@ -318,18 +471,52 @@ def ingest_batch(
                 cursor=cursor,
                 **({"last_ingest_lag_seconds": lag} if lag is not None else {}),
             )
-        if touched:
-            new_messages = [m for m in rows if m.external_id in inserted_ids]
+        result.tickets_created = len(created_ids)
+        result.ticket_ids = [t.pk for t in touched]
+        if touched and tickets_ingested.has_listeners(Channel):
+            by_id = {i.external_id: i for i in new}
             tickets_ingested.send(
                 sender=Channel,
                 channel=channel,
-                tickets=touched,
+                tickets=list(Ticket.objects.filter(pk__in=result.ticket_ids)),
                 created_ticket_ids=created_ids,
-                messages=new_messages,
+                messages=[
+                    _message(pk, by_id[external_id], tickets, identities, channel, now)
+                    for pk, external_id in inserted
+                ],
             )
-        result.tickets_created = len(created_ids)
-        result.ticket_ids = [t.pk for t in touched]
     return result
+
+
+def _message(
+    pk: int,
+    item: InboundItem,
+    tickets: dict[str, _TicketRow],
+    identities: dict[str, tuple[int, int | None]],
+    channel: Channel,
+    now: dt.datetime,
+) -> Message:
+    """The stored message as a model object, for signal receivers only."""
+    ident = None
+    if item.author and not item.is_ours:
+        ident = identities.get(item.author.platform_user_id, (None,))[0]
+    return Message(
+        id=pk,
+        ticket_id=tickets[item.thread_key].pk,
+        channel_id=channel.pk,
+        direction=Direction.OUTBOUND if item.is_ours else Direction.INBOUND,
+        external_id=item.external_id,
+        author_identity_id=ident,
+        text=item.text,
+        sent_at=item.sent_at,
+        created_at=now,
+        raw=item.raw,
+        rating=item.rating,
+        url=item.url,
+        parent_external_id=item.parent_external_id,
+        delivery_state=DeliveryState.SENT if item.is_ours else DeliveryState.NONE,
+        reply_mode="echo" if item.is_ours else "",
+    )
 
 
 _TICKET_FIELDS = [
@@ -350,7 +537,7 @@ _TICKET_FIELDS = [
 ]
 
 
-def _advance_ticket(ticket: Ticket, items: list[InboundItem], now: dt.datetime) -> str | None:
+def _advance_ticket(ticket: _TicketRow, items: list[InboundItem], now: dt.datetime) -> str | None:
     """Fold new items (oldest first) into the ticket; return the old status if it reopened."""
     reopened_from = None
     for item in items:

@@ -134,13 +134,21 @@ OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN)
 class Ticket(models.Model):
     """A thread on one channel: a conversation, a DM thread, a comment thread, a review."""
 
+    # channel, customer, assignee and team get no index of their own: each leads a composite
+    # index below (thread key, customer's recent, assignee's and team's views) that serves the
+    # same lookups, and every index costs on each ticket written or updated at ingest.
     channel = models.ForeignKey(
-        "channels.Channel", on_delete=models.PROTECT, related_name="tickets"
+        "channels.Channel", on_delete=models.PROTECT, related_name="tickets", db_index=False
     )
     kind = models.CharField(max_length=16, choices=TicketKind.choices)
     thread_key = models.CharField(max_length=200)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        db_index=False,
     )
     identity = models.ForeignKey(
         Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -152,9 +160,15 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     priority = models.SmallIntegerField(default=0)  # higher is more urgent
@@ -238,21 +252,30 @@ class Message(models.Model):
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
-    # Denormalised from the ticket so the platform id is unique per channel in one index.
+    # Denormalised from the ticket so the platform id is unique per channel in one index. No
+    # database constraint: it always equals the ticket's channel, whose own constraint keeps it
+    # existing, and checking it again costs one lookup per message at commit.
     channel = models.ForeignKey(
-        "channels.Channel", on_delete=models.PROTECT, related_name="+", db_index=False
+        "channels.Channel",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     direction = models.CharField(max_length=4, choices=Direction.choices)
     external_id = models.CharField(max_length=200, null=True, blank=True)
     author_identity = models.ForeignKey(
         Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
+    # Set on agents' replies only: indexed by ``message_author_user`` below, which skips the
+    # NULLs of every inbound message.
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="messages",
+        db_index=False,
     )
     text = models.TextField(blank=True)
     sent_at = models.DateTimeField(default=timezone.now)  # the platform's timestamp
@@ -272,7 +295,9 @@ class Message(models.Model):
     failure_reason = models.TextField(blank=True)
     # When delivery_state last changed: the sweep for stalled replies reads it.
     delivery_changed_at = models.DateTimeField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Unique where set (outbound only), by ``message_idempotency_key_unique`` below: a partial
+    # index that inbound messages do not enter.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     send_options = models.JSONField(default=dict, blank=True)
 
@@ -282,7 +307,12 @@ class Message(models.Model):
             # whoever delivers it (poll, webhook, two workers at once).
             models.UniqueConstraint(
                 fields=["channel", "external_id"], name="message_unique_per_channel"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="message_idempotency_key_unique",
+            ),
         ]
         indexes = [
             # The thread view: a ticket's messages in order.
@@ -293,6 +323,12 @@ class Message(models.Model):
                 condition=Q(direction="out"),
                 name="message_outbound_state",
             ),
+            # A user's messages (and SET NULL when a user is deleted); inbound rows stay out.
+            models.Index(
+                fields=["author_user"],
+                condition=Q(author_user__isnull=False),
+                name="message_author_user",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -302,11 +338,23 @@ class Message(models.Model):
 class Activity(models.Model):
     """The audit trail: one row for every state change, who did it and what changed."""
 
+    # No single-column indexes: ``activity_ticket_time`` and ``activity_actor_time`` lead with
+    # these columns and serve the same lookups.
     ticket = models.ForeignKey(
-        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     verb = models.CharField(max_length=40)
     before = models.JSONField(default=dict, blank=True)

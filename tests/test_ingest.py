@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from inbox.ingest import ingest_batch
+from inbox.ingest import ingest_batch, tickets_ingested
 from inbox.models import Activity, Customer, Direction, Message, Ticket, TicketStatus
-from tests.factories import item, make_channel
+from tests.factories import author, item, make_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +116,65 @@ def test_ingest_uses_a_constant_number_of_queries(django_assert_max_num_queries)
     with django_assert_max_num_queries(16):
         ingest_batch(channel_id=channel.pk, items=batch)
     assert Message.objects.count() == 300
+
+
+def test_dedupe_does_not_depend_on_the_stored_ids_shortcut(monkeypatch):
+    channel = make_channel()
+    batch = [item("m1"), item("m2", thread="t2", uid="u2")]
+    ingest_batch(channel_id=channel.pk, items=batch)
+    # As if both were stored by another path after the lookup: the unique constraint decides.
+    monkeypatch.setattr("inbox.ingest._stored_ids", lambda channel_id, external_ids: set())
+    again = ingest_batch(channel_id=channel.pk, items=batch)
+    assert again.created == 0 and again.duplicates == 2
+    assert Message.objects.count() == 2
+    assert Ticket.objects.count() == 2
+
+
+def test_a_ticket_opened_for_a_message_stored_meanwhile_does_not_show_it(monkeypatch):
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("m1", thread="t1")])
+    monkeypatch.setattr("inbox.ingest._stored_ids", lambda channel_id, external_ids: set())
+    result = ingest_batch(channel_id=channel.pk, items=[item("m1", thread="t2", text="Later")])
+    opened = Ticket.objects.get(thread_key="t2")
+    assert result.created == 0 and result.ticket_ids == []
+    assert opened.last_message_preview == "" and opened.waiting_since is None
+    assert opened.messages.count() == 0
+
+
+def test_new_customers_with_the_same_name_each_get_their_own_record():
+    channel = make_channel()
+    same = {"handle": "jan", "display_name": "Jan"}
+    batch = [item("m1", uid="u1", author=author("u1", **same))]
+    batch.append(item("m2", thread="t2", uid="u2", author=author("u2", **same)))
+    ingest_batch(channel_id=channel.pk, items=batch)
+    assert Customer.objects.filter(display_name="Jan").count() == 2
+    assert Ticket.objects.count() == 2
+
+
+def test_signal_receivers_get_the_touched_tickets_and_the_stored_messages():
+    channel = make_channel()
+    seen = {}
+
+    def receiver(*, channel, tickets, created_ticket_ids, messages, **kwargs):
+        seen.update(tickets=tickets, created=created_ticket_ids, messages=messages)
+
+    tickets_ingested.connect(receiver)
+    try:
+        ingest_batch(channel_id=channel.pk, items=[item("m1"), item("m2", thread="t2")])
+    finally:
+        tickets_ingested.disconnect(receiver)
+    assert {t.thread_key for t in seen["tickets"]} == {"t1", "t2"}
+    assert all(t.waiting_since is not None for t in seen["tickets"])
+    assert seen["created"] == {t.pk for t in seen["tickets"]}
+    stored = {m.pk: m.external_id for m in Message.objects.all()}
+    assert {m.pk: m.external_id for m in seen["messages"]} == stored
+
+
+def test_a_nul_character_in_a_hostile_payload_is_dropped_not_fatal_to_the_batch():
+    channel = make_channel()
+    hostile = item("m\x001", text="Where\x00 is it?", raw={"text": "Where\x00 is it?"})
+    result = ingest_batch(channel_id=channel.pk, items=[hostile, item("m2", thread="t2")])
+    assert result.created == 2
+    stored = Message.objects.get(external_id="m1")
+    assert stored.text == "Where is it?"
+    assert "Where" in stored.raw["text"]
