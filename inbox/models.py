@@ -317,3 +317,7 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} on {self.ticket_id}"
+
+
+# The team-lead engines' models live in their own module; importing it here registers them.
+from .models_leads import *  # noqa: E402, F403

@@ -1,0 +1,31 @@
+"""What happens to tickets at ingest, inside the ingest transaction (``tickets_ingested``).
+
+One receiver runs the engines in a fixed order, because each needs the previous one's result:
+intent → routing rules (which may test the intent) → priority → SLA due time → auto-ack. The
+engines change the ticket objects in memory and the receiver saves them with one bulk update, so
+ingest stays a constant number of queries per batch. No network I/O here: anything that must
+reach a platform is queued with ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Ticket
+from .triage import intent_apply
+
+# Ticket fields the engines may change at ingest.
+ENGINE_FIELDS = ["intent"]
+
+
+def on_tickets_ingested(
+    sender: Any,
+    *,
+    channel,
+    tickets: list[Ticket],
+    created_ticket_ids: set[int],
+    messages: list,
+    **kwargs: Any,
+) -> None:
+    intent_apply(tickets=tickets, messages=messages)
+    Ticket.objects.bulk_update(tickets, ENGINE_FIELDS)
