@@ -158,6 +158,8 @@ class Ticket(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     priority = models.SmallIntegerField(default=0)  # higher is more urgent
+    # What ``priority`` is made of, as [[reason, points], ...] (inbox.priority), for the UI.
+    priority_parts = models.JSONField(default=list, blank=True)
     intent = models.CharField(max_length=12, choices=Intent.choices, blank=True)
     intent_corrected = models.BooleanField(default=False)
     sentiment = models.FloatField(null=True, blank=True)  # -1 (angry) .. 1 (happy)

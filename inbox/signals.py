@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from .models import Ticket
+from .priority import identities_for, ticket_priority_apply
 from .triage import intent_apply
 
 # Ticket fields the engines may change at ingest.
-ENGINE_FIELDS = ["intent"]
+ENGINE_FIELDS = ["intent", "priority", "priority_parts"]
 
 
 def on_tickets_ingested(
@@ -27,5 +30,8 @@ def on_tickets_ingested(
     messages: list,
     **kwargs: Any,
 ) -> None:
+    now = timezone.now()
     intent_apply(tickets=tickets, messages=messages)
+    identities = identities_for(tickets)
+    ticket_priority_apply(tickets=tickets, identities=identities, now=now)
     Ticket.objects.bulk_update(tickets, ENGINE_FIELDS)
