@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["IntentCorrection"]
+__all__ = ["AutoAck", "BusinessHours", "Holiday", "IntentCorrection", "SlaTarget"]
 
 
 class IntentCorrection(models.Model):
@@ -42,3 +42,95 @@ class IntentCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original or '—'} → {self.corrected} on ticket {self.ticket_id}"
+
+
+def default_week() -> dict[str, list[list[str]]]:
+    """Monday to Friday, 08:00–18:00: the opening hours of a new calendar."""
+    return {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+class BusinessHours(models.Model):
+    """A team's opening hours: weekly hours in a time zone, minus holidays.
+
+    ``week`` maps "mon".."sun" to a list of ["HH:MM", "HH:MM"] intervals in local time ("24:00"
+    closes at midnight). The row without a team is the default for teams without their own.
+    """
+
+    team = models.OneToOneField(
+        "inbox.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="hours"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    # Blank: the team's time zone, else the site's (settings.TIME_ZONE).
+    time_zone = models.CharField(max_length=64, blank=True)
+    week = models.JSONField(default=default_week, blank=True)
+
+    class Meta:
+        verbose_name_plural = "business hours"
+        # Several rows without a team: the oldest is the default (inbox.sla.calendars_for).
+
+    def __str__(self) -> str:
+        return self.name or (f"hours of {self.team}" if self.team_id else "default hours")
+
+
+class Holiday(models.Model):
+    hours = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["hours", "date"], name="holiday_once_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class SlaTarget(models.Model):
+    """How fast we answer: first response and each next response, per channel and priority.
+
+    The most specific target applies: one for the ticket's channel over one for any channel,
+    then the highest ``min_priority`` the ticket reaches. Without any row: 60 minutes of
+    business time for both (``inbox.sla.DEFAULT_TARGET``).
+    """
+
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    min_priority = models.SmallIntegerField(default=0)
+    first_response_minutes = models.PositiveIntegerField(default=60)
+    next_response_minutes = models.PositiveIntegerField(default=60)
+    # Count only business hours (the usual) or the clock (e.g. a 24/7 channel).
+    business_time = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["channel_id", "-min_priority"]
+
+    def __str__(self) -> str:
+        where = f"channel {self.channel_id}" if self.channel_id else "any channel"
+        return f"{where}, priority ≥ {self.min_priority}: {self.first_response_minutes} min"
+
+
+class AutoAck(models.Model):
+    """The acknowledgement sent outside business hours, per channel and language.
+
+    ``text`` may hold ``{opening_time}`` ("8:00"), ``{opening_day}`` ("maandag") and
+    ``{opening}`` ("maandag 8:00"). A row without channel applies to every channel whose
+    connector has ``auto_ack_default``; a review site gets one only through a row for that
+    channel with ``enabled`` set. A blank language matches any language.
+    """
+
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    language = models.CharField(max_length=8, blank=True)
+    text = models.TextField()
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        # Several rows for one channel and language: the oldest wins (inbox.sla.auto_ack_pick).
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"auto-ack {self.channel_id or 'any'} {self.language or '*'}"

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from .models import Ticket
+from .models import Direction, Ticket
 from .priority import identities_for, ticket_priority_apply
+from .sla import Calendars, Targets, auto_ack_queue, sla_apply
 from .triage import intent_apply
 
 # Ticket fields the engines may change at ingest.
-ENGINE_FIELDS = ["intent", "priority", "priority_parts"]
+ENGINE_FIELDS = ["intent", "priority", "priority_parts", "due_at"]
 
 
 def on_tickets_ingested(
@@ -34,4 +35,13 @@ def on_tickets_ingested(
     intent_apply(tickets=tickets, messages=messages)
     identities = identities_for(tickets)
     ticket_priority_apply(tickets=tickets, identities=identities, now=now)
+    calendars = Calendars(t.team_id for t in tickets)
+    sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
     Ticket.objects.bulk_update(tickets, ENGINE_FIELDS)
+    auto_ack_queue(
+        channel=channel,
+        tickets=tickets,
+        inbound_ticket_ids={m.ticket_id for m in messages if m.direction == Direction.INBOUND},
+        calendars=calendars,
+        now=now,
+    )
