@@ -11,7 +11,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["AutoAck", "BusinessHours", "Holiday", "IntentCorrection", "SlaTarget"]
+__all__ = [
+    "AutoAck",
+    "BusinessHours",
+    "CloseReason",
+    "Holiday",
+    "IntentCorrection",
+    "Rule",
+    "SlaTarget",
+]
 
 
 class IntentCorrection(models.Model):
@@ -134,3 +142,64 @@ class AutoAck(models.Model):
 
     def __str__(self) -> str:
         return f"auto-ack {self.channel_id or 'any'} {self.language or '*'}"
+
+
+class CloseReason(models.TextChoices):
+    NONE = "", "—"
+    SPAM = "spam", "Spam"
+    NO_REPLY_NEEDED = "no_reply_needed", "No reply needed"
+
+
+class Rule(models.Model):
+    """A routing rule, evaluated at ingest on every new ticket, in ``position`` order.
+
+    Conditions that are set must all hold (keywords: any one of them). Actions that are set are
+    all applied; ``stop_processing`` ends the evaluation after this rule matched. What a rule did
+    is written to ``Ticket.routing_trace``.
+    """
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    stop_processing = models.BooleanField(default=False)
+
+    # Conditions.
+    channel = models.ForeignKey(
+        "channels.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kinds = models.JSONField(default=list, blank=True)  # TicketKind values; empty: any
+    keywords = models.TextField(
+        blank=True, help_text="One per line or comma-separated; any of them matches."
+    )
+    languages = models.JSONField(default=list, blank=True)
+    min_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_followers = models.PositiveIntegerField(null=True, blank=True)
+    verified = models.BooleanField(null=True, blank=True)  # None: either
+    intents = models.JSONField(default=list, blank=True)
+
+    # Actions.
+    set_team = models.ForeignKey(
+        "inbox.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    add_tags = models.ManyToManyField("inbox.Tag", blank=True, related_name="+")
+    priority_points = models.SmallIntegerField(null=True, blank=True)
+    assign_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    close_reason = models.CharField(
+        max_length=20, choices=CloseReason.choices, blank=True, default=""
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["enabled", "position"], name="rule_enabled_order")]
+
+    def __str__(self) -> str:
+        return self.name

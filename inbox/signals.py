@@ -1,10 +1,12 @@
 """What happens to tickets at ingest, inside the ingest transaction (``tickets_ingested``).
 
 One receiver runs the engines in a fixed order, because each needs the previous one's result:
-intent → routing rules (which may test the intent) → priority → SLA due time → auto-ack. The
-engines change the ticket objects in memory and the receiver saves them with one bulk update, so
-ingest stays a constant number of queries per batch. No network I/O here: anything that must
-reach a platform is queued with ``transaction.on_commit``.
+intent → routing rules on new tickets (which may test the intent) → priority (which counts the
+rules' points) → SLA due time (which depends on team and priority) → auto-acknowledgement (which
+needs the team's hours and skips tickets a rule closed). The engines change the ticket objects in
+memory and the receiver saves them with one bulk update, so ingest stays a constant number of
+queries per batch. No network I/O here: anything that must reach a platform or another worker is
+queued with ``transaction.on_commit``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,32 @@ from typing import Any
 
 from django.utils import timezone
 
-from .models import Direction, Ticket
+from .models import Activity, Direction, Ticket
 from .priority import identities_for, ticket_priority_apply
+from .routing import (
+    load_rules,
+    new_customer_texts,
+    routing_activities,
+    routing_apply,
+    routing_save_tags,
+)
 from .sla import Calendars, Targets, auto_ack_queue, sla_apply
 from .triage import intent_apply
 
 # Ticket fields the engines may change at ingest.
-ENGINE_FIELDS = ["intent", "priority", "priority_parts", "due_at"]
+ENGINE_FIELDS = [
+    "intent",
+    "team",
+    "assignee",
+    "status",
+    "closed_at",
+    "close_reason",
+    "waiting_since",
+    "routing_trace",
+    "priority",
+    "priority_parts",
+    "due_at",
+]
 
 
 def on_tickets_ingested(
@@ -34,14 +55,32 @@ def on_tickets_ingested(
     now = timezone.now()
     intent_apply(tickets=tickets, messages=messages)
     identities = identities_for(tickets)
+
+    new_tickets = [t for t in tickets if t.pk in created_ticket_ids]
+    tag_links: list[tuple[int, int]] = []
+    if new_tickets:
+        tag_links = routing_apply(
+            tickets=new_tickets,
+            rules=load_rules(),
+            texts=new_customer_texts(messages),
+            identities=identities,
+            now=now,
+        )
+
     ticket_priority_apply(tickets=tickets, identities=identities, now=now)
     calendars = Calendars(t.team_id for t in tickets)
     sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
     Ticket.objects.bulk_update(tickets, ENGINE_FIELDS)
+    routing_save_tags(tag_links)
+
+    activities: list[Activity] = routing_activities(new_tickets, now)
     auto_ack_queue(
         channel=channel,
         tickets=tickets,
         inbound_ticket_ids={m.ticket_id for m in messages if m.direction == Direction.INBOUND},
         calendars=calendars,
         now=now,
+        activities=activities,
     )
+    if activities:
+        Activity.objects.bulk_create(activities)

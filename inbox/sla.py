@@ -369,11 +369,13 @@ def auto_ack_queue(
     inbound_ticket_ids: set[int],
     calendars: Calendars,
     now: dt.datetime,
+    activities: list[Activity] | None = None,
 ) -> list[int]:
     """Queue an acknowledgement on each ticket that just got a customer message while its team is
     closed. Once per ticket, ever: the message's idempotency key is unique per ticket, so a
     second attempt (next message, replay, another worker) is dropped by the database.
-    Returns the ids of the messages queued; they are sent after commit."""
+    Returns the ids of the messages queued; they are sent after commit. Their activity rows are
+    appended to ``activities`` when given (the caller saves them with its own), else saved."""
     from channels.tasks import send_message
 
     candidates = [
@@ -421,18 +423,19 @@ def auto_ack_queue(
     inserted = insert_ignore_returning(
         rows, conflict_fields=["idempotency_key"], returning=["id", "ticket_id"]
     )
-    if inserted:
-        Activity.objects.bulk_create(
-            [
-                Activity(
-                    ticket_id=ticket_id,
-                    verb="auto_ack_queued",
-                    after={"message": message_id},
-                    created_at=now,
-                )
-                for message_id, ticket_id in inserted
-            ]
+    rows_done = [
+        Activity(
+            ticket_id=ticket_id,
+            verb="auto_ack_queued",
+            after={"message": message_id},
+            created_at=now,
         )
+        for message_id, ticket_id in inserted
+    ]
+    if activities is not None:
+        activities.extend(rows_done)
+    elif rows_done:
+        Activity.objects.bulk_create(rows_done)
     ids = [message_id for message_id, _ in inserted]
     for message_id in ids:
         transaction.on_commit(lambda pk=message_id: send_message.delay(pk))
