@@ -18,6 +18,7 @@ __all__ = [
     "Holiday",
     "IntentCorrection",
     "Rule",
+    "Shift",
     "SlaTarget",
 ]
 
@@ -203,3 +204,24 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Shift(models.Model):
+    """When an agent works, in their own time zone (``AgentProfile.time_zone``).
+
+    An agent without any shift is on shift whenever they are available; with shifts, automatic
+    assignment gives them tickets only within one.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday")
+    start = models.TimeField()
+    end = models.TimeField(help_text="Before the start: the shift runs past midnight.")
+
+    class Meta:
+        ordering = ["user_id", "weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.user} day {self.weekday} {self.start:%H:%M}–{self.end:%H:%M}"

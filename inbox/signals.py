@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from .assignment import assignment_request
 from .models import Activity, Direction, Ticket
 from .priority import identities_for, ticket_priority_apply
 from .routing import (
@@ -84,3 +85,9 @@ def on_tickets_ingested(
     )
     if activities:
         Activity.objects.bulk_create(activities)
+
+    # New unassigned work for teams that assign automatically: run their assignment after
+    # commit, in a worker (the run locks rows; the ingest transaction must stay short).
+    teams = {t.team_id for t in tickets if t.team_id and t.assignee_id is None}
+    for team_id in teams:
+        assignment_request(team_id=team_id)

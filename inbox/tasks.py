@@ -10,3 +10,22 @@ def priority_refresh() -> int:
     from .priority import priority_refresh as refresh
 
     return refresh()
+
+
+@shared_task(ignore_result=True)
+def assign_team(team_id: int) -> int:
+    """One fair-assignment run for a team; safe to run twice or concurrently."""
+    from .assignment import team_assign
+
+    return len(team_assign(team_id=team_id))
+
+
+@shared_task(ignore_result=True)
+def assign_all_teams() -> int:
+    """Safety net on a schedule: a run per automatic team (catches frees no service reported)."""
+    from .assignment import auto_teams
+
+    teams = auto_teams()
+    for team_id in teams:
+        assign_team.delay(team_id)
+    return len(teams)
