@@ -180,6 +180,8 @@ class Ticket(models.Model):
     # we answer. The inbox's default order is "longest waiting first".
     waiting_since = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)  # SLA: when the next answer is due
+    # SLA: when the first answer was due; kept after the answer, for attainment reports.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=32, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,6 +31,7 @@ from .models import (
     CloseReason,
     Direction,
     Identity,
+    IncidentTicket,
     Message,
     Rule,
     Tag,
@@ -39,6 +40,15 @@ from .models import (
     TicketStatus,
 )
 from .services import activity_log
+
+
+@dataclass
+class Routed:
+    """What routing decided beyond the ticket fields: links to save after the tickets."""
+
+    tag_links: list[tuple[int, int]] = field(default_factory=list)
+    # (ticket id, incident id, rule id)
+    incident_links: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +132,15 @@ def _actions(rule: Rule, tags: list[Tag]) -> list[str]:
         done.append(f"assigned to {rule.assign_to.get_username() if rule.assign_to else '?'}")
     if rule.close_reason:
         done.append(f"closed: {rule.get_close_reason_display().lower()}")
+    if rule.link_incident_id and rule.link_incident:
+        done.append(f"linked to incident “{rule.link_incident.title}”")
     return done
 
 
 def load_rules() -> list[Rule]:
     return list(
         Rule.objects.filter(enabled=True)
-        .select_related("set_team", "assign_to")
+        .select_related("set_team", "assign_to", "link_incident")
         .prefetch_related("add_tags")
         .order_by("position", "pk")
     )
@@ -141,15 +153,15 @@ def routing_apply(
     texts: dict[int, str],
     identities: dict[int, Identity],
     now: dt.datetime,
-) -> list[tuple[int, int]]:
+) -> Routed:
     """Apply ``rules`` to ``tickets`` in memory. ``texts`` holds each ticket's new customer text.
 
-    Returns the (ticket id, tag id) pairs to link; the caller saves tickets, tags and activities
-    (see :func:`routing_activities`).
+    Returns the tag and incident links to save; the caller saves tickets, links
+    (:func:`routing_save`) and activities (:func:`routing_activities`).
     """
-    tag_links: list[tuple[int, int]] = []
+    routed = Routed()
     if not rules:
-        return tag_links
+        return routed
     for ticket in tickets:
         identity = identities.get(ticket.identity_id) if ticket.identity_id else None
         facts = Facts(
@@ -185,19 +197,28 @@ def routing_apply(
                 ticket.closed_at = now
                 ticket.close_reason = rule.close_reason
                 ticket.waiting_since = None
-            tag_links.extend((ticket.pk, tag.pk) for tag in tags)
+            routed.tag_links.extend((ticket.pk, tag.pk) for tag in tags)
+            if rule.link_incident_id and rule.link_incident.status == "open":
+                routed.incident_links.append((ticket.pk, rule.link_incident_id, rule.pk))
             ticket.routing_trace = [*(ticket.routing_trace or []), entry]
             if rule.stop_processing:
                 entry["stopped"] = True
                 break
-    return tag_links
+    return routed
 
 
-def routing_save_tags(tag_links: Iterable[tuple[int, int]]) -> None:
+def routing_save(routed: Routed, *, now: dt.datetime) -> None:
+    """Save the tag and incident links routing decided (one query each, when there are any)."""
     through = Ticket.tags.through
-    rows = [through(ticket_id=t, tag_id=g) for t, g in set(tag_links)]
+    rows = [through(ticket_id=t, tag_id=g) for t, g in set(routed.tag_links)]
     if rows:
         through.objects.bulk_create(rows, ignore_conflicts=True)
+    links = [
+        IncidentTicket(incident_id=i, ticket_id=t, rule_id=r, linked_at=now)
+        for t, i, r in routed.incident_links
+    ]
+    if links:
+        IncidentTicket.objects.bulk_create(links, ignore_conflicts=True)
 
 
 def routing_activities(tickets: Iterable[Ticket], now: dt.datetime) -> list[Activity]:
@@ -238,7 +259,7 @@ CONDITION_FIELDS = (
     "verified",
     "intents",
 )
-ACTION_FIELDS = ("set_team", "priority_points", "assign_to", "close_reason")
+ACTION_FIELDS = ("set_team", "priority_points", "assign_to", "close_reason", "link_incident")
 EDITABLE = ("name", "enabled", "stop_processing", *CONDITION_FIELDS, *ACTION_FIELDS)
 
 
@@ -266,6 +287,7 @@ def _validate(rule: Rule) -> None:
             rule.priority_points,
             rule.assign_to_id,
             rule.close_reason,
+            rule.link_incident_id,
             rule.pk and rule.add_tags.exists(),
         ]
     ) and not getattr(rule, "_tags_pending", False):

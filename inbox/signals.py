@@ -23,7 +23,7 @@ from .routing import (
     new_customer_texts,
     routing_activities,
     routing_apply,
-    routing_save_tags,
+    routing_save,
 )
 from .sla import Calendars, Targets, auto_ack_queue, sla_apply
 from .triage import intent_apply
@@ -41,6 +41,7 @@ ENGINE_FIELDS = [
     "priority",
     "priority_parts",
     "due_at",
+    "first_response_due_at",
 ]
 
 
@@ -58,9 +59,9 @@ def on_tickets_ingested(
     identities = identities_for(tickets)
 
     new_tickets = [t for t in tickets if t.pk in created_ticket_ids]
-    tag_links: list[tuple[int, int]] = []
+    routed = None
     if new_tickets:
-        tag_links = routing_apply(
+        routed = routing_apply(
             tickets=new_tickets,
             rules=load_rules(),
             texts=new_customer_texts(messages),
@@ -72,7 +73,8 @@ def on_tickets_ingested(
     calendars = Calendars(t.team_id for t in tickets)
     sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
     Ticket.objects.bulk_update(tickets, ENGINE_FIELDS)
-    routing_save_tags(tag_links)
+    if routed is not None:
+        routing_save(routed, now=now)
 
     activities: list[Activity] = routing_activities(new_tickets, now)
     auto_ack_queue(

@@ -291,8 +291,12 @@ def sla_apply(*, tickets: Sequence[Ticket], calendars: Calendars, targets: Targe
     changed = []
     for ticket in tickets:
         due = due_at(ticket, calendars.for_team(ticket.team_id), targets.for_ticket(ticket))
-        if due != ticket.due_at:
+        first_due = ticket.first_response_due_at
+        if ticket.first_response_at is None and due is not None:
+            first_due = due  # kept after the answer: SLA attainment is measured against it
+        if due != ticket.due_at or first_due != ticket.first_response_due_at:
             ticket.due_at = due
+            ticket.first_response_due_at = first_due
             changed.append(ticket)
     return changed
 
@@ -308,8 +312,22 @@ def ticket_sla_refresh(*, ticket: Ticket) -> Ticket:
             calendars=Calendars([ticket.team_id]),
             targets=Targets([ticket.channel_id]),
         )
-        Ticket.objects.filter(pk=ticket.pk).update(due_at=ticket.due_at)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            due_at=ticket.due_at, first_response_due_at=ticket.first_response_due_at
+        )
     return ticket
+
+
+def sla_at_risk(*, within: dt.timedelta, now: dt.datetime | None = None, team_id=None):
+    """Open tickets whose answer is due within ``within`` (or overdue), soonest first: the
+    "breaches coming" list for leads. Served by the ``ticket_due`` index."""
+    now = now or timezone.now()
+    tickets = Ticket.objects.filter(
+        status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=now + within
+    )
+    if team_id is not None:
+        tickets = tickets.filter(team_id=team_id)
+    return tickets.order_by("due_at", "pk")
 
 
 # --- the out-of-hours acknowledgement ----------------------------------------------------------
