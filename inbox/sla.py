@@ -248,6 +248,17 @@ class Calendars:
         return self._cache[team_id]
 
 
+def content_priority(ticket: Ticket) -> int:
+    """The priority without its waiting-time part: what the SLA target is chosen by. Otherwise
+    a ticket that waits long enough would move to a stricter target and be overdue at once."""
+    waited = sum(
+        points
+        for reason, points in ticket.priority_parts or []
+        if isinstance(reason, str) and reason.startswith("waiting ")
+    )
+    return ticket.priority - waited
+
+
 class Targets:
     """SLA targets, loaded with one query; ``for_ticket`` picks the most specific one."""
 
@@ -261,7 +272,7 @@ class Targets:
         for row in self._rows:
             if row.channel_id not in (None, ticket.channel_id):
                 continue
-            if row.min_priority > ticket.priority:
+            if row.min_priority > content_priority(ticket):
                 continue
             key = (row.channel_id is not None, row.min_priority, -row.pk)
             if best is None or key > best[0]:

@@ -315,3 +315,22 @@ def test_a_sent_acknowledgement_is_not_counted_as_our_first_response(saturday):
     ticket = Ticket.objects.get()
     assert ticket.first_response_at is None and ticket.waiting_since is not None
     assert Channel.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_leads_see_the_tickets_whose_answer_is_due_soon_soonest_first():
+    from inbox.sla import sla_at_risk
+
+    channel = make_channel()
+    BusinessHours.objects.create(team=None, week={})
+    now = timezone.now()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[
+            item("m1", thread="overdue", at=now - 2 * HOUR),
+            item("m2", thread="soon", uid="u2", at=now - dt.timedelta(minutes=45)),
+            item("m3", thread="later", uid="u3", at=now),
+        ],
+    )
+    risky = sla_at_risk(within=dt.timedelta(minutes=30), now=now)
+    assert [t.thread_key for t in risky] == ["overdue", "soon"]
