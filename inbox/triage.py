@@ -6,10 +6,11 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .intent import INTENTS, IntentResult, classify
-from .models import Direction, IntentCorrection, Message, Ticket
+from .models import OPEN_STATUSES, Direction, IntentCorrection, Message, Ticket
 from .services import activity_log
 
 
@@ -41,6 +42,15 @@ def intent_apply(*, tickets: Sequence[Ticket], messages: Iterable[Message]) -> l
             ticket.intent = intent
             changed.append(ticket)
     return changed
+
+
+def tickets_by_intent(*, intent: str, answered: bool | None = None):
+    """Open tickets of one intent, longest waiting first: e.g. the compliments view (half of all
+    shops never answer praise; we do). ``answered`` False keeps only those not answered yet."""
+    tickets = Ticket.objects.filter(intent=intent, status__in=OPEN_STATUSES)
+    if answered is not None:
+        tickets = tickets.filter(first_response_at__isnull=not answered)
+    return tickets.order_by(F("waiting_since").asc(nulls_last=True), "pk")
 
 
 def ticket_intent_explain(*, ticket: Ticket) -> IntentResult | None:

@@ -159,3 +159,35 @@ def test_the_report_command_prints_precision_and_recall_per_class():
     assert "held-out" in text and "precision" in text
     for intent in ("complaint", "question", "compliment", "other"):
         assert intent in text
+
+
+@pytest.mark.django_db
+def test_the_report_measures_the_kept_corrections_too():
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("m1", text="Kan ik morgen langskomen?")])
+    ticket_correct_intent(ticket=Ticket.objects.get(), actor=None, intent="question")
+    out = StringIO()
+    call_command("intent_report", "--split", "dev", "--corrections", stdout=out)
+    assert "corrections: 1 messages, accuracy 100.0%" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_compliments_view_lists_unanswered_praise_longest_waiting_first():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inbox.triage import tickets_by_intent
+
+    channel = make_channel()
+    now = timezone.now()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[
+            item("m1", thread="late", text="Top service, dank!", at=now - dt.timedelta(hours=2)),
+            item("m2", thread="new", uid="u2", text="Thanks, great help!", at=now),
+            item("m3", thread="angry", uid="u3", text="Waardeloos 😡", at=now),
+        ],
+    )
+    praise = tickets_by_intent(intent="compliment", answered=False)
+    assert [t.thread_key for t in praise] == ["late", "new"]

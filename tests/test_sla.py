@@ -334,3 +334,30 @@ def test_leads_see_the_tickets_whose_answer_is_due_soon_soonest_first():
     )
     risky = sla_at_risk(within=dt.timedelta(minutes=30), now=now)
     assert [t.thread_key for t in risky] == ["overdue", "soon"]
+
+
+@pytest.mark.django_db
+def test_without_any_hours_a_team_gets_office_hours_in_its_own_zone():
+    team = Team.objects.create(name="US", time_zone="America/New_York")
+    channel = make_channel(default_team=team)
+    friday_5pm_ny = dt.datetime(2026, 11, 20, 22, 0, tzinfo=dt.UTC)
+    ingest_batch(channel_id=channel.pk, items=[item("m1", at=friday_5pm_ny)])
+    # 08:00–18:00 on weekdays: one hour left on Friday would be 18:00; it is due then.
+    assert Ticket.objects.get().due_at == dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+def test_the_defaults_command_creates_a_working_setup_once():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from inbox.models import Rule
+
+    call_command("leads_defaults", stdout=StringIO())
+    out = StringIO()
+    call_command("leads_defaults", stdout=out)
+    assert "nothing" in out.getvalue()
+    assert BusinessHours.objects.count() == 1 and SlaTarget.objects.count() == 1
+    assert set(AutoAck.objects.values_list("language", flat=True)) == {"nl", "en"}
+    assert Rule.objects.get().enabled is False
