@@ -18,6 +18,7 @@ available (:func:`agent_set_available`), by the services that close or release a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from django.utils import timezone
 from .models import OPEN_STATUSES, Activity, AgentProfile, Shift, Team, Ticket
 from .services import activity_log
 
+log = logging.getLogger(__name__)
 AUTO = "auto"
 MANUAL = "manual"
 
@@ -182,9 +184,18 @@ def assignment_request(*, team_id: int) -> None:
     For the services that free capacity or add work: closing or releasing a ticket, an agent
     coming back, a new ticket. Cheap to call often: a run with nothing to do is a few queries.
     """
+    transaction.on_commit(lambda: _dispatch(team_id))
+
+
+def _dispatch(team_id: int) -> None:
     from .tasks import assign_team
 
-    transaction.on_commit(lambda: assign_team.delay(team_id))
+    # After commit, maybe inside a poll: a broker outage must not fail the caller; the periodic
+    # sweep (assign_all_teams) runs the assignment later.
+    try:
+        assign_team.delay(team_id)
+    except Exception:  # noqa: BLE001 - any broker failure
+        log.warning("broker unreachable; assignment of team %s waits for the sweep", team_id)
 
 
 def assignment_request_for_user(*, user_id: int) -> None:

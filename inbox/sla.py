@@ -15,6 +15,7 @@ every ticket due "never".
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +41,7 @@ from .models import (
     TicketKind,
 )
 
+log = logging.getLogger(__name__)
 UTC = dt.UTC
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = {
@@ -467,5 +469,14 @@ def auto_ack_queue(
         Activity.objects.bulk_create(rows_done)
     ids = [message_id for message_id, _ in inserted]
     for message_id in ids:
-        transaction.on_commit(lambda pk=message_id: send_message.delay(pk))
+        transaction.on_commit(lambda pk=message_id: _dispatch(send_message, pk))
     return ids
+
+
+def _dispatch(task, message_id: int) -> None:
+    # Runs after the ingest commit, often inside a poll: a broker outage must not make the
+    # stored batch look failed. The message stays "queued" for the stalled-reply sweep.
+    try:
+        task.delay(message_id)
+    except Exception:  # noqa: BLE001 - any broker failure
+        log.warning("broker unreachable; auto-ack %s stays queued", message_id, exc_info=True)

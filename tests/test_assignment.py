@@ -311,3 +311,17 @@ def test_concurrent_runs_for_two_teams_sharing_agents_never_exceed_capacity():
     for user in shared:
         assert Ticket.objects.filter(assignee=user).count() == 3
     assert Ticket.objects.exclude(assignee=None).count() == 9
+
+
+def test_a_broker_outage_after_commit_does_not_fail_the_caller(
+    team, monkeypatch, django_capture_on_commit_callbacks
+):
+    from inbox import tasks
+    from inbox.assignment import assignment_request
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.assign_team, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment_request(team_id=team.pk)  # logged, left to the periodic sweep

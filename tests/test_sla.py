@@ -361,3 +361,21 @@ def test_the_defaults_command_creates_a_working_setup_once():
     assert BusinessHours.objects.count() == 1 and SlaTarget.objects.count() == 1
     assert set(AutoAck.objects.values_list("language", flat=True)) == {"nl", "en"}
     assert Rule.objects.get().enabled is False
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_leaves_the_acknowledgement_queued_and_ingest_succeeds(
+    saturday, monkeypatch, django_capture_on_commit_callbacks
+):
+    from channels import tasks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.send_message, "delay", down)
+    _closed_office()
+    AutoAck.objects.create(text="Back {opening}.")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = ingest_batch(channel_id=make_channel().pk, items=[item("m1")])
+    assert result.created == 1
+    assert Message.objects.get(direction="out").delivery_state == DeliveryState.QUEUED
