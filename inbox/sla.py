@@ -331,6 +331,19 @@ def ticket_sla_refresh(*, ticket: Ticket) -> Ticket:
     return ticket
 
 
+def sla_sweep(*, now: dt.datetime | None = None) -> int:
+    """Clear due times nobody waits for any more (answered, closed, pending): one UPDATE.
+
+    The safety net for reply and status paths that do not call :func:`ticket_sla_refresh`;
+    scheduled every minute. Returns how many tickets it cleared.
+    """
+    return (
+        Ticket.objects.filter(due_at__isnull=False)
+        .filter(Q(waiting_since__isnull=True) | ~Q(status__in=OPEN_STATUSES))
+        .update(due_at=None)
+    )
+
+
 def sla_at_risk(*, within: dt.timedelta, now: dt.datetime | None = None, team_id=None):
     """Open tickets whose answer is due within ``within`` (or overdue), soonest first: the
     "breaches coming" list for leads. Served by the ``ticket_due`` index."""

@@ -29,3 +29,10 @@ def assign_all_teams() -> int:
     for team_id in teams:
         assign_team.delay(team_id)
     return len(teams)
+
+
+@shared_task(ignore_result=True)
+def sla_sweep() -> int:
+    from .sla import sla_sweep as sweep
+
+    return sweep()

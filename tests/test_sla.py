@@ -379,3 +379,19 @@ def test_a_broker_outage_leaves_the_acknowledgement_queued_and_ingest_succeeds(
         result = ingest_batch(channel_id=make_channel().pk, items=[item("m1")])
     assert result.created == 1
     assert Message.objects.get(direction="out").delivery_state == DeliveryState.QUEUED
+
+
+@pytest.mark.django_db
+def test_the_sweep_clears_due_times_of_tickets_answered_by_any_path():
+    from inbox.sla import sla_sweep
+
+    channel = make_channel()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[item("m1", thread="answered"), item("m2", thread="waiting", uid="u2")],
+    )
+    # A reply path that does not call ticket_sla_refresh: the wait ends, the due time stays.
+    Ticket.objects.filter(thread_key="answered").update(waiting_since=None)
+    assert sla_sweep() == 1
+    assert Ticket.objects.get(thread_key="answered").due_at is None
+    assert Ticket.objects.get(thread_key="waiting").due_at is not None
