@@ -5,3 +5,10 @@ class InboxConfig(AppConfig):
     name = "inbox"
     verbose_name = "Inbox"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Intent, routing, priority and SLA are set at ingest; see inbox/signals.py.
+        from .ingest import tickets_ingested
+        from .signals import on_tickets_ingested
+
+        tickets_ingested.connect(on_tickets_ingested, dispatch_uid="inbox.engines")

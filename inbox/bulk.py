@@ -141,13 +141,16 @@ def insert_rows(
     *,
     constants: Mapping[str, Any] | None = None,
     conflict: Sequence[str] = (),
+    skip_any_conflict: bool = False,
     returning: Sequence[str] = ("id",),
 ) -> list[tuple]:
     """Insert one row per position of the ``columns`` lists (all the same length).
 
     ``constants`` are values shared by every row; other fields get the model's default. With
-    ``conflict`` (field names of a unique constraint), rows that hit it are skipped. Returns one
-    tuple of ``returning`` columns per row actually inserted, in insertion order.
+    ``conflict`` (field names of a unique constraint), rows that hit it are skipped; with
+    ``skip_any_conflict``, rows that hit any unique constraint or index (a partial unique index,
+    which ``ON CONFLICT (columns)`` cannot name). Returns one tuple of ``returning`` columns per
+    row actually inserted, in insertion order.
     """
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
@@ -162,6 +165,8 @@ def insert_rows(
     if conflict:
         keys = ", ".join(qn(meta.get_field(name).column) for name in conflict)
         tail = f" ON CONFLICT ({keys}) DO NOTHING"
+    elif skip_any_conflict:
+        tail = " ON CONFLICT DO NOTHING"
     if returning:
         tail += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
     with cursor() as cur:

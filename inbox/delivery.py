@@ -197,7 +197,8 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
                     "sent_at",
                 ]
             )
-        if message.reply_mode != "note":
+        # An out-of-hours acknowledgement (inbox.sla) is not an answer: the SLA clock runs on.
+        if message.reply_mode != "note" and not (message.send_options or {}).get("auto_ack"):
             Ticket.objects.filter(pk=message.ticket_id, first_response_at=None).update(
                 first_response_at=now
             )

@@ -172,6 +172,8 @@ class Ticket(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     priority = models.SmallIntegerField(default=0)  # higher is more urgent
+    # What ``priority`` is made of, as [[reason, points], ...] (inbox.priority), for the UI.
+    priority_parts = models.JSONField(default=list, blank=True)
     intent = models.CharField(max_length=12, choices=Intent.choices, blank=True)
     intent_corrected = models.BooleanField(default=False)
     sentiment = models.FloatField(null=True, blank=True)  # -1 (angry) .. 1 (happy)
@@ -192,6 +194,8 @@ class Ticket(models.Model):
     # we answer. The inbox's default order is "longest waiting first".
     waiting_since = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)  # SLA: when the next answer is due
+    # SLA: when the first answer was due; kept after the answer, for attainment reports.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=32, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
@@ -395,3 +399,7 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The team-lead engines' models live in their own module; importing it here registers them.
+from .models_leads import *  # noqa: E402, F403

@@ -1,0 +1,144 @@
+"""Time the leads' report queries on a large ticket table (PostgreSQL).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/reports.py \
+        --tickets 1000000
+
+Fills the table once with generated tickets spread over 60 days (``generate_series``, seconds
+for a million rows), then runs each report over 30 and 7 days and prints the time each took.
+Results go into docs/benchmarks.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webcare.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from channels.models import Channel  # noqa: E402
+from inbox import reports  # noqa: E402
+from inbox.models import Team, Ticket  # noqa: E402
+
+START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+DAYS = 60
+
+FILL = """
+INSERT INTO inbox_ticket (
+    channel_id, kind, thread_key, status, team_id, assignee_id, priority, priority_parts,
+    intent, intent_corrected, language, subject, last_message_preview, platform_url,
+    created_at, updated_at, first_inbound_at, last_inbound_at, first_response_at,
+    last_response_at, waiting_since, due_at, first_response_due_at, closed_at, close_reason,
+    version, routing_trace)
+SELECT
+    (%(channels)s::bigint[])[1 + (i %% %(n_channels)s)],
+    'mention', 'bench-' || i,
+    CASE WHEN i %% 10 < 7 THEN 'closed' ELSE 'open' END,
+    %(team)s,
+    (%(users)s::bigint[])[1 + (i %% %(n_users)s)],
+    0, '[]', (ARRAY['complaint','question','compliment','other'])[1 + (i %% 4)], false,
+    'nl', '', '', '',
+    t, t, t, t,
+    CASE WHEN i %% 10 < 9 THEN t + (((i * 7919) %% 7200) || ' seconds')::interval END,
+    CASE WHEN i %% 10 < 9 THEN t + (((i * 7919) %% 7200) || ' seconds')::interval END,
+    NULL, NULL, t + interval '60 minutes',
+    CASE WHEN i %% 10 < 7 THEN t + (((i * 104729) %% 86400) || ' seconds')::interval END,
+    '', 1, '[]'
+FROM (
+    SELECT i, %(start)s::timestamptz + (i * (%(span)s / %(total)s)) * interval '1 second' AS t
+    FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
+) AS s
+"""
+
+
+def fill(total: int) -> None:
+    have = Ticket.objects.filter(thread_key__startswith="bench-").count()
+    if have >= total:
+        return
+    users = []
+    for n in range(10):
+        user, _ = get_user_model().objects.get_or_create(username=f"bench-agent-{n}")
+        users.append(user.pk)
+    team, _ = Team.objects.get_or_create(name="Bench")
+    channels = []
+    for n in range(3):
+        channel, _ = Channel.objects.get_or_create(
+            name=f"bench {n}", defaults={"kind": "simulator", "settings": {"seed": n}}
+        )
+        channels.append(channel.pk)
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            FILL,
+            {
+                "channels": channels,
+                "n_channels": len(channels),
+                "users": users,
+                "n_users": len(users),
+                "team": team.pk,
+                "start": START.isoformat(),
+                "span": DAYS * 86400.0,
+                "total": float(total),
+                "first": have,
+                "last": total - 1,
+            },
+        )
+        cursor.execute("ANALYZE inbox_ticket")
+    print(f"filled {total - have} tickets in {time.perf_counter() - began:.1f} s")
+
+
+def timed(name: str, call) -> None:
+    began = time.perf_counter()
+    result = call()
+    ms = (time.perf_counter() - began) * 1000
+    size = len(result) if isinstance(result, list) else ""
+    print(f"  {name:<32} {ms:8.0f} ms  {size}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if not settings.IS_POSTGRES:
+        sys.exit("bench/reports.py needs DATABASE_URL=postgres://...")
+    call_command("migrate", verbosity=0)
+    fill(args.tickets)
+    total = Ticket.objects.count()
+    now = START + dt.timedelta(days=DAYS)
+    for days in (30, 7):
+        start = START + dt.timedelta(days=DAYS - days)
+        end = START + dt.timedelta(days=DAYS)
+        print(f"{days} days of {total} tickets:")
+        timed(
+            "volume by channel and day",
+            lambda s=start, e=end: reports.volume_by_channel_and_day(start=s, end=e),
+        )  # noqa: E501
+        timed(
+            "first response median/p90",
+            lambda s=start, e=end: reports.first_response_times(start=s, end=e),
+        )  # noqa: E501
+        timed(
+            "resolution median/p90", lambda s=start, e=end: reports.resolution_times(start=s, end=e)
+        )  # noqa: E501
+        timed(
+            "SLA attainment", lambda s=start, e=end: reports.sla_attainment(start=s, end=e, now=now)
+        )  # noqa: E501
+        timed("per agent", lambda s=start, e=end: reports.per_agent(start=s, end=e))
+        timed("intent mix", lambda s=start, e=end: reports.intent_mix(start=s, end=e))
+
+
+if __name__ == "__main__":
+    main()

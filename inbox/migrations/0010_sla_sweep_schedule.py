@@ -1,0 +1,28 @@
+"""Schedule the SLA sweep that clears due times of tickets nobody waits for any more."""
+
+from django.db import migrations
+
+NAME = "inbox: clear answered due times"
+
+
+def add(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    every, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name=NAME,
+        defaults={"task": "inbox.tasks.sla_sweep", "interval": every, "expire_seconds": 60},
+    )
+
+
+def remove(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("inbox", "0009_incidents_and_first_response_due"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(add, remove)]

@@ -1,0 +1,287 @@
+"""Report queries for the leads' dashboard: each one a few aggregate queries, never a row loop.
+
+Periods are half-open ``[start, end)``. Percentiles use the nearest-rank definition (the
+smallest value with at least p of the values at or below it): PostgreSQL's ``percentile_disc``
+in one scan, and on SQLite ``ORDER BY … OFFSET k LIMIT 1`` after a ``COUNT``, which gives the
+same answer (the test suite runs on both). Durations are wall-clock; business-hours
+durations are not computed here (they need the calendar per row).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import DeliveryState, Direction, Message, Tag, Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class DurationStats:
+    count: int
+    median: dt.timedelta | None
+    p90: dt.timedelta | None
+
+    def as_row(self, name: str) -> dict[str, Any]:
+        def minutes(value: dt.timedelta | None) -> float | None:
+            return None if value is None else round(value.total_seconds() / 60, 1)
+
+        return {
+            "measure": name,
+            "count": self.count,
+            "median_minutes": minutes(self.median),
+            "p90_minutes": minutes(self.p90),
+        }
+
+
+def _percentile(queryset: QuerySet, expression, p: float, count: int) -> dt.timedelta | None:
+    if count == 0:
+        return None
+    k = max(1, math.ceil(p * count)) - 1
+    annotated = queryset.annotate(
+        _d=ExpressionWrapper(expression, output_field=DurationField())
+    ).order_by("_d")
+    return annotated.values_list("_d", flat=True)[k]
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's ``percentile_disc(p) WITHIN GROUP (ORDER BY expr)``: nearest rank."""
+
+    function = "percentile_disc"
+    template = "%(function)s(%(p)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, p: float, **extra):
+        super().__init__(expression, p=float(p), output_field=DurationField(), **extra)
+
+
+def _duration(start_field: str, end_field: str):
+    return ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
+
+
+def duration_stats(queryset: QuerySet, start_field: str, end_field: str) -> DurationStats:
+    """Median and p90 of ``end_field - start_field`` over rows where both are set.
+
+    PostgreSQL: one scan with ``percentile_disc``. Elsewhere: a count and one ordered query per
+    percentile; the same numbers.
+    """
+    rows = queryset.filter(**{f"{start_field}__isnull": False, f"{end_field}__isnull": False})
+    expression = F(end_field) - F(start_field)
+    if connection.vendor == "postgresql":
+        result = rows.aggregate(
+            count=Count("id"),
+            median=PercentileDisc(_duration(start_field, end_field), 0.5),
+            p90=PercentileDisc(_duration(start_field, end_field), 0.9),
+        )
+        return DurationStats(result["count"], result["median"], result["p90"])
+    count = rows.count()
+    return DurationStats(
+        count=count,
+        median=_percentile(rows, expression, 0.5, count),
+        p90=_percentile(rows, expression, 0.9, count),
+    )
+
+
+def _tickets(team_id: int | None = None, channel_id: int | None = None) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.all()
+    if team_id is not None:
+        tickets = tickets.filter(team_id=team_id)
+    if channel_id is not None:
+        tickets = tickets.filter(channel_id=channel_id)
+    return tickets
+
+
+def volume_by_channel_and_day(
+    *, start: dt.datetime, end: dt.datetime, zone: str | None = None
+) -> list[dict[str, Any]]:
+    """New tickets per channel per local day."""
+    tz = ZoneInfo(zone or settings.TIME_ZONE)
+    rows = (
+        Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "channel_id", "channel__name")
+        .annotate(tickets=Count("id"))
+        .order_by("day", "channel__name", "channel_id")
+    )
+    return [
+        {
+            "day": r["day"],
+            "channel_id": r["channel_id"],
+            "channel": r["channel__name"],
+            "tickets": r["tickets"],
+        }
+        for r in rows
+    ]
+
+
+def first_response_times(
+    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None
+) -> DurationStats:
+    """From the customer's first message to our first answer, for tickets opened in the period."""
+    tickets = _tickets(team_id, channel_id).filter(
+        first_inbound_at__gte=start, first_inbound_at__lt=end
+    )
+    return duration_stats(tickets, "first_inbound_at", "first_response_at")
+
+
+def resolution_times(
+    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None
+) -> DurationStats:
+    """From the customer's first message to closing, for tickets closed in the period."""
+    tickets = _tickets(team_id, channel_id).filter(
+        status="closed", closed_at__gte=start, closed_at__lt=end
+    )
+    return duration_stats(tickets, "first_inbound_at", "closed_at")
+
+
+def sla_attainment(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
+    team_id=None,
+    channel_id=None,
+) -> dict[str, Any]:
+    """First responses in time, for tickets whose first answer was due in the period.
+
+    Only decided tickets count: answered ones, and unanswered ones whose due time has passed
+    (breached). A ticket still within its time is neither met nor breached yet.
+    """
+    now = now or timezone.now()
+    tickets = _tickets(team_id, channel_id).filter(
+        first_response_due_at__gte=start, first_response_due_at__lt=end
+    )
+    met = Q(first_response_at__isnull=False, first_response_at__lte=F("first_response_due_at"))
+    answered_late = Q(
+        first_response_at__isnull=False, first_response_at__gt=F("first_response_due_at")
+    )
+    overdue = Q(first_response_at__isnull=True, first_response_due_at__lte=now)
+    counts = tickets.aggregate(
+        met=Count("id", filter=met),
+        breached=Count("id", filter=answered_late | overdue),
+        pending=Count(
+            "id", filter=Q(first_response_at__isnull=True, first_response_due_at__gt=now)
+        ),
+    )
+    decided = counts["met"] + counts["breached"]
+    counts["decided"] = decided
+    counts["rate"] = round(counts["met"] / decided, 4) if decided else None
+    return counts
+
+
+def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dict[str, Any]]:
+    """Per agent: replies sent, tickets closed (as assignee), and first-response times of the
+    tickets assigned to them that opened in the period."""
+    replies = dict(
+        Message.objects.filter(
+            direction=Direction.OUTBOUND,
+            delivery_state=DeliveryState.SENT,
+            author_user__isnull=False,
+            sent_at__gte=start,
+            sent_at__lt=end,
+        )
+        .filter(**({"ticket__team_id": team_id} if team_id is not None else {}))
+        .values_list("author_user")
+        .annotate(n=Count("id"))
+        .values_list("author_user", "n")
+    )
+    closed = dict(
+        _tickets(team_id)
+        .filter(status="closed", closed_at__gte=start, closed_at__lt=end, assignee__isnull=False)
+        .values_list("assignee")
+        .annotate(n=Count("id"))
+        .values_list("assignee", "n")
+    )
+    users = get_user_model().objects.filter(pk__in=set(replies) | set(closed)).order_by("pk")
+    opened = _tickets(team_id).filter(
+        first_inbound_at__gte=start, first_inbound_at__lt=end, first_response_at__isnull=False
+    )
+    grouped: dict[int, DurationStats] = {}
+    if connection.vendor == "postgresql":
+        for row in (
+            opened.filter(assignee__in=users)
+            .values("assignee")
+            .annotate(
+                n=Count("id"),
+                median=PercentileDisc(_duration("first_inbound_at", "first_response_at"), 0.5),
+                p90=PercentileDisc(_duration("first_inbound_at", "first_response_at"), 0.9),
+            )
+            .order_by()
+        ):
+            grouped[row["assignee"]] = DurationStats(row["n"], row["median"], row["p90"])
+    out = []
+    for user in users:
+        if connection.vendor == "postgresql":
+            stats = grouped.get(user.pk, DurationStats(0, None, None))
+        else:  # a few ordered queries per agent; agents are few
+            stats = duration_stats(
+                opened.filter(assignee=user), "first_inbound_at", "first_response_at"
+            )
+        out.append(
+            {
+                "user_id": user.pk,
+                "agent": user.get_username(),
+                "replies": replies.get(user.pk, 0),
+                "closed": closed.get(user.pk, 0),
+                "first_response_median": stats.median,
+                "first_response_p90": stats.p90,
+            }
+        )
+    return out
+
+
+def intent_mix(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dict[str, Any]]:
+    """Tickets opened in the period per intent, and how many of them we answered."""
+    rows = (
+        _tickets(team_id)
+        .filter(created_at__gte=start, created_at__lt=end)
+        .values("intent")
+        .annotate(
+            tickets=Count("id"),
+            answered=Count("id", filter=Q(first_response_at__isnull=False)),
+        )
+        .order_by("intent")
+    )
+    return [
+        {"intent": r["intent"] or "unknown", "tickets": r["tickets"], "answered": r["answered"]}
+        for r in rows
+    ]
+
+
+def tag_counts(*, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    rows = (
+        Tag.objects.filter(tickets__created_at__gte=start, tickets__created_at__lt=end)
+        .annotate(n=Count("tickets"))
+        .order_by("-n", "name")
+        .values_list("name", "n")
+    )
+    return [{"name": name, "tickets": n} for name, n in rows]
+
+
+def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    """CSV text of ``rows``. Cells that a spreadsheet would run as a formula are quoted with a
+    leading apostrophe (channel and tag names are typed by people)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            text = "" if value is None else str(value)
+            if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                text = "'" + text
+            cells.append(text)
+        writer.writerow(cells)
+    return out.getvalue()

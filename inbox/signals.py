@@ -1,0 +1,95 @@
+"""What happens to tickets at ingest, inside the ingest transaction (``tickets_ingested``).
+
+One receiver runs the engines in a fixed order, because each needs the previous one's result:
+intent → routing rules on new tickets (which may test the intent) → priority (which counts the
+rules' points) → SLA due time (which depends on team and priority) → auto-acknowledgement (which
+needs the team's hours and skips tickets a rule closed). The engines change the ticket objects in
+memory and the receiver saves them with one bulk update, so ingest stays a constant number of
+queries per batch. No network I/O here: anything that must reach a platform or another worker is
+queued with ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from .assignment import assignment_request
+from .models import Activity, Direction, Ticket
+from .priority import identities_for, ticket_priority_apply
+from .routing import (
+    load_rules,
+    new_customer_texts,
+    routing_activities,
+    routing_apply,
+    routing_save,
+)
+from .sla import Calendars, Targets, auto_ack_queue, sla_apply
+from .triage import intent_apply
+
+# Ticket fields the engines may change at ingest.
+ENGINE_FIELDS = [
+    "intent",
+    "team",
+    "assignee",
+    "status",
+    "closed_at",
+    "close_reason",
+    "waiting_since",
+    "routing_trace",
+    "priority",
+    "priority_parts",
+    "due_at",
+    "first_response_due_at",
+]
+
+
+def on_tickets_ingested(
+    sender: Any,
+    *,
+    channel,
+    tickets: list[Ticket],
+    created_ticket_ids: set[int],
+    messages: list,
+    **kwargs: Any,
+) -> None:
+    now = timezone.now()
+    intent_apply(tickets=tickets, messages=messages)
+    identities = identities_for(tickets)
+
+    new_tickets = [t for t in tickets if t.pk in created_ticket_ids]
+    routed = None
+    if new_tickets:
+        routed = routing_apply(
+            tickets=new_tickets,
+            rules=load_rules(),
+            texts=new_customer_texts(messages),
+            identities=identities,
+            now=now,
+        )
+
+    ticket_priority_apply(tickets=tickets, identities=identities, now=now)
+    calendars = Calendars(t.team_id for t in tickets)
+    sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
+    Ticket.objects.bulk_update(tickets, ENGINE_FIELDS)
+    if routed is not None:
+        routing_save(routed, now=now)
+
+    activities: list[Activity] = routing_activities(new_tickets, now)
+    auto_ack_queue(
+        channel=channel,
+        tickets=tickets,
+        inbound_ticket_ids={m.ticket_id for m in messages if m.direction == Direction.INBOUND},
+        calendars=calendars,
+        now=now,
+        activities=activities,
+    )
+    if activities:
+        Activity.objects.bulk_create(activities)
+
+    # New unassigned work for teams that assign automatically: run their assignment after
+    # commit, in a worker (the run locks rows; the ingest transaction must stay short).
+    teams = {t.team_id for t in tickets if t.team_id and t.assignee_id is None}
+    for team_id in teams:
+        assignment_request(team_id=team_id)

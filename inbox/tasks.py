@@ -1,0 +1,38 @@
+"""Celery tasks of the inbox engines: thin, id-based, idempotent; the work is in the modules."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def priority_refresh() -> int:
+    from .priority import priority_refresh as refresh
+
+    return refresh()
+
+
+@shared_task(ignore_result=True)
+def assign_team(team_id: int) -> int:
+    """One fair-assignment run for a team; safe to run twice or concurrently."""
+    from .assignment import team_assign
+
+    return len(team_assign(team_id=team_id))
+
+
+@shared_task(ignore_result=True)
+def assign_all_teams() -> int:
+    """Safety net on a schedule: a run per automatic team (catches frees no service reported)."""
+    from .assignment import auto_teams
+
+    teams = auto_teams()
+    for team_id in teams:
+        assign_team.delay(team_id)
+    return len(teams)
+
+
+@shared_task(ignore_result=True)
+def sla_sweep() -> int:
+    from .sla import sla_sweep as sweep
+
+    return sweep()
