@@ -448,26 +448,56 @@ def _compile(lexicon: dict[str, float]) -> list[tuple[tuple[str, ...], bool, flo
     return entries
 
 
-_NEGATIVE = _compile(NEGATIVE)
-_POSITIVE = _compile(POSITIVE)
+class _Lexicon:
+    """Lexicon entries indexed by their first word, so a message costs a dictionary lookup per
+    token instead of a scan of every entry. Single-word stems ("teleurgesteld*") are few and
+    checked against each token."""
+
+    def __init__(self, entries) -> None:
+        self.by_first_word: dict[str, list] = {}
+        self.stems: list = []
+        for order, entry in enumerate(entries):
+            words, prefix = entry[0], entry[1]
+            if prefix and len(words) == 1:
+                self.stems.append((order, words[0], entry))
+            else:
+                self.by_first_word.setdefault(words[0], []).append((order, entry))
 
 
-def _find(tokens: list[str], entries) -> list[tuple[int, int, float, str]]:
-    """(start, end, weight, term) of each lexicon match; a word is used by one match at most."""
+_NEGATIVE = _Lexicon(_compile(NEGATIVE))
+_POSITIVE = _Lexicon(_compile(POSITIVE))
+
+
+def _find(tokens: list[str], lexicon: _Lexicon) -> list[tuple[int, int, float, str]]:
+    """(start, end, weight, term) of each lexicon match; a word is used by one match at most.
+
+    Matches are taken in lexicon order (longest phrases first), then by position, exactly as a
+    scan of every entry over the message would take them.
+    """
+    candidates = []
+    for i, token in enumerate(tokens):
+        for order, entry in lexicon.by_first_word.get(token, ()):
+            words, prefix = entry[0], entry[1]
+            n = len(words)
+            window = tokens[i : i + n]
+            if len(window) < n or window[1:-1] != list(words[1:-1]):
+                continue
+            if n > 1:
+                last = window[-1]
+                if not (last.startswith(words[-1]) if prefix else last == words[-1]):
+                    continue
+            candidates.append((order, i, entry))
+        for order, stem, entry in lexicon.stems:
+            if token.startswith(stem):
+                candidates.append((order, i, entry))
+    candidates.sort(key=lambda c: (c[0], c[1]))
     used: set[int] = set()
     found = []
-    for words, prefix, weight, term in entries:
-        n = len(words)
-        for i in range(len(tokens) - n + 1):
-            if any(j in used for j in range(i, i + n)):
-                continue
-            window = tokens[i : i + n]
-            if window[:-1] != list(words[:-1]):
-                continue
-            last_ok = window[-1].startswith(words[-1]) if prefix else window[-1] == words[-1]
-            if last_ok:
-                used.update(range(i, i + n))
-                found.append((i, i + n, weight, term))
+    for _order, i, (words, _prefix, weight, term) in candidates:
+        span = range(i, i + len(words))
+        if used.isdisjoint(span):
+            used.update(span)
+            found.append((i, i + len(words), weight, term))
     return found
 
 
