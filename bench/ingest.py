@@ -108,7 +108,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--raw-bytes", type=int, default=0)
+    parser.add_argument(
+        "--core",
+        action="store_true",
+        help="measure the store alone, without the team-lead engines (intent, routing, SLA, "
+        "priority, auto-acknowledgement) that run inside every ingest",
+    )
     args = parser.parse_args()
+    if args.core:
+        from inbox.ingest import tickets_ingested
+
+        tickets_ingested.disconnect(dispatch_uid="inbox.engines")
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
