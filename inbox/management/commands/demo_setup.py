@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -55,6 +56,10 @@ class Command(BaseCommand):
             AgentProfile.objects.get_or_create(user=user, defaults={"signature": signature})
         credentials_file.write_text(json.dumps(passwords, indent=2))
         credentials_file.chmod(0o600)
+
+        # Office hours, a one-hour SLA and out-of-hours acknowledgements, so due times and
+        # acknowledgements show from the first ticket on.
+        call_command("leads_defaults", verbosity=0)
 
         channel = Channel.objects.filter(kind="simulator").first()
         if channel is None:
