@@ -61,6 +61,12 @@ def inbox_view(view: Callable) -> Callable:
     return wrapper
 
 
+def _wants_fragment(request: HttpRequest) -> bool:
+    """htmx asked for a part of the page. A history restore (back button after the page left
+    htmx's cache) needs the whole page, like a normal request."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
     return {
         "flt": flt,
@@ -141,7 +147,7 @@ def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 def index(request: HttpRequest) -> HttpResponse:
     flt = selectors.ListFilter.from_query(request.GET)
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
-    if request.htmx:
+    if _wants_fragment(request):
         return render(request, f"{PAGE}#list", context)
     return render(request, PAGE, context)
 
@@ -167,7 +173,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
     context = _thread_context(request, ticket)
-    if request.htmx:
+    if _wants_fragment(request):
         return render(request, f"{PAGE}#thread", context)
     flt = selectors.ListFilter.from_query(request.GET)
     context.update(_filters_context(request, flt))

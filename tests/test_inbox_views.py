@@ -16,6 +16,14 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _no_presence_from_earlier_tests():
+    # Presence lives in the shared cache, which outlives each test's database rollback.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def support():
     return Team.objects.create(name="Support")
@@ -423,3 +431,21 @@ def test_the_page_has_no_inline_script_or_style(agent_client, ticket):
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)
     assert " style=" not in html and " hx-on" not in html and "<style" not in html
     assert "vendor/htmx-2.0.11/htmx.min.js" in html
+
+
+def test_the_back_button_after_htmx_navigation_gets_the_whole_page(agent_client, ticket):
+    html = agent_client.get(
+        url("thread", ticket), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    ).content.decode()
+    assert "<html" in html and 'id="list"' in html
+
+
+def test_the_server_counts_the_reply_with_the_signature_for_the_live_counter(agent_client, ticket):
+    html = agent_client.post(url("count", ticket), {"text": "Hello"}, **HTMX).content.decode()
+    assert "11 / 1000" in html  # "Hello" + newline + "^Anna"
+
+
+def test_the_list_shows_who_is_viewing_a_ticket(agent_client, ticket, support):
+    presence.presence_touch(ticket_id=ticket.pk, user=person("bob", team=support), typing=False)
+    html = agent_client.get(reverse("inbox:index")).content.decode()
+    assert "Bob is viewing" in html
