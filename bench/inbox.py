@@ -108,7 +108,7 @@ def setup_people():
 def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
     team_ids = [t.pk for t in teams]
     channel_ids = [c.pk for c in channels]
-    per_ticket = max(1, (n_messages - THREAD_SIZE) // n_tickets)
+    per_ticket = max(1, round((n_messages - THREAD_SIZE) / n_tickets))
     log(f"clearing and generating {n_tickets:,} tickets, ~{n_messages:,} messages")
     sql(
         "TRUNCATE inbox_message, inbox_ticket_tags, inbox_activity, inbox_ticket, "

@@ -449,3 +449,17 @@ def test_the_list_shows_who_is_viewing_a_ticket(agent_client, ticket, support):
     presence.presence_touch(ticket_id=ticket.pk, user=person("bob", team=support), typing=False)
     html = agent_client.get(reverse("inbox:index")).content.decode()
     assert "Bob is viewing" in html
+
+
+def test_keyset_pages_run_on_into_tickets_nobody_waits_on(anna, support):
+    made = tickets(70, team=support)
+    Ticket.objects.filter(pk__in=[t.pk for t in made[::3]]).update(waiting_since=None)
+    flt = selectors.ListFilter()
+    seen = []
+    while True:
+        page = selectors.ticket_page(anna, flt)
+        seen += [t.pk for t in page.tickets]
+        if not page.next_after:
+            break
+        flt.after = page.next_after
+    assert sorted(seen) == sorted(t.pk for t in made) and len(seen) == len(set(seen))

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -36,10 +35,11 @@ def reltime(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value)
+    # ISO-like and unambiguous in both languages; cheaper than locale formats in long threads.
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
-        date_format(local, "DATETIME_FORMAT") + " " + local.tzname(),
+        local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
         ago(value),
     )
 
