@@ -417,6 +417,7 @@ def test_the_screen_speaks_dutch_to_an_agent_who_chose_it(agent_client, anna, ti
     anna.profile.save()
     html = agent_client.get(url("thread", ticket)).content.decode()
     assert ">Oppakken</button>" in html and ">Sluiten</button>" in html
+    assert ">Beantwoorden</button>" in html
 
 
 def test_times_are_relative_with_the_exact_time_in_the_agents_zone(agent_client, anna, ticket):
