@@ -224,6 +224,19 @@ class Ticket(models.Model):
                 condition=Q(assignee__isnull=True),
                 name="ticket_unassigned_wait",
             ),
+            # "All open" and "unassigned" span two statuses (new, open): an index on the order
+            # alone, limited to open tickets, serves the first page and every keyset page
+            # without sorting (see docs/benchmarks.md, section Inbox).
+            models.Index(
+                fields=["waiting_since", "id"],
+                condition=Q(status__in=["new", "open"]),
+                name="ticket_open_order",
+            ),
+            models.Index(
+                fields=["waiting_since", "id"],
+                condition=Q(status__in=["new", "open"], assignee__isnull=True),
+                name="ticket_open_unassigned_order",
+            ),
             # The customer's other tickets beside a thread.
             models.Index(fields=["customer", "updated_at"], name="ticket_customer_recent"),
             # Live updates: "anything changed since T?" and SLA breach scans.

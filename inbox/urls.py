@@ -22,6 +22,7 @@ urlpatterns = [
     path("inbox/t/<int:ticket_id>/snooze/", views.snooze, name="snooze"),
     path("inbox/t/<int:ticket_id>/reply/", views.reply, name="reply"),
     path("inbox/t/<int:ticket_id>/retry/", views.retry, name="retry"),
+    path("inbox/t/<int:ticket_id>/hide/", views.hide, name="hide"),
     path("inbox/t/<int:ticket_id>/merge/", views.merge, name="merge"),
     path("inbox/t/<int:ticket_id>/unmerge/", views.unmerge, name="unmerge"),
     path("inbox/t/<int:ticket_id>/canned/", views.canned, name="canned"),

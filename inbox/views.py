@@ -61,6 +61,12 @@ def inbox_view(view: Callable) -> Callable:
     return wrapper
 
 
+def _wants_fragment(request: HttpRequest) -> bool:
+    """htmx asked for a part of the page. A history restore (back button after the page left
+    htmx's cache) needs the whole page, like a normal request."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
     return {
         "flt": flt,
@@ -141,7 +147,7 @@ def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 def index(request: HttpRequest) -> HttpResponse:
     flt = selectors.ListFilter.from_query(request.GET)
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
-    if request.htmx:
+    if _wants_fragment(request):
         return render(request, f"{PAGE}#list", context)
     return render(request, PAGE, context)
 
@@ -167,7 +173,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
     context = _thread_context(request, ticket)
-    if request.htmx:
+    if _wants_fragment(request):
         return render(request, f"{PAGE}#thread", context)
     flt = selectors.ListFilter.from_query(request.GET)
     context.update(_filters_context(request, flt))
@@ -298,6 +304,29 @@ def retry(request: HttpRequest, ticket: Ticket) -> None:
     if message is None or message.delivery_state != DeliveryState.FAILED:
         raise services.ActionError(translation.gettext("Only a failed reply can be retried."))
     services.message_retry(message_id=message.pk, user=request.user)
+
+
+@_action
+def hide(request: HttpRequest, ticket: Ticket) -> None:
+    """Hide (or unhide) an abusive comment on the platform itself."""
+    from channels.base import ConnectorError
+
+    from .moderation import message_can_hide, message_set_hidden
+
+    raw = request.POST.get("message", "")
+    message = (
+        Message.objects.select_related("channel", "ticket")
+        .filter(pk=raw if raw.isdigit() else 0, ticket=ticket)
+        .first()
+    )
+    if message is None or not message_can_hide(message):
+        raise services.ActionError(translation.gettext("This message cannot be hidden."))
+    try:
+        message_set_hidden(
+            message=message, actor=request.user, hidden=request.POST.get("hidden") == "1"
+        )
+    except ConnectorError as exc:
+        raise services.ActionError(exc.message) from exc
 
 
 @_action

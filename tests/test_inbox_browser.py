@@ -169,7 +169,32 @@ def test_keyboard_moves_opens_and_shows_help(browser, live_server):
     expect(page.locator("#thread")).to_be_visible()
     page.keyboard.press("r")
     expect(page.get_by_label("Reply text", exact=True)).to_be_focused()
+    page.keyboard.type("Hello")
+    # The browser counts at once; the server's count (with the signature "^Anna") follows.
+    expect(page.locator("#counter")).to_have_text("11 / 1000")
     page.keyboard.press("Escape")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog")).to_contain_text("Keyboard shortcuts")
+    assert page.errors == []
+
+
+def test_bulk_close_of_selected_rows(browser, live_server):
+    from playwright.sync_api import expect
+
+    person("anna")
+    channel = make_channel()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[item(f"b{i}", thread=f"b{i}", uid=f"b{i}", text=f"Bulk {i}") for i in range(3)],
+    )
+    page = log_in(browser, live_server, "anna")
+    first, second, third = Ticket.objects.order_by("pk")
+    page.get_by_label(f"Select ticket {first.pk}", exact=True).check()
+    page.get_by_label(f"Select ticket {second.pk}", exact=True).check()
+    page.get_by_role("button", name="Close selected").click()
+    expect(page.locator("#list tr.row")).to_have_count(1)
+    assert set(Ticket.objects.filter(status=TicketStatus.CLOSED).values_list("pk", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
     assert page.errors == []

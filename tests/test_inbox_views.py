@@ -16,6 +16,14 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture(autouse=True)
+def _no_presence_from_earlier_tests():
+    # Presence lives in the shared cache, which outlives each test's database rollback.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def support():
     return Team.objects.create(name="Support")
@@ -409,6 +417,7 @@ def test_the_screen_speaks_dutch_to_an_agent_who_chose_it(agent_client, anna, ti
     anna.profile.save()
     html = agent_client.get(url("thread", ticket)).content.decode()
     assert ">Oppakken</button>" in html and ">Sluiten</button>" in html
+    assert ">Beantwoorden</button>" in html
 
 
 def test_times_are_relative_with_the_exact_time_in_the_agents_zone(agent_client, anna, ticket):
@@ -423,3 +432,35 @@ def test_the_page_has_no_inline_script_or_style(agent_client, ticket):
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)
     assert " style=" not in html and " hx-on" not in html and "<style" not in html
     assert "vendor/htmx-2.0.11/htmx.min.js" in html
+
+
+def test_the_back_button_after_htmx_navigation_gets_the_whole_page(agent_client, ticket):
+    html = agent_client.get(
+        url("thread", ticket), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    ).content.decode()
+    assert "<html" in html and 'id="list"' in html
+
+
+def test_the_server_counts_the_reply_with_the_signature_for_the_live_counter(agent_client, ticket):
+    html = agent_client.post(url("count", ticket), {"text": "Hello"}, **HTMX).content.decode()
+    assert "11 / 1000" in html  # "Hello" + newline + "^Anna"
+
+
+def test_the_list_shows_who_is_viewing_a_ticket(agent_client, ticket, support):
+    presence.presence_touch(ticket_id=ticket.pk, user=person("bob", team=support), typing=False)
+    html = agent_client.get(reverse("inbox:index")).content.decode()
+    assert "Bob is viewing" in html
+
+
+def test_keyset_pages_run_on_into_tickets_nobody_waits_on(anna, support):
+    made = tickets(70, team=support)
+    Ticket.objects.filter(pk__in=[t.pk for t in made[::3]]).update(waiting_since=None)
+    flt = selectors.ListFilter()
+    seen = []
+    while True:
+        page = selectors.ticket_page(anna, flt)
+        seen += [t.pk for t in page.tickets]
+        if not page.next_after:
+            break
+        flt.after = page.next_after
+    assert sorted(seen) == sorted(t.pk for t in made) and len(seen) == len(set(seen))

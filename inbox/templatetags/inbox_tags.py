@@ -6,8 +6,8 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,10 +36,11 @@ def reltime(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value)
+    # ISO-like and unambiguous in both languages; cheaper than locale formats in long threads.
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
-        date_format(local, "DATETIME_FORMAT") + " " + local.tzname(),
+        local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
         ago(value),
     )
 
@@ -78,3 +79,166 @@ def stars(rating: int | None) -> str:
     if not rating:
         return ""
     return "★" * rating + "☆" * (5 - rating)
+
+
+@register.simple_tag(takes_context=True)
+def thread_messages(context, messages, ticket) -> str:
+    """The messages of a thread, rendered in Python.
+
+    A long thread is the hottest loop of the inbox (200 messages took ~36 ms through the template
+    engine, ~5 ms here). Every value from a platform goes through ``format_html``/``escape``;
+    nothing is marked safe that was not built here.
+    """
+    from django.urls import reverse
+
+    from inbox.models import DeliveryState
+
+    labels = {
+        "customer": _("Customer"),
+        "verified": _("Verified"),
+        "us": _("Us (on the platform)"),
+        "dm": _("private message"),
+        "private": _("moved to DM"),
+        "public": _("public reply"),
+        "hide": _("Hide on platform"),
+        "unhide": _("Show on platform"),
+        "hidden": _("hidden on the platform"),
+        "note": _("Internal note"),
+        "view": _("View on platform"),
+        "not_sent": _("Not sent"),
+        "retry": _("Retry"),
+    }
+    states = {value: str(label) for value, label in DeliveryState.choices}
+    retry_url = reverse("inbox:retry", args=[ticket.pk])
+    hide_url = reverse("inbox:hide", args=[ticket.pk])
+    # Abusive comments can be hidden on platforms that allow it (Facebook comments).
+    can_hide = ticket.kind in ("comment", "post") and callable(
+        getattr(ticket.channel.connector_class, "set_hidden", None)
+    )
+    csrf = context.get("csrf_token", "")
+    now = timezone.now()
+    parts = []
+    for m in messages:
+        head = []
+        if m.direction == "in":
+            who = m.author_identity
+            if who is None:
+                head.append(format_html("<strong>{}</strong>", labels["customer"]))
+            else:
+                if web_url(who.avatar_url):
+                    head.append(
+                        format_html(
+                            '<img class="avatar" src="{}" alt="" width="24" height="24" '
+                            'referrerpolicy="no-referrer" loading="lazy">',
+                            web_url(who.avatar_url),
+                        )
+                    )
+                head.append(format_html("<strong>{}</strong>", who.display_name or who.handle))
+                if who.handle:
+                    head.append(format_html('<span class="handle">@{}</span>', who.handle))
+                if who.verified:
+                    head.append(
+                        format_html(
+                            '<span class="verified" title="{}">✓</span>', labels["verified"]
+                        )
+                    )
+                if who.followers is not None:
+                    head.append(
+                        format_html(
+                            '<span class="followers">{}</span>',
+                            ngettext("%(n)s follower", "%(n)s followers", who.followers)
+                            % {"n": who.followers},
+                        )
+                    )
+        elif m.direction == "out":
+            author = m.author_user
+            name = (author.get_full_name() or author.get_username()) if author else labels["us"]
+            head.append(format_html("<strong>{}</strong>", name))
+            head.append(
+                format_html(
+                    '<span class="mode">{}</span>',
+                    labels.get(m.reply_mode)
+                    if m.reply_mode in ("dm", "private")
+                    else labels["public"],
+                )
+            )
+            if m.delivery_state:
+                head.append(
+                    format_html(
+                        '<span class="delivery delivery-{}">{}</span>',
+                        m.delivery_state,
+                        states.get(m.delivery_state, m.delivery_state),
+                    )
+                )
+        else:
+            author = m.author_user
+            head.append(
+                format_html(
+                    "<strong>{}</strong> · {}",
+                    labels["note"],
+                    (author.get_full_name() or author.get_username()) if author else "",
+                )
+            )
+        head.append(format_html("· {}", _time(m.sent_at, now)))
+        if m.rating:
+            head.append(format_html('<span class="stars">{}</span>', stars(m.rating)))
+        link = platform_link(m.url, labels["view"])
+        if link:
+            head.append(link)
+        text = escape(m.text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+        failed = ""
+        if can_hide and m.direction == "in" and m.external_id:
+            head.append(
+                format_html(
+                    '{}<form method="post" action="{}" hx-post="{}" hx-target="#live" '
+                    'class="inline"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                    '<input type="hidden" name="message" value="{}">'
+                    '<input type="hidden" name="hidden" value="{}">'
+                    '<button type="submit">{}</button></form>',
+                    format_html('<span class="hidden-note">{}</span> ', labels["hidden"])
+                    if m.hidden
+                    else "",
+                    hide_url,
+                    hide_url,
+                    csrf,
+                    m.pk,
+                    "0" if m.hidden else "1",
+                    labels["unhide"] if m.hidden else labels["hide"],
+                )
+            )
+        if m.delivery_state == "failed":
+            failed = format_html(
+                '<p class="error">{}: {}</p><form method="post" action="{}" hx-post="{}" '
+                'hx-target="#live"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                '<input type="hidden" name="message" value="{}">'
+                '<button type="submit">{}</button></form>',
+                labels["not_sent"],
+                m.failure_reason,
+                retry_url,
+                retry_url,
+                csrf,
+                m.pk,
+                labels["retry"],
+            )
+        parts.append(
+            format_html(
+                '<li id="msg-{}" class="msg msg-{}"><div class="msg-head">{}</div>'
+                '<p class="text">{}</p>{}</li>',
+                m.pk,
+                m.direction,
+                mark_safe(" ".join(str(h) for h in head)),  # noqa: S308 - built by format_html
+                mark_safe(text),  # noqa: S308 - escaped on the line above
+                failed,
+            )
+        )
+    return mark_safe("\n".join(str(p) for p in parts))  # noqa: S308 - each part built above
+
+
+def _time(value: dt.datetime, now: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
+        ago(value, now),
+    )

@@ -34,6 +34,7 @@ MATRIX = {
     "inbox:snooze": ("POST", EVERYONE_WORKING, True),
     "inbox:reply": ("POST", EVERYONE_WORKING, True),
     "inbox:retry": ("POST", EVERYONE_WORKING, True),
+    "inbox:hide": ("POST", EVERYONE_WORKING, True),
     "inbox:merge": ("POST", EVERYONE_WORKING, True),
     "inbox:unmerge": ("POST", EVERYONE_WORKING, True),
     "inbox:canned": ("GET", EVERYONE_WORKING, True),
