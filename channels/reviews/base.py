@@ -166,6 +166,8 @@ class ReviewConnector(Connector):
     # The platform's reply call creates or replaces in one request (Google, Kiyoh); when False the
     # base looks the review up first and calls ``update_reply`` if a reply exists.
     reply_is_upsert: ClassVar[bool] = True
+    # The platform's name in messages to agents and admins ("Google", "Trustpilot").
+    platform_name: ClassVar[str] = ""
 
     # --- platform hooks -----------------------------------------------------------------------
     def list_page(self, *, page: str | int | None, since: dt.datetime) -> ReviewPage:
@@ -178,8 +180,24 @@ class ReviewConnector(Connector):
         raise NotImplementedError
 
     def get_review(self, review_id: str) -> Review | None:
-        """The review as the platform shows it now, or None when it is gone."""
+        """The review as the platform shows it now, or None when it is gone (404)."""
+        try:
+            raw = self.fetch_review(review_id)
+        except PermanentError as exc:
+            if exc.code == 404:
+                return None
+            raise
+        return self.parse_or_refuse(raw)
+
+    def fetch_review(self, review_id: str) -> Any:
+        """The raw review from the platform's single-review call (platforms that have one)."""
         raise NotImplementedError
+
+    def parse_or_refuse(self, raw: Any) -> Review:
+        try:
+            return self.parse_review(raw)
+        except MalformedReview as exc:
+            raise PermanentError(f"{self.platform_name} sent an unreadable review: {exc.reason}") from exc
 
     def post_reply(self, review_id: str, text: str) -> ReviewReply | None:
         raise NotImplementedError

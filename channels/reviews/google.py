@@ -45,6 +45,7 @@ def _bare_id(value: str, prefix: str) -> str:
 class GoogleReviewsConnector(ReviewConnector):
     kind = "google_reviews"
     label = "Google reviews"
+    platform_name = PLATFORM
     platform = "google_reviews"
     # ReviewReply.comment: "maximum length is 4096 bytes" (reference, ReviewReply).
     text_limit = 4096
@@ -181,17 +182,8 @@ class GoogleReviewsConnector(ReviewConnector):
             raw=raw,
         )
 
-    def get_review(self, review_id: str) -> Review | None:
-        try:
-            raw = self._call("GET", self._review_path(review_id))
-        except PermanentError as exc:
-            if exc.code == 404:
-                return None
-            raise
-        try:
-            return self.parse_review(raw)
-        except MalformedReview as exc:
-            raise PermanentError(f"Google sent an unreadable review: {exc.reason}") from exc
+    def fetch_review(self, review_id: str) -> Any:
+        return self._call("GET", self._review_path(review_id))
 
     def post_reply(self, review_id: str, text: str) -> ReviewReply | None:
         body = self._call(

@@ -55,6 +55,7 @@ def _content(raw: dict[str, Any]) -> dict[str, Any]:
 class KiyohConnector(ReviewConnector):
     kind = "kiyoh"
     label = "Kiyoh / Klantenvertellen"
+    platform_name = PLATFORM
     platform = "kiyoh"
     listing = "updated_asc"
     reply_is_upsert = True
@@ -189,10 +190,7 @@ class KiyohConnector(ReviewConnector):
         )
         for raw in body.get("reviews") or []:
             if isinstance(raw, dict) and str(raw.get("reviewId")) == review_id:
-                try:
-                    return self.parse_review(raw)
-                except MalformedReview as exc:
-                    raise PermanentError(f"Kiyoh sent an unreadable review: {exc.reason}") from exc
+                return self.parse_or_refuse(raw)
         raise OutcomeUnknown(
             f"Kiyoh has no call to read one review and it is not among the {LOOKUP_WINDOW} "
             "most recently changed reviews."

@@ -41,6 +41,7 @@ MAX_PAGE_SIZE = 100
 class TrustpilotConnector(ReviewConnector):
     kind = "trustpilot"
     label = "Trustpilot"
+    platform_name = PLATFORM
     platform = "trustpilot"
     listing = "created_desc"
     reply_is_upsert = False
@@ -206,17 +207,8 @@ class TrustpilotConnector(ReviewConnector):
             raw=raw,
         )
 
-    def get_review(self, review_id: str) -> Review | None:
-        try:
-            raw = self._public(f"reviews/{quote(review_id, safe='')}")
-        except PermanentError as exc:
-            if exc.code == 404:
-                return None
-            raise
-        try:
-            return self.parse_review(raw)
-        except MalformedReview as exc:
-            raise PermanentError(f"Trustpilot sent an unreadable review: {exc.reason}") from exc
+    def fetch_review(self, review_id: str) -> Any:
+        return self._public(f"reviews/{quote(review_id, safe='')}")
 
     def post_reply(self, review_id: str, text: str) -> ReviewReply | None:
         author = str(self.setting("business_user_id", "")).strip()
