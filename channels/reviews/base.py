@@ -197,7 +197,9 @@ class ReviewConnector(Connector):
         try:
             return self.parse_review(raw)
         except MalformedReview as exc:
-            raise PermanentError(f"{self.platform_name} sent an unreadable review: {exc.reason}") from exc
+            raise PermanentError(
+                f"{self.platform_name} sent an unreadable review: {exc.reason}"
+            ) from exc
 
     def post_reply(self, review_id: str, text: str) -> ReviewReply | None:
         raise NotImplementedError
