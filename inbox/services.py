@@ -337,6 +337,30 @@ def ticket_snooze(*, ticket_id: int, user: AbstractBaseUser, until: dt.datetime)
         )
 
 
+def snoozed_wake(*, now: dt.datetime | None = None) -> list[int]:
+    """Reopen the snoozed tickets whose time has come; returns their ids. Safe to run twice."""
+    now = now or timezone.now()
+    woken = []
+    with transaction.atomic():
+        due = Ticket.objects.select_for_update(skip_locked=True).filter(
+            status=TicketStatus.PENDING, snoozed_until__lte=now
+        )
+        for ticket in due[:500]:
+            until = ticket.snoozed_until
+            ticket.status = TicketStatus.OPEN
+            ticket.snoozed_until = None
+            _save(ticket, ["status", "snoozed_until"])
+            activity_log(
+                ticket=ticket,
+                actor=None,
+                verb="snooze_ended",
+                before={"status": TicketStatus.PENDING, "until": until.isoformat()},
+                after={"status": ticket.status},
+            )
+            woken.append(ticket.pk)
+    return woken
+
+
 # --- replies ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ComposerState:

@@ -36,3 +36,11 @@ def sla_sweep() -> int:
     from .sla import sla_sweep as sweep
 
     return sweep()
+
+
+@shared_task(ignore_result=True, expires=60)
+def wake_snoozed() -> int:
+    """Every minute: snoozed tickets whose time has come are open again."""
+    from .services import snoozed_wake
+
+    return len(snoozed_wake())

@@ -223,3 +223,23 @@ def test_nobody_replies_over_a_colleagues_claim(anna, ticket):
         services.reply_send(ticket_id=ticket.pk, user=anna, text="Me too")
     assert "Bob has this ticket" in refused.value.message
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
+
+
+def test_a_snoozed_ticket_opens_again_when_its_time_comes():
+    (ticket,) = tickets(1)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=TicketStatus.PENDING, snoozed_until=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert services.snoozed_wake() == [ticket.pk]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN and ticket.snoozed_until is None
+    assert Activity.objects.filter(ticket=ticket, verb="snooze_ended").exists()
+
+
+def test_a_ticket_snoozed_until_later_stays_pending():
+    (ticket,) = tickets(1)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=TicketStatus.PENDING, snoozed_until=timezone.now() + dt.timedelta(hours=1)
+    )
+    assert services.snoozed_wake() == []
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.PENDING
