@@ -235,3 +235,20 @@ class PrivatePostgres:
                 str(self.bin / "pg_ctl"), "-D", self.dir, "-w", "-m", "immediate", "stop"
             )
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def schedule_sweep(every_seconds: int = 5) -> None:
+    """Make sure beat runs the stalled-reply sweep.
+
+    Data migrations create it, but transactional tests flush the database after each test, and
+    with it the rows those migrations made; tests that rely on the sweep schedule it themselves.
+    """
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every, _ = IntervalSchedule.objects.get_or_create(
+        every=every_seconds, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.update_or_create(
+        name="redeliver stalled replies",
+        defaults={"task": "channels.tasks.redeliver_stalled_replies", "interval": every},
+    )

@@ -19,7 +19,7 @@ from inbox.ingest import ingest_batch
 from inbox.models import DeliveryState, Message, Ticket
 from tests.factories import item, make_channel
 from tests.fault_platform import FakePlatform
-from tests.processes import PrivateRedis, Processes
+from tests.processes import PrivateRedis, Processes, schedule_sweep
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +55,7 @@ def test_replies_survive_killed_workers_and_redis_restarts_exactly_once():
         )
         for n in range(REPLIES)
     )
+    schedule_sweep()
     procs = Processes(
         redis.url,
         CELERY_VISIBILITY_TIMEOUT="10",

@@ -18,7 +18,7 @@ from channels.models import Channel
 from inbox.models import DeliveryState, Message, Ticket
 from tests.factories import make_channel
 from tests.fault_platform import FakePlatform
-from tests.processes import PrivateRedis, Processes, free_port, wait_for
+from tests.processes import PrivateRedis, Processes, free_port, schedule_sweep, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +61,7 @@ def test_a_redis_outage_loses_nothing_and_the_web_keeps_working(redis_server, pl
     channel = make_channel(kind="test_loopback", settings={"url": platform.url}, poll_interval=2)
     admin = get_user_model().objects.create_user("ada", password="a-long-password-1")
     admin.groups.add(Group.objects.get_or_create(name="admin")[0])
+    schedule_sweep()
     procs = Processes(
         redis_server.url,
         CELERY_VISIBILITY_TIMEOUT="30",
