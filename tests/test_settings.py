@@ -47,3 +47,20 @@ def test_a_malformed_boolean_is_named():
     result = _start(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def test_the_embedded_default_creates_its_data_folder(tmp_path):
+    data = tmp_path / "not-yet"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+            "WEBCARE_DATA_DIR": str(data),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (data / "webcare.sqlite3").exists()

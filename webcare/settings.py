@@ -145,7 +145,12 @@ def _database(url: str) -> dict:
     return config
 
 
-DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'webcare.sqlite3'}")
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if not DATABASE_URL:
+    # The embedded default keeps its database, broker folders and cache in one data folder,
+    # which must exist before SQLite can create its file there.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{DATA_DIR / 'webcare.sqlite3'}"
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
