@@ -3,8 +3,8 @@ import json
 from django import forms
 from django.contrib import admin
 
-from . import schedules
 from .models import Channel
+from .services import channel_update
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -69,4 +69,6 @@ class ChannelAdmin(admin.ModelAdmin):
         if new is not None:
             obj.credentials = new
         super().save_model(request, obj, form, change)
-        schedules.sync_schedule(obj)
+        # The same service as the channel pages: schedule kept in step, health reset after new
+        # credentials or re-enabling.
+        channel_update(channel=obj, credentials_changed=new is not None)

@@ -95,15 +95,6 @@ def dispatch_send(message_id: int) -> None:
         log.warning("broker unreachable; reply %s waits for the sweep", message_id, exc_info=True)
 
 
-@shared_task(ignore_result=True)
-def poll_all_due() -> int:
-    """Fallback dispatcher: queue a poll for every enabled channel (used by `manage.py poll`)."""
-    ids = list(Channel.objects.filter(enabled=True).values_list("pk", flat=True))
-    for pk in ids:
-        poll_channel.delay(pk)
-    return len(ids)
-
-
 @shared_task(bind=True, ignore_result=True, max_retries=8)
 def send_message(self, message_id: int) -> str:
     from inbox.delivery import RetryLater, message_deliver

@@ -21,6 +21,8 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from .. import webhook_guard
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -55,9 +57,12 @@ def handle(request: HttpRequest) -> HttpResponse:
     if not isinstance(payload, dict) or payload.get("object") != "page":
         # Signed by Meta but not for a Page (e.g. "instagram", "user"): nothing for us.
         return HttpResponse("ignored", content_type="text/plain")
+    if webhook_guard.already_processed("facebook", request.body):
+        return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
     from .tasks import process_webhook
 
     process_webhook.delay(payload)
+    webhook_guard.mark_processed("facebook", request.body)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 

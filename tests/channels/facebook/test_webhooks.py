@@ -66,6 +66,13 @@ def test_a_correctly_signed_delivery_is_accepted_and_queued(client, run_tasks_no
     assert [name for name, _ in run_tasks_now] == ["channels.facebook.process_webhook"]
 
 
+def test_a_replayed_delivery_is_acknowledged_but_not_processed_again(client, run_tasks_now):
+    page_channel()
+    assert post(client, "webhook_comment_add.json").status_code == 200
+    assert post(client, "webhook_comment_add.json").status_code == 200
+    assert [name for name, _ in run_tasks_now] == ["channels.facebook.process_webhook"]
+
+
 def test_a_delivery_with_a_wrong_signature_is_refused_and_stores_nothing(client, run_tasks_now):
     page_channel()
     body = raw("webhook_comment_add.json")
