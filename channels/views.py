@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from inbox.access import can_configure
+from inbox.pages.common import admin_required
 
 from . import registry
 from .base import ConnectorError
 from .forms import ChannelForm
 from .models import Channel
 from .services import channel_create, channel_update
-
-
-def admin_required(view):
-    """Channel configuration is for admins; anyone else gets 403 and nothing changes."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not can_configure(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @admin_required

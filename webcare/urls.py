@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", include("inbox.urls")),
     path("", include("channels.urls")),
+    path("", include("inbox.pages.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),

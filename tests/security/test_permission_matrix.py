@@ -45,6 +45,13 @@ MATRIX = {
     "channels:test": ("POST", {"admin"}, False),
     "channels:toggle": ("POST", {"admin"}, False),
 }
+# URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
+# Lead and admin pages add their row here beside their row in MATRIX.
+ARGS = {
+    "channels:edit": lambda world: [world["channel"].pk],
+    "channels:test": lambda world: [world["channel"].pk],
+    "channels:toggle": lambda world: [world["channel"].pk],
+}
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
 # and Django's admin, which has its own staff check.
 NOT_IN_MATRIX = {"login", "logout", "healthz", "set_language", "channels:webhook"}
@@ -88,8 +95,8 @@ def world():
 def _url(name: str, world) -> str:
     if name.startswith("inbox:") and MATRIX[name][2]:
         return reverse(name, args=[world["ticket"].pk])
-    if name in {"channels:edit", "channels:test", "channels:toggle"}:
-        return reverse(name, args=[world["channel"].pk])
+    if name in ARGS:
+        return reverse(name, args=ARGS[name](world))
     return reverse(name)
 
 

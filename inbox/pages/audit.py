@@ -1,0 +1,3 @@
+"""The audit log: every activity row, filterable."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Canned replies: list, create, edit and delete, with variables."""
+
+urlpatterns: list = []

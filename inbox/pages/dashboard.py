@@ -1,0 +1,3 @@
+"""The leads' dashboard: volumes, response times, SLA attainment, per agent, CSV."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Users, teams and roles; agents' shifts and capacity."""
+
+urlpatterns: list = []

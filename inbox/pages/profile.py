@@ -1,0 +1,3 @@
+"""An agent's own settings: signature, language, time zone."""
+
+urlpatterns: list = []

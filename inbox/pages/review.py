@@ -1,0 +1,3 @@
+"""Four-eyes review: the queue of replies awaiting approval and closed-thread coaching."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routing rules: list, create, edit, reorder, enable and disable."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The admin's and lead's start page: channel health at a glance and the way to every setting."""
+
+urlpatterns: list = []
