@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from channels.models import Channel
 
-from . import access, presence, selectors, services
+from . import access, assignment, presence, selectors, services
 from .models import (
     AgentProfile,
     CannedReply,
@@ -119,7 +119,8 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         "others": selectors.other_tickets(request.user, ticket),
         "presence_others": presence.others(ticket.pk, request.user),
         "can_assign": access.can_assign(request.user),
-        "agents": _agents() if access.can_assign(request.user) else [],
+        # The assign control: each agent with their open tickets, capacity, availability, shift.
+        "assign_choices": assignment.assign_choices() if access.can_assign(request.user) else [],
         "close_reasons": [
             ("", translation.gettext("Close")),
             ("no_reply_needed", translation.gettext("No reply needed")),

@@ -8,7 +8,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox import presence, selectors
-from inbox.models import Activity, CannedReply, Direction, Message, Team, Ticket, TicketStatus
+from inbox.models import (
+    Activity,
+    AgentProfile,
+    CannedReply,
+    Direction,
+    Message,
+    Shift,
+    Team,
+    Ticket,
+    TicketStatus,
+)
+from inbox.services import ticket_assign
 from tests.personas import eager_celery, person, tickets
 
 pytestmark = pytest.mark.django_db
@@ -464,3 +475,45 @@ def test_keyset_pages_run_on_into_tickets_nobody_waits_on(anna, support):
             break
         flt.after = page.next_after
     assert sorted(seen) == sorted(t.pk for t in made) and len(seen) == len(set(seen))
+
+
+# --- the inbox's assign control ---------------------------------------------------------------
+def test_the_assign_control_shows_each_agents_load(client, support):
+    lotte = person("lotte", "lead")
+    anna = person("anna", team=support)
+    AgentProfile.objects.filter(user=anna).update(capacity=2)
+    bram = person("bram", team=support)
+    AgentProfile.objects.filter(user=bram).update(available=False)
+    cara = person("cara", team=support)
+    elsewhen = (timezone.now().weekday() + 3) % 7
+    Shift.objects.create(user=cara, weekday=elsewhen, start=dt.time(9), end=dt.time(17))
+    made = tickets(3, team=support)
+    for t in made[:2]:
+        ticket_assign(ticket_id=t.pk, user=lotte, assignee=anna)
+    client.force_login(lotte)
+    html = client.get(reverse("inbox:thread", args=[made[2].pk])).content.decode()
+    assert f'<option value="{anna.pk}">Anna — 2/2 open · full</option>' in html
+    assert f'<option value="{bram.pk}">Bram — 0/10 open · away</option>' in html
+    assert f'<option value="{cara.pk}">Cara — 0/10 open · off shift</option>' in html
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_assign_control_costs_the_same_queries_for_many_agents(
+    client, support, n, django_assert_num_queries
+):
+    lead = person("lotte", "lead")
+    for i in range(n):
+        person(f"agent{i}", team=support)
+    (ticket,) = tickets(1, team=support)
+    client.force_login(lead)
+    client.get(url("thread", ticket))
+    with django_assert_num_queries(13):
+        client.get(url("thread", ticket), **HTMX)
+
+
+def test_an_agents_thread_has_no_assign_control(client, support):
+    anna = person("anna", team=support)
+    (ticket,) = tickets(1, team=support)
+    client.force_login(anna)
+    html = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    assert "— 0/10 open" not in html
