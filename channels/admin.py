@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from .models import Channel
-from .services import channel_update
+from .services import channel_create, channel_update
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -65,10 +65,20 @@ class ChannelAdmin(admin.ModelAdmin):
         return ", ".join(f"{k}: ••••" for k in keys) or "none"
 
     def save_model(self, request, obj, form, change):
+        # The same services as the channel pages: schedule kept in step, health reset after new
+        # credentials or re-enabling, and an audit row naming the admin.
         new = form.cleaned_data.get("new_credentials")
+        values = {field: form.cleaned_data[field] for field in ChannelAdminForm.Meta.fields}
+        if not change:
+            created = channel_create(credentials=new, actor=request.user, **values)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        changes = {field: values[field] for field in form.changed_data if field in values}
         if new is not None:
-            obj.credentials = new
-        super().save_model(request, obj, form, change)
-        # The same service as the channel pages: schedule kept in step, health reset after new
-        # credentials or re-enabling.
-        channel_update(channel=obj, credentials_changed=new is not None)
+            changes["credentials"] = new
+        stored = Channel.objects.get(pk=obj.pk)
+        channel_update(
+            channel=stored, credentials_changed=new is not None, actor=request.user, **changes
+        )
+        obj.refresh_from_db()

@@ -45,6 +45,29 @@ def _budget_limit(value: object) -> int:
         return 0
 
 
+ERROR_WINDOW = dt.timedelta(hours=24)
+
+
+def _hour(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H")
+
+
+def count_error_hour(errors_by_hour: dict, now: dt.datetime) -> dict[str, int]:
+    """One more failed poll in this UTC hour; buckets older than 24 hours are dropped, so the
+    field stays at most 25 small entries whatever the error rate."""
+    oldest = _hour(now - ERROR_WINDOW)
+    kept = {h: int(n) for h, n in (errors_by_hour or {}).items() if h >= oldest}
+    kept[_hour(now)] = kept.get(_hour(now), 0) + 1
+    return kept
+
+
+def errors_last_24h(errors_by_hour: dict, now: dt.datetime) -> int:
+    """Failed polls in the 24 hours before ``now`` (to the hour: the current bucket counts in
+    full, the one 24 hours back not at all)."""
+    oldest = _hour(now - ERROR_WINDOW)
+    return sum(int(n) for h, n in (errors_by_hour or {}).items() if h > oldest)
+
+
 def budgets_spent(settings: dict, usage: dict) -> dict[str, str]:
     """Which monthly budgets (settings ``monthly_read_budget``, ``monthly_post_budget``) this
     month's usage has spent, with the reason an admin reads: {"reads": "monthly read budget
@@ -127,6 +150,7 @@ def record_failure(channel_id: int, error: BaseException, *, reads: int = 0) -> 
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         channel.usage = count_usage(channel, now, reads=reads, errors=1)
+        channel.errors_by_hour = count_error_hour(channel.errors_by_hour, now)
         message = error.message if isinstance(error, ConnectorError) else repr(error)
         channel.last_error = message[:2000]
         channel.last_error_at = now
@@ -149,6 +173,7 @@ def record_failure(channel_id: int, error: BaseException, *, reads: int = 0) -> 
         channel.save(
             update_fields=[
                 "usage",
+                "errors_by_hour",
                 "last_error",
                 "last_error_at",
                 "health_state",

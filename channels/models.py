@@ -55,6 +55,9 @@ class Channel(models.Model):
     # and budgets: {"month": "2026-11", "reads": 120, "posts": 4, ...}.
     usage = models.JSONField(default=dict, blank=True)
     last_ingest_lag_seconds = models.FloatField(null=True, blank=True)
+    # Failed polls per UTC hour over the last 24 hours, {"2026-11-22T21": 3}: the admin's "errors
+    # in the last 24 h" (``channels.health.errors_last_24h``). Pruned on every write.
+    errors_by_hour = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -14,16 +14,16 @@ from . import registry
 from .base import ConnectorError
 from .forms import ChannelForm
 from .models import Channel
+from .overview import health_overview
 from .services import channel_create, channel_update
 
 
 @admin_required
 def channel_list(request: HttpRequest) -> HttpResponse:
-    channels = Channel.objects.select_related("default_team").order_by("name")
     return render(
         request,
         "channels/list.html",
-        {"channels": channels, "kinds": registry.kinds()},
+        {"channels": health_overview(), "kinds": registry.kinds()},
     )
 
 
@@ -47,6 +47,7 @@ def channel_new(request: HttpRequest) -> HttpResponse:
             enabled=form.cleaned_data["enabled"],
             default_team=form.cleaned_data["default_team"],
             own_account_id=form.cleaned_data["own_account_id"],
+            actor=request.user,
         )
         messages.success(request, _("Channel created. Test the connection to check it."))
         return redirect("channels:edit", channel_id=channel.pk)
@@ -78,6 +79,7 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
             enabled=form.cleaned_data["enabled"],
             default_team=form.cleaned_data["default_team"],
             own_account_id=form.cleaned_data["own_account_id"],
+            actor=request.user,
         )
         messages.success(request, _("Channel saved."))
         return redirect("channels:edit", channel_id=channel.pk)
@@ -103,7 +105,7 @@ def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
         changes = {"own_handle": info.handle or channel.own_handle}
         if info.account_id and info.account_id != channel.own_account_id:
             changes["own_account_id"] = info.account_id
-        channel_update(channel=channel, credentials_changed=True, **changes)
+        channel_update(channel=channel, credentials_changed=True, actor=request.user, **changes)
         messages.success(
             request,
             _("Connected as %(name)s (%(id)s). %(detail)s")
@@ -120,5 +122,5 @@ def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
 @require_POST
 def channel_toggle(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=channel_id)
-    channel_update(channel=channel, enabled=not channel.enabled)
+    channel_update(channel=channel, enabled=not channel.enabled, actor=request.user)
     return redirect("channels:list")

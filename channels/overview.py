@@ -1,0 +1,81 @@
+"""The channel health overview admins and leads see: what needs attention first, and why.
+
+One query for all channels (a handful of rows); everything else is arithmetic on the health
+fields ``channels.health`` writes. The channel list and the settings start page render the same
+rows with the same table (``templates/channels/_health_table.html``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import health
+from .models import Channel, HealthState
+
+# No successful poll for this many poll intervals (and at least STALE_MIN) while enabled: the
+# channel is silently stuck (a dead worker, a beat that stopped), which no error field shows.
+STALE_INTERVALS = 3
+STALE_MIN = dt.timedelta(minutes=10)
+
+# Most urgent first: nothing comes in at all, then limits and errors, then silence.
+_ORDER = {
+    HealthState.NEEDS_RECONNECT: 0,
+    HealthState.RATE_LIMITED: 1,
+    HealthState.DEGRADED: 2,
+}
+
+
+def stale_after(channel: Channel) -> dt.timedelta:
+    return max(STALE_MIN, dt.timedelta(seconds=channel.poll_interval * STALE_INTERVALS))
+
+
+def attention_reason(channel: Channel, now: dt.datetime) -> str:
+    """Why an admin should look at this channel now; "" when it is fine or switched off."""
+    if not channel.enabled:
+        return ""
+    if channel.health_state == HealthState.NEEDS_RECONNECT:
+        return _("Needs reconnecting: enter new credentials and test the connection.")
+    if channel.health_state == HealthState.RATE_LIMITED and (
+        channel.rate_limited_until is None or channel.rate_limited_until > now
+    ):
+        return _("Rate limited by the platform; polling waits.")
+    if channel.health_state == HealthState.DEGRADED:
+        return _("Polling has problems; see the last error.")
+    since = channel.last_success_at or channel.created_at
+    if now - since > stale_after(channel):
+        return _("No successful poll for a while: check that the worker and beat run.")
+    return ""
+
+
+def last_poll_at(channel: Channel) -> dt.datetime | None:
+    """When the channel was last polled, successfully or not."""
+    times = [t for t in (channel.last_success_at, channel.last_error_at) if t is not None]
+    return max(times) if times else None
+
+
+def health_overview(now: dt.datetime | None = None) -> list[Channel]:
+    """Every channel, those needing attention first (most urgent first), then enabled, then
+    disabled ones, by name. Each carries ``attention`` (a reason or ""), ``errors_24h``,
+    ``last_poll_at``, ``lag_seconds`` and ``usage_counts`` for the health table."""
+    now = now or timezone.now()
+    channels = list(Channel.objects.select_related("default_team").order_by("name", "pk"))
+    for channel in channels:
+        channel.attention = attention_reason(channel, now)
+        channel.errors_24h = health.errors_last_24h(channel.errors_by_hour, now)
+        channel.last_poll_at = last_poll_at(channel)
+        channel.lag_seconds = channel.last_ingest_lag_seconds
+        # As sorted pairs: in a template, ``usage.items`` would be the counter named "items"
+        # (and jsonb keeps its own key order).
+        channel.usage_counts = sorted(
+            (k, v) for k, v in (channel.usage or {}).items() if k != "month"
+        )
+    channels.sort(
+        key=lambda c: (
+            0 if c.attention else 1 if c.enabled else 2,
+            _ORDER.get(c.health_state, 3) if c.attention else 0,
+        )
+    )
+    return channels
