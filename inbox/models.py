@@ -353,7 +353,12 @@ class Message(models.Model):
 
 
 class Activity(models.Model):
-    """The audit trail: one row for every state change, who did it and what changed."""
+    """The audit trail: one row for every state change, who did it and what changed.
+
+    Rows about a ticket carry it; settings changes (channels, users, teams, shifts, rules…) have
+    no ticket and name what they changed in ``before``/``after`` ({"user": 5, "role": "lead"}).
+    The audit log page (``inbox.pages.audit``) shows both.
+    """
 
     # No single-column indexes: ``activity_ticket_time`` and ``activity_actor_time`` lead with
     # these columns and serve the same lookups.
@@ -386,6 +391,9 @@ class Activity(models.Model):
             # The audit log page, filtered by who or what.
             models.Index(fields=["actor", "created_at"], name="activity_actor_time"),
             models.Index(fields=["verb", "created_at"], name="activity_verb_time"),
+            # The unfiltered audit log and its date range, newest first, keyset paginated on
+            # (created_at, id).
+            models.Index(fields=["created_at", "id"], name="activity_time"),
         ]
 
     def __str__(self) -> str:

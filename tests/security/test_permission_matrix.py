@@ -44,6 +44,8 @@ MATRIX = {
     "channels:edit": ("GET", {"admin"}, False),
     "channels:test": ("POST", {"admin"}, False),
     "channels:toggle": ("POST", {"admin"}, False),
+    "pages:start": ("GET", {"lead", "admin"}, False),
+    "pages:audit": ("GET", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
