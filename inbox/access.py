@@ -85,3 +85,11 @@ def ticket_for(user, ticket_id: int, queryset: QuerySet[Ticket] | None = None) -
     if not can_see_ticket(user, ticket):
         raise PermissionDenied("This ticket belongs to a team you are not in.")
     return ticket
+
+
+def can_lead_team(user, team_id: int) -> bool:
+    """Whether ``user`` may change the team's settings (assignment mode, capacities, shifts):
+    admins for every team, leads for the teams they belong to."""
+    if can_configure(user):
+        return True
+    return can_assign(user) and team_id in team_ids(user)

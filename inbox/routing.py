@@ -120,6 +120,11 @@ def rule_matches(rule: Rule, facts: Facts) -> list[str] | None:
     return matched
 
 
+def _assigns(rule: Rule) -> bool:
+    """A rule assigns only to an active user: a deactivated agent gets no new tickets."""
+    return bool(rule.assign_to_id and rule.assign_to and rule.assign_to.is_active)
+
+
 def _actions(rule: Rule, tags: list[Tag]) -> list[str]:
     done = []
     if rule.set_team_id:
@@ -128,8 +133,8 @@ def _actions(rule: Rule, tags: list[Tag]) -> list[str]:
         done.append("tags + " + ", ".join(t.name for t in tags))
     if rule.priority_points:
         done.append(f"priority {rule.priority_points:+d}")
-    if rule.assign_to_id:
-        done.append(f"assigned to {rule.assign_to.get_username() if rule.assign_to else '?'}")
+    if _assigns(rule):
+        done.append(f"assigned to {rule.assign_to.get_username()}")
     if rule.close_reason:
         done.append(f"closed: {rule.get_close_reason_display().lower()}")
     if rule.link_incident_id and rule.link_incident:
@@ -190,7 +195,7 @@ def routing_apply(
                 ticket.team_id = rule.set_team_id
             if rule.priority_points:
                 entry["priority"] = rule.priority_points
-            if rule.assign_to_id:
+            if _assigns(rule):
                 ticket.assignee_id = rule.assign_to_id
             if rule.close_reason:
                 ticket.status = TicketStatus.CLOSED

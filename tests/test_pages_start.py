@@ -69,7 +69,7 @@ def test_a_lead_sees_health_but_no_channel_controls(lead_client):
 
 def test_the_links_lead_to_every_area_that_exists(admin_client):
     html = admin_client.get(reverse("pages:start")).content.decode()
-    for name in ("channels:list", "pages:audit"):
+    for name in ("channels:list", "pages:people", "pages:audit"):
         assert f'href="{reverse(name)}"' in html
 
 

@@ -45,6 +45,19 @@ MATRIX = {
     "channels:test": ("POST", {"admin"}, False),
     "channels:toggle": ("POST", {"admin"}, False),
     "pages:start": ("GET", {"lead", "admin"}, False),
+    "pages:people": ("GET", {"lead", "admin"}, False),
+    "pages:people_new": ("GET", {"admin"}, False),
+    "pages:people_edit": ("GET", {"admin"}, False),
+    "pages:people_password": ("POST", {"admin"}, False),
+    "pages:people_teams": ("GET", {"lead", "admin"}, False),
+    "pages:people_team_new": ("GET", {"admin"}, False),
+    "pages:people_team": ("GET", {"lead", "admin"}, False),
+    "pages:people_team_edit": ("GET", {"admin"}, False),
+    # The lead in the world is a member of the team these rows make (see ARGS).
+    "pages:people_team_settings": ("POST", {"lead", "admin"}, False),
+    "pages:people_shift_add": ("POST", {"lead", "admin"}, False),
+    "pages:people_shift_delete": ("POST", {"lead", "admin"}, False),
+    "pages:people_availability": ("POST", {"lead", "admin"}, False),
     "pages:audit": ("GET", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
@@ -53,7 +66,36 @@ ARGS = {
     "channels:edit": lambda world: [world["channel"].pk],
     "channels:test": lambda world: [world["channel"].pk],
     "channels:toggle": lambda world: [world["channel"].pk],
+    "pages:people_edit": lambda world: [world["users"]["agent"].pk],
+    "pages:people_password": lambda world: [world["users"]["agent"].pk],
+    "pages:people_team": lambda world: [_led_team(world).pk],
+    "pages:people_team_edit": lambda world: [_led_team(world).pk],
+    "pages:people_team_settings": lambda world: [_led_team(world).pk],
+    "pages:people_shift_add": lambda world: [_led_team(world).pk],
+    "pages:people_shift_delete": lambda world: _led_team_shift(world),
+    "pages:people_availability": lambda world: [_led_team(world).pk],
 }
+
+
+def _led_team(world) -> Team:
+    """A team the world's lead belongs to, with the agent in it."""
+    team, _ = Team.objects.get_or_create(name="Led")
+    team.members.add(world["users"]["lead"], world["users"]["agent"])
+    return team
+
+
+def _led_team_shift(world) -> list[int]:
+    import datetime as dt
+
+    from inbox.models import Shift
+
+    team = _led_team(world)
+    shift = Shift.objects.create(
+        user=world["users"]["agent"], weekday=0, start=dt.time(9), end=dt.time(17)
+    )
+    return [team.pk, shift.pk]
+
+
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
 # and Django's admin, which has its own staff check.
 NOT_IN_MATRIX = {"login", "logout", "healthz", "set_language", "channels:webhook"}
