@@ -160,3 +160,78 @@ def test_payload_lists_render_as_text_in_list_and_thread(live_server):
     failures = [x for x in problems if not x.split(": ", 1)[-1].startswith("request to ")]
     assert pages > len(texts) // 50
     assert failures == []
+
+
+def test_payload_lists_render_as_text_in_the_admin_pages(live_server):
+    """The same payloads as audit values (before/after, verbs), channel names and platform
+    errors on the settings start page, and team and user names on the people pages."""
+    from playwright.sync_api import sync_playwright
+
+    from channels.models import Channel
+    from inbox.models import Activity
+
+    texts = payloads()
+    admin = person("ada", role="admin")
+    Activity.objects.bulk_create(
+        Activity(
+            actor=admin,
+            verb=text[:40],
+            before={"name": text, "teams": [text]},
+            after={text[:100]: text, "user": admin.pk},
+        )
+        for text in texts
+    )
+    for n, text in enumerate(texts[:150]):
+        channel = make_channel(name=text[:120])
+        Channel.objects.filter(pk=channel.pk).update(
+            last_error=text, health_state="degraded", usage={"month": "x", text[:50]: 1}
+        )
+        Team.objects.create(name=f"{n} {text}"[:100])
+        user = person(f"xss{n}")
+        user.first_name, user.last_name = text[:150], text[:150]
+        user.save(update_fields=["first_name", "last_name"])
+
+    problems: list[str] = []
+    pages = 0
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=CHROMIUM_ARGS,
+        )
+        context = chromium.new_context()
+        context.add_init_script(TRAP)
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(live_server.url)
+                else (problems.append("request to " + route.request.url[:80]), route.abort())
+            ),
+        )
+        page = context.new_page()
+        page.on("dialog", lambda d: (problems.append("dialog " + d.message[:60]), d.dismiss()))
+        page.on("pageerror", lambda e: problems.append("page error " + str(e)[:80]))
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("ada")
+        page.get_by_label("Password").fill("pw-ada")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+
+        for path in ("/settings/", "/settings/people/", "/settings/people/teams/"):
+            page.goto(live_server.url + path)
+            pages += 1
+            problems.extend(f"{path}: {x}" for x in page.evaluate(INSPECT))
+        url = f"{live_server.url}/settings/audit/"
+        while url:
+            page.goto(url)
+            pages += 1
+            problems.extend(f"audit page {pages}: {x}" for x in page.evaluate(INSPECT))
+            more = page.locator("a[rel=next]")
+            url = more.first.get_attribute("href") if more.count() else None
+            if url and url.startswith("/"):
+                url = live_server.url + url
+        chromium.close()
+
+    failures = [x for x in problems if not x.split(": ", 1)[-1].startswith("request to ")]
+    assert failures == []
+    assert pages > len(texts) // 50
