@@ -494,3 +494,23 @@ def test_the_team_list_shows_members_mode_and_queue(lead_client, support):
     row = row[: row.index("</tr>")]
     assert "your team" in row and "manual" in row
     assert re.findall(r"<td>(\d+)</td>", row) == ["2", "2"]  # lotte and anna; two unassigned
+
+
+def test_saving_a_team_keeps_its_deactivated_members(admin_client, support, ada):
+    anna = person("anna", team=support)
+    gone = person("gone", team=support)
+    gone.is_active = False
+    gone.save()
+    page = admin_client.get(reverse("pages:people_team_edit", args=[support.pk])).content.decode()
+    assert "Gone (deactivated)" in page
+    admin_client.post(
+        reverse("pages:people_team_edit", args=[support.pk]),
+        {
+            "name": "Support",
+            "time_zone": "Europe/Amsterdam",
+            "members": [anna.pk, gone.pk],
+            "assignment": "manual",
+        },
+    )
+    assert set(support.members.values_list("pk", flat=True)) == {anna.pk, gone.pk}
+    assert not _audit("team_updated")

@@ -152,7 +152,8 @@ class TeamForm(forms.Form):
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"))
     members = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Members"),
-        queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
+        # Deactivated users stay listed (marked), so saving the form keeps them in the team.
+        queryset=User.objects.order_by("-is_active", "first_name", "username"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -161,7 +162,12 @@ class TeamForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
-        self.fields["members"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        self.fields["members"].label_from_instance = _member_label
+
+
+def _member_label(user) -> str:
+    name = user.get_full_name() or user.get_username()
+    return name if user.is_active else _("%(name)s (deactivated)") % {"name": name}
 
 
 class TeamSettingsForm(forms.Form):
