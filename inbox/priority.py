@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import OPEN_STATUSES, Customer, Identity, Ticket, TicketStatus
+from .models import OPEN_STATUSES, Identity, Ticket, TicketStatus
 
 INTENT_POINTS = {"complaint": 10, "question": 5, "compliment": 2, "other": 0}
 # (at least this many followers, points), highest band first.
@@ -35,6 +36,23 @@ WAIT_STEP = dt.timedelta(minutes=30)
 WAIT_CAP = 20
 
 Part = tuple[str, int]
+
+
+class Reach(NamedTuple):
+    """What priority and routing need of a ticket's author: plain values, no model objects."""
+
+    followers: int | None
+    verified: bool
+    vip: bool
+
+    @classmethod
+    def of(cls, identity: Identity) -> Reach:
+        """From an identity loaded with its customer and merged-into customer."""
+        customer = identity.customer
+        vip = bool(
+            customer and (customer.vip or (customer.merged_into and customer.merged_into.vip))
+        )
+        return cls(identity.followers, bool(identity.verified), vip)
 
 
 def _duration(delta: dt.timedelta) -> str:
@@ -104,19 +122,16 @@ def _clamp(score: int) -> int:
 def ticket_priority_apply(
     *,
     tickets: Sequence[Ticket],
-    identities: dict[int, Identity],
+    identities: dict[int, Reach],
     now: dt.datetime | None = None,
 ) -> list[Ticket]:
-    """Compute priority and parts in memory; ``identities`` by pk, with customers selected.
+    """Compute priority and parts in memory; ``identities`` maps identity pk to its reach.
     Returns the tickets whose priority or parts changed; the caller saves them."""
     now = now or timezone.now()
     changed = []
     for ticket in tickets:
         identity = identities.get(ticket.identity_id) if ticket.identity_id else None
-        customer: Customer | None = identity.customer if identity else None
-        vip = bool(
-            customer and (customer.vip or (customer.merged_into and customer.merged_into.vip))
-        )
+        vip = bool(identity and identity.vip)
         waiting = (
             ticket.waiting_since
             if ticket.status in (*OPEN_STATUSES, TicketStatus.PENDING)
@@ -141,16 +156,17 @@ def ticket_priority_apply(
     return changed
 
 
-def identities_for(tickets: Iterable[Ticket]) -> dict[int, Identity]:
-    """One query: the tickets' identities with their customers (and merged-into customers)."""
+def identities_for(tickets: Iterable[Ticket]) -> dict[int, Reach]:
+    """One query of plain values: the reach of the tickets' authors (VIP through a merge too)."""
     ids = {t.identity_id for t in tickets if t.identity_id}
     if not ids:
         return {}
+    rows = Identity.objects.filter(pk__in=ids).values_list(
+        "pk", "followers", "verified", "customer__vip", "customer__merged_into__vip"
+    )
     return {
-        i.pk: i
-        for i in Identity.objects.filter(pk__in=ids).select_related(
-            "customer", "customer__merged_into"
-        )
+        pk: Reach(followers, bool(verified), bool(vip or merged_vip))
+        for pk, followers, verified, vip, merged_vip in rows
     }
 
 
@@ -176,7 +192,7 @@ def priority_refresh(*, batch_size: int = 500, now: dt.datetime | None = None) -
             if not chunk:
                 return changed_total
             last_id = chunk[-1].pk
-            identities = {t.identity_id: t.identity for t in chunk if t.identity_id}
+            identities = {t.identity_id: Reach.of(t.identity) for t in chunk if t.identity_id}
             changed = ticket_priority_apply(tickets=chunk, identities=identities, now=now)
             if changed:
                 Ticket.objects.bulk_update(changed, ["priority", "priority_parts"])

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -30,7 +30,6 @@ from .models import (
     Activity,
     CloseReason,
     Direction,
-    Identity,
     IncidentTicket,
     Message,
     Rule,
@@ -40,6 +39,9 @@ from .models import (
     TicketStatus,
 )
 from .services import activity_log
+
+if TYPE_CHECKING:
+    from .priority import Reach
 
 
 @dataclass
@@ -156,7 +158,7 @@ def routing_apply(
     tickets: Sequence[Ticket],
     rules: Sequence[Rule],
     texts: dict[int, str],
-    identities: dict[int, Identity],
+    identities: dict[int, Reach],
     now: dt.datetime,
 ) -> Routed:
     """Apply ``rules`` to ``tickets`` in memory. ``texts`` holds each ticket's new customer text.

@@ -46,6 +46,32 @@ ENGINE_FIELDS = [
 ]
 
 
+def _engine_values(ticket: Ticket, attnames: list[str]) -> tuple:
+    # Lists (the routing trace, the priority parts) are copied: an engine may extend them.
+    return tuple(
+        list(value) if isinstance(value, list) else value
+        for value in (getattr(ticket, name) for name in attnames)
+    )
+
+
+def _save_engine_fields(tickets: list[Ticket], before: list[tuple], attnames: list[str]) -> None:
+    """Write what the engines changed: only those tickets, only the columns that changed in
+    any of them, in one set-based statement (Django's bulk_update costs more than the rest of
+    the batch)."""
+    changed, columns = [], set()
+    for ticket, old in zip(tickets, before, strict=True):
+        new = _engine_values(ticket, attnames)
+        if new != old:
+            changed.append(ticket)
+            columns.update(i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b)
+    if changed:
+        bulk.update_rows(
+            Ticket,
+            [t.pk for t in changed],
+            {ENGINE_FIELDS[i]: [getattr(t, attnames[i]) for t in changed] for i in sorted(columns)},
+        )
+
+
 def on_tickets_ingested(
     sender: Any,
     *,
@@ -56,6 +82,8 @@ def on_tickets_ingested(
     **kwargs: Any,
 ) -> None:
     now = timezone.now()
+    attnames = [Ticket._meta.get_field(name).attname for name in ENGINE_FIELDS]
+    before = [_engine_values(t, attnames) for t in tickets]
     intent_apply(tickets=tickets, messages=messages)
     identities = identities_for(tickets)
 
@@ -73,15 +101,7 @@ def on_tickets_ingested(
     ticket_priority_apply(tickets=tickets, identities=identities, now=now)
     calendars = Calendars(t.team_id for t in tickets)
     sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
-    # One set-based statement; Django's bulk_update costs more than the rest of the batch.
-    bulk.update_rows(
-        Ticket,
-        [t.pk for t in tickets],
-        {
-            name: [getattr(t, Ticket._meta.get_field(name).attname) for t in tickets]
-            for name in ENGINE_FIELDS
-        },
-    )
+    _save_engine_fields(tickets, before, attnames)
     if routed is not None:
         routing_save(routed, now=now)
 
