@@ -140,7 +140,7 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
             status, assignee_id, team_id, priority, intent, intent_corrected, language,
             rating, subject, last_message_preview, platform_url, created_at, updated_at,
             first_inbound_at, last_inbound_at, waiting_since, closed_at, close_reason,
-            version, routing_trace)
+            version, routing_trace, priority_parts)
         SELECT g,
             (%s::bigint[])[1 + g %% %s],
             (ARRAY['mention','dm','comment','review'])[1 + (g / 7) %% 4],
@@ -160,7 +160,7 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
             CASE WHEN g %% 20 = 0 OR g %% 10 = 1
                  THEN now() - ((g * 13 %% 604800) * interval '1 second') END,
             CASE WHEN NOT (g %% 20 = 0 OR g %% 10 = 1 OR g %% 20 = 3) THEN now() END,
-            '', 1, '[]'::jsonb
+            '', 1, '[]'::jsonb, '[]'::jsonb
         FROM generate_series(1::bigint, %s) g
         """,
         [channel_ids, len(channel_ids), CUSTOMERS, CUSTOMERS, team_ids, len(team_ids), n_tickets],
