@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.cookiejar
 import json
 import os
 import random
@@ -52,8 +51,7 @@ PASSWORD = "load-test-password-1"  # noqa: S105 - throw-away users of the load d
 TEAM = "Load team"
 LOAD_CHANNEL = "Load channel"
 PROBE_CHANNEL = "Load probe"
-TICKET_LINK = re.compile(r'/inbox/t/(\d+)/"')
-PROBE = re.compile(r"probe-(\d+)-x")
+TICKET_LINK = re.compile(r'<tr id="row-\d+" class="row" data-id="(\d+)"')
 STAMP = re.compile(r'stamp=([^"&]+)')
 SEEN = re.compile(r'name="seen_message_id" value="(\d+)"')
 MORE = re.compile(r'href="[^"]*[?&]after=([^"&]+)')
@@ -66,10 +64,11 @@ def setup() -> dict:
     django.setup()
     from django.contrib.auth.models import Group, User
     from django.db import connection
+    from django.utils import timezone
 
     from channels.models import Channel
     from channels.services import channel_create
-    from inbox.models import AgentProfile, Team
+    from inbox.models import AgentProfile, Team, Ticket
 
     with connection.cursor() as cursor:  # the planner's estimate: an exact count is slow
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'inbox_ticket'")
@@ -93,11 +92,17 @@ def setup() -> dict:
         )
         Channel.objects.filter(pk=channel.pk).update(default_team=team, enabled=False)
         channels[name] = channel.pk
+    # Probes left open by an earlier run would crowd the watcher's view.
+    Ticket.objects.filter(channel_id=channels[PROBE_CHANNEL]).exclude(status="closed").update(
+        status="closed", closed_at=timezone.now()
+    )
     return {"tickets": have, "channels": channels}
 
 
 # --- the ingest process ----------------------------------------------------------------------
-def ingest_child(rate: int, seconds: float, load_channel: int, probe_channel: int) -> None:
+def ingest_child(
+    rate: int, seconds: float, load_channel: int, probe_channel: int, run: str
+) -> None:
     """Store ``rate`` messages a second; print ``probe <n> <commit time>`` for every probe."""
     import django
 
@@ -105,7 +110,6 @@ def ingest_child(rate: int, seconds: float, load_channel: int, probe_channel: in
     from channels.base import InboundAuthor, InboundItem
     from inbox.ingest import ingest_batch
 
-    run = secrets.token_hex(3)
     per_tick = max(1, rate // 10)
     seq = probe = 0
     stored = 0
@@ -140,7 +144,7 @@ def ingest_child(rate: int, seconds: float, load_channel: int, probe_channel: in
                         external_id=f"P{run}m{probe}",
                         thread_key=f"P{run}t{probe}",
                         kind="dm",
-                        text=f"probe-{probe}-x",
+                        text=f"probe-{run}-{probe}-x",
                         sent_at=now,
                         author=InboundAuthor(platform_user_id=f"P{run}", handle="probe"),
                     )
@@ -158,21 +162,12 @@ def ingest_child(rate: int, seconds: float, load_channel: int, probe_channel: in
 
 
 # --- the agents ------------------------------------------------------------------------------
-class _Loopback(http.cookiejar.DefaultCookiePolicy):
-    """Send the production cookies (marked Secure) over the loopback's plain HTTP: the requests
-    say they came through HTTPS (``X-Forwarded-Proto``), as behind a TLS-terminating proxy."""
-
-    def return_ok_secure(self, cookie, request):
-        return True
-
-
 class Agent:
     def __init__(self, base: str, username: str, stats: Stats, rng: random.Random) -> None:
         import requests
 
         self.base, self.username, self.stats, self.rng = base, username, stats, rng
         self.http = requests.Session()
-        self.http.cookies.set_policy(_Loopback())
         self.http.headers.update(
             {"X-Forwarded-Proto": "https", "Referer": base.replace("http:", "https:") + "/"}
         )
@@ -181,7 +176,10 @@ class Agent:
         self.ticket_ids: list[int] = []
 
     def request(self, name: str, method: str, path: str, **kwargs):
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))
+        # Production cookies are marked Secure, which a client sends over HTTPS only; the
+        # requests say they came through HTTPS (X-Forwarded-Proto), so send them by hand.
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         token = self.http.cookies.get("csrftoken")
         if token and method == "POST":
             headers["X-CSRFToken"] = token
@@ -329,19 +327,27 @@ def agent_loop(agent: Agent, deadline: float, channel_id: int, ready: threading.
         time.sleep(max(0.0, min(next_poll, next_work) - time.monotonic()))
 
 
-def watch_loop(agent: Agent, deadline: float, probe_channel: int, interval: float, seen: dict):
-    """An open inbox on the probe channel: note when each probe first shows in the list."""
+def watch_loop(
+    agent: Agent, deadline: float, probe_channel: int, interval: float, run: str, seen: dict
+) -> None:
+    """An open inbox on the probe channel: note when each probe first shows in the list, then
+    close it (as an agent would), so the view keeps room for the next ones."""
     if not agent.log_in():
         return
     htmx = {"HX-Request": "true"}
     view = f"view=unassigned&channel={probe_channel}"
+    row = re.compile(rf'data-id="(\d+)"(?:(?!data-id=).)*?probe-{run}-(\d+)-x', re.S)
     while time.monotonic() < deadline:
         started = time.monotonic()
         response = agent.request("watcher list poll", "GET", f"/inbox/list/?{view}", headers=htmx)
         if response is not None and response.status_code == 200:
             now = time.time()
-            for n in PROBE.findall(response.text):
-                seen.setdefault(int(n), now)
+            for ticket, n in row.findall(response.text):
+                if int(n) not in seen:
+                    seen[int(n)] = now
+                    agent.request(
+                        "watcher close", "POST", f"/inbox/t/{ticket}/close/", headers=htmx
+                    )
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
@@ -365,16 +371,16 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--watch-interval", type=float, default=1.0)
     parser.add_argument("--min-tickets", type=int, default=1_000_000)
-    parser.add_argument("--ingest-child", nargs=4, type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--ingest-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_child:
-        rate, seconds, load_channel, probe_channel = args.ingest_child
-        ingest_child(int(rate), seconds, int(load_channel), int(probe_channel))
+        rate, seconds, load_channel, probe_channel, run = args.ingest_child
+        ingest_child(int(rate), float(seconds), int(load_channel), int(probe_channel), run)
         return
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL=postgres://... and REDIS_URL=redis://... first.")
     info = setup()
-    if info["tickets"] < args.min_tickets * 0.95:
+    if args.min_tickets and info["tickets"] < args.min_tickets * 0.95:
         raise SystemExit(
             f"The database holds ~{info['tickets']:,} tickets; run bench/inbox.py on it first."
         )
@@ -390,6 +396,13 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     venv_bin = Path(sys.executable).parent
+    # Production serves hashed static files from the collected folder (whitenoise's manifest).
+    subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     processes = [
         subprocess.Popen(  # noqa: S603 - our own commands
             [str(venv_bin / "gunicorn"), "webcare.wsgi", "-b", f"127.0.0.1:{port}",
@@ -403,12 +416,15 @@ def main() -> None:
         ),
     ]  # fmt: skip
     try:
-        for _ in range(150):
+        import requests
+
+        for _ in range(300):  # until every worker has booted and the database answers
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                if requests.get(f"{base}/healthz", timeout=2).status_code in (200, 503):
                     break
-            except OSError:
-                time.sleep(0.2)
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
         stats = Stats()
         agents = [Agent(base, f"load{n:02}", stats, random.Random(n)) for n in range(args.agents)]
         ready = threading.Barrier(args.agents + 1)
@@ -422,15 +438,16 @@ def main() -> None:
         ready.wait()
         deadline = time.monotonic() + args.seconds
         seen: dict[int, float] = {}
+        run = secrets.token_hex(3)
         watcher = Agent(base, "load99", stats, random.Random(99))
         watch = threading.Thread(
             target=watch_loop,
-            args=(watcher, deadline + 3, probe_channel, args.watch_interval, seen),
+            args=(watcher, deadline + 3, probe_channel, args.watch_interval, run, seen),
         )
         watch.start()
         ingest = subprocess.Popen(  # noqa: S603 - this script, as the ingest child
             [sys.executable, __file__, "--ingest-child", str(args.rate), str(args.seconds),
-             str(load_channel), str(probe_channel)],
+             str(load_channel), str(probe_channel), run],
             cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         committed: dict[int, float] = {}
