@@ -394,6 +394,7 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
+        "DATABASE_STATEMENT_TIMEOUT": "10000",
     }
     venv_bin = Path(sys.executable).parent
     # Production serves hashed static files from the collected folder (whitenoise's manifest).

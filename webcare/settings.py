@@ -140,6 +140,14 @@ def _database(url: str) -> dict:
     else:
         config["ENGINE"] = "django.db.backends.postgresql"
         config.setdefault("OPTIONS", {})
+        # Short OLTP queries: JIT compiling costs more than it saves (half a second seen on a
+        # search of 1M messages). A statement timeout (milliseconds; 0 = none) keeps one runaway
+        # query from holding a web worker: production sets it for the web process.
+        options = ["-c jit=off"]
+        timeout = _int("DATABASE_STATEMENT_TIMEOUT", 0, minimum=0)
+        if timeout:
+            options.append(f"-c statement_timeout={timeout}")
+        config["OPTIONS"]["options"] = " ".join(options)
         config["CONN_MAX_AGE"] = _int("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
     return config
