@@ -237,6 +237,15 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open"], assignee__isnull=True),
                 name="ticket_open_unassigned_order",
             ),
+            # An agent's open views, one team (or no team) at a time, in waiting order
+            # (inbox.selectors.visibility_branches).
+            models.Index(
+                fields=["team", "waiting_since", "id"],
+                condition=Q(status__in=["new", "open"]),
+                name="ticket_team_open_order",
+            ),
+            # The newest change an agent can see, one team at a time (selectors.list_stamp).
+            models.Index(fields=["team", "updated_at"], name="ticket_team_updated"),
             # The customer's other tickets beside a thread.
             models.Index(fields=["customer", "updated_at"], name="ticket_customer_recent"),
             # Live updates: "anything changed since T?" and SLA breach scans.

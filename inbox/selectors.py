@@ -79,8 +79,10 @@ class ListFilter:
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
 
-def filtered_tickets(user, flt: ListFilter) -> QuerySet[Ticket]:
-    qs = access.visible_tickets(user)
+def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet[Ticket]:
+    """The tickets of the view and filters; ``visible=False`` leaves out who may see them (the
+    caller applies that itself, see :func:`visibility_branches`)."""
+    qs = access.visible_tickets(user) if visible else Ticket.objects.all()
     if flt.view == "mine":
         qs = qs.filter(assignee=user, status__in=OPEN_STATUSES)
     elif flt.view == "unassigned":
@@ -182,30 +184,46 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
     qs = filtered_tickets(user, flt)
     if flt.tag:
         qs = qs.distinct()
-    page_qs = qs.select_related("channel", "identity", "customer", "assignee", "team")
     order = (F("waiting_since").asc(nulls_last=True), "id")
+    by_id = ("id",)
+    branches = visibility_branches(user)
+    base = filtered_tickets(user, flt, visible=False) if branches else None
+    if base is not None and flt.tag:
+        base = base.distinct()
+
+    def take(where, ordering, limit: int) -> list[Ticket]:
+        narrowed = qs
+        if branches:
+            # One index-ordered, limited scan per way the agent may see a ticket, then the page
+            # from their union: an OR of the three cannot use the waiting-order index, and on a
+            # team of 100,000 open tickets PostgreSQL sorted them all for every list (180 ms).
+            ids: set[int] = set()
+            for branch in branches:
+                found = where(base.filter(branch)).order_by(*ordering).values_list("pk", flat=True)
+                ids.update(found[:limit])
+            narrowed = Ticket.objects.filter(pk__in=ids)
+        page = narrowed.select_related("channel", "identity", "customer", "assignee", "team")
+        return list(where(page).prefetch_related("tags").order_by(*ordering)[:limit])
+
     cursor = _parse_after(flt.after) if flt.after else None
     if cursor is None:
-        rows = list(page_qs.prefetch_related("tags").order_by(*order)[: PAGE_SIZE + 1])
+        rows = take(lambda q: q, order, PAGE_SIZE + 1)
     elif cursor[0] is None:
         # Past the waiting tickets: only those nobody waits on, by id.
-        rows = list(
-            page_qs.filter(waiting_since__isnull=True, pk__gt=cursor[1])
-            .prefetch_related("tags")
-            .order_by("id")[: PAGE_SIZE + 1]
+        rows = take(
+            lambda q: q.filter(waiting_since__isnull=True, pk__gt=cursor[1]), by_id, PAGE_SIZE + 1
         )
     else:
-        rows = list(
-            page_qs.extra(where=[_AFTER_ROW], params=[cursor[0], cursor[1]])  # noqa: S610
-            .prefetch_related("tags")
-            .order_by(*order)[: PAGE_SIZE + 1]
+        after = [cursor[0], cursor[1]]
+        rows = take(
+            lambda q: q.extra(where=[_AFTER_ROW], params=after),  # noqa: S610
+            order,
+            PAGE_SIZE + 1,
         )
         if len(rows) <= PAGE_SIZE:
             # The waiting tickets ran out on this page: continue with those nobody waits on.
-            rows += list(
-                page_qs.filter(waiting_since__isnull=True)
-                .prefetch_related("tags")
-                .order_by("id")[: PAGE_SIZE + 1 - len(rows)]
+            rows += take(
+                lambda q: q.filter(waiting_since__isnull=True), by_id, PAGE_SIZE + 1 - len(rows)
             )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -220,14 +238,43 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
     )
 
 
+def visibility_branches(user) -> list[Q] | None:
+    """The ways an agent may see a ticket (``inbox.access.visible_tickets``) as separate
+    conditions, each served by an index in waiting order; None for leads (they see all)."""
+    if not access.can_work(user) or access.can_assign(user):
+        return None
+    return [
+        Q(team__isnull=True),
+        Q(assignee=user),
+        *(Q(team_id=team_id) for team_id in access.team_ids(user)),
+    ]
+
+
 def list_stamp(user) -> str:
     """Changes when anything the user can see changes: the newest ``updated_at``.
 
     Every service and ingest raise ``updated_at``; the index ``ticket_updated`` answers this with
-    one index probe for leads (and a short backwards scan for agents).
+    one index probe for leads and, for agents, one short backwards scan per way they see tickets
+    (with the three ways OR-ed, PostgreSQL aggregated a whole team: 40 ms on 1M tickets). Kept
+    on the user for the request: the poll compares it and the page shows it.
     """
-    newest = access.visible_tickets(user).aggregate(m=Max("updated_at"))["m"]
-    return newest.isoformat() if newest else "0"
+    cached = getattr(user, "_webcare_list_stamp", None)
+    if cached is not None:
+        return cached
+    branches = visibility_branches(user)
+    if branches is None:
+        newest = access.visible_tickets(user).aggregate(m=Max("updated_at"))["m"]
+    else:
+        found = [
+            Ticket.objects.filter(branch)
+            .order_by("-updated_at")
+            .values_list("updated_at", flat=True)
+            .first()
+            for branch in branches
+        ]
+        newest = max((stamp for stamp in found if stamp is not None), default=None)
+    user._webcare_list_stamp = newest.isoformat() if newest else "0"
+    return user._webcare_list_stamp
 
 
 def thread_messages(ticket: Ticket) -> list[Message]:

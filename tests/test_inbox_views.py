@@ -158,7 +158,9 @@ def test_the_list_uses_a_constant_number_of_queries(
 ):
     tickets(n, team=support)
     agent_client.get(reverse("inbox:index"))  # warm the session
-    with django_assert_num_queries(10):
+    # 9, plus per way the agent sees tickets (no team, assigned to them, their team) one
+    # limited id scan and one probe for the newest change.
+    with django_assert_num_queries(15):
         agent_client.get(reverse("inbox:index"), **HTMX)
 
 
