@@ -9,6 +9,7 @@ script, no ``on*`` handler attribute, no ``javascript:`` link.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -103,18 +104,13 @@ def _seed(channel, texts: list[str]) -> list[int]:
     )
 
 
-def test_payload_lists_render_as_text_in_list_and_thread(live_server):
+@contextlib.contextmanager
+def _logged_in(live_server, username: str, problems: list[str]):
+    """A Chromium page logged in as ``username`` that records every dialog, page error and
+    request to anywhere but our own server (a payload's URL must never be fetched) in
+    ``problems``."""
     from playwright.sync_api import sync_playwright
 
-    texts = payloads()
-    assert len(texts) > 2500  # distinct lines
-    lead = person("lotte", role="lead")
-    Team.objects.create(name="A").members.add(lead)
-    channel = make_channel()
-    thread_ids = _seed(channel, texts)
-
-    problems: list[str] = []
-    pages = 0
     with sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
@@ -122,7 +118,6 @@ def test_payload_lists_render_as_text_in_list_and_thread(live_server):
         )
         context = chromium.new_context()
         context.add_init_script(TRAP)
-        # Only our own server is reachable: a payload's URL must never be fetched elsewhere.
         context.route(
             "**/*",
             lambda route: (
@@ -135,11 +130,26 @@ def test_payload_lists_render_as_text_in_list_and_thread(live_server):
         page.on("dialog", lambda d: (problems.append("dialog " + d.message[:60]), d.dismiss()))
         page.on("pageerror", lambda e: problems.append("page error " + str(e)[:80]))
         page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill("lotte")
-        page.get_by_label("Password").fill("pw-lotte")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(f"pw-{username}")
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state()
+        yield page
+        chromium.close()
 
+
+def test_payload_lists_render_as_text_in_list_and_thread(live_server):
+
+    texts = payloads()
+    assert len(texts) > 2500  # distinct lines
+    lead = person("lotte", role="lead")
+    Team.objects.create(name="A").members.add(lead)
+    channel = make_channel()
+    thread_ids = _seed(channel, texts)
+
+    problems: list[str] = []
+    pages = 0
+    with _logged_in(live_server, "lotte", problems) as page:
         url = f"{live_server.url}/?view=all"
         while url:
             page.goto(url)
@@ -153,7 +163,6 @@ def test_payload_lists_render_as_text_in_list_and_thread(live_server):
             page.goto(f"{live_server.url}/inbox/t/{ticket_id}/")
             pages += 1
             problems.extend(f"thread {ticket_id}: {x}" for x in page.evaluate(INSPECT))
-        chromium.close()
 
     # Avatars pointing elsewhere are blocked by the route above and by the CSP; they are the
     # browser's fetches of <img src>, never the server's. Only script-ish findings fail.
@@ -165,7 +174,6 @@ def test_payload_lists_render_as_text_in_list_and_thread(live_server):
 def test_payload_lists_render_as_text_in_the_admin_pages(live_server):
     """The same payloads as audit values (before/after, verbs), channel names and platform
     errors on the settings start page, and team and user names on the people pages."""
-    from playwright.sync_api import sync_playwright
 
     from channels.models import Channel
     from inbox.models import Activity
@@ -193,30 +201,7 @@ def test_payload_lists_render_as_text_in_the_admin_pages(live_server):
 
     problems: list[str] = []
     pages = 0
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=CHROMIUM_ARGS,
-        )
-        context = chromium.new_context()
-        context.add_init_script(TRAP)
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(live_server.url)
-                else (problems.append("request to " + route.request.url[:80]), route.abort())
-            ),
-        )
-        page = context.new_page()
-        page.on("dialog", lambda d: (problems.append("dialog " + d.message[:60]), d.dismiss()))
-        page.on("pageerror", lambda e: problems.append("page error " + str(e)[:80]))
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill("ada")
-        page.get_by_label("Password").fill("pw-ada")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()
-
+    with _logged_in(live_server, "ada", problems) as page:
         for path in ("/settings/", "/settings/people/", "/settings/people/teams/"):
             page.goto(live_server.url + path)
             pages += 1
@@ -230,7 +215,6 @@ def test_payload_lists_render_as_text_in_the_admin_pages(live_server):
             url = more.first.get_attribute("href") if more.count() else None
             if url and url.startswith("/"):
                 url = live_server.url + url
-        chromium.close()
 
     failures = [x for x in problems if not x.split(": ", 1)[-1].startswith("request to ")]
     assert failures == []
