@@ -83,6 +83,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(request, monkeypatch):
+    """Playwright's sync API runs an event loop in the test's thread, while the test's own ORM
+    calls stay plain synchronous code. Allowed for browser tests only, and only while one runs:
+    a process started by another test must not inherit it (``check --deploy`` rejects it)."""
+    if request.node.get_closest_marker("browser"):
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     from django.core.cache import cache
 

@@ -24,7 +24,6 @@ from tests.personas import person
 from tests.test_inbox_browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "xss"
 PER_THREAD = 400
