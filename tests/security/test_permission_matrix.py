@@ -59,6 +59,14 @@ MATRIX = {
     "pages:people_shift_delete": ("POST", {"lead", "admin"}, False),
     "pages:people_availability": ("POST", {"lead", "admin"}, False),
     "pages:audit": ("GET", {"lead", "admin"}, False),
+    # Settings: routing rules, hours and SLA, canned replies, the user's own profile.
+    "pages:rules": ("GET", {"lead", "admin"}, False),
+    "pages:rules_new": ("POST", {"lead", "admin"}, False),
+    "pages:rules_test": ("GET", {"lead", "admin"}, False),
+    "pages:rules_edit": ("POST", {"lead", "admin"}, False),
+    "pages:rules_toggle": ("POST", {"lead", "admin"}, False),
+    "pages:rules_move": ("POST", {"lead", "admin"}, False),
+    "pages:rules_delete": ("POST", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -74,6 +82,11 @@ ARGS = {
     "pages:people_shift_add": lambda world: [_led_team(world).pk],
     "pages:people_shift_delete": lambda world: _led_team_shift(world),
     "pages:people_availability": lambda world: [_led_team(world).pk],
+    # Settings: routing rules, hours and SLA, canned replies, the user's own profile.
+    "pages:rules_edit": lambda world: [_rule(world).pk],
+    "pages:rules_toggle": lambda world: [_rule(world).pk],
+    "pages:rules_move": lambda world: [_rule(world).pk],
+    "pages:rules_delete": lambda world: [_rule(world).pk],
 }
 
 
@@ -94,6 +107,12 @@ def _led_team_shift(world) -> list[int]:
         user=world["users"]["agent"], weekday=0, start=dt.time(9), end=dt.time(17)
     )
     return [team.pk, shift.pk]
+
+
+def _rule(world):
+    from inbox.routing import rule_create
+
+    return rule_create(actor=None, name="Matrix", priority_points=5)
 
 
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
