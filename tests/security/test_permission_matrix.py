@@ -67,6 +67,17 @@ MATRIX = {
     "pages:rules_toggle": ("POST", {"lead", "admin"}, False),
     "pages:rules_move": ("POST", {"lead", "admin"}, False),
     "pages:rules_delete": ("POST", {"lead", "admin"}, False),
+    "pages:hours": ("GET", {"lead", "admin"}, False),
+    "pages:hours_default": ("POST", {"lead", "admin"}, False),
+    "pages:hours_team": ("POST", {"lead", "admin"}, False),
+    "pages:hours_holiday_delete": ("POST", {"lead", "admin"}, False),
+    "pages:hours_sla_new": ("POST", {"lead", "admin"}, False),
+    "pages:hours_sla_edit": ("POST", {"lead", "admin"}, False),
+    "pages:hours_sla_delete": ("POST", {"lead", "admin"}, False),
+    "pages:hours_ack_new": ("POST", {"lead", "admin"}, False),
+    "pages:hours_ack_preview": ("GET", {"lead", "admin"}, False),
+    "pages:hours_ack_edit": ("POST", {"lead", "admin"}, False),
+    "pages:hours_ack_delete": ("POST", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -87,6 +98,12 @@ ARGS = {
     "pages:rules_toggle": lambda world: [_rule(world).pk],
     "pages:rules_move": lambda world: [_rule(world).pk],
     "pages:rules_delete": lambda world: [_rule(world).pk],
+    "pages:hours_team": lambda world: [_led_team(world).pk],
+    "pages:hours_holiday_delete": lambda world: [_holiday(world).pk],
+    "pages:hours_sla_edit": lambda world: [_sla_target(world).pk],
+    "pages:hours_sla_delete": lambda world: [_sla_target(world).pk],
+    "pages:hours_ack_edit": lambda world: [_auto_ack(world).pk],
+    "pages:hours_ack_delete": lambda world: [_auto_ack(world).pk],
 }
 
 
@@ -113,6 +130,26 @@ def _rule(world):
     from inbox.routing import rule_create
 
     return rule_create(actor=None, name="Matrix", priority_points=5)
+
+
+def _holiday(world):
+    import datetime as dt
+
+    from inbox.hours import holiday_add
+
+    return holiday_add(actor=None, team=_led_team(world), date=dt.date(2026, 12, 25))
+
+
+def _sla_target(world):
+    from inbox.models import SlaTarget
+
+    return SlaTarget.objects.create(first_response_minutes=30)
+
+
+def _auto_ack(world):
+    from inbox.models import AutoAck
+
+    return AutoAck.objects.create(text="Back at {opening_time}")
 
 
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
