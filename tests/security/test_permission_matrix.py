@@ -78,6 +78,11 @@ MATRIX = {
     "pages:hours_ack_preview": ("GET", {"lead", "admin"}, False),
     "pages:hours_ack_edit": ("POST", {"lead", "admin"}, False),
     "pages:hours_ack_delete": ("POST", {"lead", "admin"}, False),
+    "pages:canned": ("GET", {"lead", "admin"}, False),
+    "pages:canned_new": ("POST", {"lead", "admin"}, False),
+    "pages:canned_preview": ("GET", {"lead", "admin"}, False),
+    "pages:canned_edit": ("POST", {"lead", "admin"}, False),
+    "pages:canned_delete": ("POST", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -104,6 +109,8 @@ ARGS = {
     "pages:hours_sla_delete": lambda world: [_sla_target(world).pk],
     "pages:hours_ack_edit": lambda world: [_auto_ack(world).pk],
     "pages:hours_ack_delete": lambda world: [_auto_ack(world).pk],
+    "pages:canned_edit": lambda world: [_canned(world).pk],
+    "pages:canned_delete": lambda world: [_canned(world).pk],
 }
 
 
@@ -150,6 +157,12 @@ def _auto_ack(world):
     from inbox.models import AutoAck
 
     return AutoAck.objects.create(text="Back at {opening_time}")
+
+
+def _canned(world):
+    from inbox.models import CannedReply
+
+    return CannedReply.objects.create(title="Thanks", body="Thanks, {customer_name}!")
 
 
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
