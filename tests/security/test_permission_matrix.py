@@ -83,6 +83,8 @@ MATRIX = {
     "pages:canned_preview": ("GET", {"lead", "admin"}, False),
     "pages:canned_edit": ("POST", {"lead", "admin"}, False),
     "pages:canned_delete": ("POST", {"lead", "admin"}, False),
+    "pages:profile": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "pages:profile_preview": ("GET", {"outsider", *EVERYONE_WORKING}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
