@@ -47,7 +47,7 @@ class CannedForm(forms.Form):
 @require_GET
 @lead_required
 def canned_list(request: HttpRequest) -> HttpResponse:
-    """Canned replies by title, searched in title and text (two queries, any number)."""
+    """Canned replies by title, searched in title and text (one query, any number)."""
     query = request.GET.get("q", "").strip()[:100]
     replies = CannedReply.objects.select_related("team").order_by("title", "pk")
     if query:

@@ -376,7 +376,7 @@ def _rules_for_list() -> list[Rule]:
 @lead_required
 def rule_list(request: HttpRequest) -> HttpResponse:
     """Every rule in evaluation order, in plain words, with its matches of the last 7 days
-    (five queries, whatever the number of rules)."""
+    (five queries of its own, whatever the number of rules)."""
     return render(request, "pages/rules/rules.html", _list_context(test_form=RuleTestForm()))
 
 
