@@ -29,8 +29,21 @@ from .models import Activity, Team
 
 PAGE_SIZE = 50
 
-# Keys naming what a settings row is about, most telling first.
-SUBJECT_KEYS = ("channel", "team", "user", "rule", "incident", "customer", "shift")
+# Keys naming what a settings row is about, most telling first: the settings objects that carry
+# their own id lead, since a rule or SLA target row also names a channel or team among its
+# fields, which is not what it is about.
+SUBJECT_KEYS = (
+    "rule",
+    "sla_target",
+    "auto_ack",
+    "canned",
+    "channel",
+    "team",
+    "user",
+    "incident",
+    "customer",
+    "shift",
+)
 # Keys whose values are ids of users, teams or channels: shown by name.
 USER_KEYS = {"user", "assignee", "handed_to", "members", "assign_to", "created_by", "reviewer"}
 TEAM_KEYS = {"team", "teams", "set_team", "default_team"}

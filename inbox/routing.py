@@ -304,7 +304,8 @@ def _validate(rule: Rule) -> None:
 
 
 def _snapshot(rule: Rule) -> dict[str, Any]:
-    data = {}
+    # The id first: the audit log names a row's subject by it.
+    data: dict[str, Any] = {"rule": rule.pk}
     for name in EDITABLE:
         field = Rule._meta.get_field(name)
         data[name] = getattr(rule, field.attname)

@@ -305,3 +305,16 @@ def test_an_agent_cannot_open_create_change_or_delete_rules(agent_client, billin
 def test_an_anonymous_visitor_is_sent_to_log_in(client):
     response = client.get(reverse("pages:rules"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_audit_log_names_the_rule_a_change_was_about(lead_client, billing):
+    channel = make_channel(name="Shop")
+    rule = _rule(channel=channel, set_team=billing)
+    lead_client.post(
+        reverse("pages:rules_edit", args=[rule.pk]),
+        _form(channel=channel.pk, set_team=billing.pk, name="Refunds"),
+    )
+    row = Activity.objects.get(verb="rule_updated")
+    assert row.before["rule"] == row.after["rule"] == rule.pk
+    html = lead_client.get(reverse("pages:audit"), {"verb": "rule_updated"}).content.decode()
+    assert f"rule {rule.pk}" in html
