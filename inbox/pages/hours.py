@@ -73,18 +73,20 @@ class HoursForm(forms.Form):
 
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), required=False)
 
-    def __init__(self, *args, zone_default: str = "", **kwargs) -> None:
+    def __init__(self, *args, team: Team | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [
-            ("", _("The team's time zone (%(zone)s)") % {"zone": zone_default}),
-            *_zones(),
-        ]
+        blank = (
+            _("The team's time zone (%(zone)s)") % {"zone": team.time_zone}
+            if team
+            else _("The site's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}
+        )
+        self.fields["time_zone"].choices = [("", blank), *_zones()]
         for day in DAYS:
             self.fields[day] = forms.CharField(
                 label=DAY_LABELS[day],
                 required=False,
                 max_length=200,
-                widget=forms.TextInput(attrs={"placeholder": "08:00-12:00, 13:00-17:30"}),
+                widget=forms.TextInput(attrs={"placeholder": _("closed")}),
             )
 
     def texts(self) -> dict[str, str]:
@@ -252,12 +254,11 @@ def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
     row = services.hours_row(team)
     # A team without its own row follows the default until it gets one: start from that.
     row_shown = row if row is not None or team is None else services.hours_row(None)
-    zone_default = team.time_zone if team else settings.TIME_ZONE
     initial = {
         "time_zone": row_shown.time_zone if row_shown else "",
         **services.week_format(row_shown.week if row_shown else DEFAULT_WEEK_HOURS),
     }
-    hours_form = HoursForm(initial=initial, zone_default=zone_default)
+    hours_form = HoursForm(initial=initial, team=team)
     holiday_form = HolidayForm()
     status = 200
     if request.method == "POST":
@@ -272,7 +273,7 @@ def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
                     messages.success(request, _("Holiday added."))
                     return redirect(request.path)
         else:
-            hours_form = HoursForm(request.POST, zone_default=zone_default)
+            hours_form = HoursForm(request.POST, team=team)
             if hours_form.is_valid():
                 try:
                     services.hours_save(

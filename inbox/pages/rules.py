@@ -173,6 +173,32 @@ class RuleForm(forms.Form):
         # Open incidents; a resolved one stays choosable on the rule that links it.
         self.fields["link_incident"].queryset = Incident.objects.order_by("-declared_at")
 
+    GROUPS = (
+        (gettext_lazy("Rule"), ("name", "enabled", "stop_processing")),
+        (
+            gettext_lazy("When (all that are set must hold)"),
+            (
+                "channel",
+                "kinds",
+                "keywords",
+                "languages",
+                "min_rating",
+                "max_rating",
+                "min_followers",
+                "verified",
+                "intents",
+            ),
+        ),
+        (
+            gettext_lazy("Then (at least one)"),
+            ("set_team", "tags", "priority_points", "assign_to", "close_reason", "link_incident"),
+        ),
+    )
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The fields in the form's three fieldsets."""
+        return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
+
     def clean_languages(self) -> list[str]:
         return [code.lower()[:8] for code in _split(self.cleaned_data["languages"])]
 
@@ -413,10 +439,18 @@ def _save(request: HttpRequest, rule: Rule | None) -> HttpResponse:
         {
             "form": form,
             "rule": rule,
-            "test_form": RuleTestForm(initial={"rule": rule.pk}) if rule else None,
+            "test_form": _test_form_for(rule) if rule else None,
         },
         status=400 if form.errors else 200,
     )
+
+
+def _test_form_for(rule: Rule) -> RuleTestForm:
+    """The test box of one rule, preset to the channel and kind it asks for."""
+    initial = {"rule": rule.pk, "channel": rule.channel_id}
+    if rule.kinds:
+        initial["kind"] = rule.kinds[0]
+    return RuleTestForm(initial=initial)
 
 
 def _write(request: HttpRequest, rule: Rule | None, name: str, tags: list[Tag], fields) -> Rule:
