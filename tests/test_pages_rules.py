@@ -318,3 +318,12 @@ def test_the_audit_log_names_the_rule_a_change_was_about(lead_client, billing):
     assert row.before["rule"] == row.after["rule"] == rule.pk
     html = lead_client.get(reverse("pages:audit"), {"verb": "rule_updated"}).content.decode()
     assert f"rule {rule.pk}" in html
+
+
+def test_a_rules_test_box_starts_on_the_channel_and_kind_it_asks_for(lead_client):
+    channel = make_channel(name="Reviews")
+    rule = _rule(channel=channel, kinds=["review"])
+    html = lead_client.get(reverse("pages:rules_edit", args=[rule.pk])).content.decode()
+    box = html[html.index('class="settings-form rule-test"') :]
+    assert f'<option value="{channel.pk}" selected>' in box
+    assert '<option value="review" selected>' in box

@@ -110,6 +110,8 @@ class SlaTargetForm(forms.Form):
     min_priority = forms.IntegerField(
         label=gettext_lazy("From priority"),
         initial=0,
+        min_value=-1000,
+        max_value=1000,
         help_text=gettext_lazy(
             "Applies to tickets whose priority (without waiting time) reaches this."
         ),
