@@ -327,3 +327,19 @@ def test_a_rules_test_box_starts_on_the_channel_and_kind_it_asks_for(lead_client
     box = html[html.index('class="settings-form rule-test"') :]
     assert f'<option value="{channel.pk}" selected>' in box
     assert '<option value="review" selected>' in box
+
+
+def test_a_rule_assigning_to_a_deactivated_agent_can_still_be_saved(lead_client):
+    bram = person("bram")
+    rule = _rule(assign_to=bram)
+    bram.is_active = False
+    bram.save()
+    html = lead_client.get(reverse("pages:rules")).content.decode()
+    assert "assign to Bram (deactivated: skipped)" in html
+    response = lead_client.post(
+        reverse("pages:rules_edit", args=[rule.pk]),
+        _form(name="Money 2", assign_to=bram.pk, priority_points="5"),
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.name == "Money 2" and rule.assign_to == bram

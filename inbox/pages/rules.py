@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -162,10 +163,15 @@ class RuleForm(forms.Form):
         empty_label=gettext_lazy("No incident"),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, rule: Rule | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Active people with a role, and whoever the rule names now (even deactivated, so the
+        # rest of the rule can be saved; routing skips an inactive assignee).
+        current = rule.assign_to_id if rule else None
         self.fields["assign_to"].queryset = (
-            User.objects.filter(is_active=True, groups__name__in=["agent", "lead", "admin"])
+            User.objects.filter(
+                Q(is_active=True, groups__name__in=["agent", "lead", "admin"]) | Q(pk=current)
+            )
             .distinct()
             .order_by("first_name", "username")
         )
@@ -421,7 +427,7 @@ def _list_context(**extra) -> dict:
 
 def _save(request: HttpRequest, rule: Rule | None) -> HttpResponse:
     initial = RuleForm.initial_for(rule) if rule else {"enabled": True}
-    form = RuleForm(request.POST or None, initial=initial)
+    form = RuleForm(request.POST or None, initial=initial, rule=rule)
     if request.method == "POST" and form.is_valid():
         fields = form.rule_fields()
         try:
