@@ -59,6 +59,17 @@ MATRIX = {
     "pages:people_shift_delete": ("POST", {"lead", "admin"}, False),
     "pages:people_availability": ("POST", {"lead", "admin"}, False),
     "pages:audit": ("GET", {"lead", "admin"}, False),
+    # Four-eyes review: the queue and coaching for leads, "My reviews" for every agent; the
+    # author's resubmit and discard of a returned reply are ticket actions.
+    "inbox:reply_resubmit": ("POST", EVERYONE_WORKING, True),
+    "inbox:reply_discard": ("POST", EVERYONE_WORKING, True),
+    "pages:review": ("GET", {"lead", "admin"}, False),
+    "pages:review_count": ("GET", {"lead", "admin"}, False),
+    "pages:review_approve": ("POST", {"lead", "admin"}, False),
+    "pages:review_return": ("POST", {"lead", "admin"}, False),
+    "pages:review_closed": ("GET", {"lead", "admin"}, False),
+    "pages:review_thread": ("GET", {"lead", "admin"}, False),
+    "pages:review_mine": ("GET", {"outsider", *EVERYONE_WORKING}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -74,7 +85,23 @@ ARGS = {
     "pages:people_shift_add": lambda world: [_led_team(world).pk],
     "pages:people_shift_delete": lambda world: _led_team_shift(world),
     "pages:people_availability": lambda world: [_led_team(world).pk],
+    # Four-eyes review
+    "pages:review_approve": lambda world: [_held_reply(world).pk],
+    "pages:review_return": lambda world: [_held_reply(world).pk],
+    "pages:review_thread": lambda world: [world["ticket"].pk],
 }
+
+
+def _held_reply(world):
+    """A reply of the world's agent awaiting approval, on a ticket of its own (the world's
+    ticket must not change before the forbidden roles' "nothing changed" check)."""
+    from inbox.models import AgentProfile
+    from inbox.services import reply_send
+
+    agent = world["users"]["agent"]
+    AgentProfile.objects.filter(user=agent).update(needs_approval=True)
+    (ticket,) = tickets(1, channel=world["channel"], prefix="held")
+    return reply_send(ticket_id=ticket.pk, user=agent, text="Held for review")
 
 
 def _led_team(world) -> Team:
