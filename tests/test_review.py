@@ -569,3 +569,44 @@ def test_an_agent_cannot_post_a_review(anna, client):
     client.force_login(person("bob"))
     response = client.post(reverse("pages:review_thread", args=[ticket.pk]), {"score": "1"})
     assert response.status_code == 403 and not ThreadReview.objects.exists()
+
+
+# --- two leads at once (PostgreSQL: real concurrent transactions) -----------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_leads_approving_at_once_send_the_reply_once():
+    import threading
+
+    from django.db import connection
+
+    tim = person("tim")
+    AgentProfile.objects.filter(user=tim).update(needs_approval=True)
+    leads = [person("lotte", "lead"), person("leo", "lead")]
+    message = _held(_ticket(), tim)
+    start = threading.Barrier(len(leads))
+    outcomes: dict[str, str] = {}
+
+    def approve(lead):
+        try:
+            start.wait()
+            reply_approve(message_id=message.pk, lead=lead)
+            outcomes[lead.username] = "approved"
+        except services.ActionError as exc:
+            outcomes[lead.username] = exc.message
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(lead,)) for lead in leads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes.values()) == [
+        "This reply is no longer waiting for approval.",
+        "approved",
+    ]
+    assert _state(message) == DeliveryState.SENT
+    assert len(POSTS) == 1
+    assert Activity.objects.filter(verb="reply_approved").count() == 1
+    assert Activity.objects.filter(verb="reply_sent").count() == 1
