@@ -152,6 +152,24 @@ def test_a_leads_own_reply_never_waits(lead, commit):
     assert _state(commit(_held, ticket, lead)) == DeliveryState.SENT
 
 
+def test_messages_a_lead_or_the_system_queues_directly_never_wait(trainee, commit):
+    """Incident answers and out-of-hours acknowledgements go through ``reply_queue``."""
+    ticket = _ticket("all")
+    message = commit(services.reply_queue, ticket=ticket, author=trainee, text="Fixed now.")
+    assert _state(message) == DeliveryState.SENT and len(POSTS) == 1
+
+
+def test_a_held_reply_keeps_the_sla_due_time(trainee, ticket):
+    from inbox.sla import sla_sweep
+
+    due = timezone.now() + dt.timedelta(minutes=20)
+    Ticket.objects.filter(pk=ticket.pk).update(due_at=due)
+    _held(ticket, trainee)
+    sla_sweep()
+    ticket.refresh_from_db()
+    assert ticket.due_at == due
+
+
 def test_an_internal_note_of_a_trainee_needs_no_approval(trainee, ticket, client):
     client.force_login(trainee)
     client.post(reverse("inbox:reply", args=[ticket.pk]), {"mode": "note", "text": "FYI"})
