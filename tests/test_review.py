@@ -479,6 +479,13 @@ def test_the_start_page_and_the_tab_show_how_many_replies_wait(trainee, lead_cli
     assert "2 replies wait for approval" in page
     count = lead_client.get(reverse("pages:review_count")).content.decode()
     assert ">2</span>" in count
+    assert lead_client.get(reverse("pages:review_count"), {"nav": 1}).content == b"2"
+    nav = lead_client.get(reverse("inbox:index")).content.decode()
+    assert 'hx-get="/review/count/?nav=1"' in nav
+
+
+def test_the_top_bar_count_is_empty_when_nothing_waits(lead_client):
+    assert lead_client.get(reverse("pages:review_count"), {"nav": 1}).content == b""
 
 
 # --- the agent's side in the inbox ------------------------------------------------------------

@@ -52,9 +52,11 @@ def test_a_lead_approves_a_trainees_reply_and_the_trainee_sees_it_sent(
     expect(row).to_contain_text("Yes, it is on its way.")
     expect(row).to_contain_text("Is my refund coming?")
     expect(lead.locator("#review-count")).to_have_text("1")
+    expect(lead.locator(".mainnav .nav-count")).to_have_text("1")
     row.get_by_role("button", name="Approve", exact=True).click()
     expect(row).to_contain_text("Approved; it is being sent.")
     expect(lead.locator("#review-count")).to_have_text("0")
+    expect(lead.locator(".mainnav .nav-count")).to_have_text("")
 
     # The trainee's open thread shows it sent, without a reload.
     expect(trainee.locator("#live .msg-out .delivery")).to_have_text("Sent", timeout=LIVE)

@@ -181,7 +181,11 @@ def return_reply(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_GET
 @lead_required
 def waiting_count(request: HttpRequest) -> HttpResponse:
-    """The count on the tab, refreshed after each decision."""
+    """The count on the tab, refreshed after each decision; with ``nav`` the bare number for
+    the top bar (empty when nothing waits)."""
+    if request.GET.get("nav"):
+        waiting = approvals_waiting_count()
+        return HttpResponse(str(waiting) if waiting else "", content_type="text/plain")
     return render(request, f"{PAGE}#count", _tabs_context())
 
 
