@@ -246,6 +246,16 @@ def test_reply_and_close_closes_the_ticket_only_when_the_reply_is_approved(
 
 
 # --- return, resubmit, discard ----------------------------------------------------------------
+def test_the_audit_log_names_the_author_of_an_approved_reply(trainee, lead, ticket, commit):
+    from inbox.audit import AuditFilter, audit_page
+
+    message = _held(ticket, trainee)
+    commit(reply_approve, message_id=message.pk, lead=lead)
+    page = audit_page(AuditFilter.from_query({"verb": "reply_approved"}))
+    (row,) = page.rows
+    assert {c.key: c.after for c in row.changes}["author"] == f"Tim (#{trainee.pk})"
+
+
 def test_returning_keeps_the_comment_and_sends_nothing(trainee, lead, ticket):
     message = _held(ticket, trainee)
     reply_return(message_id=message.pk, lead=lead, comment="Say sorry first.")
