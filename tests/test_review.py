@@ -645,3 +645,39 @@ def test_two_leads_approving_at_once_send_the_reply_once():
     assert len(POSTS) == 1
     assert Activity.objects.filter(verb="reply_approved").count() == 1
     assert Activity.objects.filter(verb="reply_sent").count() == 1
+
+
+def test_a_lead_sees_a_held_reply_in_the_thread_with_a_link_to_review_it(
+    trainee, lead_client, ticket
+):
+    _held(ticket, trainee)
+    page = lead_client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    assert f'<a href="{reverse("pages:review")}">Review it</a>' in page
+
+
+def test_my_reviews_lists_my_returned_replies_with_the_leads_comment(trainee, lead, ticket, client):
+    message = _held(ticket, trainee)
+    reply_return(message_id=message.pk, lead=lead, comment="Add the tracking link.")
+    client.force_login(trainee)
+    page = client.get(reverse("pages:review_mine")).content.decode()
+    assert f'data-message="{message.pk}"' in page and "Add the tracking link." in page
+
+
+def test_the_closed_tab_and_my_reviews_cost_the_same_queries_for_one_thread_or_many(
+    anna, lead, lead_client, client, django_assert_max_num_queries
+):
+    thread_review_create(ticket_id=_closed_by(anna).pk, reviewer=lead, score=3)
+    _closed_by(anna)
+    client.force_login(anna)
+    with django_assert_max_num_queries(12) as closed_one:
+        lead_client.get(reverse("pages:review_closed"))
+    with django_assert_max_num_queries(12) as mine_one:
+        client.get(reverse("pages:review_mine"))
+    for n in range(4):
+        ticket = _closed_by(anna, customer=f"C{n}")
+        if n % 2:
+            thread_review_create(ticket_id=ticket.pk, reviewer=lead, score=4)
+    with django_assert_max_num_queries(len(closed_one.captured_queries)):
+        lead_client.get(reverse("pages:review_closed"))
+    with django_assert_max_num_queries(len(mine_one.captured_queries)):
+        client.get(reverse("pages:review_mine"))
