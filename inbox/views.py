@@ -135,8 +135,8 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
 
 
 def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
-    """ "all" when every reply of this user here waits for a lead, "public" when public ones
-    do, "" when none (no query: the profile and the channel are loaded already)."""
+    """The composer's notice: "all" when every reply of this user here waits for a lead,
+    "public" when public ones do, "" when none (no query: profile and channel are loaded)."""
     from .review import reply_needs_approval
 
     def held(mode: str) -> bool:
