@@ -68,18 +68,16 @@ class ThreadReviewForm(forms.Form):
     )
 
 
-def _held_replies():
-    """Replies awaiting approval, oldest first, with what a lead needs to judge them: four
-    queries whatever the length (the customer's last words come in as a subquery)."""
+def _with_context():
+    """Outbound replies with what a lead needs to judge them: ticket, channel, customer, agent
+    (and their signature) joined, the customer's last words as a subquery."""
     last_inbound = (
         Message.objects.filter(ticket_id=OuterRef("ticket_id"), direction=Direction.INBOUND)
         .order_by("-sent_at", "-id")
         .values("text")[:1]
     )
-    rows = list(
-        Message.objects.filter(
-            direction=Direction.OUTBOUND, delivery_state=DeliveryState.AWAITING_APPROVAL
-        )
+    return (
+        Message.objects.filter(direction=Direction.OUTBOUND)
         .select_related(
             "author_user",
             "author_user__profile",
@@ -89,6 +87,14 @@ def _held_replies():
             "ticket__customer",
         )
         .annotate(customer_said=Subquery(last_inbound))
+    )
+
+
+def _held_replies():
+    """Replies awaiting approval, oldest first: the same queries whatever the length."""
+    rows = list(
+        _with_context()
+        .filter(delivery_state=DeliveryState.AWAITING_APPROVAL)
         .order_by("created_at", "id")[:QUEUE_LIMIT]
     )
     for m in rows:
@@ -114,25 +120,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _one_held(message_id: int) -> Message:
-    last_inbound = (
-        Message.objects.filter(ticket_id=OuterRef("ticket_id"), direction=Direction.INBOUND)
-        .order_by("-sent_at", "-id")
-        .values("text")[:1]
-    )
-    return _prepare(
-        get_object_or_404(
-            Message.objects.select_related(
-                "author_user",
-                "author_user__profile",
-                "ticket",
-                "ticket__channel",
-                "ticket__identity",
-                "ticket__customer",
-            ).annotate(customer_said=Subquery(last_inbound)),
-            pk=message_id,
-            direction=Direction.OUTBOUND,
-        )
-    )
+    return _prepare(get_object_or_404(_with_context(), pk=message_id))
 
 
 def _decided(request: HttpRequest, message_id: int, *, done: str, error: str) -> HttpResponse:
