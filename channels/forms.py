@@ -32,6 +32,17 @@ class ChannelForm(forms.Form):
         label=_("Our account id on the platform"),
         help_text=_("Filled in by 'Test connection'; our own messages are recognised by it."),
     )
+    # Four-eyes review (inbox.review); stored as settings["approval"].
+    approval = forms.ChoiceField(
+        required=False,
+        label=_("Replies need a lead's approval"),
+        choices=[
+            ("", _("No (only trainees' replies)")),
+            ("public", _("Public replies")),
+            ("all", _("All replies")),
+        ],
+        help_text=_("Leads' and admins' own replies never wait."),
+    )
 
     def __init__(
         self,
@@ -79,6 +90,7 @@ class ChannelForm(forms.Form):
             "enabled": channel.enabled,
             "default_team": channel.default_team_id,
             "own_account_id": channel.own_account_id,
+            "approval": (channel.settings or {}).get("approval", ""),
         }
         for name in connector.settings_fields:
             value = (channel.settings or {}).get(name, connector.settings_defaults.get(name))
@@ -90,6 +102,10 @@ class ChannelForm(forms.Form):
     def settings_value(self, previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """The channel's settings: declared fields from the form, anything else kept."""
         value = dict(previous or {})
+        if self.cleaned_data.get("approval"):
+            value["approval"] = self.cleaned_data["approval"]
+        else:
+            value.pop("approval", None)
         for name in self.connector.settings_fields:
             raw = self.cleaned_data.get(f"setting_{name}")
             kind = self.connector.settings_types.get(name, "str")

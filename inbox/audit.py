@@ -45,7 +45,17 @@ SUBJECT_KEYS = (
     "shift",
 )
 # Keys whose values are ids of users, teams or channels: shown by name.
-USER_KEYS = {"user", "assignee", "handed_to", "members", "assign_to", "created_by", "reviewer"}
+USER_KEYS = {
+    "user",
+    "assignee",
+    "handed_to",
+    "members",
+    "assign_to",
+    "created_by",
+    "reviewer",
+    "author",
+    "agent",
+}
 TEAM_KEYS = {"team", "teams", "set_team", "default_team"}
 CHANNEL_KEYS = {"channel"}
 # Longer values are cut in the table; the full value is in the row's title.

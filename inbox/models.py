@@ -266,6 +266,9 @@ class Direction(models.TextChoices):
 class DeliveryState(models.TextChoices):
     NONE = "", "—"
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    # A lead sent it back with a comment (``Message.review_note``); its author edits and
+    # resubmits it, or discards it. Never sent from this state.
+    RETURNED = "returned", _("Returned")
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
@@ -326,6 +329,10 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     send_options = models.JSONField(default=dict, blank=True)
+    # Four-eyes review (inbox.review): the lead's comment on a returned reply, and whether the
+    # author chose "Reply and close" (the ticket closes when the reply is approved, not before).
+    review_note = models.TextField(blank=True)
+    close_on_approval = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

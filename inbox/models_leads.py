@@ -24,6 +24,7 @@ __all__ = [
     "Rule",
     "Shift",
     "SlaTarget",
+    "ThreadReview",
 ]
 
 
@@ -297,3 +298,38 @@ class IncidentTicket(models.Model):
 
     def __str__(self) -> str:
         return f"ticket {self.ticket_id} in incident {self.incident_id}"
+
+
+class ThreadReview(models.Model):
+    """A lead's coaching review of a closed thread: a score and a note for the agent."""
+
+    ticket = models.ForeignKey(
+        "inbox.Ticket", on_delete=models.CASCADE, related_name="thread_reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Served by ``thread_review_agent_time``.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="thread_reviews",
+        db_index=False,
+    )
+    score = models.PositiveSmallIntegerField()  # 1 (poor) .. 5 (excellent)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="thread_review_score_1_5"
+            )
+        ]
+        indexes = [
+            # An agent's "My reviews", newest first.
+            models.Index(fields=["agent", "created_at"], name="thread_review_agent_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of #{self.ticket_id}: {self.score}"

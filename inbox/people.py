@@ -86,6 +86,7 @@ def _user_state(user: AbstractBaseUser) -> dict[str, Any]:
         "role": role_of(user),
         "teams": sorted(user.teams.values_list("pk", flat=True)),
         "active": user.is_active,
+        "needs_approval": AgentProfile.objects.filter(user=user, needs_approval=True).exists(),
     }
 
 
@@ -137,8 +138,10 @@ def user_update(
     last_name: str,
     email: str,
     hand_over_to: AbstractBaseUser | None = None,
+    needs_approval: bool | None = None,
 ) -> list[int]:
-    """Change a user's names, role, teams and whether they may log in.
+    """Change a user's names, role, teams, whether they may log in and whether their replies
+    need a lead's approval (``needs_approval``; None leaves it as it is).
 
     Refused: taking away one's own admin role or access, and leaving no active admin. When the
     user is deactivated, their tickets are handed over (module docstring); returns those ids.
@@ -156,6 +159,10 @@ def user_update(
         user.save(update_fields=["first_name", "last_name", "email", "is_active"])
         _set_role(user, role)
         user.teams.set(list(teams))
+        if needs_approval is not None:
+            AgentProfile.objects.update_or_create(
+                user=user, defaults={"needs_approval": needs_approval}
+            )
         after = _user_state(user)
         changed = [key for key in after if after[key] != before[key]]
         if changed:

@@ -79,8 +79,15 @@ def reply_queue(
     text: str,
     mode: str = "public",
     options: dict[str, Any] | None = None,
+    hold: bool = False,
+    close_on_approval: bool = False,
 ) -> Message:
-    """Store a reply as queued and send it after commit."""
+    """Store a reply as queued and send it after commit.
+
+    With ``hold`` it is stored awaiting a lead's approval instead (four-eyes review,
+    ``inbox.review``): no task is queued, and the customer still counts as waiting, so the
+    ticket keeps its SLA clock and its place in the list until a lead approves.
+    """
     from channels.tasks import dispatch_send
 
     reply_check(ticket=ticket, text=text, mode=mode)
@@ -96,13 +103,15 @@ def reply_queue(
             text=text,
             sent_at=now,
             reply_mode=mode,
-            delivery_state=DeliveryState.QUEUED,
+            delivery_state=DeliveryState.AWAITING_APPROVAL if hold else DeliveryState.QUEUED,
             delivery_changed_at=now,
             idempotency_key=uuid.uuid4().hex,
             send_options=options or {},
+            close_on_approval=hold and close_on_approval,
         )
         before = {"status": ticket.status}
-        ticket.waiting_since = None
+        if not hold:
+            ticket.waiting_since = None
         if ticket.status == TicketStatus.NEW:
             ticket.status = TicketStatus.OPEN
         ticket.updated_at = now
@@ -111,11 +120,12 @@ def reply_queue(
         activity_log(
             ticket=ticket,
             actor=author,
-            verb="reply_queued",
+            verb="reply_awaiting_approval" if hold else "reply_queued",
             before=before,
             after={"status": ticket.status, "message": message.pk, "mode": mode},
         )
-        transaction.on_commit(lambda: dispatch_send(message.pk))
+        if not hold:
+            transaction.on_commit(lambda: dispatch_send(message.pk))
     return message
 
 
@@ -408,8 +418,13 @@ def reply_send(
 
     Blocked with :class:`Collision` when a message arrived, or a colleague replied or noted,
     after the last one the composer showed (``seen_message_id``).
+
+    A reply that needs a lead's approval (``inbox.review.reply_needs_approval``) is stored
+    awaiting it instead; with ``close`` the ticket closes when the reply is approved, not now
+    (closing first would tell everyone the customer had been answered).
     """
     from .models import AgentProfile
+    from .review import reply_needs_approval
 
     if not text.strip():
         raise ActionError(_("The reply is empty."))
@@ -452,8 +467,17 @@ def reply_send(
                     ),
                     newer.pk,
                 )
-        message = reply_queue(ticket=ticket, author=user, text=full, mode=mode, options=options)
-        if close:
+        hold = reply_needs_approval(user=user, channel=ticket.channel, mode=mode, profile=profile)
+        message = reply_queue(
+            ticket=ticket,
+            author=user,
+            text=full,
+            mode=mode,
+            options=options,
+            hold=hold,
+            close_on_approval=close,
+        )
+        if close and not hold:
             ticket_close(ticket_id=ticket_id, user=user, reason="resolved")
     return message
 

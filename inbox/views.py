@@ -129,7 +129,24 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         ],
         "signature": request.profile.signature,
         "limit": check.limit,
+        # Four-eyes review: tell the author before sending that the reply goes to a lead.
+        "approval": _approval_notice(request, ticket),
     }
+
+
+def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
+    """The composer's notice: "all" when every reply of this user here waits for a lead,
+    "public" when public ones do, "" when none (no query: profile and channel are loaded)."""
+    from .review import reply_needs_approval
+
+    def held(mode: str) -> bool:
+        return reply_needs_approval(
+            user=request.user, channel=ticket.channel, mode=mode, profile=request.profile
+        )
+
+    if held("dm") or held("private"):
+        return "all"
+    return "public" if held("public") else ""
 
 
 def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
@@ -305,6 +322,32 @@ def retry(request: HttpRequest, ticket: Ticket) -> None:
     if message is None or message.delivery_state != DeliveryState.FAILED:
         raise services.ActionError(translation.gettext("Only a failed reply can be retried."))
     services.message_retry(message_id=message.pk, user=request.user)
+
+
+def _message_id(request: HttpRequest) -> int:
+    raw = request.POST.get("message", "")
+    return int(raw) if raw.isdigit() else 0
+
+
+@_action
+def reply_resubmit(request: HttpRequest, ticket: Ticket) -> None:
+    """The author sends a reply a lead returned back for approval, edited."""
+    from .review import reply_resubmit as resubmit
+
+    message = Message.objects.filter(pk=_message_id(request), ticket=ticket).first()
+    if message is None:
+        raise services.ActionError(translation.gettext("No such reply."))
+    resubmit(message_id=message.pk, user=request.user, text=request.POST.get("text", ""))
+
+
+@_action
+def reply_discard(request: HttpRequest, ticket: Ticket) -> None:
+    from .review import reply_discard as discard
+
+    message = Message.objects.filter(pk=_message_id(request), ticket=ticket).first()
+    if message is None:
+        raise services.ActionError(translation.gettext("No such reply."))
+    discard(message_id=message.pk, user=request.user)
 
 
 @_action

@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from inbox import access, people
 from inbox.assignment import AUTO, MANUAL, agent_loads, agent_set_available
-from inbox.models import OPEN_STATUSES, Shift, Team, Ticket
+from inbox.models import OPEN_STATUSES, AgentProfile, Shift, Team, Ticket
 from inbox.services import ActionError
 
 from .common import admin_required, lead_required
@@ -119,6 +119,11 @@ class UserCreateForm(UserFields, PasswordFields):
 
 
 class UserEditForm(UserFields):
+    needs_approval = forms.BooleanField(
+        label=gettext_lazy("Replies need a lead's approval (trainee)"),
+        required=False,
+        help_text=gettext_lazy("Their replies wait in the review queue until a lead approves."),
+    )
     is_active = forms.BooleanField(
         label=gettext_lazy("Active (may log in)"),
         required=False,
@@ -297,6 +302,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "role": people.role_of(user) or "agent",
         "teams": list(user.teams.all()),
         "is_active": user.is_active,
+        "needs_approval": AgentProfile.objects.filter(user=user, needs_approval=True).exists(),
     }
     form = UserEditForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
@@ -312,6 +318,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 last_name=data["last_name"],
                 email=data["email"],
                 hand_over_to=data["hand_over_to"],
+                needs_approval=data["needs_approval"],
             )
         except ActionError as exc:
             form.add_error(None, exc.message)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from channels.overview import health_overview
 from inbox.access import can_configure
+from inbox.review import approvals_waiting_count
 
 from .common import lead_required
 
@@ -65,6 +66,7 @@ def start(request: HttpRequest) -> HttpResponse:
             "channels": channels,
             "attention": [c for c in channels if c.attention],
             "links": settings_links(request.user),
+            "approvals_waiting": approvals_waiting_count(),
         },
     )
 

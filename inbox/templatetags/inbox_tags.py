@@ -107,10 +107,21 @@ def thread_messages(context, messages, ticket) -> str:
         "view": _("View on platform"),
         "not_sent": _("Not sent"),
         "retry": _("Retry"),
+        "waiting": _("Waiting for a lead's approval; not sent yet."),
+        "review": _("Review it"),
+        "returned": _("Returned by a lead"),
+        "edit": _("Edit the reply"),
+        "resubmit": _("Send for approval again"),
+        "discard": _("Discard"),
     }
     states = {value: str(label) for value, label in DeliveryState.choices}
     retry_url = reverse("inbox:retry", args=[ticket.pk])
     hide_url = reverse("inbox:hide", args=[ticket.pk])
+    resubmit_url = reverse("inbox:reply_resubmit", args=[ticket.pk])
+    discard_url = reverse("inbox:reply_discard", args=[ticket.pk])
+    review_url = reverse("pages:review") if context.get("can_assign") else ""
+    viewer = context.get("user")
+    viewer_id = viewer.pk if viewer is not None else None
     # Abusive comments can be hidden on platforms that allow it (Facebook comments).
     can_hide = ticket.kind in ("comment", "post") and callable(
         getattr(ticket.channel.connector_class, "set_hidden", None)
@@ -220,6 +231,23 @@ def thread_messages(context, messages, ticket) -> str:
                 m.pk,
                 labels["retry"],
             )
+        if m.delivery_state == DeliveryState.AWAITING_APPROVAL:
+            failed = format_html(
+                '<p class="review-wait" role="status">{}{}</p>',
+                labels["waiting"],
+                format_html(' <a href="{}">{}</a>', review_url, labels["review"])
+                if review_url and m.author_user_id != viewer_id
+                else "",
+            )
+        elif m.delivery_state == DeliveryState.RETURNED:
+            failed = _returned(
+                m,
+                labels=labels,
+                mine=m.author_user_id == viewer_id,
+                signature=context.get("signature", ""),
+                csrf=csrf,
+                urls=(resubmit_url, discard_url),
+            )
         parts.append(
             format_html(
                 '<li id="msg-{}" class="msg msg-{}"><div class="msg-head">{}</div>'
@@ -232,6 +260,45 @@ def thread_messages(context, messages, ticket) -> str:
             )
         )
     return mark_safe("\n".join(str(p) for p in parts))  # noqa: S308 - each part built above
+
+
+def _returned(m, *, labels: dict, mine: bool, signature: str, csrf: str, urls) -> str:
+    """A reply a lead returned: the lead's comment and, for its author, edit and resubmit or
+    discard."""
+    from inbox.review import reply_body
+
+    note = format_html(
+        '<p class="review-note" role="status"><strong>{}:</strong> {}</p>',
+        labels["returned"],
+        m.review_note,
+    )
+    if not mine:
+        return note
+    resubmit_url, discard_url = urls
+    return format_html(
+        '{}<form method="post" action="{}" hx-post="{}" hx-target="#live" class="review-edit">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="message" value="{}">'
+        '<label>{} <textarea name="text" rows="3">{}</textarea></label>'
+        '<button type="submit">{}</button></form>'
+        '<form method="post" action="{}" hx-post="{}" hx-target="#live" class="inline">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="message" value="{}">'
+        '<button type="submit">{}</button></form>',
+        note,
+        resubmit_url,
+        resubmit_url,
+        csrf,
+        m.pk,
+        labels["edit"],
+        reply_body(m, signature),
+        labels["resubmit"],
+        discard_url,
+        discard_url,
+        csrf,
+        m.pk,
+        labels["discard"],
+    )
 
 
 def _time(value: dt.datetime, now: dt.datetime) -> str:

@@ -85,6 +85,17 @@ MATRIX = {
     "pages:canned_delete": ("POST", {"lead", "admin"}, False),
     "pages:profile": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     "pages:profile_preview": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    # Four-eyes review: the queue and coaching for leads, "My reviews" for every agent; the
+    # author's resubmit and discard of a returned reply are ticket actions.
+    "inbox:reply_resubmit": ("POST", EVERYONE_WORKING, True),
+    "inbox:reply_discard": ("POST", EVERYONE_WORKING, True),
+    "pages:review": ("GET", {"lead", "admin"}, False),
+    "pages:review_count": ("GET", {"lead", "admin"}, False),
+    "pages:review_approve": ("POST", {"lead", "admin"}, False),
+    "pages:review_return": ("POST", {"lead", "admin"}, False),
+    "pages:review_closed": ("GET", {"lead", "admin"}, False),
+    "pages:review_thread": ("GET", {"lead", "admin"}, False),
+    "pages:review_mine": ("GET", {"outsider", *EVERYONE_WORKING}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -113,7 +124,23 @@ ARGS = {
     "pages:hours_ack_delete": lambda world: [_auto_ack(world).pk],
     "pages:canned_edit": lambda world: [_canned(world).pk],
     "pages:canned_delete": lambda world: [_canned(world).pk],
+    # Four-eyes review
+    "pages:review_approve": lambda world: [_held_reply(world).pk],
+    "pages:review_return": lambda world: [_held_reply(world).pk],
+    "pages:review_thread": lambda world: [world["ticket"].pk],
 }
+
+
+def _held_reply(world):
+    """A reply of the world's agent awaiting approval, on a ticket of its own (the world's
+    ticket must not change before the forbidden roles' "nothing changed" check)."""
+    from inbox.models import AgentProfile
+    from inbox.services import reply_send
+
+    agent = world["users"]["agent"]
+    AgentProfile.objects.filter(user=agent).update(needs_approval=True)
+    (ticket,) = tickets(1, channel=world["channel"], prefix="held")
+    return reply_send(ticket_id=ticket.pk, user=agent, text="Held for review")
 
 
 def _led_team(world) -> Team:

@@ -28,6 +28,8 @@ DEMO_USERS = [
     ("anna", "Anna", "Visser", "agent", "^Anna"),
     ("bram", "Bram", "Jansen", "agent", "^Bram"),
 ]
+# Their replies wait for a lead's approval (four-eyes review), so the demo shows the review queue.
+TRAINEES = {"bram"}
 
 
 class Command(BaseCommand):
@@ -53,7 +55,12 @@ class Command(BaseCommand):
             group, _ = Group.objects.get_or_create(name=role)
             user.groups.add(group)
             team.members.add(user)
-            AgentProfile.objects.get_or_create(user=user, defaults={"signature": signature})
+            profile, _ = AgentProfile.objects.get_or_create(
+                user=user, defaults={"signature": signature}
+            )
+            if username in TRAINEES and not profile.needs_approval:
+                profile.needs_approval = True
+                profile.save(update_fields=["needs_approval"])
         credentials_file.write_text(json.dumps(passwords, indent=2))
         credentials_file.chmod(0o600)
 
@@ -85,4 +92,7 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS("Demo log-ins (role: username / password):"))
         for username, _first, _last, role, _sig in DEMO_USERS:
-            self.stdout.write(f"  {role:6} {username:6} / {passwords[username]}")
+            trainee = (
+                "  (trainee: replies wait for the lead's approval)" if username in TRAINEES else ""
+            )
+            self.stdout.write(f"  {role:6} {username:6} / {passwords[username]}{trainee}")
