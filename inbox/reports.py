@@ -3,8 +3,9 @@
 Periods are half-open ``[start, end)``. Percentiles use the nearest-rank definition (the
 smallest value with at least p of the values at or below it): PostgreSQL's ``percentile_disc``
 in one scan, and on SQLite ``ORDER BY … OFFSET k LIMIT 1`` after a ``COUNT``, which gives the
-same answer (the test suite runs on both). Durations are wall-clock; business-hours
-durations are not computed here (they need the calendar per row).
+same answer (the test suite runs on both). Durations are wall-clock, or business time with
+``business=True``: those are the seconds stored on the ticket when it was answered or closed
+(``inbox.sla.business_durations_set``), aggregated the same way, so no calendar is walked here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -62,8 +72,10 @@ class PercentileDisc(Aggregate):
     function = "percentile_disc"
     template = "%(function)s(%(p)s) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, expression, p: float, **extra):
-        super().__init__(expression, p=float(p), output_field=DurationField(), **extra)
+    def __init__(self, expression, p: float, output_field=None, **extra):
+        super().__init__(
+            expression, p=float(p), output_field=output_field or DurationField(), **extra
+        )
 
 
 def _duration(start_field: str, end_field: str):
@@ -93,6 +105,28 @@ def duration_stats(queryset: QuerySet, start_field: str, end_field: str) -> Dura
     )
 
 
+def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
+    """Median and p90 of a stored number of seconds (rows where it is set), as durations."""
+    rows = queryset.filter(**{f"{field}__isnull": False})
+    if connection.vendor == "postgresql":
+        result = rows.aggregate(
+            count=Count("id"),
+            median=PercentileDisc(F(field), 0.5, output_field=IntegerField()),
+            p90=PercentileDisc(F(field), 0.9, output_field=IntegerField()),
+        )
+        count, values = result["count"], (result["median"], result["p90"])
+    else:
+        count = rows.count()
+        values = tuple(
+            rows.order_by(field).values_list(field, flat=True)[max(1, math.ceil(p * count)) - 1]
+            if count
+            else None
+            for p in (0.5, 0.9)
+        )
+    median, p90 = (None if v is None else dt.timedelta(seconds=v) for v in values)
+    return DurationStats(count, median, p90)
+
+
 def _tickets(team_id: int | None = None, channel_id: int | None = None) -> QuerySet[Ticket]:
     tickets = Ticket.objects.all()
     if team_id is not None:
@@ -103,12 +137,13 @@ def _tickets(team_id: int | None = None, channel_id: int | None = None) -> Query
 
 
 def volume_by_channel_and_day(
-    *, start: dt.datetime, end: dt.datetime, zone: str | None = None
+    *, start: dt.datetime, end: dt.datetime, zone: str | None = None, team_id=None
 ) -> list[dict[str, Any]]:
     """New tickets per channel per local day."""
     tz = ZoneInfo(zone or settings.TIME_ZONE)
     rows = (
-        Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+        _tickets(team_id)
+        .filter(created_at__gte=start, created_at__lt=end)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day", "channel_id", "channel__name")
         .annotate(tickets=Count("id"))
@@ -126,22 +161,30 @@ def volume_by_channel_and_day(
 
 
 def first_response_times(
-    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None
+    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None, business=False
 ) -> DurationStats:
-    """From the customer's first message to our first answer, for tickets opened in the period."""
+    """From the customer's first message to our first answer, for tickets opened in the period
+    (``business``: counting only the team's business hours)."""
     tickets = _tickets(team_id, channel_id).filter(
         first_inbound_at__gte=start, first_inbound_at__lt=end
     )
+    if business:
+        return seconds_stats(tickets, "first_response_business_seconds")
     return duration_stats(tickets, "first_inbound_at", "first_response_at")
 
 
 def resolution_times(
-    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None
+    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None, business=False
 ) -> DurationStats:
-    """From the customer's first message to closing, for tickets closed in the period."""
+    """From the customer's first message to closing, for tickets closed in the period
+    (``business``: counting only the team's business hours)."""
     tickets = _tickets(team_id, channel_id).filter(
         status="closed", closed_at__gte=start, closed_at__lt=end
     )
+    if business:
+        return seconds_stats(
+            tickets.filter(first_inbound_at__isnull=False), "resolution_business_seconds"
+        )
     return duration_stats(tickets, "first_inbound_at", "closed_at")
 
 
@@ -259,9 +302,13 @@ def intent_mix(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[di
     ]
 
 
-def tag_counts(*, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+def tag_counts(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dict[str, Any]]:
+    """Tags of the tickets opened in the period, most used first."""
+    tickets = Q(tickets__created_at__gte=start, tickets__created_at__lt=end)
+    if team_id is not None:
+        tickets &= Q(tickets__team_id=team_id)
     rows = (
-        Tag.objects.filter(tickets__created_at__gte=start, tickets__created_at__lt=end)
+        Tag.objects.filter(tickets)
         .annotate(n=Count("tickets"))
         .order_by("-n", "name")
         .values_list("name", "n")
