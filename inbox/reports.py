@@ -275,6 +275,7 @@ def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dic
             {
                 "user_id": user.pk,
                 "agent": user.get_username(),
+                "name": user.get_full_name() or user.get_username(),
                 "replies": replies.get(user.pk, 0),
                 "closed": closed.get(user.pk, 0),
                 "first_response_median": stats.median,

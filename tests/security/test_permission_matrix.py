@@ -59,6 +59,8 @@ MATRIX = {
     "pages:people_shift_delete": ("POST", {"lead", "admin"}, False),
     "pages:people_availability": ("POST", {"lead", "admin"}, False),
     "pages:audit": ("GET", {"lead", "admin"}, False),
+    # Dashboard and incidents (leads and admins only).
+    "pages:dashboard": ("GET", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
