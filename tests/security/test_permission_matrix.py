@@ -61,6 +61,13 @@ MATRIX = {
     "pages:audit": ("GET", {"lead", "admin"}, False),
     # Dashboard and incidents (leads and admins only).
     "pages:dashboard": ("GET", {"lead", "admin"}, False),
+    "pages:incidents": ("GET", {"lead", "admin"}, False),
+    "pages:incident_new": ("GET", {"lead", "admin"}, False),
+    "pages:incident": ("GET", {"lead", "admin"}, False),
+    "pages:incident_edit": ("POST", {"lead", "admin"}, False),
+    "pages:incident_link": ("POST", {"lead", "admin"}, False),
+    "pages:incident_unlink": ("POST", {"lead", "admin"}, False),
+    "pages:incident_resolve": ("POST", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -76,6 +83,12 @@ ARGS = {
     "pages:people_shift_add": lambda world: [_led_team(world).pk],
     "pages:people_shift_delete": lambda world: _led_team_shift(world),
     "pages:people_availability": lambda world: [_led_team(world).pk],
+    # Dashboard and incidents.
+    "pages:incident": lambda world: [_incident(world).pk],
+    "pages:incident_edit": lambda world: [_incident(world).pk],
+    "pages:incident_link": lambda world: [_incident(world).pk],
+    "pages:incident_unlink": lambda world: [_incident(world).pk],
+    "pages:incident_resolve": lambda world: [_incident(world).pk],
 }
 
 
@@ -84,6 +97,18 @@ def _led_team(world) -> Team:
     team, _ = Team.objects.get_or_create(name="Led")
     team.members.add(world["users"]["lead"], world["users"]["agent"])
     return team
+
+
+def _incident(world):
+    """An open incident with the world's ticket linked (resolving it would answer and close it)."""
+    from inbox.incidents import incident_declare, incident_link
+    from inbox.models import Incident
+
+    incident = Incident.objects.filter(title="Matrix").first()
+    if incident is None:
+        incident = incident_declare(actor=None, title="Matrix", reply_template="Solved.")
+        incident_link(incident=incident, tickets=[world["ticket"]], actor=None)
+    return incident
 
 
 def _led_team_shift(world) -> list[int]:
