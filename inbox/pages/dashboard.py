@@ -193,11 +193,12 @@ def _answered(row: dict[str, Any] | None) -> dict[str, Any]:
 
 # --- charts -----------------------------------------------------------------------------------
 def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5 × 10^k at or above ``value`` (at least 1): the axis top."""
+    """The smallest of 1, 2, 3, 4, 5, 6, 8 × 10^k at or above ``value`` (at least 1): the axis
+    top, close enough above the highest bar that the bars fill the chart."""
     if value <= 1:
         return 1
     magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
+    for step in (1, 2, 3, 4, 5, 6, 8, 10):
         if step * magnitude >= value:
             return step * magnitude
     return 10 * magnitude  # pragma: no cover - the loop always returns
