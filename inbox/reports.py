@@ -188,6 +188,57 @@ def resolution_times(
     return duration_stats(tickets, "first_inbound_at", "closed_at")
 
 
+def clock_and_business_times(
+    *, start: dt.datetime, end: dt.datetime, team_id=None, channel_id=None
+) -> dict[str, tuple[DurationStats, DurationStats]]:
+    """First response and resolution, each on the clock and in business hours:
+    ``{"first_response": (clock, business), "resolution": (clock, business)}``.
+
+    The same numbers as the four calls of :func:`first_response_times` and
+    :func:`resolution_times`; on PostgreSQL in two scans instead of four (``percentile_disc``
+    skips NULLs, so the clock and the business figures share one aggregate).
+    """
+    span = {"start": start, "end": end, "team_id": team_id, "channel_id": channel_id}
+    if connection.vendor != "postgresql":
+        return {
+            "first_response": (
+                first_response_times(**span),
+                first_response_times(**span, business=True),
+            ),
+            "resolution": (resolution_times(**span), resolution_times(**span, business=True)),
+        }
+    tickets = _tickets(team_id, channel_id)
+    opened = tickets.filter(first_inbound_at__gte=start, first_inbound_at__lt=end)
+    closed = tickets.filter(status="closed", closed_at__gte=start, closed_at__lt=end)
+    return {
+        "first_response": _both(opened, "first_response_at", "first_response_business_seconds"),
+        "resolution": _both(closed, "closed_at", "resolution_business_seconds"),
+    }
+
+
+def _both(tickets: QuerySet, end_field: str, seconds_field: str):
+    clock = _duration("first_inbound_at", end_field)
+    seconds = F(seconds_field)
+    r = tickets.aggregate(
+        n=Count("id", filter=Q(first_inbound_at__isnull=False, **{f"{end_field}__isnull": False})),
+        median=PercentileDisc(clock, 0.5),
+        p90=PercentileDisc(clock, 0.9),
+        bn=Count(
+            "id", filter=Q(first_inbound_at__isnull=False, **{f"{seconds_field}__isnull": False})
+        ),
+        bmedian=PercentileDisc(seconds, 0.5, output_field=IntegerField()),
+        bp90=PercentileDisc(seconds, 0.9, output_field=IntegerField()),
+    )
+
+    def td(value: int | None) -> dt.timedelta | None:
+        return None if value is None else dt.timedelta(seconds=value)
+
+    return (
+        DurationStats(r["n"], r["median"], r["p90"]),
+        DurationStats(r["bn"], td(r["bmedian"]), td(r["bp90"])),
+    )
+
+
 def sla_attainment(
     *,
     start: dt.datetime,
