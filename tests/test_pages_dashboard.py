@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -385,3 +386,15 @@ def test_leads_polling_the_same_range_share_the_figures_for_a_few_seconds(
         html = kees.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert not any("inbox_ticket" in q["sql"] for q in queries.captured_queries)
     assert 'data-measure="first_response"' in html and "15 h 0 min" in html
+
+
+def test_older_tickets_get_their_business_times_from_the_backfill(support):
+    channel = make_channel()
+    old = _ticket(channel, support, MON_1730, "old", first_response_at=TUE_0830)
+    Ticket.objects.filter(pk=old.pk).update(status="closed", closed_at=TUE_1000)
+    call_command("business_durations_backfill", batch=1, stdout=io.StringIO())
+    old.refresh_from_db()
+    assert (old.first_response_business_seconds, old.resolution_business_seconds) == (
+        60 * MIN,
+        150 * MIN,
+    )
