@@ -279,6 +279,19 @@ def test_a_reply_too_long_for_its_channel_is_flagged_and_cannot_be_sent(
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
+def test_a_ticket_whose_channel_cannot_send_that_kind_of_reply_blocks_the_send(
+    lead_client, incident, customers, monkeypatch
+):
+    from channels.simulator.connector import SimulatorConnector
+
+    monkeypatch.setattr(SimulatorConnector, "reply_modes", ("public",))  # no DMs
+    html = lead_client.get(reverse("pages:incident_resolve", args=[incident.pk])).content.decode()
+    assert "1 ticket is on a channel that cannot send this kind of reply." in html
+    bob = html[html.index(f'data-ticket="{customers[1].pk}"') :]
+    assert "channel cannot send this" in bob[: bob.index("</tr>")]
+    assert "Send to 3 customers" not in html
+
+
 def test_resolving_answers_each_linked_ticket_exactly_once_even_when_clicked_twice(
     lead_client, incident, customers
 ):

@@ -105,10 +105,15 @@ class Preview:
     text: str
     length: int
     limit: int | None
+    sendable: bool = True  # the channel can send this kind of reply (DM or public) at all
 
     @property
     def too_long(self) -> bool:
         return self.limit is not None and self.length > self.limit
+
+    @property
+    def blocked(self) -> bool:
+        return self.too_long or not self.sendable
 
 
 def resolve_preview(incident: Incident, template: str) -> list[Preview]:
@@ -122,14 +127,16 @@ def resolve_preview(incident: Incident, template: str) -> list[Preview]:
     for ticket in tickets.order_by("pk"):
         text = incidents.personalise(template, ticket)
         connector = ticket.channel.connector_class
+        mode = "dm" if ticket.kind == TicketKind.DM else "public"
         out.append(
             Preview(
                 ticket=ticket,
                 customer=_customer(ticket),
-                mode="dm" if ticket.kind == TicketKind.DM else "public",
+                mode=mode,
                 text=text,
                 length=connector.count_text(text),
                 limit=connector.text_limit,
+                sendable=mode in connector.reply_modes,
             )
         )
     return out
@@ -358,6 +365,7 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
         template = incident.reply_template
     previews = resolve_preview(incident, template) if template.strip() else []
     too_long = [p for p in previews if p.too_long]
+    unsendable = [p for p in previews if not p.sendable]
     return render(
         request,
         "pages/incidents/resolve.html",
@@ -367,6 +375,8 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
             "previews": previews[:PREVIEW_SHOWN],
             "preview_total": len(previews),
             "too_long": too_long,
+            "unsendable": unsendable,
+            "blocked": bool(too_long or unsendable),
             "form": ResolveForm(
                 initial={"template": template, "public_note": incident.public_note}
             ),
