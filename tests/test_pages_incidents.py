@@ -411,3 +411,38 @@ def test_the_incident_page_costs_the_same_queries_however_many_linked_tickets(
     few = cost()
     incident_link(incident=incident, tickets=customers, actor=lotte)
     assert cost() == few
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_leads_confirming_at_the_same_instant_answer_each_customer_once(customers):
+    import threading
+
+    from django.db import connection
+
+    support = Team.objects.create(name="Support")
+    leads = [person("lotte", "lead", team=support), person("kees", "lead", team=support)]
+    incident = incident_declare(actor=leads[0], title="Storing", reply_template=TEMPLATE)
+    incident_link(incident=incident, tickets=customers, actor=leads[0])
+    url = reverse("pages:incident_resolve", args=[incident.pk])
+    start = threading.Barrier(len(leads))
+    statuses: list[int] = []
+
+    def confirm(lead):
+        try:
+            browser = Client()
+            browser.force_login(lead)
+            start.wait()
+            statuses.append(browser.post(url, {"template": TEMPLATE}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(lead,)) for lead in leads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [302, 302]
+    for ticket in customers:
+        assert len(_replies(ticket)) == 1
+    assert IncidentTicket.objects.filter(incident=incident, reply__isnull=False).count() == 3
