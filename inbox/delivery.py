@@ -29,6 +29,7 @@ from channels.base import (
 )
 
 from .models import Activity, DeliveryState, Direction, Message, Ticket
+from .sla import business_durations_set
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +200,14 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
             )
         # An out-of-hours acknowledgement (inbox.sla) is not an answer: the SLA clock runs on.
         if message.reply_mode != "note" and not (message.send_options or {}).get("auto_ack"):
-            Ticket.objects.filter(pk=message.ticket_id, first_response_at=None).update(
-                first_response_at=now
-            )
+            ticket = message.ticket
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                business_durations_set(ticket)
+                Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
+                    first_response_at=now,
+                    first_response_business_seconds=ticket.first_response_business_seconds,
+                )
             Ticket.objects.filter(pk=message.ticket_id).update(
                 last_response_at=now, updated_at=now, version=F("version") + 1
             )

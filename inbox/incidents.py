@@ -26,6 +26,7 @@ from .models import (
     TicketStatus,
 )
 from .services import activity_log, reply_queue
+from .sla import BUSINESS_DURATION_FIELDS, Calendars, business_durations_set
 
 PLACEHOLDERS = ("{name}", "{first_name}", "{handle}")
 
@@ -198,6 +199,7 @@ def incident_resolve(
             raise ValidationError(
                 {"template": f"Too long for the channel of tickets {too_long}; shorten it."}
             )
+        calendars = Calendars({t.team_id for t in tickets.values()})
         for link in links:
             ticket = tickets[link.ticket_id]
             message = reply_queue(
@@ -209,7 +211,9 @@ def incident_resolve(
             link.reply = message
             link.save(update_fields=["reply"])
             queued.append(message.pk)
-            _close(ticket_id=ticket.pk, actor=actor, incident=incident, now=now)
+            _close(
+                ticket_id=ticket.pk, actor=actor, incident=incident, now=now, calendars=calendars
+            )
         # The closes freed capacity: let automatic teams hand out the next tickets.
         for team_id in {t.team_id for t in tickets.values() if t.team_id}:
             assignment_request(team_id=team_id)
@@ -231,7 +235,9 @@ def incident_resolve(
     return queued
 
 
-def _close(*, ticket_id: int, actor: AbstractBaseUser, incident: Incident, now) -> None:
+def _close(
+    *, ticket_id: int, actor: AbstractBaseUser, incident: Incident, now, calendars: Calendars
+) -> None:
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     if ticket.status == TicketStatus.CLOSED:
         return
@@ -242,8 +248,17 @@ def _close(*, ticket_id: int, actor: AbstractBaseUser, incident: Incident, now) 
     ticket.due_at = None
     ticket.updated_at = now
     ticket.version += 1
+    business_durations_set(ticket, calendars)
     ticket.save(
-        update_fields=["status", "closed_at", "close_reason", "due_at", "updated_at", "version"]
+        update_fields=[
+            "status",
+            "closed_at",
+            "close_reason",
+            "due_at",
+            "updated_at",
+            "version",
+            *BUSINESS_DURATION_FIELDS,
+        ]
     )
     activity_log(
         ticket=ticket,

@@ -198,6 +198,11 @@ class Ticket(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=32, blank=True)
+    # Business time (the team's calendar) from the first customer message to our first answer
+    # and to closing, stored when those happen (inbox.sla.business_durations_set), so reports
+    # aggregate them like the clock times instead of walking a calendar per row.
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     # Raised by every change an open inbox must show; live views poll for "anything newer".
     version = models.PositiveIntegerField(default=1)

@@ -29,6 +29,7 @@ from .models import (
     Ticket,
     TicketStatus,
 )
+from .sla import BUSINESS_DURATION_FIELDS, business_durations_set
 
 
 def activity_log(
@@ -300,7 +301,12 @@ def ticket_close(*, ticket_id: int, user: AbstractBaseUser, reason: str = "") ->
         ticket.closed_at = now
         ticket.close_reason = reason
         ticket.snoozed_until = None
-        _save(ticket, ["status", "closed_at", "close_reason", "snoozed_until"], now)
+        business_durations_set(ticket)
+        _save(
+            ticket,
+            ["status", "closed_at", "close_reason", "snoozed_until", *BUSINESS_DURATION_FIELDS],
+            now,
+        )
         activity_log(
             ticket=ticket,
             actor=user,

@@ -26,7 +26,7 @@ from .routing import (
     routing_apply,
     routing_save,
 )
-from .sla import Calendars, Targets, auto_ack_queue, sla_apply
+from .sla import Calendars, Targets, auto_ack_queue, business_durations_set, sla_apply
 from .triage import intent_apply
 
 # Ticket fields the engines may change at ingest.
@@ -43,6 +43,8 @@ ENGINE_FIELDS = [
     "priority_parts",
     "due_at",
     "first_response_due_at",
+    "first_response_business_seconds",
+    "resolution_business_seconds",
 ]
 
 
@@ -70,6 +72,12 @@ def _save_engine_fields(tickets: list[Ticket], before: list[tuple], attnames: li
             [t.pk for t in changed],
             {ENGINE_FIELDS[i]: [getattr(t, attnames[i]) for t in changed] for i in sorted(columns)},
         )
+
+
+def _business_durations_stale(ticket: Ticket) -> bool:
+    return (ticket.first_response_at is not None) != (
+        ticket.first_response_business_seconds is not None
+    ) or (ticket.closed_at is not None) != (ticket.resolution_business_seconds is not None)
 
 
 def on_tickets_ingested(
@@ -101,6 +109,11 @@ def on_tickets_ingested(
     ticket_priority_apply(tickets=tickets, identities=identities, now=now)
     calendars = Calendars(t.team_id for t in tickets)
     sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
+    # Our echoed answer set the first response, a rule closed the ticket, or a customer
+    # reopened it: store the business-time durations (only for those, the rest are as stored).
+    for ticket in tickets:
+        if _business_durations_stale(ticket):
+            business_durations_set(ticket, calendars)
     _save_engine_fields(tickets, before, attnames)
     if routed is not None:
         routing_save(routed, now=now)

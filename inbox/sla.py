@@ -250,6 +250,34 @@ class Calendars:
         return self._cache[team_id]
 
 
+BUSINESS_DURATION_FIELDS = ("first_response_business_seconds", "resolution_business_seconds")
+
+
+def business_durations_set(ticket: Ticket, calendars: Calendars | None = None) -> None:
+    """Set the ticket's business-time first response and resolution, in memory, from
+    ``first_inbound_at`` to ``first_response_at`` / ``closed_at`` on its team's calendar.
+
+    Called wherever those are set (our answer is sent or echoed, the ticket closes), so reports
+    aggregate stored seconds instead of walking a calendar per row. Without ``calendars`` it
+    loads the one it needs (two or three small queries); the caller saves the fields.
+    """
+    start = ticket.first_inbound_at
+    first, closed = ticket.first_response_at, ticket.closed_at
+    if start is None or (first is None and closed is None):
+        ticket.first_response_business_seconds = None
+        ticket.resolution_business_seconds = None
+        return
+    calendar = (calendars or Calendars([ticket.team_id])).for_team(ticket.team_id)
+
+    def seconds(end: dt.datetime | None) -> int | None:
+        if end is None:
+            return None
+        return int(business_time_between(calendar, start, end).total_seconds())
+
+    ticket.first_response_business_seconds = seconds(first)
+    ticket.resolution_business_seconds = seconds(closed)
+
+
 def content_priority(ticket: Ticket) -> int:
     """The priority without its waiting-time part: what the SLA target is chosen by. Otherwise
     a ticket that waits long enough would move to a stricter target and be overdue at once."""

@@ -96,6 +96,15 @@ MATRIX = {
     "pages:review_closed": ("GET", {"lead", "admin"}, False),
     "pages:review_thread": ("GET", {"lead", "admin"}, False),
     "pages:review_mine": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    # Dashboard and incidents (leads and admins only).
+    "pages:dashboard": ("GET", {"lead", "admin"}, False),
+    "pages:incidents": ("GET", {"lead", "admin"}, False),
+    "pages:incident_new": ("GET", {"lead", "admin"}, False),
+    "pages:incident": ("GET", {"lead", "admin"}, False),
+    "pages:incident_edit": ("POST", {"lead", "admin"}, False),
+    "pages:incident_link": ("POST", {"lead", "admin"}, False),
+    "pages:incident_unlink": ("POST", {"lead", "admin"}, False),
+    "pages:incident_resolve": ("POST", {"lead", "admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -128,6 +137,12 @@ ARGS = {
     "pages:review_approve": lambda world: [_held_reply(world).pk],
     "pages:review_return": lambda world: [_held_reply(world).pk],
     "pages:review_thread": lambda world: [world["ticket"].pk],
+    # Dashboard and incidents.
+    "pages:incident": lambda world: [_incident(world).pk],
+    "pages:incident_edit": lambda world: [_incident(world).pk],
+    "pages:incident_link": lambda world: [_incident(world).pk],
+    "pages:incident_unlink": lambda world: [_incident(world).pk],
+    "pages:incident_resolve": lambda world: [_incident(world).pk],
 }
 
 
@@ -148,6 +163,18 @@ def _led_team(world) -> Team:
     team, _ = Team.objects.get_or_create(name="Led")
     team.members.add(world["users"]["lead"], world["users"]["agent"])
     return team
+
+
+def _incident(world):
+    """An open incident with the world's ticket linked (resolving it would answer and close it)."""
+    from inbox.incidents import incident_declare, incident_link
+    from inbox.models import Incident
+
+    incident = Incident.objects.filter(title="Matrix").first()
+    if incident is None:
+        incident = incident_declare(actor=None, title="Matrix", reply_template="Solved.")
+        incident_link(incident=incident, tickets=[world["ticket"]], actor=None)
+    return incident
 
 
 def _led_team_shift(world) -> list[int]:
