@@ -11,6 +11,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from inbox.selectors import AT_RISK
+
 register = template.Library()
 
 CHANNEL_ICONS = {"x": "𝕏", "facebook": "f", "messenger": "m", "simulator": "◎"}
@@ -20,6 +22,11 @@ def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
     seconds = max(0, int(((now or timezone.now()) - value).total_seconds()))
     if seconds < 60:
         return _("now")
+    return span(seconds)
+
+
+def span(seconds: int) -> str:
+    """A duration of at least a minute, roughly: "12 min", "3 h", "2 days"."""
     minutes = seconds // 60
     if minutes < 60:
         return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
@@ -43,6 +50,42 @@ def reltime(value: dt.datetime | None) -> str:
         local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
         ago(value),
     )
+
+
+def due_label(value: dt.datetime, now: dt.datetime) -> tuple[str, str]:
+    """The SLA state ("overdue", "soon", "ok") and its label: "due in 12 min", "overdue 5 min"."""
+    seconds = int((value - now).total_seconds())
+    if seconds <= 0:
+        late = -seconds
+        if late < 60:
+            return "overdue", _("due now")
+        return "overdue", _("overdue %(time)s") % {"time": span(late)}
+    # Amber within the "At risk" view's window.
+    state = "soon" if value - now <= AT_RISK else "ok"
+    if seconds < 60:
+        return state, _("due now")
+    return state, _("due in %(time)s") % {"time": span(seconds)}
+
+
+def _due(value: dt.datetime | None, now: dt.datetime) -> str:
+    if value is None:
+        return ""
+    state, label = due_label(value, now)
+    local = timezone.localtime(value)
+    return format_html(
+        '<time class="due due-{}" datetime="{}" title="{}">{}</time>',
+        state,
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
+        label,
+    )
+
+
+@register.simple_tag
+def due(value: dt.datetime | None) -> str:
+    """The SLA due time: relative ("due in 12 min", "overdue 5 min"), the exact local time on
+    hover, and a class for its colour (overdue red, due within 30 minutes amber)."""
+    return _due(value, timezone.now())
 
 
 def web_url(url: str) -> str:
@@ -242,3 +285,34 @@ def _time(value: dt.datetime, now: dt.datetime) -> str:
         local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
         ago(value, now),
     )
+
+
+@register.filter
+def intent_label(value: str) -> str:
+    """complaint → "Complaint", in the user's language."""
+    from inbox.models import Intent
+
+    return str(dict(Intent.choices).get(value, value or "—"))
+
+
+@register.filter
+def evidence_rule(rule: str) -> str:
+    """The name of an intent rule (``inbox.intent.Evidence.rule``) in the user's language."""
+    return {
+        "lexicon": _("word"),
+        "emoji": _("emoji"),
+        "negation": _("negation"),
+        "intensifier": _("intensified"),
+        "capitals": _("capitals"),
+        "sarcasm": _("sarcasm"),
+        "question": _("question"),
+        "chatter": _("chatter"),
+        "spam": _("spam"),
+        "rating": _("stars"),
+    }.get(rule, rule)
+
+
+@register.filter
+def signed(value: float) -> str:
+    """+3, -1.5: points with their sign."""
+    return f"{value:+g}"
