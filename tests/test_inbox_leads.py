@@ -458,3 +458,45 @@ def test_an_agent_may_not_link_or_unlink_and_nothing_changes(agent_client, lead,
     assert response.status_code == 403
     assert list(IncidentTicket.objects.values_list("incident_id", flat=True)) == [linked.pk]
     assert Ticket.objects.values().get(pk=ticket.pk) == before
+
+
+# --- the list's rows, rendered in Python --------------------------------------------------------
+def test_the_list_rows_escape_names_handles_previews_tags_and_viewers(agent_client, support):
+    from inbox import presence
+    from inbox.models import Tag
+
+    (ticket,) = tickets(1, team=support)
+    evil = '<img src=x onerror="alert(1)">'
+    identity = ticket.identity
+    identity.display_name, identity.handle = evil, evil
+    identity.save()
+    Ticket.objects.filter(pk=ticket.pk).update(last_message_preview=evil, rating=2)
+    ticket.tags.add(Tag.objects.create(name=evil))
+    bob = person("bob", team=support)
+    bob.first_name = evil
+    presence.presence_touch(ticket_id=ticket.pk, user=bob, typing=True)
+    html = agent_client.get(reverse("inbox:index")).content.decode()
+    assert "<img src=x" not in html
+    row = html[html.index(f'<tr id="row-{ticket.pk}"') :].split("</tr>")[0]
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+    assert f'<strong class="name">{escaped}</strong>' in row
+    assert f'<span class="handle">@{escaped}</span>' in row
+    assert f'<div class="preview">{escaped}</div>' in row
+    assert f'<span class="tag">{escaped}</span>' in row
+    assert f'<span class="viewer">{escaped} is typing…</span>' in row
+    assert '<span class="stars" aria-label="2 / 5">★★☆☆☆</span>' in row
+
+
+def test_the_selected_row_is_marked_and_rows_link_to_their_thread_with_the_view(
+    agent_client, support
+):
+    first, second = tickets(2, team=support)
+    html = agent_client.get(url("thread", second), {"view": "open", "channel": ""}).content.decode()
+    assert f'<tr id="row-{second.pk}" class="row selected" data-id="{second.pk}">' in html
+    assert f'<tr id="row-{first.pk}" class="row" data-id="{first.pk}">' in html
+    assert f'href="/inbox/t/{first.pk}/?view=open" hx-get="/inbox/t/{first.pk}/?view=open"' in html
+
+
+def test_an_empty_list_says_so(agent_client):
+    html = agent_client.get(reverse("inbox:index")).content.decode()
+    assert '<td colspan="8" class="empty">Nothing here. Well done.</td>' in html
