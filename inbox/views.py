@@ -93,9 +93,10 @@ def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
     return {
         "flt": flt,
         "views": [(key, label, flt.query(view=key)) for key, label in views],
+        # (value, label, the column it orders by): "At risk" is always in due order.
         "sorts": [
-            ("", translation.gettext("Longest waiting")),
-            ("due", translation.gettext("Due first")),
+            ("", translation.gettext("Longest waiting"), "waiting_since"),
+            ("due", translation.gettext("Due first"), "due_at"),
         ],
         "channels": Channel.objects.order_by("name").only("id", "name", "kind"),
         "kinds": TicketKind.choices,

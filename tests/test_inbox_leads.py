@@ -366,6 +366,7 @@ def test_at_risk_shows_a_lead_the_overdue_and_those_due_within_30_minutes_soones
     html = lead_client.get(reverse("inbox:index"), {"view": "at_risk"}).content.decode()
     assert row_ids(html) == [late.pk, other_team.pk, soon.pk]
     assert 'data-view="at_risk">At risk</a>' in html
+    assert '<option value="due" selected>Due first</option>' in html
 
 
 @pytest.mark.parametrize("name", ["inbox:index", "inbox:list"])
