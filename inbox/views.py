@@ -197,7 +197,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
     context = _thread_context(request, ticket)
     if _wants_fragment(request):
         return render(request, f"{PAGE}#thread", context)
-    flt = selectors.ListFilter.from_query(request.GET)
+    flt = _list_filter(request)
     context.update(_filters_context(request, flt))
     context.update(_list_context(request, flt))
     context["selected_id"] = ticket.pk

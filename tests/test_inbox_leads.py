@@ -369,11 +369,12 @@ def test_at_risk_shows_a_lead_the_overdue_and_those_due_within_30_minutes_soones
     assert '<option value="due" selected>Due first</option>' in html
 
 
-@pytest.mark.parametrize("name", ["inbox:index", "inbox:list"])
+@pytest.mark.parametrize("name", ["inbox:index", "inbox:list", "inbox:thread"])
 def test_an_agent_is_forbidden_the_at_risk_view(agent_client, support, name):
     (ticket,) = tickets(1, team=support)
     due_in(ticket, -5)
-    response = agent_client.get(reverse(name), {"view": "at_risk"})
+    args = [ticket.pk] if name == "inbox:thread" else []
+    response = agent_client.get(reverse(name, args=args), {"view": "at_risk"})
     assert response.status_code == 403
     assert 'data-view="at_risk"' not in agent_client.get(reverse("inbox:index")).content.decode()
 
