@@ -1,4 +1,5 @@
-"""Small template helpers for the inbox: relative times and safe platform links."""
+"""Template helpers for the inbox: relative and due times, safe platform links, and the two
+hottest loops (the thread's messages and the list's rows) rendered in Python."""
 
 from __future__ import annotations
 
