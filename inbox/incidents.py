@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .assignment import assignment_request
@@ -111,6 +112,10 @@ def incident_link(
             ],
             ignore_conflicts=True,
         )
+        # Open threads and lists notice the link through their polls (version, updated_at).
+        Ticket.objects.filter(pk__in=fresh).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
         for pk in fresh:
             activity_log(
                 ticket=Ticket(pk=pk),
@@ -127,6 +132,9 @@ def incident_unlink(*, incident: Incident, ticket: Ticket, actor: AbstractBaseUs
             incident=incident, ticket=ticket, reply__isnull=True
         ).delete()
         if deleted:
+            Ticket.objects.filter(pk=ticket.pk).update(
+                version=F("version") + 1, updated_at=timezone.now()
+            )
             activity_log(
                 ticket=ticket,
                 actor=actor,

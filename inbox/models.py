@@ -249,6 +249,18 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open"]),
                 name="ticket_team_open_order",
             ),
+            # "Due first" and "At risk": open tickets soonest due first (nulls last, as a btree
+            # stores them), keyset paginated on (due_at, id); per team for an agent's list.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(status__in=["new", "open"]),
+                name="ticket_open_due_order",
+            ),
+            models.Index(
+                fields=["team", "due_at", "id"],
+                condition=Q(status__in=["new", "open"]),
+                name="ticket_team_open_due_order",
+            ),
             # The newest change an agent can see, one team at a time (selectors.list_stamp).
             models.Index(fields=["team", "updated_at"], name="ticket_team_updated"),
             # The customer's other tickets beside a thread.

@@ -1,8 +1,9 @@
 """Reads for the inbox screens: the filtered, keyset-paginated list and the thread.
 
 Every query here is bounded: a page is ``PAGE_SIZE`` rows found through an index on
-(status, waiting_since, id), the next page starts after the last row seen (no OFFSET), and the
-count stops at ``COUNT_CAP`` ("99+") instead of counting a million rows.
+(status, waiting_since, id) — or (due_at, id) when sorted by SLA due time — the next page starts
+after the last row seen (no OFFSET), and the count stops at ``COUNT_CAP`` ("99+") instead of
+counting a million rows.
 """
 
 from __future__ import annotations
@@ -13,17 +14,36 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from . import access
-from .models import OPEN_STATUSES, Customer, Identity, Intent, Message, Ticket, TicketStatus
+from .intent import Evidence, classify
+from .models import (
+    OPEN_STATUSES,
+    Customer,
+    Direction,
+    Identity,
+    Incident,
+    IncidentStatus,
+    IncidentTicket,
+    Intent,
+    Message,
+    Ticket,
+    TicketStatus,
+)
+from .sla import at_risk_q
 
 PAGE_SIZE = 50
 COUNT_CAP = 99
 
-VIEWS = ("mine", "unassigned", "open", "pending", "closed", "compliments")
+# "at_risk" is for leads only (the views check): open tickets overdue or due within AT_RISK.
+VIEWS = ("mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk")
+AT_RISK = dt.timedelta(minutes=30)
+# List orders: longest waiting first (the default), or soonest due first ("due").
+SORTS = ("", "due")
 
 # Dutch and English stems of the message text; the same expression as the GIN index of
 # migration 0003, so PostgreSQL uses it.
@@ -43,8 +63,14 @@ class ListFilter:
     assignee: int | None = None
     team: int | None = None
     q: str = ""
-    after: str = ""  # keyset cursor "<waiting_since iso or ->|<id>"
+    sort: str = ""
+    after: str = ""  # keyset cursor "<waiting_since or due_at iso, or ->|<id>"
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def order_field(self) -> str:
+        """The column the list is ordered and paginated by."""
+        return "due_at" if self.sort == "due" or self.view == "at_risk" else "waiting_since"
 
     @classmethod
     def from_query(cls, params) -> ListFilter:
@@ -53,6 +79,7 @@ class ListFilter:
             return int(raw) if raw.isdigit() else None
 
         view = params.get("view", "open")
+        sort = params.get("sort", "")
         return cls(
             view=view if view in VIEWS else "open",
             channel=as_int("channel"),
@@ -61,6 +88,7 @@ class ListFilter:
             assignee=as_int("assignee"),
             team=as_int("team"),
             q=params.get("q", "").strip()[:200],
+            sort=sort if sort in SORTS else "",
             after=params.get("after", "")[:80],
         )
 
@@ -74,6 +102,7 @@ class ListFilter:
             "assignee": self.assignee,
             "team": self.team,
             "q": self.q,
+            "sort": self.sort,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -93,6 +122,8 @@ def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet
         qs = qs.filter(status=TicketStatus.CLOSED)
     elif flt.view == "compliments":
         qs = qs.filter(intent=Intent.COMPLIMENT, status__in=OPEN_STATUSES)
+    elif flt.view == "at_risk":
+        qs = qs.filter(at_risk_q(within=AT_RISK))
     else:
         qs = qs.filter(status__in=OPEN_STATUSES)
     if flt.channel:
@@ -151,9 +182,9 @@ def _fts_ticket_ids(text: str) -> list[int]:
         return list({ticket_id for (ticket_id,) in cursor.fetchall()})
 
 
-def _cursor(ticket: Ticket) -> str:
-    ws = ticket.waiting_since.isoformat() if ticket.waiting_since else "-"
-    return f"{ws}|{ticket.pk}"
+def _cursor(ticket: Ticket, field_name: str = "waiting_since") -> str:
+    value = getattr(ticket, field_name)
+    return f"{value.isoformat() if value else '-'}|{ticket.pk}"
 
 
 def _parse_after(after: str) -> tuple[dt.datetime | None, int] | None:
@@ -169,7 +200,7 @@ def _parse_after(after: str) -> tuple[dt.datetime | None, int] | None:
 # A row-value comparison is what lets the database start the index scan right at the cursor
 # (PostgreSQL and SQLite both take it as an index range); the equivalent OR of three
 # conditions makes PostgreSQL read the index from the start and filter, so deep pages slow down.
-_AFTER_ROW = '("inbox_ticket"."waiting_since", "inbox_ticket"."id") > (%s, %s)'
+_AFTER_ROW = '("inbox_ticket"."{}", "inbox_ticket"."id") > (%s, %s)'
 
 
 @dataclass
@@ -184,7 +215,12 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
     qs = filtered_tickets(user, flt)
     if flt.tag:
         qs = qs.distinct()
-    order = (F("waiting_since").asc(nulls_last=True), "id")
+    # Nulls last: tickets nobody waits on (or with no due time) come after, in id order. The
+    # "due" order is served by the partial indexes ticket_open_due_order and
+    # ticket_team_open_due_order like the waiting order by ticket_open_order.
+    column = flt.order_field
+    order = (F(column).asc(nulls_last=True), "id")
+    nulls = {f"{column}__isnull": True}
     by_id = ("id",)
     branches = visibility_branches(user)
     base = filtered_tickets(user, flt, visible=False) if branches else None
@@ -209,22 +245,21 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
     if cursor is None:
         rows = take(lambda q: q, order, PAGE_SIZE + 1)
     elif cursor[0] is None:
-        # Past the waiting tickets: only those nobody waits on, by id.
-        rows = take(
-            lambda q: q.filter(waiting_since__isnull=True, pk__gt=cursor[1]), by_id, PAGE_SIZE + 1
-        )
+        # Past the tickets with a value (waiting, or due): the rest, by id.
+        rows = take(lambda q: q.filter(pk__gt=cursor[1], **nulls), by_id, PAGE_SIZE + 1)
     else:
-        after = [cursor[0], cursor[1]]
+        # As the backend stores it: SQLite compares text, and a raw aware datetime there reads
+        # "...+00:00", which sorts after the stored naive value, so rows tied on the time and
+        # above the cursor's id were skipped.
+        after = [connection.ops.adapt_datetimefield_value(cursor[0]), cursor[1]]
         rows = take(
-            lambda q: q.extra(where=[_AFTER_ROW], params=after),  # noqa: S610
+            lambda q: q.extra(where=[_AFTER_ROW.format(column)], params=after),  # noqa: S610
             order,
             PAGE_SIZE + 1,
         )
         if len(rows) <= PAGE_SIZE:
-            # The waiting tickets ran out on this page: continue with those nobody waits on.
-            rows += take(
-                lambda q: q.filter(waiting_since__isnull=True), by_id, PAGE_SIZE + 1 - len(rows)
-            )
+            # The tickets with a value ran out on this page: continue with the rest, by id.
+            rows += take(lambda q: q.filter(**nulls), by_id, PAGE_SIZE + 1 - len(rows))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     # Bounded count: never more than COUNT_CAP + 1 index entries are read.
@@ -232,7 +267,7 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
     count_label = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
     return TicketPage(
         tickets=rows,
-        next_after=_cursor(rows[-1]) if more else "",
+        next_after=_cursor(rows[-1], column) if more else "",
         count_label=count_label,
         stamp=list_stamp(user),
     )
@@ -316,3 +351,109 @@ def parse_until(raw: str, tz) -> dt.datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value
+
+
+# --- "Why is this here?" beside a thread ------------------------------------------------------
+@dataclass
+class RuleTouch:
+    name: str
+    matched: list[str]
+    actions: list[str]
+    at: dt.datetime | None
+
+
+@dataclass
+class Why:
+    """What the engines decided about a ticket and why, for the thread's side panel."""
+
+    intent: str
+    corrected: bool
+    # The classification of the newest customer message: the words, emoji and rules that
+    # decided, and (when a person corrected the intent) what the lexicon would say.
+    evidence: tuple[Evidence, ...]
+    suggested: str
+    priority_parts: list[tuple[str, int]]
+    priority: int
+    rules: list[RuleTouch]
+
+
+def priority_reason_label(reason: str) -> str:
+    """A stored priority reason (``inbox.priority.priority_parts``, English) in the user's
+    language; an unknown one is shown as stored."""
+    intents = dict(Intent.choices)
+    if reason in intents:
+        return str(intents[reason])
+    if reason.startswith("waiting "):
+        return _("waiting %(duration)s") % {"duration": reason.removeprefix("waiting ")}
+    if reason.endswith(" followers"):
+        return _("%(count)s followers") % {"count": reason.removesuffix(" followers")}
+    if reason.endswith("-star review") and reason[:1].isdigit():
+        return _("%(stars)s-star review") % {"stars": reason[:1]}
+    if reason.startswith("rule "):
+        return _("rule %(name)s") % {"name": reason.removeprefix("rule ")}
+    return {"verified account": _("verified account"), "VIP customer": _("VIP customer")}.get(
+        reason, reason
+    )
+
+
+def ticket_why(ticket: Ticket, messages: list[Message]) -> Why:
+    """Intent with its evidence, priority as its parts, the routing rules that touched the
+    ticket. No queries: ``messages`` is the thread as loaded for the page."""
+    newest = None
+    for message in messages:
+        if message.direction == Direction.INBOUND:
+            newest = message  # ordered by time: the last one is the newest
+    result = classify(newest.text, rating=newest.rating) if newest is not None else None
+    rules = []
+    for entry in ticket.routing_trace or []:
+        if not isinstance(entry, dict):
+            continue
+        at = parse_datetime(entry.get("at") or "")
+        rules.append(
+            RuleTouch(
+                name=str(entry.get("name") or entry.get("rule") or ""),
+                matched=[str(m) for m in entry.get("matched") or []],
+                actions=[str(a) for a in entry.get("actions") or []],
+                at=at,
+            )
+        )
+    return Why(
+        intent=ticket.intent,
+        corrected=ticket.intent_corrected,
+        evidence=result.evidence if result else (),
+        suggested=result.intent if result else "",
+        priority_parts=[
+            (priority_reason_label(str(reason)), int(points))
+            for reason, points in ticket.priority_parts or []
+        ],
+        priority=ticket.priority,
+        rules=rules,
+    )
+
+
+@dataclass
+class TicketIncidents:
+    linked: list[Incident]
+    # Open incidents the ticket is not linked to yet: the lead's choices.
+    choices: list[Incident]
+
+
+def ticket_incidents(user, ticket: Ticket) -> TicketIncidents:
+    """The incidents the ticket is linked to and, for leads, the open ones to link it to: one
+    query. Each has ``linked`` and ``answered`` (the resolution already replied, so the link
+    stays)."""
+    links = IncidentTicket.objects.filter(ticket_id=ticket.pk)
+    wanted = Q(pk__in=links.values("incident_id"))
+    if access.can_assign(user):
+        wanted |= Q(status=IncidentStatus.OPEN)
+    rows = list(
+        Incident.objects.filter(wanted)
+        .annotate(
+            linked=Exists(links.filter(incident_id=OuterRef("pk"))),
+            answered=Exists(links.filter(incident_id=OuterRef("pk"), reply__isnull=False)),
+        )
+        .order_by("-declared_at", "-pk")
+    )
+    return TicketIncidents(
+        linked=[i for i in rows if i.linked], choices=[i for i in rows if not i.linked]
+    )

@@ -372,13 +372,17 @@ def sla_sweep(*, now: dt.datetime | None = None) -> int:
     )
 
 
+def at_risk_q(*, within: dt.timedelta, now: dt.datetime | None = None) -> Q:
+    """Open tickets due within ``within`` of ``now``, or overdue: shared by :func:`sla_at_risk`
+    and the inbox's "At risk" view, so both mean the same."""
+    now = now or timezone.now()
+    return Q(status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=now + within)
+
+
 def sla_at_risk(*, within: dt.timedelta, now: dt.datetime | None = None, team_id=None):
     """Open tickets whose answer is due within ``within`` (or overdue), soonest first: the
     "breaches coming" list for leads. Served by the ``ticket_due`` index."""
-    now = now or timezone.now()
-    tickets = Ticket.objects.filter(
-        status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=now + within
-    )
+    tickets = Ticket.objects.filter(at_risk_q(within=within, now=now))
     if team_id is not None:
         tickets = tickets.filter(team_id=team_id)
     return tickets.order_by("due_at", "pk")

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from .intent import INTENTS, IntentResult, classify
 from .models import OPEN_STATUSES, Direction, IntentCorrection, Message, Ticket
+from .priority import identities_for, ticket_priority_apply
 from .services import activity_log
+from .sla import Calendars, Targets, sla_apply
 
 
 def newest_inbound(messages: Iterable[Message]) -> dict[int, Message]:
@@ -63,17 +65,28 @@ def ticket_intent_explain(*, ticket: Ticket) -> IntentResult | None:
     return classify(message.text, rating=message.rating)
 
 
-def ticket_correct_intent(*, ticket: Ticket, actor: AbstractBaseUser | None, intent: str) -> Ticket:
-    """Set the ticket's intent by hand. Ingest will not overwrite it; the correction is kept as
-    a labelled example (text, stars, old and new label)."""
+def ticket_intent_correct(*, ticket_id: int, user: AbstractBaseUser | None, intent: str) -> Ticket:
+    """Set the ticket's intent by hand and recompute what depends on it.
+
+    The ticket is marked ``intent_corrected``, so ingest keeps the correction when the customer
+    writes again (:func:`intent_apply`). Priority counts the intent, and the SLA target is chosen
+    by priority, so both are recomputed here, under the same row lock. The correction is kept
+    as a labelled example (text, stars, old and new label) for ``intent_report --corrections``.
+    The caller checks that ``user`` may work the ticket.
+    """
     if intent not in INTENTS:
         raise ValueError(f"unknown intent {intent!r}")
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         message = (
             ticket.messages.filter(direction=Direction.INBOUND).order_by("-sent_at", "-id").first()
         )
-        before = {"intent": ticket.intent, "intent_corrected": ticket.intent_corrected}
+        before = {
+            "intent": ticket.intent,
+            "intent_corrected": ticket.intent_corrected,
+            "priority": ticket.priority,
+            "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+        }
         IntentCorrection.objects.create(
             ticket=ticket,
             message=message,
@@ -82,18 +95,45 @@ def ticket_correct_intent(*, ticket: Ticket, actor: AbstractBaseUser | None, int
             language=ticket.language,
             original=ticket.intent,
             corrected=intent,
-            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor=user if user is not None and user.is_authenticated else None,
         )
         ticket.intent = intent
         ticket.intent_corrected = True
+        ticket_priority_apply(tickets=[ticket], identities=identities_for([ticket]))
+        sla_apply(
+            tickets=[ticket],
+            calendars=Calendars([ticket.team_id]),
+            targets=Targets([ticket.channel_id]),
+        )
         ticket.updated_at = timezone.now()
         ticket.version += 1
-        ticket.save(update_fields=["intent", "intent_corrected", "updated_at", "version"])
+        ticket.save(
+            update_fields=[
+                "intent",
+                "intent_corrected",
+                "priority",
+                "priority_parts",
+                "due_at",
+                "first_response_due_at",
+                "updated_at",
+                "version",
+            ]
+        )
         activity_log(
             ticket=ticket,
-            actor=actor,
+            actor=user,
             verb="intent_corrected",
             before=before,
-            after={"intent": intent, "intent_corrected": True},
+            after={
+                "intent": intent,
+                "intent_corrected": True,
+                "priority": ticket.priority,
+                "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+            },
         )
     return ticket
+
+
+def ticket_correct_intent(*, ticket: Ticket, actor: AbstractBaseUser | None, intent: str) -> Ticket:
+    """The same as :func:`ticket_intent_correct`, for callers holding a ticket object."""
+    return ticket_intent_correct(ticket_id=ticket.pk, user=actor, intent=intent)

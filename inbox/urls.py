@@ -27,6 +27,9 @@ urlpatterns = [
     path("inbox/t/<int:ticket_id>/discard/", views.reply_discard, name="reply_discard"),
     path("inbox/t/<int:ticket_id>/merge/", views.merge, name="merge"),
     path("inbox/t/<int:ticket_id>/unmerge/", views.unmerge, name="unmerge"),
+    path("inbox/t/<int:ticket_id>/intent/", views.intent, name="intent"),
+    path("inbox/t/<int:ticket_id>/incident/link/", views.incident_link, name="incident_link"),
+    path("inbox/t/<int:ticket_id>/incident/unlink/", views.incident_unlink, name="incident_unlink"),
     path("inbox/t/<int:ticket_id>/canned/", views.canned, name="canned"),
     path("inbox/t/<int:ticket_id>/count/", views.count, name="count"),
 ]

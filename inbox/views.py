@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -25,12 +25,16 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from channels.models import Channel
 
-from . import access, assignment, presence, selectors, services
+from . import access, assignment, incidents, presence, selectors, services, triage
+from .intent import INTENTS
 from .models import (
     AgentProfile,
     CannedReply,
     DeliveryState,
     Direction,
+    Incident,
+    IncidentStatus,
+    Intent,
     Message,
     Tag,
     Team,
@@ -67,19 +71,32 @@ def _wants_fragment(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def _list_filter(request: HttpRequest) -> selectors.ListFilter:
+    """The list's view and filters from the query string; "At risk" is for leads only."""
+    flt = selectors.ListFilter.from_query(request.GET)
+    if flt.view == "at_risk" and not access.can_assign(request.user):
+        raise PermissionDenied("Only team leads see the tickets at risk.")
+    return flt
+
+
 def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
+    views = [
+        ("mine", translation.gettext("Mine")),
+        ("unassigned", translation.gettext("Unassigned")),
+        ("open", translation.gettext("All open")),
+        ("pending", translation.gettext("Pending")),
+        ("closed", translation.gettext("Closed")),
+        ("compliments", translation.gettext("Compliments")),
+    ]
+    if access.can_assign(request.user):
+        views.append(("at_risk", translation.gettext("At risk")))
     return {
         "flt": flt,
-        "views": [
-            (key, label, flt.query(view=key))
-            for key, label in (
-                ("mine", translation.gettext("Mine")),
-                ("unassigned", translation.gettext("Unassigned")),
-                ("open", translation.gettext("All open")),
-                ("pending", translation.gettext("Pending")),
-                ("closed", translation.gettext("Closed")),
-                ("compliments", translation.gettext("Compliments")),
-            )
+        "views": [(key, label, flt.query(view=key)) for key, label in views],
+        # (value, label, the column it orders by): "At risk" is always in due order.
+        "sorts": [
+            ("", translation.gettext("Longest waiting"), "waiting_since"),
+            ("due", translation.gettext("Due first"), "due_at"),
         ],
         "channels": Channel.objects.order_by("name").only("id", "name", "kind"),
         "kinds": TicketKind.choices,
@@ -131,6 +148,10 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         "limit": check.limit,
         # Four-eyes review: tell the author before sending that the reply goes to a lead.
         "approval": _approval_notice(request, ticket),
+        # "Why is this here?": intent and its evidence, priority parts, rules, due time.
+        "why": selectors.ticket_why(ticket, messages),
+        "intents": Intent.choices,
+        "incidents": selectors.ticket_incidents(request.user, ticket),
     }
 
 
@@ -163,7 +184,7 @@ def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 @require_GET
 @inbox_view
 def index(request: HttpRequest) -> HttpResponse:
-    flt = selectors.ListFilter.from_query(request.GET)
+    flt = _list_filter(request)
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
     if _wants_fragment(request):
         return render(request, f"{PAGE}#list", context)
@@ -174,7 +195,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @inbox_view
 def list_poll(request: HttpRequest) -> HttpResponse:
     """The list fragment, or 204 when nothing visible changed since ``stamp``."""
-    flt = selectors.ListFilter.from_query(request.GET)
+    flt = _list_filter(request)
     if request.GET.get("stamp") == selectors.list_stamp(request.user) and not request.GET.get(
         "force"
     ):
@@ -193,7 +214,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
     context = _thread_context(request, ticket)
     if _wants_fragment(request):
         return render(request, f"{PAGE}#thread", context)
-    flt = selectors.ListFilter.from_query(request.GET)
+    flt = _list_filter(request)
     context.update(_filters_context(request, flt))
     context.update(_list_context(request, flt))
     context["selected_id"] = ticket.pk
@@ -371,6 +392,45 @@ def hide(request: HttpRequest, ticket: Ticket) -> None:
         )
     except ConnectorError as exc:
         raise services.ActionError(exc.message) from exc
+
+
+@_action
+def intent(request: HttpRequest, ticket: Ticket) -> None:
+    """Correct the ticket's intent: anyone who may work the ticket."""
+    value = request.POST.get("intent", "")
+    if value not in INTENTS:
+        raise services.ActionError(
+            translation.gettext("Pick complaint, question, compliment or other.")
+        )
+    triage.ticket_intent_correct(ticket_id=ticket.pk, user=request.user, intent=value)
+
+
+def _incident(request: HttpRequest) -> Incident:
+    raw = request.POST.get("incident", "")
+    incident = Incident.objects.filter(pk=raw if raw.isdigit() else 0).first()
+    if incident is None:
+        raise services.ActionError(translation.gettext("No such incident."))
+    return incident
+
+
+@_action
+def incident_link(request: HttpRequest, ticket: Ticket) -> None:
+    """Link the ticket to an open incident: leads only."""
+    access.require_assign(request.user)
+    incident = _incident(request)
+    if incident.status != IncidentStatus.OPEN:
+        raise services.ActionError(translation.gettext("This incident is no longer open."))
+    try:
+        incidents.incident_link(incident=incident, tickets=[ticket], actor=request.user)
+    except ValidationError as exc:
+        raise services.ActionError(translation.gettext("This incident is no longer open.")) from exc
+
+
+@_action
+def incident_unlink(request: HttpRequest, ticket: Ticket) -> None:
+    """Undo the link: leads only; a ticket the resolution already answered stays linked."""
+    access.require_assign(request.user)
+    incidents.incident_unlink(incident=_incident(request), ticket=ticket, actor=request.user)
 
 
 @_action

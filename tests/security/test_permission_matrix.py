@@ -39,6 +39,10 @@ MATRIX = {
     "inbox:unmerge": ("POST", EVERYONE_WORKING, True),
     "inbox:canned": ("GET", EVERYONE_WORKING, True),
     "inbox:count": ("POST", EVERYONE_WORKING, True),
+    # Lead engines in the inbox: intent correction, incident links.
+    "inbox:intent": ("POST", EVERYONE_WORKING, True),
+    "inbox:incident_link": ("POST", {"lead", "admin"}, True),
+    "inbox:incident_unlink": ("POST", {"lead", "admin"}, True),
     "channels:list": ("GET", {"admin"}, False),
     "channels:new": ("GET", {"admin"}, False),
     "channels:edit": ("GET", {"admin"}, False),
