@@ -8,7 +8,10 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         # Intent, routing, priority and SLA are set at ingest; see inbox/signals.py.
+        from . import engine_config
         from .ingest import tickets_ingested
         from .signals import on_tickets_ingested
 
         tickets_ingested.connect(on_tickets_ingested, dispatch_uid="inbox.engines")
+        # Ingest keeps the engines' rules, calendars and targets in memory until they change.
+        engine_config.connect()

@@ -17,16 +17,16 @@ from django.utils import timezone
 
 from . import bulk
 from .assignment import assignment_request
+from .engine_config import engine_config
 from .models import Activity, Direction, Ticket
 from .priority import identities_for, ticket_priority_apply
 from .routing import (
-    load_rules,
     new_customer_texts,
     routing_activities,
     routing_apply,
     routing_save,
 )
-from .sla import Calendars, Targets, auto_ack_queue, sla_apply
+from .sla import auto_ack_queue, sla_apply
 from .triage import intent_apply
 
 # Ticket fields the engines may change at ingest.
@@ -87,20 +87,21 @@ def on_tickets_ingested(
     intent_apply(tickets=tickets, messages=messages)
     identities = identities_for(tickets)
 
+    config = engine_config()
     new_tickets = [t for t in tickets if t.pk in created_ticket_ids]
     routed = None
     if new_tickets:
         routed = routing_apply(
             tickets=new_tickets,
-            rules=load_rules(),
+            rules=config.rules,
             texts=new_customer_texts(messages),
             identities=identities,
             now=now,
         )
 
     ticket_priority_apply(tickets=tickets, identities=identities, now=now)
-    calendars = Calendars(t.team_id for t in tickets)
-    sla_apply(tickets=tickets, calendars=calendars, targets=Targets([channel.pk]))
+    calendars = config.calendars
+    sla_apply(tickets=tickets, calendars=calendars, targets=config.targets)
     _save_engine_fields(tickets, before, attnames)
     if routed is not None:
         routing_save(routed, now=now)

@@ -210,17 +210,20 @@ def _default_calendar(zone: str) -> Calendar:
 
 
 class Calendars:
-    """The calendars tickets need, loaded with two queries (hours and their holidays)."""
+    """The calendars tickets need, loaded with two queries (hours and their holidays), or
+    three when teams without hours of their own need their zone.
 
-    def __init__(self, team_ids: Iterable[int | None]) -> None:
-        wanted = {t for t in team_ids if t is not None}
-        rows = list(
+    ``team_ids`` None loads every team's: the copy ingest keeps (``inbox.engine_config``).
+    """
+
+    def __init__(self, team_ids: Iterable[int | None] | None) -> None:
+        hours = BusinessHours.objects.all()
+        wanted: set[int] | None = None
+        if team_ids is not None:
+            wanted = {t for t in team_ids if t is not None}
             # The teams' own rows and the default row.
-            BusinessHours.objects.filter(Q(team__isnull=True) | Q(team_id__in=wanted))
-            .select_related("team")
-            .prefetch_related("holidays")
-            .order_by("pk")
-        )
+            hours = hours.filter(Q(team__isnull=True) | Q(team_id__in=wanted))
+        rows = list(hours.select_related("team").prefetch_related("holidays").order_by("pk"))
         self._by_team: dict[int, BusinessHours] = {}
         self._default: BusinessHours | None = None
         for row in rows:
@@ -229,12 +232,13 @@ class Calendars:
             else:
                 self._by_team[row.team_id] = row
         # Teams without hours of their own still have a time zone.
-        missing = wanted - set(self._by_team)
-        self._zones = (
-            dict(Team.objects.filter(pk__in=missing).values_list("pk", "time_zone"))
-            if missing and self._default is None
-            else {}
-        )
+        self._zones: dict[int, str] = {}
+        if self._default is None and wanted is None:
+            teams = Team.objects.exclude(pk__in=list(self._by_team))
+            self._zones = dict(teams.values_list("pk", "time_zone"))
+        elif self._default is None and wanted - set(self._by_team):
+            teams = Team.objects.filter(pk__in=wanted - set(self._by_team))
+            self._zones = dict(teams.values_list("pk", "time_zone"))
         self._cache: dict[int | None, Calendar] = {}
 
     def for_team(self, team_id: int | None) -> Calendar:
@@ -262,12 +266,15 @@ def content_priority(ticket: Ticket) -> int:
 
 
 class Targets:
-    """SLA targets, loaded with one query; ``for_ticket`` picks the most specific one."""
+    """SLA targets, loaded with one query; ``for_ticket`` picks the most specific one.
 
-    def __init__(self, channel_ids: Iterable[int]) -> None:
-        self._rows = list(
-            SlaTarget.objects.filter(Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids)))
-        )
+    ``channel_ids`` None loads the targets of every channel."""
+
+    def __init__(self, channel_ids: Iterable[int] | None) -> None:
+        targets = SlaTarget.objects.all()
+        if channel_ids is not None:
+            targets = targets.filter(Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids)))
+        self._rows = list(targets)
 
     def for_ticket(self, ticket: Ticket) -> Target:
         best = None
