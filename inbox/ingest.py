@@ -287,11 +287,26 @@ class _TicketRow:
         return _TicketRow([getattr(self, name) for name in self.__slots__])
 
 
-def _load_tickets(channel_id: int, keys: list[str]) -> dict[str, _TicketRow]:
+_REACH = ("identity__followers", "identity__verified", "identity__customer__vip",
+          "identity__customer__merged_into__vip")  # fmt: skip
+
+
+def _load_tickets(
+    channel_id: int, keys: list[str], reach: dict[int, Reach] | None = None
+) -> dict[str, _TicketRow]:
+    """The stored tickets of these threads; with ``reach``, their authors' reach is added to it
+    (for the engines; authors of this batch keep the values ingest just stored)."""
     rows = Ticket.objects.filter(channel_id=channel_id, thread_key__in=keys).values_list(
-        "id", "thread_key", *_TICKET_FIELDS, *_ENGINE_ONLY, *_READ_ONLY
+        "id", "thread_key", *_TICKET_FIELDS, *_ENGINE_ONLY, *_READ_ONLY, *_REACH
     )
-    return {row[1]: _TicketRow(row) for row in rows}
+    tickets = {}
+    size = len(_TicketRow.__slots__)
+    for row in rows:
+        ticket = tickets[row[1]] = _TicketRow(row[:size])
+        if reach is not None and ticket.identity_id and ticket.identity_id not in reach:
+            followers, verified, vip, merged_vip = row[size:]
+            reach[ticket.identity_id] = Reach(followers, bool(verified), bool(vip or merged_vip))
+    return tickets
 
 
 def _new_ticket(
@@ -326,13 +341,14 @@ def _find_tickets(
     channel: Channel,
     items: Sequence[InboundItem],
     identities: dict[str, tuple[int, int | None]],
+    reach: dict[int, Reach],
     now: dt.datetime,
 ) -> tuple[dict[str, _TicketRow], dict[str, InboundItem]]:
     """The stored tickets of ``items``' threads, and a new row (not inserted yet, no id) for
     each thread that starts with a customer's item; returns the rows by thread key and the
     first customer item of each new thread."""
     keys = list({i.thread_key for i in items})
-    tickets = _load_tickets(channel.pk, keys)
+    tickets = _load_tickets(channel.pk, keys, reach)
     first_inbound: dict[str, InboundItem] = {}
     for item in sorted(items, key=lambda i: i.sent_at):
         if not item.is_ours and item.thread_key not in tickets:
@@ -435,7 +451,9 @@ def ingest_batch(
         for item in sorted(work, key=lambda i: i.sent_at):
             if item.external_id not in stored:
                 pending[item.thread_key].append(item)
-        tickets, opening = _find_tickets(channel, work, identities, now) if work else ({}, {})
+        tickets, opening = (
+            _find_tickets(channel, work, identities, reach, now) if work else ({}, {})
+        )
         new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
 
         # Fold the pending items into their tickets as if every one will be stored (all but a
@@ -449,11 +467,18 @@ def ingest_batch(
         prepared = {key: tickets[key] for key in pending if key in tickets}
         for key, row in prepared.items():
             reopened[key] = _advance_ticket(row, pending[key], now)
+        engines = tickets_ingesting.has_listeners(Channel)
+        observed = tickets_ingested.has_listeners(Channel)
+        prepared_messages = (
+            [_message(None, i, tickets, identities, channel, now) for i in new]
+            if engines or observed
+            else []
+        )
         finish = _engines_prepare(
             channel,
             list(prepared.values()),
             {tickets[key].pk for key in opening},
-            [_message(None, i, tickets, identities, channel, now) for i in new],
+            prepared_messages,
             reach,
         )
 
@@ -523,11 +548,15 @@ def ingest_batch(
             reopened[key] = _advance_ticket(row, got, now) if got else None
             if got:
                 redo.append(row)
+        # The stored messages: those prepared, with their ids and their tickets' real ids.
         by_id = {i.external_id: i for i in new}
-        messages = [
-            _message(pk, by_id[external_id], tickets, identities, channel, now)
-            for pk, external_id in inserted
-        ]
+        prepared_by_id = {m.external_id: m for m in prepared_messages}
+        messages = []
+        for pk, external_id in inserted if prepared_messages else ():
+            message = prepared_by_id[external_id]
+            message.id = pk
+            message.ticket_id = tickets[by_id[external_id].thread_key].pk
+            messages.append(message)
         if redo:
             redone = set(redo)
             finish_redo = _engines_prepare(
@@ -584,7 +613,7 @@ def ingest_batch(
 
         result.tickets_created = len(created_ids)
         result.ticket_ids = [t.pk for t in touched]
-        if touched and tickets_ingested.has_listeners(Channel):
+        if touched and observed:
             tickets_ingested.send(
                 sender=Channel,
                 channel=channel,

@@ -116,12 +116,17 @@ class _Lexicon:
                 self.stems.append((order, words[0], entry))
             else:
                 self.by_first_word.setdefault(words[0], []).append((order, entry))
+        # One C-level test per token first: most tokens start with none of the stems.
+        self.stem_prefixes = tuple(stem for _order, stem, _entry in self.stems)
 
 
 _CHATTER = [(p, w, re.compile(rf"\b{re.escape(p)}\b")) for p, w in CHATTER.items()]
 _REQUESTS = [(p, w, re.compile(rf"\b{re.escape(p)}\b")) for p, w in REQUEST_PHRASES.items()]
 _SPAM = [(s, re.compile(rf"(?<!\w){re.escape(s)}(?!\w)")) for s in SPAM]
 _NEGATIVE = _Lexicon(_compile(NEGATIVE))
+# An ASCII message (most of them) can only hold the ASCII ones (none today): fewer counts.
+_EMOJI = list(EMOJI.items())
+_ASCII_EMOJI = [(emoji, value) for emoji, value in _EMOJI if emoji.isascii()]
 _POSITIVE = _Lexicon(_compile(POSITIVE))
 
 
@@ -144,9 +149,10 @@ def _find(tokens: list[str], lexicon: _Lexicon) -> list[tuple[int, int, float, s
                 if not (last.startswith(words[-1]) if prefix else last == words[-1]):
                     continue
             candidates.append((order, i, entry))
-        for order, stem, entry in lexicon.stems:
-            if token.startswith(stem):
-                candidates.append((order, i, entry))
+        if token.startswith(lexicon.stem_prefixes):
+            for order, stem, entry in lexicon.stems:
+                if token.startswith(stem):
+                    candidates.append((order, i, entry))
     candidates.sort(key=lambda c: (c[0], c[1]))
     used: set[int] = set()
     found = []
@@ -198,7 +204,7 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
             match = f"{tokens[start - 1]} {term}" if intensified else term
             add("intensifier" if intensified else "lexicon", match, COMPLAINT, points)
 
-    for emoji, (intent, points) in EMOJI.items():
+    for emoji, (intent, points) in _ASCII_EMOJI if raw.isascii() else _EMOJI:
         count = raw.count(emoji)
         if count:
             add("emoji", emoji, intent, points * min(count, 2))

@@ -152,7 +152,8 @@ class AutoAck(models.Model):
 
 class EngineConfigStamp(models.Model):
     """One row whose ``token`` changes with every change to what the engines read at ingest
-    (rules, business hours, holidays, SLA targets, and the teams, tags, users and incidents
+    (rules, business hours, holidays, SLA targets, acknowledgement texts, and the teams, tags,
+    users and incidents
     rules name). Ingest workers keep that configuration in memory and reload it when the token
     differs from the one they loaded it under (``inbox.engine_config``). In the database, not in
     the cache: it changes inside the editing transaction, so it is rolled back with it and

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from . import bulk
 from .assignment import assignment_request
 from .engine_config import engine_config
 from .models import Activity, Direction
@@ -94,9 +95,20 @@ def on_tickets_ingesting(
             calendars=config.calendars,
             now=now,
             activities=activities,
+            acks=config.acks,
         )
         if activities:
-            Activity.objects.bulk_create(activities)
+            # One set-based insert of plain columns (Django's bulk_create costs more).
+            bulk.insert_rows(
+                Activity,
+                {
+                    "ticket": [a.ticket_id for a in activities],
+                    "verb": [a.verb for a in activities],
+                    "after": [a.after for a in activities],
+                    "created_at": [a.created_at for a in activities],
+                },
+                returning=(),
+            )
 
         # New unassigned work for teams that assign automatically: run their assignment after
         # commit, in a worker (the run locks rows; the ingest transaction must stay short).

@@ -108,24 +108,31 @@ class Calendar:
 
     def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The day's opening intervals as UTC instants (empty on a holiday)."""
-        if day in self.holidays:
-            return []
-        tz = self.tz
-        out = []
-        for a, b in self.week[day.weekday()]:
-            start = _local(day, a, tz)
-            end = _local(day, b, tz)
-            if end > start:
-                out.append((start, end))
-        return out
+        return list(_day_intervals(self, day))
 
     def intervals_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Opening intervals that end after ``at``, in order, within the horizon."""
         local_day = at.astimezone(self.tz).date() - dt.timedelta(days=1)
         for offset in range(HORIZON_DAYS):
-            for start, end in self.intervals(local_day + dt.timedelta(days=offset)):
+            for start, end in _day_intervals(self, local_day + dt.timedelta(days=offset)):
                 if end > at:
                     yield start, end
+
+
+@lru_cache(maxsize=4096)
+def _day_intervals(calendar: Calendar, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    # Remembered per calendar and day: a batch computes due times for hundreds of tickets over
+    # the same few days, and turning local times into UTC instants is most of that work.
+    if day in calendar.holidays:
+        return ()
+    tz = calendar.tz
+    out = []
+    for a, b in calendar.week[day.weekday()]:
+        start = _local(day, a, tz)
+        end = _local(day, b, tz)
+        if end > start:
+            out.append((start, end))
+    return tuple(out)
 
 
 def _local(day: dt.date, minutes: int, tz: ZoneInfo) -> dt.datetime:
@@ -385,12 +392,12 @@ def auto_ack_text(template: str, *, opening: dt.datetime, calendar: Calendar, la
 class AutoAcks:
     """The acknowledgement templates, loaded with one query."""
 
-    def __init__(self, channel_ids: Iterable[int]) -> None:
-        self._rows = list(
-            AutoAck.objects.filter(
-                Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids))
-            ).order_by("pk")
-        )
+    def __init__(self, channel_ids: Iterable[int] | None) -> None:
+        """``channel_ids`` None loads the templates of every channel."""
+        acks = AutoAck.objects.all()
+        if channel_ids is not None:
+            acks = acks.filter(Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids)))
+        self._rows = list(acks.order_by("pk"))
 
     def pick(self, *, channel, language: str) -> AutoAck | None:
         """The channel's own template before the general one; the language's before any.
@@ -421,12 +428,14 @@ def auto_ack_queue(
     calendars: Calendars,
     now: dt.datetime,
     activities: list[Activity] | None = None,
+    acks: AutoAcks | None = None,
 ) -> list[int]:
     """Queue an acknowledgement on each ticket that just got a customer message while its team is
     closed. Once per ticket, ever: the message's idempotency key is unique per ticket, so a
     second attempt (next message, replay, another worker) is dropped by the database.
     Returns the ids of the messages queued; they are sent after commit. Their activity rows are
-    appended to ``activities`` when given (the caller saves them with its own), else saved."""
+    appended to ``activities`` when given (the caller saves them with its own), else saved.
+    ``acks``: the templates when the caller holds them (ingest's per-worker copy), else loaded."""
     from channels.tasks import dispatch_send
 
     candidates = [
@@ -439,7 +448,7 @@ def auto_ack_queue(
     ]
     if not candidates:
         return []
-    acks = AutoAcks([channel.pk])
+    acks = acks if acks is not None else AutoAcks([channel.pk])
     rows = []
     for ticket in candidates:
         calendar = calendars.for_team(ticket.team_id)
