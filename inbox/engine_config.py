@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import bulk
@@ -67,17 +68,27 @@ def config_stamp() -> int | None:
     return rows[0][0] if rows else None
 
 
+def config_stamp_subquery() -> Subquery:
+    """The token as a column, for a query the caller makes anyway (ingest's channel lock)."""
+    return Subquery(EngineConfigStamp.objects.filter(pk=STAMP_PK).values("token"))
+
+
 def config_load() -> EngineConfig:
     return EngineConfig(
         rules=load_rules(), calendars=Calendars(None), targets=Targets(None), acks=AutoAcks(None)
     )
 
 
-def engine_config() -> EngineConfig:
+_UNREAD = object()
+
+
+def engine_config(token: Any = _UNREAD) -> EngineConfig:
     """The configuration as of this transaction's view of the token: the cached copy while
-    the token is unchanged, else a fresh load (cached under that token)."""
+    the token is unchanged, else a fresh load (cached under that token). Ingest passes the
+    token it read with the channel row (``Channel.engine_stamp``); read here otherwise."""
     global _cached
-    token = config_stamp()
+    if token is _UNREAD:
+        token = config_stamp()
     if token is not None and _cached is not None and _cached[0] == token:
         return _cached[1]
     config = config_load()

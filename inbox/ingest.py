@@ -37,6 +37,7 @@ from channels.base import InboundItem
 from channels.models import Channel
 
 from . import bulk
+from .engine_config import config_stamp_subquery
 from .models import (
     Activity,
     Customer,
@@ -440,7 +441,13 @@ def ingest_batch(
     """
     result = IngestResult(received=len(items))
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        # The engines' configuration stamp comes along (inbox.engine_config): no round trip
+        # of its own for the check whether their cached rules are current.
+        channel = (
+            Channel.objects.select_for_update()
+            .annotate(engine_stamp=config_stamp_subquery())
+            .get(pk=channel_id)
+        )
         batch = _dedupe_batch(_without_nul(items))
         now = timezone.now()
         stored = _stored_ids(channel.pk, [i.external_id for i in batch])

@@ -51,7 +51,7 @@ def on_tickets_ingesting(
     **kwargs: Any,
 ) -> Callable[..., None]:
     now = timezone.now()
-    config = engine_config()
+    config = engine_config(*([channel.engine_stamp] if hasattr(channel, "engine_stamp") else []))
     intent_apply(tickets=tickets, messages=messages)
     identities = _reach_of(tickets, reach)
 
