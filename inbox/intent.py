@@ -124,9 +124,11 @@ _CHATTER = [(p, w, re.compile(rf"\b{re.escape(p)}\b")) for p, w in CHATTER.items
 _REQUESTS = [(p, w, re.compile(rf"\b{re.escape(p)}\b")) for p, w in REQUEST_PHRASES.items()]
 _SPAM = [(s, re.compile(rf"(?<!\w){re.escape(s)}(?!\w)")) for s in SPAM]
 _NEGATIVE = _Lexicon(_compile(NEGATIVE))
-# An ASCII message (most of them) can only hold the ASCII ones (none today): fewer counts.
 _EMOJI = list(EMOJI.items())
-_ASCII_EMOJI = [(emoji, value) for emoji, value in _EMOJI if emoji.isascii()]
+_EMOJI_START = (
+    re.compile("[" + "".join(sorted({re.escape(e[0]) for e in EMOJI})) + "]") if EMOJI else None
+)
+_SHOUTING = re.compile(r"\b[A-Z]{3,}\b")
 _POSITIVE = _Lexicon(_compile(POSITIVE))
 
 
@@ -166,6 +168,16 @@ def _find(tokens: list[str], lexicon: _Lexicon) -> list[tuple[int, int, float, s
 
 def classify(text: str, *, rating: int | None = None) -> IntentResult:
     """Classify one customer message. ``rating`` is a review's stars (1–5), when there are any."""
+    return _classify(text, rating, explain=True)
+
+
+def intent_of(text: str, *, rating: int | None = None) -> str:
+    """Only the label of :func:`classify` (the same one): for ingest, which classifies hundreds
+    of messages a batch and keeps no evidence (it is recomputed when someone asks why)."""
+    return _classify(text, rating, explain=False).intent
+
+
+def _classify(text: str, rating: int | None, *, explain: bool) -> IntentResult:
     raw = unicodedata.normalize("NFKC", text or "")
     lowered = _normalise(raw)
     tokens = _TOKEN.findall(lowered)
@@ -174,7 +186,8 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
 
     def add(rule: str, match: str, intent: str, points: float) -> None:
         scores[intent] += points
-        evidence.append(Evidence(rule, match, intent, round(points, 2)))
+        if explain:
+            evidence.append(Evidence(rule, match, intent, round(points, 2)))
 
     def modifiers(start: int) -> tuple[bool, bool]:
         before: list[str] = []
@@ -204,12 +217,16 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
             match = f"{tokens[start - 1]} {term}" if intensified else term
             add("intensifier" if intensified else "lexicon", match, COMPLAINT, points)
 
-    for emoji, (intent, points) in _ASCII_EMOJI if raw.isascii() else _EMOJI:
+    # Only the emoji whose first character occurs (one regex scan), in lexicon order.
+    starts = set(_EMOJI_START.findall(raw)) if _EMOJI_START else set()
+    for emoji, (intent, points) in _EMOJI:
+        if emoji[0] not in starts:
+            continue
         count = raw.count(emoji)
         if count:
             add("emoji", emoji, intent, points * min(count, 2))
 
-    shouting = [w for w in re.findall(r"\b[A-Z]{3,}\b", raw) if w not in {"APP", "USA", "OK"}]
+    shouting = [w for w in _SHOUTING.findall(raw) if w not in {"APP", "USA", "OK"}]
     if shouting and scores[COMPLAINT] > 0:
         add("capitals", " ".join(shouting[:3]), COMPLAINT, 1)
 
