@@ -168,16 +168,22 @@ def _find(tokens: list[str], lexicon: _Lexicon) -> list[tuple[int, int, float, s
 
 def classify(text: str, *, rating: int | None = None) -> IntentResult:
     """Classify one customer message. ``rating`` is a review's stars (1–5), when there are any."""
-    return _classify(text, rating, explain=True)
+    scores, evidence = _classify(text, rating, explain=True)
+    return IntentResult(
+        _decide(scores), {k: round(v, 2) for k, v in scores.items()}, tuple(evidence)
+    )
 
 
 def intent_of(text: str, *, rating: int | None = None) -> str:
     """Only the label of :func:`classify` (the same one): for ingest, which classifies hundreds
     of messages a batch and keeps no evidence (it is recomputed when someone asks why)."""
-    return _classify(text, rating, explain=False).intent
+    return _decide(_classify(text, rating, explain=False)[0])
 
 
-def _classify(text: str, rating: int | None, *, explain: bool) -> IntentResult:
+def _classify(
+    text: str, rating: int | None, *, explain: bool
+) -> tuple[dict[str, float], list[Evidence]]:
+    """The scores per intent and, with ``explain``, the evidence for them."""
     raw = unicodedata.normalize("NFKC", text or "")
     lowered = _normalise(raw)
     tokens = _TOKEN.findall(lowered)
@@ -263,9 +269,7 @@ def _classify(text: str, rating: int | None, *, explain: bool) -> IntentResult:
         elif rating >= 4:
             add("rating", f"{rating} stars", COMPLIMENT, 3)
 
-    return IntentResult(
-        _decide(scores), {k: round(v, 2) for k, v in scores.items()}, tuple(evidence)
-    )
+    return scores, evidence
 
 
 def _decide(scores: dict[str, float]) -> str:
