@@ -450,9 +450,12 @@ def auto_ack_queue(
         return []
     acks = acks if acks is not None else AutoAcks([channel.pk])
     rows = []
+    open_now: dict[Calendar, bool] = {}  # one answer per calendar: most tickets share one
     for ticket in candidates:
         calendar = calendars.for_team(ticket.team_id)
-        if is_open(calendar, now):
+        if calendar not in open_now:
+            open_now[calendar] = is_open(calendar, now)
+        if open_now[calendar]:
             continue
         template = acks.pick(channel=channel, language=ticket.language)
         if template is None:
