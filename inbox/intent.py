@@ -128,6 +128,23 @@ _EMOJI = list(EMOJI.items())
 _EMOJI_START = (
     re.compile("[" + "".join(sorted({re.escape(e[0]) for e in EMOJI})) + "]") if EMOJI else None
 )
+# Emoji by their first character, with their place in the lexicon (evidence keeps that order).
+_EMOJI_BY_START: dict[str, list[tuple[int, str, tuple[str, float]]]] = {}
+for _n, (_emoji, _value) in enumerate(_EMOJI):
+    _EMOJI_BY_START.setdefault(_emoji[0], []).append((_n, _emoji, _value))
+
+
+def _any_of(phrases) -> re.Pattern | None:
+    """One scan that finds whether any phrase occurs as a substring: most messages hold none,
+    and then the per-phrase loops below are skipped. Never a false "none"."""
+    phrases = list(phrases)  # an empty phrase makes an empty alternative: it always matches
+    return re.compile("|".join(re.escape(p) for p in phrases)) if phrases else None
+
+
+_CHATTER_ANY = _any_of(CHATTER)
+_REQUESTS_ANY = _any_of(REQUEST_PHRASES)
+_SPAM_ANY = _any_of(SPAM)
+_SARCASM_ANY = _any_of(SARCASM)
 _SHOUTING = re.compile(r"\b[A-Z]{3,}\b")
 _POSITIVE = _Lexicon(_compile(POSITIVE))
 
@@ -224,10 +241,9 @@ def _classify(
             add("intensifier" if intensified else "lexicon", match, COMPLAINT, points)
 
     # Only the emoji whose first character occurs (one regex scan), in lexicon order.
-    starts = set(_EMOJI_START.findall(raw)) if _EMOJI_START else set()
-    for emoji, (intent, points) in _EMOJI:
-        if emoji[0] not in starts:
-            continue
+    starts = set(_EMOJI_START.findall(raw)) if _EMOJI_START else ()
+    present = sorted(e for start in starts for e in _EMOJI_BY_START[start])
+    for _n, emoji, (intent, points) in present:
         count = raw.count(emoji)
         if count:
             add("emoji", emoji, intent, points * min(count, 2))
@@ -236,7 +252,11 @@ def _classify(
     if shouting and scores[COMPLAINT] > 0:
         add("capitals", " ".join(shouting[:3]), COMPLAINT, 1)
 
-    sarcasm = next((m for m in SARCASM if m in lowered), None)
+    sarcasm = (
+        next((m for m in SARCASM if m in lowered), None)
+        if _SARCASM_ANY and _SARCASM_ANY.search(lowered)
+        else None
+    )
     if sarcasm and scores[COMPLIMENT] > 0:
         moved = scores[COMPLIMENT]
         add("sarcasm", sarcasm, COMPLIMENT, -moved)
@@ -252,14 +272,20 @@ def _classify(
         add("question", f"opens with '{tokens[0]}'", QUESTION, 1)
     joined = " ".join(t for t in tokens if t not in _BOUNDARY)
     # A plain substring test first: most phrases are absent, and it is far cheaper than a regex.
-    for phrase, points, pattern in _CHATTER:
+    for phrase, points, pattern in _CHATTER if _CHATTER_ANY and _CHATTER_ANY.search(joined) else ():
         if phrase in joined and pattern.search(joined):
             add("chatter", phrase, OTHER, points)
-    for phrase, points, pattern in _REQUESTS:
+    for phrase, points, pattern in (
+        _REQUESTS if _REQUESTS_ANY and _REQUESTS_ANY.search(joined) else ()
+    ):
         if phrase in joined and pattern.search(joined):
             add("question", phrase, QUESTION, points)
 
-    spam = [s for s, pattern in _SPAM if s in lowered and pattern.search(lowered)]
+    spam = (
+        [s for s, pattern in _SPAM if s in lowered and pattern.search(lowered)]
+        if _SPAM_ANY and _SPAM_ANY.search(lowered)
+        else []
+    )
     if len(spam) >= 2 or (spam and "http" in lowered) or "bit.ly" in spam:
         add("spam", ", ".join(spam), OTHER, 5)
 
