@@ -476,10 +476,14 @@ def ingest_batch(
             reopened[key] = _advance_ticket(row, pending[key], now)
         engines = tickets_ingesting.has_listeners(Channel)
         observed = tickets_ingested.has_listeners(Channel)
+        author_ids = [
+            None
+            if i.is_ours or i.author is None
+            else identities.get(i.author.platform_user_id, (None,))[0]
+            for i in new
+        ]
         prepared_messages = (
-            [_message(None, i, tickets, identities, channel, now) for i in new]
-            if engines or observed
-            else []
+            _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
         )
         finish = _engines_prepare(
             channel,
@@ -491,12 +495,6 @@ def ingest_batch(
 
         created_ids = _insert_tickets(channel, tickets, opening, identities, now)
         # One list per column, straight from the items: no Message objects on the hot path.
-        author_ids = [
-            None
-            if i.is_ours or i.author is None
-            else identities.get(i.author.platform_user_id, (None,))[0]
-            for i in new
-        ]
         inserted = bulk.insert_rows(
             Message,
             {
@@ -681,34 +679,36 @@ class IngestedMessage:
         return self.id
 
 
-def _message(
-    pk: int | None,
-    item: InboundItem,
+def _messages(
+    items: list[InboundItem],
+    author_ids: list[int | None],
     tickets: dict[str, _TicketRow],
-    identities: dict[str, tuple[int, int | None]],
-    channel: Channel,
+    channel_id: int,
     now: dt.datetime,
-) -> IngestedMessage:
-    """The stored message, for signal receivers only."""
-    ident = None
-    if item.author and not item.is_ours:
-        ident = identities.get(item.author.platform_user_id, (None,))[0]
-    return IngestedMessage(
-        id=pk,
-        ticket_id=tickets[item.thread_key].pk,
-        channel_id=channel.pk,
-        direction=Direction.OUTBOUND if item.is_ours else Direction.INBOUND,
-        external_id=item.external_id,
-        author_identity_id=ident,
-        text=item.text,
-        sent_at=item.sent_at,
-        created_at=now,
-        rating=item.rating,
-        url=item.url,
-        parent_external_id=item.parent_external_id,
-        delivery_state=DeliveryState.SENT if item.is_ours else DeliveryState.NONE,
-        reply_mode="echo" if item.is_ours else "",
-    )
+) -> list[IngestedMessage]:
+    """The messages about to be stored, for signal receivers only (no ids yet)."""
+    # Looked up once: attribute access on a choices enum costs more than building the value.
+    outbound, inbound = Direction.OUTBOUND, Direction.INBOUND
+    sent, none = DeliveryState.SENT, DeliveryState.NONE
+    return [
+        IngestedMessage(
+            None,
+            tickets[item.thread_key].pk,
+            channel_id,
+            outbound if item.is_ours else inbound,
+            item.external_id,
+            author_id,
+            item.text,
+            item.sent_at,
+            now,
+            item.rating,
+            item.url,
+            item.parent_external_id,
+            sent if item.is_ours else none,
+            "echo" if item.is_ours else "",
+        )
+        for item, author_id in zip(items, author_ids, strict=True)
+    ]
 
 
 _TICKET_FIELDS = [

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -98,7 +98,7 @@ class Calendar:
         ZoneInfo(zone)  # fail early on an unknown zone
         return cls(zone=zone, week=tuple(days), holidays=frozenset(holidays))
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.zone)
 
