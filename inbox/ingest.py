@@ -494,6 +494,11 @@ def ingest_batch(
         )
 
         created_ids = _insert_tickets(channel, tickets, opening, identities, now)
+        if any(i.thread_key not in tickets for i in new):
+            # A thread opened meanwhile whose ticket we cannot see: its items are left out, as
+            # items of a thread without a ticket always are.
+            keep = [n for n, i in enumerate(new) if i.thread_key in tickets]
+            new, author_ids = [new[n] for n in keep], [author_ids[n] for n in keep]
         # One list per column, straight from the items: no Message objects on the hot path.
         inserted = bulk.insert_rows(
             Message,
@@ -540,6 +545,8 @@ def ingest_batch(
         rewrite: dict[str, _TicketRow] = {}
         redo = []
         for key in prepared.keys() | new_by_ticket.keys():
+            if key not in tickets:
+                continue
             got = new_by_ticket.get(key, [])
             if prepared.get(key) is tickets[key] and _ids(pending[key]) == _ids(got):
                 continue
@@ -610,7 +617,7 @@ def ingest_batch(
                 **({"last_ingest_lag_seconds": lag} if lag is not None else {}),
             )
         # The engines' links, activities and acknowledgements, now that every ticket has its id.
-        as_prepared = [row for key, row in prepared.items() if tickets[key] is row]
+        as_prepared = [row for key, row in prepared.items() if tickets.get(key) is row]
         for done in finish:
             done(tickets=as_prepared)
         for done in finish_redo:
