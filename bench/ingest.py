@@ -116,9 +116,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.core:
-        from inbox.ingest import tickets_ingested
+        from inbox.ingest import tickets_ingesting
 
-        tickets_ingested.disconnect(dispatch_uid="inbox.engines")
+        tickets_ingesting.disconnect(dispatch_uid="inbox.engines")
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:

@@ -8,7 +8,10 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         # Intent, routing, priority and SLA are set at ingest; see inbox/signals.py.
-        from .ingest import tickets_ingested
-        from .signals import on_tickets_ingested
+        from . import engine_config
+        from .ingest import tickets_ingesting
+        from .signals import on_tickets_ingesting
 
-        tickets_ingested.connect(on_tickets_ingested, dispatch_uid="inbox.engines")
+        tickets_ingesting.connect(on_tickets_ingesting, dispatch_uid="inbox.engines")
+        # Ingest keeps the engines' rules, calendars and targets in memory until they change.
+        engine_config.connect()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +37,7 @@ from channels.base import InboundItem
 from channels.models import Channel
 
 from . import bulk
+from .engine_config import config_stamp_subquery
 from .models import (
     Activity,
     Customer,
@@ -47,6 +48,7 @@ from .models import (
     Ticket,
     TicketStatus,
 )
+from .priority import Reach
 
 PREVIEW_LENGTH = 200
 
@@ -57,6 +59,19 @@ PREVIEW_LENGTH = 200
 # network I/O. The objects are built only when a receiver is connected (one more query for the
 # tickets).
 tickets_ingested = django.dispatch.Signal()
+
+# Sent inside the ingest transaction *before* the touched tickets are written, with the rows
+# ingest is about to write (``tickets``: each as it will be stored, its new items folded in; a
+# new ticket has a provisional negative id), ``created_ticket_ids`` (those rows' ids),
+# ``messages`` (the items about to be stored, as ``IngestedMessage`` values without ids, whose
+# ``ticket_id`` is the row's id) and ``reach`` (identity id -> ``priority.Reach`` of the authors
+# in the batch). Receivers change the rows' engine fields in memory; ingest stores them with the
+# tickets, in the same statements. A receiver may return a callable: ingest calls it with
+# ``tickets=`` (the rows written as prepared, now with their real ids) after writing, still in
+# the transaction, for what needs ticket ids (links, activities, queued replies). In the rare
+# case that a guess about what is new was wrong, the affected rows are prepared again, once.
+# This is how the team-lead engines run (inbox/signals.py); no network I/O here either.
+tickets_ingesting = django.dispatch.Signal()
 
 
 @dataclass
@@ -168,18 +183,27 @@ _PROFILE = ("handle", "display_name", "avatar_url", "profile_url", "followers", 
 
 def _upsert_identities(
     platform: str, items: Sequence[InboundItem], now: dt.datetime
-) -> dict[str, tuple[int, int | None]]:
-    """Platform user id -> (identity id, customer id) for every customer author in ``items``."""
+) -> tuple[dict[str, tuple[int, int | None]], dict[int, Reach]]:
+    """Platform user id -> (identity id, customer id) for every customer author in ``items``,
+    and identity id -> the author's reach (followers, verified, VIP) as stored after this batch,
+    for the engines. The VIP flags come with the identities' lookup (a join), so the engines
+    need no query of their own for the authors of a batch."""
     authors = {i.author.platform_user_id: i.author for i in items if i.author and not i.is_ours}
     if not authors:
-        return {}
-    test, param = bulk.any_of("platform_user_id", list(authors))
-    columns = ", ".join(("platform_user_id", "id", "customer_id", *_PROFILE))
+        return {}, {}
+    test, param = bulk.any_of("i.platform_user_id", list(authors))
+    columns = ", ".join(
+        f"i.{name}" for name in ("platform_user_id", "id", "customer_id", *_PROFILE)
+    )
     found = bulk.fetch(
-        f"SELECT {columns} FROM inbox_identity WHERE platform = %s AND {test}",  # noqa: S608
+        f"SELECT {columns}, c.vip, m.vip FROM inbox_identity i "  # noqa: S608
+        "LEFT JOIN inbox_customer c ON c.id = i.customer_id "
+        "LEFT JOIN inbox_customer m ON m.id = c.merged_into_id "
+        f"WHERE i.platform = %s AND {test}",
         [platform, param],
     )
     identities = {row[0]: (row[1], row[2]) for row in found}
+    reach: dict[int, Reach] = {}
     missing = [uid for uid in authors if uid not in identities]
     if missing:
         new = [authors[uid] for uid in missing]
@@ -201,6 +225,8 @@ def _upsert_identities(
             returning=("platform_user_id", "id", "customer_id"),
         )
         identities.update({uid: (pk, customer) for uid, pk, customer in created})
+        for uid, pk, _customer in created:
+            reach[pk] = Reach(authors[uid].followers, bool(authors[uid].verified), False)
         lost = [uid for uid in missing if uid not in identities]
         if lost:
             # Another channel of the same platform created some of them first (its transaction
@@ -219,7 +245,7 @@ def _upsert_identities(
     changed_pks = []
     for row in found:
         author = authors[row[0]]
-        old = dict(zip(_PROFILE, row[3:], strict=True))
+        old = dict(zip(_PROFILE, row[3:-2], strict=True))
         update = {
             "handle": author.handle or old["handle"],
             "display_name": author.display_name or old["display_name"],
@@ -228,103 +254,153 @@ def _upsert_identities(
             "followers": author.followers if author.followers is not None else old["followers"],
             "verified": author.verified,
         }
+        reach[row[1]] = Reach(
+            update["followers"], bool(update["verified"]), bool(row[-2] or row[-1])
+        )
         if any(old[k] != v for k, v in update.items()):
             changed_pks.append(row[1])
             for k, v in update.items():
                 changed[k].append(v)
             changed["updated_at"].append(now)
     bulk.update_rows(Identity, changed_pks, changed)
-    return identities
+    return identities, reach
 
 
 class _TicketRow:
-    """The ticket fields ingest reads and writes, without a model instance."""
+    """The ticket fields ingest and the engines read and write, without a model instance.
+
+    The engines (``tickets_ingesting``) work on these rows as they would on tickets: the names
+    are the model's attribute names (``team_id``, ``identity_id``).
+    """
 
     __slots__ = ("pk", "thread_key", "status", "closed_at", "close_reason", "snoozed_until",
                  "first_inbound_at", "last_inbound_at", "first_response_at", "last_response_at",
                  "waiting_since", "last_message_preview", "rating", "language", "updated_at",
-                 "version")  # fmt: skip
+                 "version", "intent", "team_id", "assignee_id", "routing_trace", "priority",
+                 "priority_parts", "due_at", "first_response_due_at",
+                 "first_response_business_seconds", "resolution_business_seconds", "channel_id",
+                 "kind", "identity_id", "intent_corrected")  # fmt: skip
 
     def __init__(self, values: Sequence[Any]) -> None:
         for name, value in zip(self.__slots__, values, strict=True):
             setattr(self, name, value)
 
+    def copy(self) -> _TicketRow:
+        return _TicketRow([getattr(self, name) for name in self.__slots__])
 
-def _load_tickets(channel_id: int, keys: list[str]) -> dict[str, _TicketRow]:
+
+_REACH = ("identity__followers", "identity__verified", "identity__customer__vip",
+          "identity__customer__merged_into__vip")  # fmt: skip
+
+
+def _load_tickets(
+    channel_id: int, keys: list[str], reach: dict[int, Reach] | None = None
+) -> dict[str, _TicketRow]:
+    """The stored tickets of these threads; with ``reach``, their authors' reach is added to it
+    (for the engines; authors of this batch keep the values ingest just stored)."""
     rows = Ticket.objects.filter(channel_id=channel_id, thread_key__in=keys).values_list(
-        "id", "thread_key", *_TICKET_FIELDS
+        "id", "thread_key", *_TICKET_FIELDS, *_ENGINE_ONLY, *_READ_ONLY, *_REACH
     )
-    return {row[1]: _TicketRow(row) for row in rows}
+    tickets = {}
+    size = len(_TicketRow.__slots__)
+    for row in rows:
+        ticket = tickets[row[1]] = _TicketRow(row[:size])
+        if reach is not None and ticket.identity_id and ticket.identity_id not in reach:
+            followers, verified, vip, merged_vip = row[size:]
+            reach[ticket.identity_id] = Reach(followers, bool(verified), bool(vip or merged_vip))
+    return tickets
 
 
-def _new_ticket(pk: int | None, key: str, language: str, now: dt.datetime) -> _TicketRow:
-    """A ticket as it is opened, before any message is folded in."""
-    row = _TicketRow((pk, key, *([None] * len(_TICKET_FIELDS))))
+def _new_ticket(
+    pk: int | None,
+    first: InboundItem,
+    identities: dict[str, tuple[int, int | None]],
+    channel: Channel,
+    now: dt.datetime,
+) -> _TicketRow:
+    """A ticket as it is opened for its first customer item, before any message is folded in."""
+    identity = identities.get(first.author.platform_user_id) if first.author else None
+    row = _TicketRow((pk, first.thread_key, *([None] * (len(_TicketRow.__slots__) - 2))))
     row.status = TicketStatus.NEW
     row.close_reason = ""
     row.last_message_preview = ""
-    row.language = language
+    row.language = first.language
     row.updated_at = now
     row.version = 1
+    row.intent = ""
+    row.team_id = channel.default_team_id
+    row.routing_trace = []
+    row.priority = 0
+    row.priority_parts = []
+    row.channel_id = channel.pk
+    row.kind = first.kind
+    row.identity_id = identity[0] if identity else None
+    row.intent_corrected = False
     return row
 
 
-def _open_tickets(
+def _find_tickets(
     channel: Channel,
     items: Sequence[InboundItem],
-    pending: dict[str, list[InboundItem]],
     identities: dict[str, tuple[int, int | None]],
+    reach: dict[int, Reach],
     now: dt.datetime,
-) -> tuple[dict[str, _TicketRow], set[int]]:
-    """Find the tickets of ``items``' threads, opening one per new thread.
-
-    A new ticket is inserted already holding its ``pending`` items (those about to be inserted,
-    oldest first), which saves updating every row just inserted; ``ingest_batch`` corrects the
-    rare ticket whose messages then turn out to be stored already.
-    """
+) -> tuple[dict[str, _TicketRow], dict[str, InboundItem]]:
+    """The stored tickets of ``items``' threads, and a new row (not inserted yet, no id) for
+    each thread that starts with a customer's item; returns the rows by thread key and the
+    first customer item of each new thread."""
     keys = list({i.thread_key for i in items})
-    tickets = _load_tickets(channel.pk, keys)
+    tickets = _load_tickets(channel.pk, keys, reach)
     first_inbound: dict[str, InboundItem] = {}
     for item in sorted(items, key=lambda i: i.sent_at):
         if not item.is_ours and item.thread_key not in tickets:
             first_inbound.setdefault(item.thread_key, item)
-    if not first_inbound:
-        return tickets, set()
-    firsts = list(first_inbound.values())
+    for key, item in first_inbound.items():
+        tickets[key] = _new_ticket(None, item, identities, channel, now)
+    return tickets, first_inbound
+
+
+def _insert_tickets(
+    channel: Channel,
+    tickets: dict[str, _TicketRow],
+    opening: dict[str, InboundItem],
+    identities: dict[str, tuple[int, int | None]],
+    now: dt.datetime,
+) -> set[int]:
+    """Insert the new tickets in their final state (ingest's fields and the engines'), set their
+    ids on the rows and return those ids. A thread opened by another path since we looked (the
+    channel lock keeps other ingests out) gets its stored ticket's row instead."""
+    if not opening:
+        return set()
+    firsts = list(opening.values())
+    rows = [tickets[key] for key in opening]
     owners = [
         identities.get(i.author.platform_user_id, (None, None)) if i.author else (None, None)
         for i in firsts
     ]
-    rows = []
-    for item in firsts:
-        row = _new_ticket(None, item.thread_key, item.language, now)
-        _advance_ticket(row, pending.get(item.thread_key, []), now)
-        rows.append(row)
     created = bulk.insert_rows(
         Ticket,
         {
-            "kind": [i.kind for i in firsts],
-            "thread_key": [i.thread_key for i in firsts],
+            "thread_key": list(opening),
             "customer": [customer for _, customer in owners],
-            "identity": [identity for identity, _ in owners],
             "subject": [i.text[:PREVIEW_LENGTH] for i in firsts],
             "platform_url": [i.url for i in firsts],
-            **{name: [getattr(r, name) for r in rows] for name in _TICKET_FIELDS},
+            **{name: [getattr(r, attname) for r in rows] for name, attname in _INSERTED},
         },
-        constants={"channel": channel.pk, "team": channel.default_team_id, "created_at": now},
+        constants={"channel": channel.pk, "created_at": now},
         conflict=("channel", "thread_key"),
         returning=("id", "thread_key"),
     )
-    by_key = {r.thread_key: r for r in rows}
     created_ids = set()
     for pk, key in created:
-        by_key[key].pk = pk
-        tickets[key] = by_key[key]
+        tickets[key].pk = pk
         created_ids.add(pk)
-    if len(created) < len(first_inbound):
-        # Opened by another path since we looked (the channel lock keeps other ingests out).
-        tickets.update(_load_tickets(channel.pk, [k for k in first_inbound if k not in tickets]))
-    return tickets, created_ids
+    if len(created) < len(opening):
+        lost = [key for key in opening if tickets[key].pk is None or tickets[key].pk < 0]
+        for key in lost:
+            del tickets[key]
+        tickets.update(_load_tickets(channel.pk, lost))
+    return created_ids
 
 
 def _apply_edits(channel: Channel, edits: list[InboundItem], now: dt.datetime) -> list[str]:
@@ -366,29 +442,65 @@ def ingest_batch(
     """
     result = IngestResult(received=len(items))
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        # The engines' configuration stamp comes along (inbox.engine_config): no round trip
+        # of its own for the check whether their cached rules are current.
+        channel = (
+            Channel.objects.select_for_update()
+            .annotate(engine_stamp=config_stamp_subquery())
+            .get(pk=channel_id)
+        )
         batch = _dedupe_batch(_without_nul(items))
         now = timezone.now()
         stored = _stored_ids(channel.pk, [i.external_id for i in batch])
         # Items already stored need no identity or ticket work, unless they are edits.
         work = [i for i in batch if i.edited or i.external_id not in stored]
-        identities = _upsert_identities(channel.platform, work, now) if work else {}
+        identities, reach = _upsert_identities(channel.platform, work, now) if work else ({}, {})
         pending: dict[str, list[InboundItem]] = defaultdict(list)
         for item in sorted(work, key=lambda i: i.sent_at):
             if item.external_id not in stored:
                 pending[item.thread_key].append(item)
-        tickets, created_ids = (
-            _open_tickets(channel, work, pending, identities, now) if work else ({}, set())
+        tickets, opening = (
+            _find_tickets(channel, work, identities, reach, now) if work else ({}, {})
         )
-
-        # One list per column, straight from the items: no Message objects on the hot path.
         new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
+
+        # Fold the pending items into their tickets as if every one will be stored (all but a
+        # rare race are: checked after the insert) and let the engines set their fields now, so
+        # each ticket is written once, in its final state. New tickets get provisional negative
+        # ids until they are inserted, so the engines can pair messages with them.
+        for n, key in enumerate(opening):
+            tickets[key].pk = -(n + 1)
+        stored_state = {key: row.copy() for key, row in tickets.items() if key not in opening}
+        reopened: dict[str, str | None] = {}
+        prepared = {key: tickets[key] for key in pending if key in tickets}
+        for key, row in prepared.items():
+            reopened[key] = _advance_ticket(row, pending[key], now)
+        engines = tickets_ingesting.has_listeners(Channel)
+        observed = tickets_ingested.has_listeners(Channel)
         author_ids = [
             None
             if i.is_ours or i.author is None
             else identities.get(i.author.platform_user_id, (None,))[0]
             for i in new
         ]
+        prepared_messages = (
+            _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
+        )
+        finish = _engines_prepare(
+            channel,
+            list(prepared.values()),
+            {tickets[key].pk for key in opening},
+            prepared_messages,
+            reach,
+        )
+
+        created_ids = _insert_tickets(channel, tickets, opening, identities, now)
+        if any(i.thread_key not in tickets for i in new):
+            # A thread opened meanwhile whose ticket we cannot see: its items are left out, as
+            # items of a thread without a ticket always are.
+            keep = [n for n, i in enumerate(new) if i.thread_key in tickets]
+            new, author_ids = [new[n] for n in keep], [author_ids[n] for n in keep]
+        # One list per column, straight from the items: no Message objects on the hot path.
         inserted = bulk.insert_rows(
             Message,
             {
@@ -425,6 +537,50 @@ def ingest_batch(
         for item in batch:
             if item.external_id in fresh_ids:
                 new_by_ticket[item.thread_key].append(item)
+        for key in new_by_ticket:
+            new_by_ticket[key].sort(key=lambda i: i.sent_at)
+
+        # Where the guess was wrong (an item stored by another path between our lookup and the
+        # insert, an edit, a thread opened meanwhile), start that ticket again from its stored
+        # state, fold in what was really new and run the engines on it once more.
+        rewrite: dict[str, _TicketRow] = {}
+        redo = []
+        for key in prepared.keys() | new_by_ticket.keys():
+            if key not in tickets:
+                continue
+            got = new_by_ticket.get(key, [])
+            if prepared.get(key) is tickets[key] and _ids(pending[key]) == _ids(got):
+                continue
+            row = tickets[key]
+            if row.pk in created_ids:
+                row = _new_ticket(row.pk, opening[key], identities, channel, now)
+                rewrite[key] = row  # inserted holding the guess: write it again in any case
+            elif key in stored_state:
+                row = stored_state[key]
+            tickets[key] = row
+            reopened[key] = _advance_ticket(row, got, now) if got else None
+            if got:
+                redo.append(row)
+        # The stored messages: those prepared, with their ids and their tickets' real ids.
+        by_id = {i.external_id: i for i in new}
+        prepared_by_id = {m.external_id: m for m in prepared_messages}
+        messages = []
+        for pk, external_id in inserted if prepared_messages else ():
+            message = prepared_by_id[external_id]
+            message.id = pk
+            message.ticket_id = tickets[by_id[external_id].thread_key].pk
+            messages.append(message)
+        if redo:
+            redone = set(redo)
+            finish_redo = _engines_prepare(
+                channel,
+                redo,
+                created_ids,
+                [m for m in messages if tickets[by_id[m.external_id].thread_key] in redone],
+                reach,
+            )
+        else:
+            finish_redo = []
 
         activities: dict[str, list[Any]] = {"ticket": [], "verb": [], "before": [], "after": []}
 
@@ -434,32 +590,21 @@ def ingest_batch(
 
         for pk in created_ids:
             log(pk, "created", {}, {"status": TicketStatus.NEW})
-        touched, changed = [], []
-        created_keys = {key for key, t in tickets.items() if t.pk in created_ids}
-        for key in created_keys:
-            got = sorted(new_by_ticket.get(key, []), key=lambda i: i.sent_at)
-            if [i.external_id for i in pending[key]] != [i.external_id for i in got]:
-                # Opened holding items that were stored after all (another path stored them
-                # between our lookup and the insert): fold in only what was really new.
-                tickets[key] = _new_ticket(tickets[key].pk, key, tickets[key].language, now)
-                changed.append(tickets[key])
-        for key, new_items in new_by_ticket.items():
+        touched = []
+        for key in new_by_ticket:
             ticket = tickets[key]
-            if key in created_keys:
-                if ticket in changed:
-                    _advance_ticket(ticket, sorted(new_items, key=lambda i: i.sent_at), now)
-                touched.append(ticket)
-                continue
-            reopened = _advance_ticket(ticket, sorted(new_items, key=lambda i: i.sent_at), now)
-            if reopened is not None:
-                result.tickets_reopened += 1
-                log(ticket.pk, "reopened", {"status": reopened}, {"status": ticket.status})
             touched.append(ticket)
-            changed.append(ticket)
+            if ticket.pk in created_ids:
+                continue
+            rewrite[key] = ticket
+            if reopened.get(key) is not None:
+                result.tickets_reopened += 1
+                log(ticket.pk, "reopened", {"status": reopened[key]}, {"status": ticket.status})
+        changed = list(rewrite.values())
         bulk.update_rows(
             Ticket,
             [t.pk for t in changed],
-            {name: [getattr(t, name) for t in changed] for name in _TICKET_FIELDS},
+            {name: [getattr(t, attname) for t in changed] for name, attname in _WRITTEN},
         )
         bulk.insert_rows(Activity, activities, constants={"created_at": now}, returning=())
 
@@ -472,21 +617,49 @@ def ingest_batch(
                 cursor=cursor,
                 **({"last_ingest_lag_seconds": lag} if lag is not None else {}),
             )
+        # The engines' links, activities and acknowledgements, now that every ticket has its id.
+        as_prepared = [row for key, row in prepared.items() if tickets.get(key) is row]
+        for done in finish:
+            done(tickets=as_prepared)
+        for done in finish_redo:
+            done(tickets=redo)
+
         result.tickets_created = len(created_ids)
         result.ticket_ids = [t.pk for t in touched]
-        if touched and tickets_ingested.has_listeners(Channel):
-            by_id = {i.external_id: i for i in new}
+        if touched and observed:
             tickets_ingested.send(
                 sender=Channel,
                 channel=channel,
                 tickets=list(Ticket.objects.filter(pk__in=result.ticket_ids)),
                 created_ticket_ids=created_ids,
-                messages=[
-                    _message(pk, by_id[external_id], tickets, identities, channel, now)
-                    for pk, external_id in inserted
-                ],
+                messages=messages,
             )
     return result
+
+
+def _ids(items: list[InboundItem]) -> list[str]:
+    return [i.external_id for i in items]
+
+
+def _engines_prepare(
+    channel: Channel,
+    rows: list[_TicketRow],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    reach: dict[int, Reach],
+) -> list[Callable[..., None]]:
+    """Send ``tickets_ingesting``; return the receivers' finishing steps."""
+    if not rows or not tickets_ingesting.has_listeners(Channel):
+        return []
+    responses = tickets_ingesting.send(
+        sender=Channel,
+        channel=channel,
+        tickets=rows,
+        created_ticket_ids={r.pk for r in rows if r.pk in created_ids or r.pk < 0},
+        messages=messages,
+        reach=reach,
+    )
+    return [response for _, response in responses if callable(response)]
 
 
 @dataclass(slots=True)
@@ -494,7 +667,7 @@ class IngestedMessage:
     """A message just stored, as signal receivers see it: the Message fields they read, as
     plain values. Building 500 model instances per batch cost more than the engines' work."""
 
-    id: int
+    id: int | None  # None while the engines prepare, before the insert
     ticket_id: int
     channel_id: int
     direction: str
@@ -514,34 +687,36 @@ class IngestedMessage:
         return self.id
 
 
-def _message(
-    pk: int,
-    item: InboundItem,
+def _messages(
+    items: list[InboundItem],
+    author_ids: list[int | None],
     tickets: dict[str, _TicketRow],
-    identities: dict[str, tuple[int, int | None]],
-    channel: Channel,
+    channel_id: int,
     now: dt.datetime,
-) -> IngestedMessage:
-    """The stored message, for signal receivers only."""
-    ident = None
-    if item.author and not item.is_ours:
-        ident = identities.get(item.author.platform_user_id, (None,))[0]
-    return IngestedMessage(
-        id=pk,
-        ticket_id=tickets[item.thread_key].pk,
-        channel_id=channel.pk,
-        direction=Direction.OUTBOUND if item.is_ours else Direction.INBOUND,
-        external_id=item.external_id,
-        author_identity_id=ident,
-        text=item.text,
-        sent_at=item.sent_at,
-        created_at=now,
-        rating=item.rating,
-        url=item.url,
-        parent_external_id=item.parent_external_id,
-        delivery_state=DeliveryState.SENT if item.is_ours else DeliveryState.NONE,
-        reply_mode="echo" if item.is_ours else "",
-    )
+) -> list[IngestedMessage]:
+    """The messages about to be stored, for signal receivers only (no ids yet)."""
+    # Looked up once: attribute access on a choices enum costs more than building the value.
+    outbound, inbound = Direction.OUTBOUND, Direction.INBOUND
+    sent, none = DeliveryState.SENT, DeliveryState.NONE
+    return [
+        IngestedMessage(
+            None,
+            tickets[item.thread_key].pk,
+            channel_id,
+            outbound if item.is_ours else inbound,
+            item.external_id,
+            author_id,
+            item.text,
+            item.sent_at,
+            now,
+            item.rating,
+            item.url,
+            item.parent_external_id,
+            sent if item.is_ours else none,
+            "echo" if item.is_ours else "",
+        )
+        for item, author_id in zip(items, author_ids, strict=True)
+    ]
 
 
 _TICKET_FIELDS = [
@@ -560,6 +735,28 @@ _TICKET_FIELDS = [
     "updated_at",
     "version",
 ]
+
+
+# Ticket fields the engines set at ingest (besides status, waiting time and closing, which are
+# ingest's too), and fields they only read; as attribute names, in ``_TicketRow`` order.
+_ENGINE_ONLY = [
+    "intent",
+    "team_id",
+    "assignee_id",
+    "routing_trace",
+    "priority",
+    "priority_parts",
+    "due_at",
+    "first_response_due_at",
+    "first_response_business_seconds",
+    "resolution_business_seconds",
+]
+_READ_ONLY = ["channel_id", "kind", "identity_id", "intent_corrected"]
+# (field name, row attribute) of what a ticket update writes, and a ticket insert.
+_WRITTEN = [(name, name) for name in _TICKET_FIELDS] + [
+    (name.removesuffix("_id"), name) for name in _ENGINE_ONLY
+]
+_INSERTED = [*_WRITTEN, ("kind", "kind"), ("identity", "identity_id")]
 
 
 def _advance_ticket(ticket: _TicketRow, items: list[InboundItem], now: dt.datetime) -> str | None:

@@ -116,12 +116,36 @@ class _Lexicon:
                 self.stems.append((order, words[0], entry))
             else:
                 self.by_first_word.setdefault(words[0], []).append((order, entry))
+        # One C-level test per token first: most tokens start with none of the stems.
+        self.stem_prefixes = tuple(stem for _order, stem, _entry in self.stems)
 
 
 _CHATTER = [(p, w, re.compile(rf"\b{re.escape(p)}\b")) for p, w in CHATTER.items()]
 _REQUESTS = [(p, w, re.compile(rf"\b{re.escape(p)}\b")) for p, w in REQUEST_PHRASES.items()]
 _SPAM = [(s, re.compile(rf"(?<!\w){re.escape(s)}(?!\w)")) for s in SPAM]
 _NEGATIVE = _Lexicon(_compile(NEGATIVE))
+_EMOJI = list(EMOJI.items())
+_EMOJI_START = (
+    re.compile("[" + "".join(sorted({re.escape(e[0]) for e in EMOJI})) + "]") if EMOJI else None
+)
+# Emoji by their first character, with their place in the lexicon (evidence keeps that order).
+_EMOJI_BY_START: dict[str, list[tuple[int, str, tuple[str, float]]]] = {}
+for _n, (_emoji, _value) in enumerate(_EMOJI):
+    _EMOJI_BY_START.setdefault(_emoji[0], []).append((_n, _emoji, _value))
+
+
+def _any_of(phrases) -> re.Pattern | None:
+    """One scan that finds whether any phrase occurs as a substring: most messages hold none,
+    and then the per-phrase loops below are skipped. Never a false "none"."""
+    phrases = list(phrases)  # an empty phrase makes an empty alternative: it always matches
+    return re.compile("|".join(re.escape(p) for p in phrases)) if phrases else None
+
+
+_CHATTER_ANY = _any_of(CHATTER)
+_REQUESTS_ANY = _any_of(REQUEST_PHRASES)
+_SPAM_ANY = _any_of(SPAM)
+_SARCASM_ANY = _any_of(SARCASM)
+_SHOUTING = re.compile(r"\b[A-Z]{3,}\b")
 _POSITIVE = _Lexicon(_compile(POSITIVE))
 
 
@@ -144,9 +168,10 @@ def _find(tokens: list[str], lexicon: _Lexicon) -> list[tuple[int, int, float, s
                 if not (last.startswith(words[-1]) if prefix else last == words[-1]):
                     continue
             candidates.append((order, i, entry))
-        for order, stem, entry in lexicon.stems:
-            if token.startswith(stem):
-                candidates.append((order, i, entry))
+        if token.startswith(lexicon.stem_prefixes):
+            for order, stem, entry in lexicon.stems:
+                if token.startswith(stem):
+                    candidates.append((order, i, entry))
     candidates.sort(key=lambda c: (c[0], c[1]))
     used: set[int] = set()
     found = []
@@ -160,6 +185,22 @@ def _find(tokens: list[str], lexicon: _Lexicon) -> list[tuple[int, int, float, s
 
 def classify(text: str, *, rating: int | None = None) -> IntentResult:
     """Classify one customer message. ``rating`` is a review's stars (1–5), when there are any."""
+    scores, evidence = _classify(text, rating, explain=True)
+    return IntentResult(
+        _decide(scores), {k: round(v, 2) for k, v in scores.items()}, tuple(evidence)
+    )
+
+
+def intent_of(text: str, *, rating: int | None = None) -> str:
+    """Only the label of :func:`classify` (the same one): for ingest, which classifies hundreds
+    of messages a batch and keeps no evidence (it is recomputed when someone asks why)."""
+    return _decide(_classify(text, rating, explain=False)[0])
+
+
+def _classify(
+    text: str, rating: int | None, *, explain: bool
+) -> tuple[dict[str, float], list[Evidence]]:
+    """The scores per intent and, with ``explain``, the evidence for them."""
     raw = unicodedata.normalize("NFKC", text or "")
     lowered = _normalise(raw)
     tokens = _TOKEN.findall(lowered)
@@ -168,7 +209,8 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
 
     def add(rule: str, match: str, intent: str, points: float) -> None:
         scores[intent] += points
-        evidence.append(Evidence(rule, match, intent, round(points, 2)))
+        if explain:
+            evidence.append(Evidence(rule, match, intent, round(points, 2)))
 
     def modifiers(start: int) -> tuple[bool, bool]:
         before: list[str] = []
@@ -198,16 +240,23 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
             match = f"{tokens[start - 1]} {term}" if intensified else term
             add("intensifier" if intensified else "lexicon", match, COMPLAINT, points)
 
-    for emoji, (intent, points) in EMOJI.items():
+    # Only the emoji whose first character occurs (one regex scan), in lexicon order.
+    starts = set(_EMOJI_START.findall(raw)) if _EMOJI_START else ()
+    present = sorted(e for start in starts for e in _EMOJI_BY_START[start])
+    for _n, emoji, (intent, points) in present:
         count = raw.count(emoji)
         if count:
             add("emoji", emoji, intent, points * min(count, 2))
 
-    shouting = [w for w in re.findall(r"\b[A-Z]{3,}\b", raw) if w not in {"APP", "USA", "OK"}]
+    shouting = [w for w in _SHOUTING.findall(raw) if w not in {"APP", "USA", "OK"}]
     if shouting and scores[COMPLAINT] > 0:
         add("capitals", " ".join(shouting[:3]), COMPLAINT, 1)
 
-    sarcasm = next((m for m in SARCASM if m in lowered), None)
+    sarcasm = (
+        next((m for m in SARCASM if m in lowered), None)
+        if _SARCASM_ANY and _SARCASM_ANY.search(lowered)
+        else None
+    )
     if sarcasm and scores[COMPLIMENT] > 0:
         moved = scores[COMPLIMENT]
         add("sarcasm", sarcasm, COMPLIMENT, -moved)
@@ -223,14 +272,20 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
         add("question", f"opens with '{tokens[0]}'", QUESTION, 1)
     joined = " ".join(t for t in tokens if t not in _BOUNDARY)
     # A plain substring test first: most phrases are absent, and it is far cheaper than a regex.
-    for phrase, points, pattern in _CHATTER:
+    for phrase, points, pattern in _CHATTER if _CHATTER_ANY and _CHATTER_ANY.search(joined) else ():
         if phrase in joined and pattern.search(joined):
             add("chatter", phrase, OTHER, points)
-    for phrase, points, pattern in _REQUESTS:
+    for phrase, points, pattern in (
+        _REQUESTS if _REQUESTS_ANY and _REQUESTS_ANY.search(joined) else ()
+    ):
         if phrase in joined and pattern.search(joined):
             add("question", phrase, QUESTION, points)
 
-    spam = [s for s, pattern in _SPAM if s in lowered and pattern.search(lowered)]
+    spam = (
+        [s for s, pattern in _SPAM if s in lowered and pattern.search(lowered)]
+        if _SPAM_ANY and _SPAM_ANY.search(lowered)
+        else []
+    )
     if len(spam) >= 2 or (spam and "http" in lowered) or "bit.ly" in spam:
         add("spam", ", ".join(spam), OTHER, 5)
 
@@ -240,9 +295,7 @@ def classify(text: str, *, rating: int | None = None) -> IntentResult:
         elif rating >= 4:
             add("rating", f"{rating} stars", COMPLIMENT, 3)
 
-    return IntentResult(
-        _decide(scores), {k: round(v, 2) for k, v in scores.items()}, tuple(evidence)
-    )
+    return scores, evidence
 
 
 def _decide(scores: dict[str, float]) -> str:

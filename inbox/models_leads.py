@@ -16,6 +16,7 @@ __all__ = [
     "AutoAck",
     "BusinessHours",
     "CloseReason",
+    "EngineConfigStamp",
     "Holiday",
     "Incident",
     "IncidentStatus",
@@ -148,6 +149,22 @@ class AutoAck(models.Model):
 
     def __str__(self) -> str:
         return f"auto-ack {self.channel_id or 'any'} {self.language or '*'}"
+
+
+class EngineConfigStamp(models.Model):
+    """One row whose ``token`` changes with every change to what the engines read at ingest
+    (rules, business hours, holidays, SLA targets, acknowledgement texts, and the teams, tags,
+    users and incidents
+    rules name). Ingest workers keep that configuration in memory and reload it when the token
+    differs from the one they loaded it under (``inbox.engine_config``). In the database, not in
+    the cache: it changes inside the editing transaction, so it is rolled back with it and
+    other workers see the new token exactly when they can see the new rows.
+    """
+
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"engine configuration {self.token}"
 
 
 class CloseReason(models.TextChoices):

@@ -158,7 +158,11 @@ def ticket_priority_apply(
 
 def identities_for(tickets: Iterable[Ticket]) -> dict[int, Reach]:
     """One query of plain values: the reach of the tickets' authors (VIP through a merge too)."""
-    ids = {t.identity_id for t in tickets if t.identity_id}
+    return identity_reach({t.identity_id for t in tickets if t.identity_id})
+
+
+def identity_reach(ids: set[int]) -> dict[int, Reach]:
+    """Identity id -> its reach, one query (none without ids)."""
     if not ids:
         return {}
     rows = Identity.objects.filter(pk__in=ids).values_list(

@@ -376,6 +376,8 @@ def rule_update(
 
 def rule_move(*, rule: Rule, actor: AbstractBaseUser | None, position: int) -> list[Rule]:
     """Put ``rule`` at ``position`` (0 = first) and renumber all rules 0..n-1."""
+    from .engine_config import config_bump  # it imports this module
+
     with transaction.atomic():
         rules = list(Rule.objects.select_for_update().order_by("position", "pk"))
         moving = next(r for r in rules if r.pk == rule.pk)
@@ -385,6 +387,7 @@ def rule_move(*, rule: Rule, actor: AbstractBaseUser | None, position: int) -> l
         for index, r in enumerate(rules):
             r.position = index
         Rule.objects.bulk_update(rules, ["position"])
+        config_bump()  # bulk_update sends no post_save
         activity_log(
             ticket=None,
             actor=actor,

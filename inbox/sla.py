@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -98,7 +98,7 @@ class Calendar:
         ZoneInfo(zone)  # fail early on an unknown zone
         return cls(zone=zone, week=tuple(days), holidays=frozenset(holidays))
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.zone)
 
@@ -108,24 +108,31 @@ class Calendar:
 
     def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The day's opening intervals as UTC instants (empty on a holiday)."""
-        if day in self.holidays:
-            return []
-        tz = self.tz
-        out = []
-        for a, b in self.week[day.weekday()]:
-            start = _local(day, a, tz)
-            end = _local(day, b, tz)
-            if end > start:
-                out.append((start, end))
-        return out
+        return list(_day_intervals(self, day))
 
     def intervals_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Opening intervals that end after ``at``, in order, within the horizon."""
         local_day = at.astimezone(self.tz).date() - dt.timedelta(days=1)
         for offset in range(HORIZON_DAYS):
-            for start, end in self.intervals(local_day + dt.timedelta(days=offset)):
+            for start, end in _day_intervals(self, local_day + dt.timedelta(days=offset)):
                 if end > at:
                     yield start, end
+
+
+@lru_cache(maxsize=4096)
+def _day_intervals(calendar: Calendar, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    # Remembered per calendar and day: a batch computes due times for hundreds of tickets over
+    # the same few days, and turning local times into UTC instants is most of that work.
+    if day in calendar.holidays:
+        return ()
+    tz = calendar.tz
+    out = []
+    for a, b in calendar.week[day.weekday()]:
+        start = _local(day, a, tz)
+        end = _local(day, b, tz)
+        if end > start:
+            out.append((start, end))
+    return tuple(out)
 
 
 def _local(day: dt.date, minutes: int, tz: ZoneInfo) -> dt.datetime:
@@ -210,17 +217,20 @@ def _default_calendar(zone: str) -> Calendar:
 
 
 class Calendars:
-    """The calendars tickets need, loaded with two queries (hours and their holidays)."""
+    """The calendars tickets need, loaded with two queries (hours and their holidays), or
+    three when teams without hours of their own need their zone.
 
-    def __init__(self, team_ids: Iterable[int | None]) -> None:
-        wanted = {t for t in team_ids if t is not None}
-        rows = list(
+    ``team_ids`` None loads every team's: the copy ingest keeps (``inbox.engine_config``).
+    """
+
+    def __init__(self, team_ids: Iterable[int | None] | None) -> None:
+        hours = BusinessHours.objects.all()
+        wanted: set[int] | None = None
+        if team_ids is not None:
+            wanted = {t for t in team_ids if t is not None}
             # The teams' own rows and the default row.
-            BusinessHours.objects.filter(Q(team__isnull=True) | Q(team_id__in=wanted))
-            .select_related("team")
-            .prefetch_related("holidays")
-            .order_by("pk")
-        )
+            hours = hours.filter(Q(team__isnull=True) | Q(team_id__in=wanted))
+        rows = list(hours.select_related("team").prefetch_related("holidays").order_by("pk"))
         self._by_team: dict[int, BusinessHours] = {}
         self._default: BusinessHours | None = None
         for row in rows:
@@ -229,12 +239,13 @@ class Calendars:
             else:
                 self._by_team[row.team_id] = row
         # Teams without hours of their own still have a time zone.
-        missing = wanted - set(self._by_team)
-        self._zones = (
-            dict(Team.objects.filter(pk__in=missing).values_list("pk", "time_zone"))
-            if missing and self._default is None
-            else {}
-        )
+        self._zones: dict[int, str] = {}
+        if self._default is None and wanted is None:
+            teams = Team.objects.exclude(pk__in=list(self._by_team))
+            self._zones = dict(teams.values_list("pk", "time_zone"))
+        elif self._default is None and wanted - set(self._by_team):
+            teams = Team.objects.filter(pk__in=wanted - set(self._by_team))
+            self._zones = dict(teams.values_list("pk", "time_zone"))
         self._cache: dict[int | None, Calendar] = {}
 
     def for_team(self, team_id: int | None) -> Calendar:
@@ -290,12 +301,15 @@ def content_priority(ticket: Ticket) -> int:
 
 
 class Targets:
-    """SLA targets, loaded with one query; ``for_ticket`` picks the most specific one."""
+    """SLA targets, loaded with one query; ``for_ticket`` picks the most specific one.
 
-    def __init__(self, channel_ids: Iterable[int]) -> None:
-        self._rows = list(
-            SlaTarget.objects.filter(Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids)))
-        )
+    ``channel_ids`` None loads the targets of every channel."""
+
+    def __init__(self, channel_ids: Iterable[int] | None) -> None:
+        targets = SlaTarget.objects.all()
+        if channel_ids is not None:
+            targets = targets.filter(Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids)))
+        self._rows = list(targets)
 
     def for_ticket(self, ticket: Ticket) -> Target:
         best = None
@@ -410,12 +424,12 @@ def auto_ack_text(template: str, *, opening: dt.datetime, calendar: Calendar, la
 class AutoAcks:
     """The acknowledgement templates, loaded with one query."""
 
-    def __init__(self, channel_ids: Iterable[int]) -> None:
-        self._rows = list(
-            AutoAck.objects.filter(
-                Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids))
-            ).order_by("pk")
-        )
+    def __init__(self, channel_ids: Iterable[int] | None) -> None:
+        """``channel_ids`` None loads the templates of every channel."""
+        acks = AutoAck.objects.all()
+        if channel_ids is not None:
+            acks = acks.filter(Q(channel__isnull=True) | Q(channel_id__in=set(channel_ids)))
+        self._rows = list(acks.order_by("pk"))
 
     def pick(self, *, channel, language: str) -> AutoAck | None:
         """The channel's own template before the general one; the language's before any.
@@ -446,12 +460,14 @@ def auto_ack_queue(
     calendars: Calendars,
     now: dt.datetime,
     activities: list[Activity] | None = None,
+    acks: AutoAcks | None = None,
 ) -> list[int]:
     """Queue an acknowledgement on each ticket that just got a customer message while its team is
     closed. Once per ticket, ever: the message's idempotency key is unique per ticket, so a
     second attempt (next message, replay, another worker) is dropped by the database.
     Returns the ids of the messages queued; they are sent after commit. Their activity rows are
-    appended to ``activities`` when given (the caller saves them with its own), else saved."""
+    appended to ``activities`` when given (the caller saves them with its own), else saved.
+    ``acks``: the templates when the caller holds them (ingest's per-worker copy), else loaded."""
     from channels.tasks import dispatch_send
 
     candidates = [
@@ -464,11 +480,14 @@ def auto_ack_queue(
     ]
     if not candidates:
         return []
-    acks = AutoAcks([channel.pk])
+    acks = acks if acks is not None else AutoAcks([channel.pk])
     rows = []
+    open_now: dict[Calendar, bool] = {}  # one answer per calendar: most tickets share one
     for ticket in candidates:
         calendar = calendars.for_team(ticket.team_id)
-        if is_open(calendar, now):
+        if calendar not in open_now:
+            open_now[calendar] = is_open(calendar, now)
+        if open_now[calendar]:
             continue
         template = acks.pick(channel=channel, language=ticket.language)
         if template is None:

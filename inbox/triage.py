@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .intent import INTENTS, IntentResult, classify
+from .intent import INTENTS, IntentResult, classify, intent_of
 from .models import OPEN_STATUSES, Direction, IntentCorrection, Message, Ticket
 from .priority import identities_for, ticket_priority_apply
 from .services import activity_log
@@ -39,7 +39,7 @@ def intent_apply(*, tickets: Sequence[Ticket], messages: Iterable[Message]) -> l
         message = newest.get(ticket.pk)
         if message is None or ticket.intent_corrected:
             continue
-        intent = classify(message.text, rating=message.rating).intent
+        intent = intent_of(message.text, rating=message.rating)
         if intent != ticket.intent:
             ticket.intent = intent
             changed.append(ticket)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from inbox import intent_eval
 from inbox.ingest import ingest_batch
-from inbox.intent import classify
+from inbox.intent import classify, intent_of
 from inbox.models import Activity, IntentCorrection, Ticket
 from inbox.triage import ticket_correct_intent, ticket_intent_explain
 from tests.factories import item, make_channel
@@ -191,3 +191,10 @@ def test_the_compliments_view_lists_unanswered_praise_longest_waiting_first():
     )
     praise = tickets_by_intent(intent="compliment", answered=False)
     assert [t.thread_key for t in praise] == ["late", "new"]
+
+
+def test_the_label_ingest_uses_is_the_label_of_the_explained_classification():
+    # Ingest asks for the label only (no evidence is built); it must never differ.
+    for example in intent_eval.load():
+        expected = classify(example.text, rating=example.rating).intent
+        assert intent_of(example.text, rating=example.rating) == expected
