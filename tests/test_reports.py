@@ -260,13 +260,6 @@ def test_the_dashboard_scans_give_the_numbers_of_the_reports_one_by_one(mixed, z
     assert together["agents"] and together["volume"] and together["sla"]["pending"]
 
 
-@pytest.mark.postgres
-def test_many_agents_get_their_times_from_one_grouped_query(mixed, monkeypatch):
-    monkeypatch.setattr("inbox.reports.AGENT_FILTERS", 1)
-    span = {"start": START, "end": END, "zone": "UTC", "team_id": None, "now": END}
-    assert dashboard(**span)["agents"] == per_agent(start=START, end=END)
-
-
 def test_the_dashboard_has_every_figure_of_an_empty_period():
     figures = dashboard(start=START, end=END, zone="UTC", now=END)
     assert figures["volume"] == figures["agents"] == figures["intents"] == figures["tags"] == []
