@@ -543,9 +543,9 @@ def _pg_groups(*, start: dt.datetime, end: dt.datetime, zone: str, team_id=None)
 
 # The times and the SLA: one plain aggregate over the tickets opened, closed or due in the
 # period, each figure FILTERed to its own tickets. ``percentile_disc(ARRAY[0.5, 0.9])`` sorts
-# once for both percentiles, and skips NULLs (unanswered tickets have no response time). Each
-# agent's first-response percentiles are one more FILTERed aggregate, sorting only that agent's
-# tickets: cheaper than grouping the whole period by assignee, which sorts it all once more.
+# once for both percentiles, and skips NULLs (unanswered tickets have no response time). The
+# SLA asks whether the ticket was answered, not whether it has a response time: a ticket
+# without a first inbound message has none but may have been answered.
 SCALARS_SQL = """
 SELECT
     COUNT(*) FILTER (WHERE opened AND response IS NOT NULL),
@@ -558,8 +558,8 @@ SELECT
     percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_b)
         FILTER (WHERE closed AND resolution IS NOT NULL),
     COUNT(*) FILTER (WHERE due AND in_time),
-    COUNT(*) FILTER (WHERE due AND (NOT in_time OR (response IS NULL AND overdue))),
-    COUNT(*) FILTER (WHERE due AND response IS NULL AND NOT overdue)
+    COUNT(*) FILTER (WHERE due AND (NOT in_time OR (NOT answered AND overdue))),
+    COUNT(*) FILTER (WHERE due AND NOT answered AND NOT overdue)
 FROM (
     SELECT assignee_id,
            first_inbound_at >= %(start)s AND first_inbound_at < %(end)s AS opened,
@@ -569,6 +569,7 @@ FROM (
            closed_at - first_inbound_at AS resolution,
            first_response_business_seconds AS response_b,
            resolution_business_seconds AS resolution_b,
+           first_response_at IS NOT NULL AS answered,
            first_response_at <= first_response_due_at AS in_time,
            first_response_due_at <= %(now)s AS overdue
     FROM inbox_ticket

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from inbox.models import DeliveryState, Message, Tag, Team, Ticket
 from inbox.reports import (
@@ -212,8 +213,8 @@ def mixed():
     start = START - dt.timedelta(days=3)
     for i in range(240):
         at = start + dt.timedelta(hours=i * 3 + (i * 7) % 5, minutes=(i * 13) % 60)
-        response = dt.timedelta(minutes=(i * 37) % 400) if i % 5 else None
-        closed = dt.timedelta(hours=(i * 11) % 90) if i % 3 == 0 else None
+        response = dt.timedelta(minutes=(i * 37) % 40, seconds=(i * 23) % 60) if i % 5 else None
+        closed = dt.timedelta(hours=(i * 11) % 90, seconds=i) if i % 3 == 0 else None
         t = ticket(
             channels[i % 3],
             at=at,
@@ -225,7 +226,7 @@ def mixed():
         )
         Ticket.objects.filter(pk=t.pk).update(
             team=(support, sales)[i % 2],
-            first_response_business_seconds=(i * 17) % 3000 if response and i % 4 else None,
+            first_response_business_seconds=(i * 17) % 300 if response and i % 4 else None,
             resolution_business_seconds=(i * 29) % 9000 if closed and i % 6 else None,
             first_inbound_at=None if i == 42 else at,
         )
@@ -266,3 +267,16 @@ def test_the_dashboard_has_every_figure_of_an_empty_period():
     assert figures["times"]["first_response"][0] == figures["times"]["resolution"][1]
     assert figures["times"]["first_response"][0].count == 0
     assert (figures["sla"]["decided"], figures["sla"]["rate"]) == (0, None)
+
+
+@pytest.mark.postgres
+def test_the_report_brin_indexes_summarize_each_full_range_without_waiting_for_vacuum():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN"
+            " ('ticket_created_brin', 'ticket_first_inbound_brin', 'ticket_closed_brin',"
+            " 'ticket_first_due_brin')"
+        )
+        options = dict(cursor.fetchall())
+    assert len(options) == 4
+    assert all(value == ["autosummarize=on"] for value in options.values())
