@@ -4,8 +4,10 @@
         --tickets 1000000
 
 Fills the table once with generated tickets spread over 60 days (``generate_series``, seconds
-for a million rows), then runs each report over 30 and 7 days and prints the time each took.
-Results go into docs/benchmarks.md by hand.
+for a million rows) and VACUUMs it, then runs each report over 30 and 7 days and prints the
+time each took, the whole dashboard (``figures()``), and the reports one by one against
+``reports.dashboard()`` in turns with the ratio of the two. Results go into docs/team-leads.md
+("Measured") by hand.
 """
 
 from __future__ import annotations
