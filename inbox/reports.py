@@ -405,9 +405,9 @@ def dashboard(
     On PostgreSQL three scans of the tickets instead of eight (:func:`_pg_groups`,
     :func:`_pg_scalars`, :func:`_pg_agent_times`), plus the replies, the agents and the tags,
     in one transaction that gives its queries DASHBOARD_WORK_MEM: the percentiles sort about
-    as many values as there are tickets in the period (20 MB for 500,000), and the default
-    4 MB would send each sort to disk; ``SET LOCAL`` ends with the transaction. Elsewhere the
-    functions one by one.
+    as many values as there are tickets in the period (20 MB for 500,000), and at the default
+    4 MB PostgreSQL sorts on disk and plans the grouping sets as sorts instead of one hash
+    table; ``SET LOCAL`` ends with the transaction. Elsewhere the functions one by one.
     """
     now = now or timezone.now()
     zone = zone or settings.TIME_ZONE
