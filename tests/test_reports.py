@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
-from inbox.models import DeliveryState, Message, Tag, Ticket
+from inbox.models import DeliveryState, Message, Tag, Team, Ticket
 from inbox.reports import (
+    dashboard,
     first_response_times,
     intent_mix,
     per_agent,
@@ -178,3 +180,103 @@ def test_the_report_command_prints_every_section_and_one_as_csv():
         "leads_report", "--from", "2026-11-01", "--to", "2026-11-30", "--csv", "intents", stdout=out
     )
     assert out.getvalue().splitlines() == ["intent,tickets,answered", "question,1,1"]
+
+
+# --- the dashboard's PostgreSQL scans against the reports one by one ---------------------------
+def _one_by_one(*, start, end, zone, team_id, now):
+    span = {"start": start, "end": end, "team_id": team_id}
+    return {
+        "times": {
+            "first_response": (
+                first_response_times(**span),
+                first_response_times(**span, business=True),
+            ),
+            "resolution": (resolution_times(**span), resolution_times(**span, business=True)),
+        },
+        "volume": volume_by_channel_and_day(**span, zone=zone),
+        "sla": sla_attainment(**span, now=now),
+        "agents": per_agent(**span),
+        "intents": intent_mix(**span),
+        "tags": tag_counts(**span),
+    }
+
+
+@pytest.fixture
+def mixed():
+    """Two teams, three channels, four agents and 240 tickets in and around November: answered
+    or not, in time or late, closed in the month or after, some without business times, one
+    without a first inbound message, tagged or not. Deterministic."""
+    support, sales = Team.objects.create(name="Support"), Team.objects.create(name="Sales")
+    agents = [get_user_model().objects.create_user(name) for name in ("anna", "bob", "cem", "do")]
+    channels = [make_channel(name=name) for name in ("X", "facebook", "Reviews")]
+    late = Tag.objects.create(name="late")
+    start = START - dt.timedelta(days=3)
+    for i in range(240):
+        at = start + dt.timedelta(hours=i * 3 + (i * 7) % 5, minutes=(i * 13) % 60)
+        response = dt.timedelta(minutes=(i * 37) % 40, seconds=(i * 23) % 60) if i % 5 else None
+        closed = dt.timedelta(hours=(i * 11) % 90, seconds=i) if i % 3 == 0 else None
+        t = ticket(
+            channels[i % 3],
+            at=at,
+            response=response,
+            closed=closed,
+            due=dt.timedelta(minutes=60),
+            intent=("complaint", "compliment", "question", "", "other")[i % 5],
+            assignee=agents[i % 4] if i % 7 else None,
+        )
+        Ticket.objects.filter(pk=t.pk).update(
+            team=(support, sales)[i % 2],
+            first_response_business_seconds=(i * 17) % 300 if response and i % 4 else None,
+            resolution_business_seconds=(i * 29) % 9000 if closed and i % 6 else None,
+            first_inbound_at=None if i == 42 else at,
+        )
+        if i % 9 == 0:
+            t.tags.add(late)
+        if response is not None and i % 4 != 3:
+            Message.objects.create(
+                ticket=t,
+                channel=t.channel,
+                direction="out",
+                author_user=agents[(i + 1) % 4],
+                delivery_state=DeliveryState.SENT,
+                sent_at=at + response,
+                text="hi",
+            )
+    return support
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam"])
+@pytest.mark.parametrize("team", [False, True])
+def test_the_dashboard_scans_give_the_numbers_of_the_reports_one_by_one(mixed, zone, team):
+    span = {
+        "start": START,
+        "end": END,
+        "zone": zone,
+        "team_id": mixed.pk if team else None,
+        "now": START + dt.timedelta(days=20),
+    }
+    together = dashboard(**span)
+    assert together == _one_by_one(**span)
+    assert together["agents"] and together["volume"] and together["sla"]["pending"]
+
+
+def test_the_dashboard_has_every_figure_of_an_empty_period():
+    figures = dashboard(start=START, end=END, zone="UTC", now=END)
+    assert figures["volume"] == figures["agents"] == figures["intents"] == figures["tags"] == []
+    assert figures["times"]["first_response"][0] == figures["times"]["resolution"][1]
+    assert figures["times"]["first_response"][0].count == 0
+    assert (figures["sla"]["decided"], figures["sla"]["rate"]) == (0, None)
+
+
+@pytest.mark.postgres
+def test_the_report_brin_indexes_summarize_each_full_range_without_waiting_for_vacuum():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN"
+            " ('ticket_created_brin', 'ticket_first_inbound_brin', 'ticket_closed_brin',"
+            " 'ticket_first_due_brin')"
+        )
+        options = dict(cursor.fetchall())
+    assert len(options) == 4
+    assert all(value == ["autosummarize=on"] for value in options.values())
