@@ -31,6 +31,6 @@ def autosummarize(value: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inbox", "0020_open_ticket_due_order_indexes")]
+    dependencies = [("inbox", "0021_engine_config_stamp")]
 
     operations = [migrations.RunPython(autosummarize("on"), autosummarize("off"))]
