@@ -128,3 +128,12 @@ def test_an_agents_top_bar_has_no_lead_areas(client):
     assert f'href="{reverse("pages:dashboard")}"' not in nav
     assert f'href="{reverse("pages:incidents")}"' not in nav
     assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [reverse("inbox:index")]
+
+
+def test_a_forbidden_page_says_so_and_leads_back_to_the_inbox(client):
+    client.force_login(person("anna"))
+    response = client.get(reverse("pages:start"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "No access" in html
+    assert f'<a class="button" href="{reverse("inbox:index")}">Back to the inbox</a>' in html
