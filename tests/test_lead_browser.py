@@ -158,3 +158,36 @@ def test_a_lead_opens_the_dashboard_from_the_top_bar_and_sees_the_days_figures(
     expect(page.locator('[data-figure="tickets"] dd')).to_have_text("3")
     expect(page.get_by_role("heading", name="New tickets by channel and day")).to_be_visible()
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [1366, 1500, 1920])
+def test_the_list_keeps_every_column_beside_an_open_thread_without_sideways_scrolling(
+    browser,  # noqa: F811 - the fixture imported above
+    live_server,
+    support,
+    width,
+):
+    from playwright.sync_api import expect
+
+    channel = make_channel()
+    ticket = _ingest(channel, "w1", "Mijn bestelling 54018 is nog steeds niet binnen", "Fleur")
+    ticket.tags.create(name="delivery")
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("lotte")
+    page.get_by_label("Password").fill("pw-lotte")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/inbox/t/{ticket.pk}/")
+
+    expect(page.get_by_role("heading", name="Why is this here?")).to_be_visible()
+    pane = page.locator("#list-pane")
+    assert pane.evaluate("el => el.scrollWidth <= el.clientWidth")
+    right = pane.evaluate("el => el.getBoundingClientRect().right")
+    for header in ("Assignee", "Tags"):
+        box = page.get_by_role("columnheader", name=header).bounding_box()
+        assert box["x"] + box["width"] <= right + 1
+    # The reply box is on the first screen, not pushed down by the panel.
+    composer = page.get_by_label("Reply text", exact=True).bounding_box()
+    assert composer["y"] < 800
+    context.close()
