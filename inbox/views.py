@@ -12,6 +12,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,9 +59,21 @@ def inbox_view(view: Callable) -> Callable:
             timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
-        translation.activate(profile.language or "en")
+        language = profile.language or "en"
+        translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        # Pages outside the inbox follow the language cookie (LocaleMiddleware). Everyone lands
+        # here after logging in, so the inbox hands over the profile's language: no page speaks
+        # English to a Dutch user on a new browser, and no page pays a query for it.
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return response
 
     return wrapper
 

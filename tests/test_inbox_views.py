@@ -434,6 +434,23 @@ def test_the_screen_speaks_dutch_to_an_agent_who_chose_it(agent_client, anna, ti
     assert ">Beantwoorden</button>" in html
 
 
+def test_after_the_inbox_the_other_pages_speak_the_profiles_language_too(
+    agent_client, anna, ticket
+):
+    anna.profile.language = "nl"
+    anna.profile.save()
+    response = agent_client.get(reverse("inbox:index"))
+    assert response.cookies["django_language"].value == "nl"
+    html = agent_client.get(reverse("pages:review_mine")).content.decode()
+    assert "Uitloggen" in html and "Log out" not in html
+
+
+def test_the_language_cookie_is_not_set_again_once_it_matches(agent_client, anna, ticket):
+    agent_client.cookies["django_language"] = "en"
+    response = agent_client.get(reverse("inbox:index"))
+    assert "django_language" not in response.cookies
+
+
 def test_times_are_relative_with_the_exact_time_in_the_agents_zone(agent_client, anna, ticket):
     anna.profile.time_zone = "America/New_York"
     anna.profile.save()

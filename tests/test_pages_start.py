@@ -97,3 +97,43 @@ def test_platform_error_text_is_escaped(admin_client):
     html = admin_client.get(reverse("pages:start")).content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
     assert "<b>Shop</b>" not in html
+
+
+# --- the top bar ------------------------------------------------------------------------------
+def _nav(html: str) -> str:
+    return html[html.index('<nav class="mainnav"') : html.index("</nav>")]
+
+
+def test_the_top_bar_takes_a_lead_to_every_lead_area_and_marks_the_current_one(lead_client):
+    nav = _nav(lead_client.get(reverse("pages:incidents")).content.decode())
+    for name in (
+        "inbox:index",
+        "pages:review",
+        "pages:incidents",
+        "pages:dashboard",
+        "pages:start",
+    ):
+        assert f'href="{reverse(name)}"' in nav
+    assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [reverse("pages:incidents")]
+
+
+def test_a_settings_page_marks_settings_in_the_top_bar(lead_client):
+    nav = _nav(lead_client.get(reverse("pages:rules")).content.decode())
+    assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [reverse("pages:start")]
+
+
+def test_an_agents_top_bar_has_no_lead_areas(client):
+    client.force_login(person("anna"))
+    nav = _nav(client.get(reverse("inbox:index")).content.decode())
+    assert f'href="{reverse("pages:dashboard")}"' not in nav
+    assert f'href="{reverse("pages:incidents")}"' not in nav
+    assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [reverse("inbox:index")]
+
+
+def test_a_forbidden_page_says_so_and_leads_back_to_the_inbox(client):
+    client.force_login(person("anna"))
+    response = client.get(reverse("pages:start"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "No access" in html
+    assert f'<a class="button" href="{reverse("inbox:index")}">Back to the inbox</a>' in html
