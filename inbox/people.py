@@ -325,9 +325,11 @@ def team_settings_update(
     team: Team,
     assignment: str,
     capacities: dict[int, int],
+    approvals: dict[int, bool] | None = None,
 ) -> Team:
-    """What a team's lead may change: manual or automatic assignment, and each member's
-    capacity cap (``AgentProfile.capacity``, which holds across all their teams)."""
+    """What a team's lead may change: manual or automatic assignment, each member's capacity
+    cap (``AgentProfile.capacity``, which holds across all their teams) and whether a member's
+    replies wait for a lead's approval (``AgentProfile.needs_approval``)."""
     with transaction.atomic():
         if assignment != team.assignment:
             team_set_assignment(team=team, mode=assignment, actor=actor)
@@ -335,7 +337,31 @@ def team_settings_update(
         for user_id, capacity in capacities.items():
             if user_id in members:
                 agent_set_capacity(actor=actor, user_id=user_id, capacity=capacity)
+        for user_id, needed in (approvals or {}).items():
+            if user_id in members:
+                agent_set_needs_approval(actor=actor, user_id=user_id, needs_approval=needed)
     return team
+
+
+def agent_set_needs_approval(
+    *, actor: AbstractBaseUser, user_id: int, needs_approval: bool
+) -> AgentProfile:
+    """Whether the agent's replies wait for a lead's approval before they are sent."""
+    with transaction.atomic():
+        profile, _created = AgentProfile.objects.select_for_update().get_or_create(user_id=user_id)
+        before = profile.needs_approval
+        if before == needs_approval:
+            return profile
+        profile.needs_approval = needs_approval
+        profile.save(update_fields=["needs_approval"])
+        activity_log(
+            ticket=None,
+            actor=actor,
+            verb="agent_needs_approval",
+            before={"user": user_id, "needs_approval": before},
+            after={"user": user_id, "needs_approval": needs_approval},
+        )
+    return profile
 
 
 def agent_set_capacity(*, actor: AbstractBaseUser, user_id: int, capacity: int) -> AgentProfile:

@@ -399,6 +399,33 @@ def test_a_lead_sets_assignment_and_capacity_of_their_own_team(lead_client, supp
     assert row.after == {"user": anna.pk, "capacity": 3}
 
 
+def test_a_lead_makes_a_team_member_a_trainee_whose_replies_wait_for_approval(
+    lead_client, support, lotte
+):
+    anna = person("anna", team=support)
+    page = lead_client.get(reverse("pages:people_team", args=[support.pk])).content.decode()
+    assert f'name="review_{anna.pk}"' in page
+
+    response = lead_client.post(
+        reverse("pages:people_team_settings", args=[support.pk]),
+        {
+            "assignment": "manual",
+            f"capacity_{anna.pk}": 10,
+            f"capacity_{lotte.pk}": 10,
+            f"review_{anna.pk}": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert AgentProfile.objects.get(user=anna).needs_approval is True
+    assert not AgentProfile.objects.filter(user=lotte, needs_approval=True).exists()
+    (row,) = _audit("agent_needs_approval")
+    assert row.actor == lotte
+    assert row.after == {"user": anna.pk, "needs_approval": True}
+    page = lead_client.get(reverse("pages:people_team", args=[support.pk])).content.decode()
+    assert re.search(rf'name="review_{anna.pk}"[^>]*checked', page)
+
+
 def test_a_lead_cannot_change_another_teams_settings_or_shifts(lead_client):
     billing = Team.objects.create(name="Billing")
     bob = person("bob", team=billing)

@@ -176,16 +176,30 @@ def _member_label(user) -> str:
 
 
 class TeamSettingsForm(forms.Form):
-    """Assignment mode and one capacity field per member (``capacity_<user id>``)."""
+    """Assignment mode, and per member a capacity field (``capacity_<user id>``) and whether
+    their replies wait for a lead's approval (``review_<user id>``: four-eyes review, for
+    trainees)."""
 
     assignment = forms.ChoiceField(label=gettext_lazy("Assignment"), choices=MODE_CHOICES)
 
-    def __init__(self, *args, loads=(), **kwargs) -> None:
+    def __init__(self, *args, loads=(), reviewed: set[int] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for load in loads:
             self.fields[f"capacity_{load.user_id}"] = forms.IntegerField(
                 label=load.name, min_value=0, max_value=1000, initial=load.capacity
             )
+            self.fields[f"review_{load.user_id}"] = forms.BooleanField(
+                label=_("%(name)s: replies wait for a lead's approval") % {"name": load.name},
+                required=False,
+                initial=load.user_id in reviewed,
+            )
+
+    def approvals(self) -> dict[int, bool]:
+        return {
+            int(name.removeprefix("review_")): bool(value)
+            for name, value in self.cleaned_data.items()
+            if name.startswith("review_")
+        }
 
     def capacities(self) -> dict[int, int]:
         return {
@@ -212,6 +226,15 @@ class ShiftForm(forms.Form):
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _reviewed(loads) -> set[int]:
+    """The members whose replies wait for a lead's approval."""
+    return set(
+        AgentProfile.objects.filter(
+            user_id__in=[a.user_id for a in loads], needs_approval=True
+        ).values_list("user_id", flat=True)
+    )
+
+
 def _require_team_lead(request: HttpRequest, team: Team) -> None:
     if not access.can_lead_team(request.user, team.pk):
         raise PermissionDenied(_("Only admins and this team's leads may change it."))
@@ -429,7 +452,9 @@ def _team_context(request: HttpRequest, team: Team, **forms_: forms.Form) -> dic
         "may_edit": may_edit,
         "is_admin": access.can_configure(request.user),
         "settings_form": forms_.get("settings_form")
-        or TeamSettingsForm(initial={"assignment": team.assignment}, loads=loads),
+        or TeamSettingsForm(
+            initial={"assignment": team.assignment}, loads=loads, reviewed=_reviewed(loads)
+        ),
         "shift_form": forms_.get("shift_form") or ShiftForm(team=team),
     }
 
@@ -501,7 +526,8 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
 def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
-    form = TeamSettingsForm(request.POST, loads=agent_loads(team=team))
+    loads = agent_loads(team=team)
+    form = TeamSettingsForm(request.POST, loads=loads, reviewed=_reviewed(loads))
     if not form.is_valid():
         context = _team_context(request, team, settings_form=form)
         return render(request, "pages/people/team.html", context, status=400)
@@ -511,6 +537,7 @@ def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
             team=team,
             assignment=form.cleaned_data["assignment"],
             capacities=form.capacities(),
+            approvals=form.approvals(),
         )
     except ActionError as exc:
         messages.error(request, exc.message)
