@@ -211,6 +211,19 @@ class TicketPage:
     stamp: str
 
 
+# What a list row shows (``inbox_tags.ticket_rows``) and the keyset cursor reads: loading only
+# these skips the JSON columns (routing trace, priority parts) and the related rows' other
+# columns, about a third of a list request's Python time on 50 rows.
+LIST_ROW_FIELDS = (
+    "id", "channel_id", "kind", "identity_id", "customer_id", "assignee_id", "team_id", "status",
+    "rating", "last_message_preview", "waiting_since", "due_at", "version", "updated_at",
+    "channel__name", "channel__kind",
+    "identity__display_name", "identity__handle",
+    "customer__display_name",
+    "assignee__username", "assignee__first_name", "assignee__last_name",
+)  # fmt: skip
+
+
 def ticket_page(user, flt: ListFilter) -> TicketPage:
     qs = filtered_tickets(user, flt)
     if flt.tag:
@@ -238,7 +251,9 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
                 found = where(base.filter(branch)).order_by(*ordering).values_list("pk", flat=True)
                 ids.update(found[:limit])
             narrowed = Ticket.objects.filter(pk__in=ids)
-        page = narrowed.select_related("channel", "identity", "customer", "assignee", "team")
+        page = narrowed.select_related("channel", "identity", "customer", "assignee").only(
+            *LIST_ROW_FIELDS
+        )
         return list(where(page).prefetch_related("tags").order_by(*ordering)[:limit])
 
     cursor = _parse_after(flt.after) if flt.after else None
