@@ -328,8 +328,12 @@ def list_stamp(user) -> str:
 
 
 def thread_messages(ticket: Ticket) -> list[Message]:
+    """The thread's messages in order, with their authors. The platform's raw payload (about
+    0.5–5 kB of JSON a message on X and Meta) stays in the database: the thread never shows it."""
     return list(
-        ticket.messages.select_related("author_identity", "author_user").order_by("sent_at", "id")
+        ticket.messages.select_related("author_identity", "author_user")
+        .defer("raw")
+        .order_by("sent_at", "id")
     )
 
 
