@@ -347,20 +347,13 @@ def agent_set_needs_approval(
     *, actor: AbstractBaseUser, user_id: int, needs_approval: bool
 ) -> AgentProfile:
     """Whether the agent's replies wait for a lead's approval before they are sent."""
-    with transaction.atomic():
-        profile, _created = AgentProfile.objects.select_for_update().get_or_create(user_id=user_id)
-        before = profile.needs_approval
-        if before == needs_approval:
-            return profile
-        profile.needs_approval = needs_approval
-        profile.save(update_fields=["needs_approval"])
-        activity_log(
-            ticket=None,
-            actor=actor,
-            verb="agent_needs_approval",
-            before={"user": user_id, "needs_approval": before},
-            after={"user": user_id, "needs_approval": needs_approval},
-        )
+    profile, _before = _profile_set(
+        actor=actor,
+        user_id=user_id,
+        field="needs_approval",
+        value=needs_approval,
+        verb="agent_needs_approval",
+    )
     return profile
 
 
@@ -368,23 +361,33 @@ def agent_set_capacity(*, actor: AbstractBaseUser, user_id: int, capacity: int) 
     """How many open tickets automatic assignment gives the agent at most."""
     if capacity < 0 or capacity > 1000:
         raise ActionError(_("Capacity is between 0 and 1000 open tickets."))
+    profile, before = _profile_set(
+        actor=actor, user_id=user_id, field="capacity", value=capacity, verb="agent_capacity"
+    )
+    if capacity > before:
+        assignment_request_for_user(user_id=user_id)
+    return profile
+
+
+def _profile_set(
+    *, actor: AbstractBaseUser, user_id: int, field: str, value: Any, verb: str
+) -> tuple[AgentProfile, Any]:
+    """Set one field of the agent's profile under a row lock, audited when it changed; returns
+    the profile and the value before."""
     with transaction.atomic():
         profile, _created = AgentProfile.objects.select_for_update().get_or_create(user_id=user_id)
-        before = profile.capacity
-        if before == capacity:
-            return profile
-        profile.capacity = capacity
-        profile.save(update_fields=["capacity"])
-        activity_log(
-            ticket=None,
-            actor=actor,
-            verb="agent_capacity",
-            before={"user": user_id, "capacity": before},
-            after={"user": user_id, "capacity": capacity},
-        )
-        if capacity > before:
-            assignment_request_for_user(user_id=user_id)
-    return profile
+        before = getattr(profile, field)
+        if before != value:
+            setattr(profile, field, value)
+            profile.save(update_fields=[field])
+            activity_log(
+                ticket=None,
+                actor=actor,
+                verb=verb,
+                before={"user": user_id, field: before},
+                after={"user": user_id, field: value},
+            )
+    return profile, before
 
 
 # --- shifts -----------------------------------------------------------------------------------

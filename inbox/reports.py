@@ -277,19 +277,7 @@ def sla_attainment(
 def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dict[str, Any]]:
     """Per agent: replies sent, tickets closed (as assignee), and first-response times of the
     tickets assigned to them that opened in the period."""
-    replies = dict(
-        Message.objects.filter(
-            direction=Direction.OUTBOUND,
-            delivery_state=DeliveryState.SENT,
-            author_user__isnull=False,
-            sent_at__gte=start,
-            sent_at__lt=end,
-        )
-        .filter(**({"ticket__team_id": team_id} if team_id is not None else {}))
-        .values_list("author_user")
-        .annotate(n=Count("id"))
-        .values_list("author_user", "n")
-    )
+    replies = _replies(start=start, end=end, team_id=team_id)
     closed = dict(
         _tickets(team_id)
         .filter(status="closed", closed_at__gte=start, closed_at__lt=end, assignee__isnull=False)
