@@ -30,6 +30,7 @@ from channels.models import Channel
 from inbox import intent as intent_engine
 from inbox.models import Activity, CloseReason, Incident, Rule, Tag, Team, TicketKind
 from inbox.routing import (
+    CONDITION_FIELDS,
     Facts,
     keyword_list,
     load_rules,
@@ -181,20 +182,7 @@ class RuleForm(forms.Form):
 
     GROUPS = (
         (gettext_lazy("Rule"), ("name", "enabled", "stop_processing")),
-        (
-            gettext_lazy("When (all that are set must hold)"),
-            (
-                "channel",
-                "kinds",
-                "keywords",
-                "languages",
-                "min_rating",
-                "max_rating",
-                "min_followers",
-                "verified",
-                "intents",
-            ),
-        ),
+        (gettext_lazy("When (all that are set must hold)"), CONDITION_FIELDS),
         (
             gettext_lazy("Then (at least one)"),
             ("set_team", "tags", "priority_points", "assign_to", "close_reason", "link_incident"),
