@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import AgentProfile, CannedReply, Team
-from .services import activity_log, canned_fill, reply_text
+from .services import activity_log, audited_delete, canned_fill, reply_text
 
 #: The variables ``canned_fill`` replaces, with what they become.
 VARIABLES = (
@@ -69,10 +69,7 @@ def canned_save(
 
 
 def canned_delete(*, actor: AbstractBaseUser | None, canned: CannedReply) -> None:
-    with transaction.atomic():
-        before = _snapshot(canned)
-        canned.delete()
-        activity_log(ticket=None, actor=actor, verb="canned_deleted", before=before)
+    audited_delete(actor=actor, row=canned, before=_snapshot(canned), verb="canned_deleted")
 
 
 def canned_preview(*, body: str, user: AbstractBaseUser) -> str:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from channels.models import Channel
 
 from .models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
-from .services import activity_log
+from .services import activity_log, audited_delete
 from .sla import DAYS
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -175,14 +175,12 @@ def holiday_add(
 
 
 def holiday_remove(*, actor: AbstractBaseUser | None, holiday: Holiday) -> None:
-    with transaction.atomic():
-        before = {
-            "team": holiday.hours.team_id,
-            "date": holiday.date.isoformat(),
-            "name": holiday.name,
-        }
-        holiday.delete()
-        activity_log(ticket=None, actor=actor, verb="holiday_removed", before=before)
+    before = {
+        "team": holiday.hours.team_id,
+        "date": holiday.date.isoformat(),
+        "name": holiday.name,
+    }
+    audited_delete(actor=actor, row=holiday, before=before, verb="holiday_removed")
 
 
 # --- SLA targets ------------------------------------------------------------------------------
@@ -237,10 +235,9 @@ def sla_target_save(
 
 
 def sla_target_delete(*, actor: AbstractBaseUser | None, target: SlaTarget) -> None:
-    with transaction.atomic():
-        before = _target_snapshot(target)
-        target.delete()
-        activity_log(ticket=None, actor=actor, verb="sla_target_deleted", before=before)
+    audited_delete(
+        actor=actor, row=target, before=_target_snapshot(target), verb="sla_target_deleted"
+    )
 
 
 # --- out-of-hours acknowledgements ------------------------------------------------------------
@@ -287,7 +284,4 @@ def auto_ack_save(
 
 
 def auto_ack_delete(*, actor: AbstractBaseUser | None, ack: AutoAck) -> None:
-    with transaction.atomic():
-        before = _ack_snapshot(ack)
-        ack.delete()
-        activity_log(ticket=None, actor=actor, verb="auto_ack_deleted", before=before)
+    audited_delete(actor=actor, row=ack, before=_ack_snapshot(ack), verb="auto_ack_deleted")

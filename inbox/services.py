@@ -49,6 +49,14 @@ def activity_log(
     )
 
 
+def audited_delete(*, actor: AbstractBaseUser | None, row, before: dict, verb: str) -> None:
+    """Delete a settings row and write its audit entry (``before`` as it was), in one
+    transaction."""
+    with transaction.atomic():
+        row.delete()
+        activity_log(ticket=None, actor=actor, verb=verb, before=before)
+
+
 class ReplyInvalid(ValueError):  # noqa: N818 - read as "this reply is invalid"
     """The channel cannot take this reply (too long as the platform counts, unknown mode)."""
 
