@@ -173,7 +173,8 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
         """
         INSERT INTO inbox_message (ticket_id, channel_id, direction, external_id,
             author_identity_id, text, sent_at, created_at, raw, url, parent_external_id, hidden,
-            reply_mode, delivery_state, failure_reason, attempts, send_options)
+            reply_mode, delivery_state, failure_reason, attempts, send_options, review_note,
+            close_on_approval)
         SELECT t.id, t.channel_id,
             CASE WHEN k %% 2 = 1 THEN 'in' ELSE 'out' END,
             'bm-' || t.id || '-' || k,
@@ -184,7 +185,7 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
                    'We are sorry to hear that, could you DM us your order number?'])[1 + k %% 4],
             t.created_at + k * interval '1 minute', t.created_at, '{}'::jsonb, '', '', false,
             CASE WHEN k %% 2 = 0 THEN 'public' ELSE '' END,
-            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb
+            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb, '', false
         FROM inbox_ticket t CROSS JOIN generate_series(1, %s) k
         """,
         [per_ticket],
@@ -194,12 +195,13 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
         """
         INSERT INTO inbox_message (ticket_id, channel_id, direction, external_id,
             author_identity_id, text, sent_at, created_at, raw, url, parent_external_id, hidden,
-            reply_mode, delivery_state, failure_reason, attempts, send_options)
+            reply_mode, delivery_state, failure_reason, attempts, send_options, review_note,
+            close_on_approval)
         SELECT t.id, t.channel_id, CASE WHEN k %% 2 = 1 THEN 'in' ELSE 'out' END,
             'long-' || k, CASE WHEN k %% 2 = 1 THEN t.identity_id END,
             'Long thread message ' || k, t.created_at + k * interval '1 second', t.created_at,
             '{}'::jsonb, '', '', false, CASE WHEN k %% 2 = 0 THEN 'public' ELSE '' END,
-            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb
+            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb, '', false
         FROM inbox_ticket t CROSS JOIN generate_series(1, %s) k WHERE t.id = 1
         """,
         [THREAD_SIZE - per_ticket],

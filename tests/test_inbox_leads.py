@@ -348,7 +348,7 @@ def test_the_due_first_list_uses_a_constant_number_of_queries(
     for i, t in enumerate(tickets(n, team=support)):
         due_in(t, i)
     agent_client.get(reverse("inbox:index"), {"sort": "due"})
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(11):
         agent_client.get(reverse("inbox:index"), {"sort": "due"}, **HTMX)
 
 

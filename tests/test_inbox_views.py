@@ -89,6 +89,23 @@ def test_an_agent_sees_their_teams_tickets_and_unrouted_ones_not_other_teams(
     assert agent_client.get(url("thread", theirs)).status_code == 403
 
 
+def test_an_agent_of_two_teams_sees_both_their_assigned_ticket_elsewhere_and_a_true_count(
+    agent_client, anna, support, billing
+):
+    shipping = Team.objects.create(name="Shipping")
+    shipping.members.add(anna)
+    ours = tickets(1, team=support, prefix="ours")[0]
+    shipped = tickets(1, team=shipping, prefix="shipped")[0]
+    unrouted = tickets(1, prefix="nobody")[0]
+    theirs, handed = tickets(2, team=billing, prefix="theirs")
+    Ticket.objects.filter(pk=handed.pk).update(assignee=anna)
+    page = selectors.ticket_page(anna, selectors.ListFilter())
+    assert {t.pk for t in page.tickets} == {ours.pk, shipped.pk, unrouted.pk, handed.pk}
+    assert page.count_label == "4"
+    html = agent_client.get(reverse("inbox:index")).content.decode()
+    assert f'id="row-{theirs.pk}"' not in html
+
+
 def test_a_lead_sees_every_team(client, billing):
     client.force_login(person("lena", "lead"))
     theirs = tickets(1, team=billing)[0]
@@ -158,9 +175,10 @@ def test_the_list_uses_a_constant_number_of_queries(
 ):
     tickets(n, team=support)
     agent_client.get(reverse("inbox:index"))  # warm the session
-    # 9, plus per way the agent sees tickets (no team, assigned to them, their team) one
-    # limited id scan and one probe for the newest change.
-    with django_assert_num_queries(15):
+    # Who asks (session, user, two permission reads, profile, teams), then one statement each
+    # for the page's ids (a limited scan per way the agent sees tickets: no team, assigned to
+    # them, each team), the page, its tags, the bounded count and the newest change.
+    with django_assert_num_queries(11):
         agent_client.get(reverse("inbox:index"), **HTMX)
 
 
