@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from .models import Team, Ticket
+from .models import Ticket
 
 WORK = "inbox.work_tickets"
 ASSIGN = "inbox.assign_tickets"
@@ -47,11 +47,10 @@ def require_assign(user) -> None:
 
 
 def team_ids(user) -> list[int]:
-    cached = getattr(user, "_webcare_team_ids", None)
-    if cached is None:
-        cached = list(Team.objects.filter(members=user).values_list("id", flat=True))
-        user._webcare_team_ids = cached
-    return cached
+    """The teams ``user`` belongs to (kept with their permissions: ``inbox.auth.roles_of``)."""
+    from .auth import roles_of
+
+    return list(roles_of(user).team_ids)
 
 
 def visible_tickets(user, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:

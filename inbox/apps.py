@@ -15,3 +15,7 @@ class InboxConfig(AppConfig):
         tickets_ingesting.connect(on_tickets_ingesting, dispatch_uid="inbox.engines")
         # Ingest keeps the engines' rules, calendars and targets in memory until they change.
         engine_config.connect()
+        # Who may do what is read from the cache until roles change (inbox/auth.py).
+        from . import auth
+
+        auth.connect()

@@ -53,7 +53,10 @@ def inbox_view(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         access.require_work(request.user)
-        profile, _ = AgentProfile.objects.get_or_create(user=request.user)
+        try:
+            profile = request.user.profile  # joined to the user (inbox.auth.get_user)
+        except AgentProfile.DoesNotExist:
+            profile, _ = AgentProfile.objects.get_or_create(user=request.user)
         request.profile = profile
         try:
             timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))

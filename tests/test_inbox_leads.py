@@ -190,7 +190,7 @@ def test_the_thread_with_its_panel_uses_a_constant_number_of_queries(
     lead_client.get(url("thread", ticket))
     # The same as any lead's thread (tests/test_inbox_views.py): the panel reads the ticket's
     # own fields and the messages already loaded, and the incidents in one query.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         lead_client.get(url("thread", ticket), **HTMX)
 
 
@@ -348,7 +348,7 @@ def test_the_due_first_list_uses_a_constant_number_of_queries(
     for i, t in enumerate(tickets(n, team=support)):
         due_in(t, i)
     agent_client.get(reverse("inbox:index"), {"sort": "due"})
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(7):
         agent_client.get(reverse("inbox:index"), {"sort": "due"}, **HTMX)
 
 
@@ -386,7 +386,7 @@ def test_the_at_risk_view_uses_a_constant_number_of_queries(
     for i, t in enumerate(tickets(n, team=support)):
         due_in(t, i % 40 - 10)
     lead_client.get(reverse("inbox:index"), {"view": "at_risk"})
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         lead_client.get(reverse("inbox:index"), {"view": "at_risk"}, **HTMX)
 
 

@@ -175,10 +175,10 @@ def test_the_list_uses_a_constant_number_of_queries(
 ):
     tickets(n, team=support)
     agent_client.get(reverse("inbox:index"))  # warm the session
-    # Who asks (session, user, two permission reads, profile, teams), then one statement each
-    # for the page's ids (a limited scan per way the agent sees tickets: no team, assigned to
-    # them, each team), the page, its tags, the bounded count and the newest change.
-    with django_assert_num_queries(11):
+    # Who asks (session; user with profile; roles from the cache), then one statement each for
+    # the page's ids (a limited scan per way the agent sees tickets: no team, assigned to them,
+    # each team), the page, its tags, the bounded count and the newest change.
+    with django_assert_num_queries(7):
         agent_client.get(reverse("inbox:index"), **HTMX)
 
 
@@ -191,8 +191,8 @@ def test_the_thread_uses_a_constant_number_of_queries(
             ticket=ticket, channel_id=ticket.channel_id, direction=Direction.INBOUND, text=f"m{i}"
         )
     agent_client.get(url("thread", ticket))
-    # 11, plus one for the incidents beside the thread ("Why is this here?").
-    with django_assert_num_queries(12):
+    # 7, plus one for the incidents beside the thread ("Why is this here?").
+    with django_assert_num_queries(8):
         agent_client.get(url("thread", ticket), **HTMX)
 
 
@@ -545,8 +545,8 @@ def test_the_assign_control_costs_the_same_queries_for_many_agents(
     (ticket,) = tickets(1, team=support)
     client.force_login(lead)
     client.get(url("thread", ticket))
-    # 12, plus one for the incidents beside the thread (linked, and the open ones to pick).
-    with django_assert_num_queries(14):
+    # 10, plus one for the incidents beside the thread (linked, and the open ones to pick).
+    with django_assert_num_queries(11):
         client.get(url("thread", ticket), **HTMX)
 
 

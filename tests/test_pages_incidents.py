@@ -383,6 +383,7 @@ def test_the_list_costs_the_same_queries_however_many_incidents(lead_client, lot
     incident_link(
         incident=incident_declare(actor=lotte, title="One"), tickets=customers, actor=lotte
     )
+    cost()  # the first request also reads the lead's roles into the cache
     few = cost()
     for n in range(10):
         incident_link(
@@ -408,6 +409,7 @@ def test_the_incident_page_costs_the_same_queries_however_many_linked_tickets(
         return len(queries)
 
     incident_link(incident=incident, tickets=customers[:1], actor=lotte)
+    cost()  # the first request also reads the lead's roles into the cache
     few = cost()
     incident_link(incident=incident, tickets=customers, actor=lotte)
     assert cost() == few
