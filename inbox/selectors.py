@@ -365,48 +365,88 @@ def list_stamp(user) -> str:
     return user._webcare_list_stamp
 
 
-# What the thread shows of a message and its author (``inbox_tags.thread_messages``) and what
-# "Why is this here?" reads. The platform's raw payload (about 0.5–5 kB of JSON a message on X
-# and Meta), the send options and the authors' other columns stay in the database: on a
-# 200-message thread, building the full rows was a third of the request.
-THREAD_MESSAGE_FIELDS = (
-    "id", "ticket_id", "channel_id", "direction", "external_id", "text", "sent_at", "rating",
-    "url", "hidden", "reply_mode", "delivery_state", "failure_reason", "review_note",
-    "author_identity_id", "author_user_id",
-    "author_identity__avatar_url", "author_identity__display_name", "author_identity__handle",
-    "author_identity__verified", "author_identity__followers",
-    "author_user__username", "author_user__first_name", "author_user__last_name",
-)  # fmt: skip
+class ThreadAuthor:
+    """The author columns a thread shows: an agent (``get_full_name``/``get_username`` as on
+    Django's user) or a platform identity."""
+
+    __slots__ = ("username", "first_name", "last_name", "avatar_url", "display_name", "handle",
+                 "verified", "followers")  # fmt: skip
+
+    def __init__(self, **values) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name or ''} {self.last_name or ''}".strip()
+
+    def get_username(self) -> str:
+        return self.username or ""
 
 
-def thread_messages(ticket: Ticket) -> list[Message]:
+class ThreadMessage:
+    """A message as the thread shows it: plain attributes, no model instance.
+
+    Building 200 ``Message`` models with their two authors was the largest part of a long
+    thread's request; the platform's raw payload (0.5–5 kB of JSON on X and Meta) and the send
+    options are not read at all.
+    """
+
+    __slots__ = THREAD_MESSAGE_FIELDS = (
+        "id", "ticket_id", "channel_id", "direction", "external_id", "text", "sent_at", "rating",
+        "url", "hidden", "reply_mode", "delivery_state", "failure_reason", "review_note",
+        "author_identity_id", "author_user_id", "author_identity", "author_user",
+    )  # fmt: skip
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+_IDENTITY_COLUMNS = ("avatar_url", "display_name", "handle", "verified", "followers")
+_USER_COLUMNS = ("username", "first_name", "last_name")
+
+
+def thread_messages(ticket: Ticket) -> list[ThreadMessage]:
     """The thread's messages in order, with their authors (the columns the thread shows)."""
-    return list(
-        ticket.messages.select_related("author_identity", "author_user")
-        .only(*THREAD_MESSAGE_FIELDS)
-        .order_by("sent_at", "id")
+    own = ThreadMessage.THREAD_MESSAGE_FIELDS[:-2]
+    columns = (
+        *own,
+        *(f"author_identity__{c}" for c in _IDENTITY_COLUMNS),
+        *(f"author_user__{c}" for c in _USER_COLUMNS),
     )
-
-
-def customer_group_ids(customer: Customer | None) -> list[int]:
-    """The customer and everyone linked to them as the same person."""
-    if customer is None:
-        return []
-    root_id = customer.merged_into_id or customer.pk
-    return list(
-        Customer.objects.filter(Q(pk=root_id) | Q(merged_into_id=root_id)).values_list(
-            "pk", flat=True
+    n_own, n_identity = len(own), len(_IDENTITY_COLUMNS)
+    result = []
+    for row in ticket.messages.order_by("sent_at", "id").values_list(*columns):
+        message = ThreadMessage()
+        for name, value in zip(own, row[:n_own], strict=True):
+            setattr(message, name, value)
+        message.author_identity = (
+            ThreadAuthor(
+                **dict(zip(_IDENTITY_COLUMNS, row[n_own : n_own + n_identity], strict=True))
+            )
+            if message.author_identity_id is not None
+            else None
         )
-    )
+        message.author_user = (
+            ThreadAuthor(**dict(zip(_USER_COLUMNS, row[n_own + n_identity :], strict=True)))
+            if message.author_user_id is not None
+            else None
+        )
+        result.append(message)
+    return result
 
 
 def other_tickets(user, ticket: Ticket, limit: int = 10) -> list[Ticket]:
-    ids = customer_group_ids(ticket.customer)
-    if not ids:
+    """The customer's other tickets on any channel, also those of everyone linked to them as
+    the same person (the group read as a subquery: one round trip)."""
+    customer = ticket.customer
+    if customer is None:
         return []
+    root_id = customer.merged_into_id or customer.pk
+    group = Customer.objects.filter(Q(pk=root_id) | Q(merged_into_id=root_id)).values("pk")
     return list(
         access.visible_tickets(user)
-        .filter(customer_id__in=ids)
+        .filter(customer_id__in=group)
         .exclude(pk=ticket.pk)
         .select_related("channel")
         .order_by("-updated_at")[:limit]
