@@ -170,12 +170,11 @@ def _stored_ids(channel_id: int, external_ids: list[str]) -> set[str]:
     """
     if not external_ids:
         return set()
-    test, param = bulk.any_of("external_id", external_ids)
-    rows = bulk.fetch(
-        f"SELECT external_id FROM inbox_message WHERE channel_id = %s AND {test}",  # noqa: S608
-        [channel_id, param],
-    )
-    return {external_id for (external_id,) in rows}
+    sql, params = bulk.probe(
+        "inbox_message", ("channel_id", channel_id), "external_id", external_ids,
+        "found.external_id",
+    )  # fmt: skip
+    return {external_id for (external_id,) in bulk.fetch(sql, params)}
 
 
 _PROFILE = ("handle", "display_name", "avatar_url", "profile_url", "followers", "verified")
@@ -298,7 +297,12 @@ def _load_tickets(
 ) -> dict[str, _TicketRow]:
     """The stored tickets of these threads; with ``reach``, their authors' reach is added to it
     (for the engines; authors of this batch keep the values ingest just stored)."""
-    rows = Ticket.objects.filter(channel_id=channel_id, thread_key__in=keys).values_list(
+    # The ids first, one index probe per thread (bulk.probe: a new channel has no statistics).
+    sql, params = bulk.probe(
+        "inbox_ticket", ("channel_id", channel_id), "thread_key", keys, "found.id"
+    )
+    ids = [pk for (pk,) in bulk.fetch(sql, params)] if keys else []
+    rows = Ticket.objects.filter(pk__in=ids).values_list(
         "id", "thread_key", *_TICKET_FIELDS, *_ENGINE_ONLY, *_READ_ONLY, *_REACH
     )
     tickets = {}

@@ -190,7 +190,7 @@ def test_the_thread_with_its_panel_uses_a_constant_number_of_queries(
     lead_client.get(url("thread", ticket))
     # The same as any lead's thread (tests/test_inbox_views.py): the panel reads the ticket's
     # own fields and the messages already loaded, and the incidents in one query.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         lead_client.get(url("thread", ticket), **HTMX)
 
 

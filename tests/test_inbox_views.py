@@ -191,9 +191,9 @@ def test_the_thread_uses_a_constant_number_of_queries(
             ticket=ticket, channel_id=ticket.channel_id, direction=Direction.INBOUND, text=f"m{i}"
         )
     agent_client.get(url("thread", ticket))
-    # Session, user with profile, ticket, its tags, messages, the customer's other tickets and
-    # the incidents beside the thread ("Why is this here?").
-    with django_assert_num_queries(7):
+    # Session, user with profile, ticket, its tags, messages, the customer's group and their
+    # other tickets, and the incidents beside the thread ("Why is this here?").
+    with django_assert_num_queries(8):
         agent_client.get(url("thread", ticket), **HTMX)
 
 
@@ -546,8 +546,8 @@ def test_the_assign_control_costs_the_same_queries_for_many_agents(
     (ticket,) = tickets(1, team=support)
     client.force_login(lead)
     client.get(url("thread", ticket))
-    # 9, plus one for the incidents beside the thread (linked, and the open ones to pick).
-    with django_assert_num_queries(10):
+    # 10, plus one for the incidents beside the thread (linked, and the open ones to pick).
+    with django_assert_num_queries(11):
         client.get(url("thread", ticket), **HTMX)
 
 
