@@ -342,12 +342,21 @@ def watch_loop(
         response = agent.request("watcher list poll", "GET", f"/inbox/list/?{view}", headers=htmx)
         if response is not None and response.status_code == 200:
             now = time.time()
+            shown = []
             for ticket, n in row.findall(response.text):
                 if int(n) not in seen:
                     seen[int(n)] = now
-                    agent.request(
-                        "watcher close", "POST", f"/inbox/t/{ticket}/close/", headers=htmx
-                    )
+                    shown.append(ticket)
+            if shown:
+                # One bulk close for all of them, as an agent selecting the rows would: closing
+                # them one request at a time kept the watcher from looking for the next ones.
+                agent.request(
+                    "watcher close",
+                    "POST",
+                    "/inbox/bulk/",
+                    headers=htmx,
+                    data={"action": "close", "ticket": shown},
+                )
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 

@@ -242,6 +242,14 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open"], assignee__isnull=True),
                 name="ticket_open_unassigned_order",
             ),
+            # Open views filtered by channel, in waiting order: a quiet channel's few tickets
+            # are otherwise found by walking a busy team's whole queue (170 ms for a probe
+            # channel among 50,000 open tickets under load, docs/reliability.md).
+            models.Index(
+                fields=["channel", "waiting_since", "id"],
+                condition=Q(status__in=["new", "open"]),
+                name="ticket_channel_open_order",
+            ),
             # An agent's open views, one team (or no team) at a time, in waiting order
             # (inbox.selectors.visibility_branches).
             models.Index(

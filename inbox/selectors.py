@@ -476,9 +476,13 @@ def other_tickets(user, ticket: Ticket, limit: int = 10) -> list[Ticket]:
             "pk", flat=True
         )
     )
+    # One customer (the usual case) as an equality: ordered by (customer, updated_at) in its
+    # index. An IN list made PostgreSQL walk every ticket in updated_at order looking for ten of
+    # theirs (48 ms a thread on average under load).
+    mine = Q(customer_id=group[0]) if len(group) == 1 else Q(customer_id__in=group)
     return list(
         access.visible_tickets(user)
-        .filter(customer_id__in=group)
+        .filter(mine)
         .exclude(pk=ticket.pk)
         .select_related("channel")
         .order_by("-updated_at")[:limit]
