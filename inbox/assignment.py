@@ -102,6 +102,11 @@ def agent_loads(*, team: Team, now: dt.datetime | None = None) -> list[AgentLoad
     return loads_of(users, now=now)
 
 
+# What a load shows of a user and their profile (every lead's thread reads it for everyone).
+_LOAD_FIELDS = ("id", "username", "first_name", "last_name", "profile__capacity",
+                "profile__available", "profile__time_zone", "profile__user_id")  # fmt: skip
+
+
 def assign_choices(*, now: dt.datetime | None = None) -> list[AgentLoad]:
     """Everyone a lead can hand a ticket to, by name, with their load (three queries): the
     inbox's assign control shows open tickets, capacity, availability and shift per agent."""
@@ -110,6 +115,7 @@ def assign_choices(*, now: dt.datetime | None = None) -> list[AgentLoad]:
         .objects.filter(is_active=True, groups__name__in=["agent", "lead", "admin"])
         .distinct()
         .select_related("profile")
+        .only(*_LOAD_FIELDS)
         .order_by("first_name", "last_name", "username")
     )
     return loads_of(users, now=now)

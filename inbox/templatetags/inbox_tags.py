@@ -361,6 +361,29 @@ def signed(value: float) -> str:
 
 
 @register.simple_tag
+def assign_options(choices, selected_id) -> str:
+    """The lead's assign control: one ``<option>`` per agent with their load, rendered in
+    Python (through the template engine, 100 agents' options were a fifth of a lead's thread).
+    Names are escaped; the rest are numbers and our own labels."""
+    if not choices:
+        return ""
+    labels = {"away": _("away"), "off": _("off shift"), "full": _("full")}
+    template = _("%(name)s — %(open)s/%(capacity)s open")
+    parts = []
+    for a in choices:
+        text = template % {"name": a.name, "open": int(a.open_tickets), "capacity": a.capacity}
+        if not a.available:
+            text += " · " + labels["away"]
+        elif not a.on_shift:
+            text += " · " + labels["off"]
+        if a.open_tickets >= a.capacity:
+            text += " · " + labels["full"]
+        selected = " selected" if a.user_id == selected_id else ""
+        parts.append(f'<option value="{int(a.user_id)}"{selected}>{_escape_text(text)}</option>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag
 def ticket_rows(tickets, selected_id, query: str) -> str:
     """The rows of the inbox list, rendered in Python.
 
