@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -231,7 +231,10 @@ class TicketPage:
     tickets: list[Ticket]
     next_after: str
     count_label: str
-    stamp: str
+    # (id, order value, updated_at) of the first page's rows and the next one; None after a
+    # cursor. With the count and who is viewing, the poll's stamp (inbox.views.page_stamp).
+    keys: list[tuple] | None = None
+    stamp: str = ""
 
 
 # What a list row shows (``inbox_tags.ticket_rows``) and the keyset cursor reads: loading only
@@ -301,28 +304,61 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
             # The tickets with a value ran out on this page: continue with the rest, by id.
             rows += take(lambda q: q.filter(**nulls), by_id, PAGE_SIZE + 1 - len(rows))
     more = len(rows) > PAGE_SIZE
+    keys = [(t.pk, getattr(t, column), t.updated_at) for t in rows] if cursor is None else None
     rows = rows[:PAGE_SIZE]
-    # Bounded count: never more than COUNT_CAP + 1 index entries are read (for an agent, per
-    # way they see tickets, each in the page's index order: unordered, PostgreSQL expects the
-    # LIMIT to end a sequential scan early and reads 20,000 rows of a big team for 100 hits).
-    if branches:
-        n = len(
-            set(
-                ids_of(
-                    base.filter(branch).order_by(*order).values("pk")[: COUNT_CAP + 1]
-                    for branch in branches
-                )
-            )
-        )
-    else:
-        n = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-    count_label = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
     return TicketPage(
         tickets=rows,
         next_after=_cursor(rows[-1], column) if more else "",
-        count_label=count_label,
-        stamp=list_stamp(user),
+        count_label=_count_label(qs, base, branches, order),
+        keys=keys,
     )
+
+
+def _count_label(qs, base, branches, order) -> str:
+    """ "37", or "99+": never more than COUNT_CAP + 1 index entries are read (for an agent, per
+    way they see tickets, each in the page's index order: unordered, PostgreSQL expects the
+    LIMIT to end a sequential scan early and reads 20,000 rows of a big team for 100 hits)."""
+    if branches:
+        scans = (
+            base.filter(branch).order_by(*order).values("pk")[: COUNT_CAP + 1]
+            for branch in branches
+        )
+        n = len(set(ids_of(scans)))
+    else:
+        n = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+def first_page_keys(user, flt: ListFilter) -> tuple[list[tuple], str] | None:
+    """What decides whether the first page of a view looks the same: each row's (id, order
+    value, ``updated_at``), with the one after the page (the "more" link), and the count label.
+    Three statements for an agent, two for a lead, against seven for the page itself; None for a
+    page after a cursor (a deeper page's poll is always answered in full).
+
+    Ingest changes some ticket every second under load, so "anything visible changed" (the
+    newest ``updated_at``) re-rendered every poll of every agent; the first page of most views
+    changes far less often.
+    """
+    if flt.after:
+        return None
+    qs = filtered_tickets(user, flt)
+    branches = visibility_branches(user)
+    base = filtered_tickets(user, flt, visible=False) if branches else None
+    if flt.tag:
+        qs = qs.distinct()
+        base = base.distinct() if base is not None else None
+    column = flt.order_field
+    order = (F(column).asc(nulls_last=True), "id")
+    page = qs
+    if branches:
+        page = Ticket.objects.filter(
+            pk__in=ids_of(
+                base.filter(branch).order_by(*order).values("pk")[: PAGE_SIZE + 1]
+                for branch in branches
+            )
+        )
+    keys = list(page.order_by(*order).values_list("pk", column, "updated_at")[: PAGE_SIZE + 1])
+    return keys, _count_label(qs, base, branches, order)
 
 
 def union_of(querysets) -> RawSQL:
@@ -364,31 +400,6 @@ def visibility_branches(user) -> list[Q] | None:
         Q(assignee=user),
         *(Q(team_id=team_id) for team_id in access.team_ids(user)),
     ]
-
-
-def list_stamp(user) -> str:
-    """Changes when anything the user can see changes: the newest ``updated_at``.
-
-    Every service and ingest raise ``updated_at``; the index ``ticket_updated`` answers this with
-    one index probe for leads and, for agents, one short backwards scan per way they see tickets
-    (with the three ways OR-ed, PostgreSQL aggregated a whole team: 40 ms on 1M tickets). Kept
-    on the user for the request: the poll compares it and the page shows it.
-    """
-    cached = getattr(user, "_webcare_list_stamp", None)
-    if cached is not None:
-        return cached
-    branches = visibility_branches(user)
-    if branches is None:
-        newest = access.visible_tickets(user).aggregate(m=Max("updated_at"))["m"]
-    else:
-        newest = Ticket.objects.filter(
-            pk__in=union_of(
-                Ticket.objects.filter(branch).order_by("-updated_at").values("pk")[:1]
-                for branch in branches
-            )
-        ).aggregate(m=Max("updated_at"))["m"]
-    user._webcare_list_stamp = newest.isoformat() if newest else "0"
-    return user._webcare_list_stamp
 
 
 class ThreadAuthor:

@@ -9,6 +9,7 @@ the full page (or a redirect back to it after a POST); an htmx request gets the 
 from __future__ import annotations
 
 import functools
+import hashlib
 import zoneinfo
 from collections.abc import Callable
 
@@ -137,7 +138,20 @@ def _list_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
     viewers = presence.others_many([t.pk for t in page.tickets], request.user)
     for t in page.tickets:
         t.viewers = viewers.get(t.pk, [])
+    if page.keys is not None:
+        page.stamp = page_stamp(page.keys, page.count_label, viewers)
     return {"page": page, "flt": flt, "selected_id": None}
+
+
+def page_stamp(keys: list[tuple], count_label: str, viewers: dict) -> str:
+    """What the first page of a list looks like, in 20 characters: its rows and their last
+    change, the next row, the count, and who else is viewing or typing in them. The poll sends
+    it back and gets 204 while it holds (``list_poll``)."""
+    shown = sorted(
+        (pk, [(v["name"], v["typing"]) for v in people]) for pk, people in viewers.items()
+    )
+    digest = hashlib.sha256(repr((keys, count_label, shown)).encode())
+    return digest.hexdigest()[:20]
 
 
 def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
@@ -210,12 +224,18 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @inbox_view
 def list_poll(request: HttpRequest) -> HttpResponse:
-    """The list fragment, or 204 when nothing visible changed since ``stamp``."""
+    """The list fragment, or 204 while the first page looks as it did (``stamp``): three
+    statements instead of seven and no rendering, however much changes further down."""
     flt = _list_filter(request)
-    if request.GET.get("stamp") == selectors.list_stamp(request.user) and not request.GET.get(
-        "force"
-    ):
-        return HttpResponse(status=204)
+    stamp = request.GET.get("stamp")
+    if stamp and not request.GET.get("force"):
+        found = selectors.first_page_keys(request.user, flt)
+        if found is not None:
+            keys, count_label = found
+            ids = [key[0] for key in keys[: selectors.PAGE_SIZE]]
+            viewers = presence.others_many(ids, request.user)
+            if stamp == page_stamp(keys, count_label, viewers):
+                return HttpResponse(status=204)
     context = _list_context(request, flt)
     selected = request.GET.get("t", "")
     context["selected_id"] = int(selected) if selected.isdigit() else None

@@ -348,7 +348,7 @@ def test_the_due_first_list_uses_a_constant_number_of_queries(
     for i, t in enumerate(tickets(n, team=support)):
         due_in(t, i)
     agent_client.get(reverse("inbox:index"), {"sort": "due"})
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         agent_client.get(reverse("inbox:index"), {"sort": "due"}, **HTMX)
 
 
@@ -386,7 +386,7 @@ def test_the_at_risk_view_uses_a_constant_number_of_queries(
     for i, t in enumerate(tickets(n, team=support)):
         due_in(t, i % 40 - 10)
     lead_client.get(reverse("inbox:index"), {"view": "at_risk"})
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         lead_client.get(reverse("inbox:index"), {"view": "at_risk"}, **HTMX)
 
 

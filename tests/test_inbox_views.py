@@ -177,8 +177,8 @@ def test_the_list_uses_a_constant_number_of_queries(
     agent_client.get(reverse("inbox:index"))  # warm the session
     # Who asks (session; user with profile; roles from the cache), then one statement each for
     # the page's ids (a limited scan per way the agent sees tickets: no team, assigned to them,
-    # each team), the page, its tags, the bounded count and the newest change.
-    with django_assert_num_queries(7):
+    # each team), the page, its tags and the bounded count.
+    with django_assert_num_queries(6):
         agent_client.get(reverse("inbox:index"), **HTMX)
 
 
@@ -216,17 +216,60 @@ def test_the_page_carries_csrf_in_hx_headers_and_a_strict_csp(agent_client, tick
 
 
 # --- live -------------------------------------------------------------------------------------
-def test_list_poll_answers_204_when_nothing_changed(agent_client, anna, ticket):
-    stamp = selectors.list_stamp(anna)
-    response = agent_client.get(reverse("inbox:list"), {"stamp": stamp}, **HTMX)
-    assert response.status_code == 204
+STAMP = re.compile(r"stamp=([0-9a-f]+)")
 
 
-def test_list_poll_sends_the_list_when_something_changed(agent_client, anna, ticket):
-    stamp = selectors.list_stamp(anna)
+def _stamp(client, query: str = "") -> str:
+    html = client.get(reverse("inbox:index") + query, **HTMX).content.decode()
+    return STAMP.search(html).group(1)
+
+
+def _poll(client, stamp: str, query: str = ""):
+    return client.get(reverse("inbox:list") + f"?stamp={stamp}{query}", **HTMX)
+
+
+def test_list_poll_answers_204_while_the_first_page_looks_the_same(agent_client, ticket):
+    assert _poll(agent_client, _stamp(agent_client)).status_code == 204
+
+
+def test_list_poll_answers_204_when_only_a_ticket_beyond_the_first_page_changed(
+    agent_client, support
+):
+    made = tickets(selectors.PAGE_SIZE + 2, team=support)
+    stamp = _stamp(agent_client)
+    last = max(made, key=lambda t: (t.waiting_since, t.pk))
+    Ticket.objects.filter(pk=last.pk).update(updated_at=timezone.now() + dt.timedelta(seconds=1))
+    assert _poll(agent_client, stamp).status_code == 204
+
+
+def test_list_poll_sends_the_list_when_a_ticket_on_it_changed(agent_client, ticket):
+    stamp = _stamp(agent_client)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now() + dt.timedelta(seconds=1))
-    response = agent_client.get(reverse("inbox:list") + f"?stamp={stamp}", **HTMX)
+    response = _poll(agent_client, stamp)
     assert response.status_code == 200 and f'id="row-{ticket.pk}"' in response.content.decode()
+
+
+def test_list_poll_sends_the_list_when_a_new_ticket_joins_the_view(agent_client, support, ticket):
+    stamp = _stamp(agent_client)
+    new = tickets(1, team=support, prefix="new")[0]
+    response = _poll(agent_client, stamp)
+    assert response.status_code == 200 and f'id="row-{new.pk}"' in response.content.decode()
+
+
+def test_list_poll_sends_the_list_when_a_colleague_opens_a_ticket_on_it(
+    agent_client, support, ticket
+):
+    stamp = _stamp(agent_client)
+    presence.presence_touch(ticket_id=ticket.pk, user=person("bram", team=support), typing=False)
+    response = _poll(agent_client, stamp)
+    assert response.status_code == 200 and "Bram is viewing" in response.content.decode()
+
+
+def test_a_poll_of_another_view_never_takes_this_views_stamp(agent_client, anna, support):
+    mine = tickets(1, team=support, prefix="mine")[0]
+    Ticket.objects.filter(pk=mine.pk).update(assignee=anna)
+    stamp = _stamp(agent_client, "?view=unassigned")
+    assert _poll(agent_client, stamp, "&view=mine").status_code == 200
 
 
 def test_thread_poll_answers_204_until_the_version_moves(agent_client, ticket):
