@@ -133,8 +133,15 @@ def _agents():
     )
 
 
-def _list_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
-    page = selectors.ticket_page(request.user, flt)
+def _list_context(
+    request: HttpRequest, flt: selectors.ListFilter, first: tuple | None = None
+) -> dict:
+    """The list's page; ``first`` is what a poll already read of the first page (its keys and
+    count label), which then need not be read again."""
+    if first is not None:
+        page = selectors.page_from_keys(flt, *first)
+    else:
+        page = selectors.ticket_page(request.user, flt)
     viewers = presence.others_many([t.pk for t in page.tickets], request.user)
     for t in page.tickets:
         t.viewers = viewers.get(t.pk, [])
@@ -228,6 +235,7 @@ def list_poll(request: HttpRequest) -> HttpResponse:
     statements instead of seven and no rendering, however much changes further down."""
     flt = _list_filter(request)
     stamp = request.GET.get("stamp")
+    found = None
     if stamp and not request.GET.get("force"):
         found = selectors.first_page_keys(request.user, flt)
         if found is not None:
@@ -236,7 +244,7 @@ def list_poll(request: HttpRequest) -> HttpResponse:
             viewers = presence.others_many(ids, request.user)
             if stamp == page_stamp(keys, count_label, viewers):
                 return HttpResponse(status=204)
-    context = _list_context(request, flt)
+    context = _list_context(request, flt, found)
     selected = request.GET.get("t", "")
     context["selected_id"] = int(selected) if selected.isdigit() else None
     return render(request, f"{PAGE}#list", context)
