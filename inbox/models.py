@@ -269,8 +269,6 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open"]),
                 name="ticket_team_open_due_order",
             ),
-            # The newest change an agent can see, one team at a time (selectors.list_stamp).
-            models.Index(fields=["team", "updated_at"], name="ticket_team_updated"),
             # The customer's other tickets beside a thread.
             models.Index(fields=["customer", "updated_at"], name="ticket_customer_recent"),
             # Live updates: "anything changed since T?" and SLA breach scans.
