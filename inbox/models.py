@@ -250,6 +250,13 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open"]),
                 name="ticket_channel_open_order",
             ),
+            # The compliments view, per team, in waiting order: praise is a small part of a
+            # queue, and without it a team's whole open queue was walked to find it.
+            models.Index(
+                fields=["team", "waiting_since", "id"],
+                condition=Q(status__in=["new", "open"], intent="compliment"),
+                name="ticket_team_praise_order",
+            ),
             # An agent's open views, one team (or no team) at a time, in waiting order
             # (inbox.selectors.visibility_branches).
             models.Index(
