@@ -297,11 +297,13 @@ def _load_tickets(
 ) -> dict[str, _TicketRow]:
     """The stored tickets of these threads; with ``reach``, their authors' reach is added to it
     (for the engines; authors of this batch keep the values ingest just stored)."""
+    if not keys:
+        return {}
     # The ids first, one index probe per thread (bulk.probe: a new channel has no statistics).
     sql, params = bulk.probe(
         "inbox_ticket", ("channel_id", channel_id), "thread_key", keys, "found.id"
     )
-    ids = [pk for (pk,) in bulk.fetch(sql, params)] if keys else []
+    ids = [pk for (pk,) in bulk.fetch(sql, params)]
     rows = Ticket.objects.filter(pk__in=ids).values_list(
         "id", "thread_key", *_TICKET_FIELDS, *_ENGINE_ONLY, *_READ_ONLY, *_REACH
     )

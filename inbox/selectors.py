@@ -250,16 +250,77 @@ LIST_ROW_FIELDS = (
 )  # fmt: skip
 
 
+@dataclass
+class _Scans:
+    """A view as the list reads it: the user's filtered tickets (``qs``) and, for an agent, the
+    same without visibility (``base``) with the ways they see tickets (``branches``), each
+    scanned apart in the view's ``order`` (nulls last: tickets nobody waits on, or with no due
+    time, come after, in id order; "due" is served by ticket_open_due_order and
+    ticket_team_open_due_order as the waiting order by ticket_open_order)."""
+
+    qs: QuerySet[Ticket]
+    base: QuerySet[Ticket] | None
+    branches: list[Q] | None
+    column: str
+    order: tuple
+
+    @classmethod
+    def of(cls, user, flt: ListFilter) -> _Scans:
+        qs = filtered_tickets(user, flt)
+        branches = visibility_branches(user)
+        base = filtered_tickets(user, flt, visible=False) if branches else None
+        if flt.tag:
+            qs = qs.distinct()
+            base = base.distinct() if base is not None else None
+        column = flt.order_field
+        return cls(qs, base, branches, column, (F(column).asc(nulls_last=True), "id"))
+
+    def branch_ids(self, limit: int, where=lambda q: q, ordering=None) -> list[int]:
+        """For an agent, the first ``limit`` ids of each way they see the view's tickets: one
+        index-ordered, limited scan per way, all in one statement (an OR of the ways cannot use
+        the waiting-order index, and on a team of 100,000 open tickets PostgreSQL sorted them
+        all for every list, 180 ms)."""
+        ordering = ordering or self.order
+        return ids_of(
+            where(self.base.filter(branch)).order_by(*ordering).values("pk")[:limit]
+            for branch in self.branches
+        )
+
+    def narrowed(self, limit: int, where=lambda q: q, ordering=None) -> QuerySet[Ticket]:
+        """The view's tickets, for an agent only those of :meth:`branch_ids`."""
+        if not self.branches:
+            return self.qs
+        return Ticket.objects.filter(pk__in=self.branch_ids(limit, where, ordering))
+
+    def count_label(self) -> str:
+        """ "37", or "99+": never more than COUNT_CAP + 1 index entries are read (for an agent,
+        per way they see tickets, each in the page's index order: unordered, PostgreSQL expects
+        the LIMIT to end a sequential scan early and reads 20,000 rows of a big team for 100
+        hits)."""
+        if self.branches:
+            n = len(set(self.branch_ids(COUNT_CAP + 1)))
+        else:
+            n = self.qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+        return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+def _list_rows(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The columns and related rows a list row shows."""
+    return (
+        qs.select_related("channel", "identity", "customer", "assignee")
+        .only(*LIST_ROW_FIELDS)
+        .prefetch_related("tags")
+    )
+
+
 def page_from_keys(flt: ListFilter, keys: list[tuple], count_label: str) -> TicketPage:
     """The first page from :func:`first_page_keys` (a poll that found it changed): its rows by
     id, without reading the view's scans and count a second time."""
     column = flt.order_field
     rows = list(
-        Ticket.objects.filter(pk__in=[key[0] for key in keys])
-        .select_related("channel", "identity", "customer", "assignee")
-        .only(*LIST_ROW_FIELDS)
-        .prefetch_related("tags")
-        .order_by(F(column).asc(nulls_last=True), "id")
+        _list_rows(Ticket.objects.filter(pk__in=[key[0] for key in keys])).order_by(
+            F(column).asc(nulls_last=True), "id"
+        )
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -272,38 +333,14 @@ def page_from_keys(flt: ListFilter, keys: list[tuple], count_label: str) -> Tick
 
 
 def ticket_page(user, flt: ListFilter) -> TicketPage:
-    qs = filtered_tickets(user, flt)
-    if flt.tag:
-        qs = qs.distinct()
-    # Nulls last: tickets nobody waits on (or with no due time) come after, in id order. The
-    # "due" order is served by the partial indexes ticket_open_due_order and
-    # ticket_team_open_due_order like the waiting order by ticket_open_order.
-    column = flt.order_field
-    order = (F(column).asc(nulls_last=True), "id")
+    view = _Scans.of(user, flt)
+    column, order = view.column, view.order
     nulls = {f"{column}__isnull": True}
     by_id = ("id",)
-    branches = visibility_branches(user)
-    base = filtered_tickets(user, flt, visible=False) if branches else None
-    if base is not None and flt.tag:
-        base = base.distinct()
 
     def take(where, ordering, limit: int) -> list[Ticket]:
-        narrowed = qs
-        if branches:
-            # One index-ordered, limited scan per way the agent may see a ticket, then the page
-            # from their union, all in one statement: an OR of the ways cannot use the
-            # waiting-order index, and on a team of 100,000 open tickets PostgreSQL sorted them
-            # all for every list (180 ms).
-            narrowed = Ticket.objects.filter(
-                pk__in=ids_of(
-                    where(base.filter(branch)).order_by(*ordering).values("pk")[:limit]
-                    for branch in branches
-                )
-            )
-        page = narrowed.select_related("channel", "identity", "customer", "assignee").only(
-            *LIST_ROW_FIELDS
-        )
-        return list(where(page).prefetch_related("tags").order_by(*ordering)[:limit])
+        page = _list_rows(view.narrowed(limit, where, ordering))
+        return list(where(page).order_by(*ordering)[:limit])
 
     cursor = _parse_after(flt.after) if flt.after else None
     if cursor is None:
@@ -330,24 +367,9 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
     return TicketPage(
         tickets=rows,
         next_after=_cursor(rows[-1], column) if more else "",
-        count_label=_count_label(qs, base, branches, order),
+        count_label=view.count_label(),
         keys=keys,
     )
-
-
-def _count_label(qs, base, branches, order) -> str:
-    """ "37", or "99+": never more than COUNT_CAP + 1 index entries are read (for an agent, per
-    way they see tickets, each in the page's index order: unordered, PostgreSQL expects the
-    LIMIT to end a sequential scan early and reads 20,000 rows of a big team for 100 hits)."""
-    if branches:
-        scans = (
-            base.filter(branch).order_by(*order).values("pk")[: COUNT_CAP + 1]
-            for branch in branches
-        )
-        n = len(set(ids_of(scans)))
-    else:
-        n = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
 def first_page_keys(user, flt: ListFilter) -> tuple[list[tuple], str] | None:
@@ -362,52 +384,31 @@ def first_page_keys(user, flt: ListFilter) -> tuple[list[tuple], str] | None:
     """
     if flt.after:
         return None
-    qs = filtered_tickets(user, flt)
-    branches = visibility_branches(user)
-    base = filtered_tickets(user, flt, visible=False) if branches else None
-    if flt.tag:
-        qs = qs.distinct()
-        base = base.distinct() if base is not None else None
-    column = flt.order_field
-    order = (F(column).asc(nulls_last=True), "id")
-    page = qs
-    if branches:
-        page = Ticket.objects.filter(
-            pk__in=ids_of(
-                base.filter(branch).order_by(*order).values("pk")[: PAGE_SIZE + 1]
-                for branch in branches
-            )
-        )
-    keys = list(page.order_by(*order).values_list("pk", column, "updated_at")[: PAGE_SIZE + 1])
-    return keys, _count_label(qs, base, branches, order)
+    view = _Scans.of(user, flt)
+    keys = view.narrowed(PAGE_SIZE + 1).order_by(*view.order)
+    keys = list(keys.values_list("pk", view.column, "updated_at")[: PAGE_SIZE + 1])
+    return keys, view.count_label()
 
 
-def union_of(querysets) -> RawSQL:
-    """The ids of several limited, ordered scans as one subquery (``UNION ALL``), for
-    ``pk__in``: each scan keeps its own index order and LIMIT, and the whole is one round trip.
+def ids_of(querysets) -> list[int]:
+    """The ids found by several limited, ordered scans, in one round trip (``UNION ALL``): each
+    scan keeps its own index order and LIMIT. The caller then looks them up by primary key: one
+    statement with the scans and the page's joins took PostgreSQL longer to plan (5 scans of a
+    table with 20 indexes) than the two statements take to run.
 
-    Django's ``union()`` cannot be filtered on or used as such a subquery; each scan is wrapped
-    in a derived table because SQLite allows no ORDER BY or LIMIT on the members of a compound
-    SELECT itself.
+    Django's ``union()`` cannot be used as such a subquery; each scan is wrapped in a derived
+    table because SQLite allows no ORDER BY or LIMIT on the members of a compound SELECT.
+    Parameters are bound on the server (inbox.bulk.cursor): a search's id lists (up to 20,000
+    each, once per scan) quoted into the SQL text were a sixth of the web workers' time under
+    load.
     """
     parts, params = [], []
     for n, queryset in enumerate(querysets):
         sql, part_params = queryset.query.get_compiler(queryset.db).as_sql()
         parts.append(f"SELECT * FROM ({sql}) AS way{n}")  # noqa: S608 - compiled by Django
         params.extend(part_params)
-    return RawSQL(" UNION ALL ".join(parts), params)  # noqa: S611 - compiled by Django
-
-
-def ids_of(querysets) -> list[int]:
-    """The ids found by :func:`union_of`'s scans, read in one round trip. The page then looks
-    them up by primary key: one statement with the scans and the page's joins took PostgreSQL
-    longer to plan (5 scans of a table with 20 indexes) than the two statements take to run."""
-    union = union_of(querysets)
-    # Parameters bound on the server (inbox.bulk.cursor): a search's id lists (up to 20,000
-    # each, once per scan) were quoted into the SQL text on every list request, which was a
-    # sixth of the web workers' time under load.
     with bulk.cursor() as cursor:
-        cursor.execute(union.sql, union.params)
+        cursor.execute(" UNION ALL ".join(parts), params)
         return [pk for (pk,) in cursor.fetchall()]
 
 
@@ -494,6 +495,18 @@ def thread_messages(ticket: Ticket) -> list[ThreadMessage]:
     return result
 
 
+def customer_group_ids(customer: Customer | None) -> list[int]:
+    """The customer and everyone linked to them as the same person."""
+    if customer is None:
+        return []
+    root_id = customer.merged_into_id or customer.pk
+    return list(
+        Customer.objects.filter(Q(pk=root_id) | Q(merged_into_id=root_id)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def other_tickets(user, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     """The customer's other tickets on any channel, also those of everyone linked to them as
     the same person.
@@ -502,15 +515,9 @@ def other_tickets(user, ticket: Ticket, limit: int = 10) -> list[Ticket]:
     tell how many customers it holds and, for an agent, walked every ticket in ``updated_at``
     order instead of the customer's index (0.5 s a thread under load on 1M tickets).
     """
-    customer = ticket.customer
-    if customer is None:
+    group = customer_group_ids(ticket.customer)
+    if not group:
         return []
-    root_id = customer.merged_into_id or customer.pk
-    group = list(
-        Customer.objects.filter(Q(pk=root_id) | Q(merged_into_id=root_id)).values_list(
-            "pk", flat=True
-        )
-    )
     # One customer (the usual case) as an equality: ordered by (customer, updated_at) in its
     # index. An IN list made PostgreSQL walk every ticket in updated_at order looking for ten of
     # theirs (48 ms a thread on average under load).

@@ -136,13 +136,16 @@ def _agents():
 def _list_context(
     request: HttpRequest, flt: selectors.ListFilter, first: tuple | None = None
 ) -> dict:
-    """The list's page; ``first`` is what a poll already read of the first page (its keys and
-    count label), which then need not be read again."""
+    """The list's page; ``first`` is what a poll already read of the first page (its keys, count
+    label and viewers), which then need not be read again."""
+    viewers = None
     if first is not None:
-        page = selectors.page_from_keys(flt, *first)
+        keys, count_label, viewers = first
+        page = selectors.page_from_keys(flt, keys, count_label)
     else:
         page = selectors.ticket_page(request.user, flt)
-    viewers = presence.others_many([t.pk for t in page.tickets], request.user)
+    if viewers is None:
+        viewers = presence.others_many([t.pk for t in page.tickets], request.user)
     for t in page.tickets:
         t.viewers = viewers.get(t.pk, [])
     if page.keys is not None:
@@ -235,16 +238,16 @@ def list_poll(request: HttpRequest) -> HttpResponse:
     statements instead of seven and no rendering, however much changes further down."""
     flt = _list_filter(request)
     stamp = request.GET.get("stamp")
-    found = None
-    if stamp and not request.GET.get("force"):
-        found = selectors.first_page_keys(request.user, flt)
-        if found is not None:
-            keys, count_label = found
-            ids = [key[0] for key in keys[: selectors.PAGE_SIZE]]
-            viewers = presence.others_many(ids, request.user)
-            if stamp == page_stamp(keys, count_label, viewers):
-                return HttpResponse(status=204)
-    context = _list_context(request, flt, found)
+    first = None
+    wanted = stamp and not request.GET.get("force")
+    found = selectors.first_page_keys(request.user, flt) if wanted else None
+    if found is not None:
+        keys, count_label = found
+        ids = [key[0] for key in keys[: selectors.PAGE_SIZE]]
+        first = (keys, count_label, presence.others_many(ids, request.user))
+        if stamp == page_stamp(*first):
+            return HttpResponse(status=204)
+    context = _list_context(request, flt, first)
     selected = request.GET.get("t", "")
     context["selected_id"] = int(selected) if selected.isdigit() else None
     return render(request, f"{PAGE}#list", context)
