@@ -15,7 +15,8 @@ class InboxConfig(AppConfig):
         tickets_ingesting.connect(on_tickets_ingesting, dispatch_uid="inbox.engines")
         # Ingest keeps the engines' rules, calendars and targets in memory until they change.
         engine_config.connect()
-        # Who may do what is read from the cache until roles change (inbox/auth.py).
-        from . import auth
+        # Who may do what is read from the cache until roles change (inbox/auth.py); ``bulk``
+        # registers the ``any_of`` lookup on id columns (inbox.bulk.AnyOf).
+        from . import auth, bulk  # noqa: F401
 
         auth.connect()

@@ -6,7 +6,8 @@
 - ``update_rows``: write some columns of many rows in one statement. Django's ``bulk_update``
   builds one ``CASE WHEN`` per field over every row, which costs more than the rest of a
   500-message batch together.
-- ``any_of``: a ``column IN (values)`` test with one parameter, whatever the number of values.
+- ``any_of``: a ``column IN (values)`` test with one parameter, whatever the number of values;
+  ``AnyOf`` is the same test as an ORM lookup on id columns (``pk__any_of=[...]``).
 
 Callers pass one list per column (``{"text": [...], "sent_at": [...]}``) built straight from their
 data: creating a model instance costs about 45 µs, more than storing its row. Fields a caller
@@ -26,7 +27,7 @@ accepts with the same ``ON CONFLICT … RETURNING`` and ``UPDATE … FROM`` form
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -270,6 +271,43 @@ def any_of(column: str, values: Sequence[str]) -> tuple[str, Any]:
     if _is_pg():
         return f"{column} = ANY(%b::text[])", list(values)
     return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))  # noqa: S608
+
+
+class IdArray(str):
+    """Integer ids as one array literal, ``{1,2,3}`` (see ``id_array``)."""
+
+
+def id_array(values: Iterable[int]) -> IdArray:
+    """``values`` as one array literal. PostgreSQL reads 20,000 ids from it in about 5 ms;
+    psycopg adapting the same Python list took 25–40 ms (it checks every element's type)."""
+    return IdArray("{" + ",".join(str(int(value)) for value in values) + "}")
+
+
+class AnyOf(models.Lookup):
+    """``field__any_of=ids``: the integer column is one of ``ids`` (a list, or an ``IdArray``
+    to build once for several statements), as one parameter.
+
+    ``__in`` sends one parameter per value (a search's 20,000 ticket ids were 20,000
+    parameters) and ``__in`` with an ``unnest`` subquery hides the values from the planner:
+    ``id IN (SELECT unnest(…)) OR identity_id IN (SELECT unnest(…))`` read every open ticket
+    (130–340 ms) to find that a search matched nothing. ``= ANY(array)`` lets PostgreSQL count
+    the values and choose between looking each one up and walking the list's own order.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = self.rhs if isinstance(self.rhs, IdArray) else id_array(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, str(values)]
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a column
+        return sql, [*lhs_params, f"[{values[1:-1]}]"]
+
+
+models.IntegerField.register_lookup(AnyOf)
+models.ForeignKey.register_lookup(AnyOf)
 
 
 def probe(

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox import presence, selectors
+from inbox import bulk, presence, selectors
 from inbox.models import (
     Activity,
     AgentProfile,
@@ -153,6 +153,30 @@ def test_search_finds_message_text(agent_client, support):
     Message.objects.filter(ticket=found).update(text="Mijn pakket is kapot")
     html = agent_client.get(reverse("inbox:index") + "?q=pakket").content.decode()
     assert f'id="row-{found.pk}"' in html and f'id="row-{other.pk}"' not in html
+
+
+def test_a_search_that_matches_nothing_shows_an_empty_list(agent_client, support):
+    tickets(3, team=support)
+    response = agent_client.get(reverse("inbox:index") + "?q=onvindbaarwoord")
+    assert response.status_code == 200
+    assert 'id="row-' not in response.content.decode()
+
+
+def test_search_finds_a_customer_by_handle(agent_client, support):
+    found, other = tickets(2, team=support)
+    found.identity.handle = "pakketfan"
+    found.identity.save()
+    html = agent_client.get(reverse("inbox:index") + "?q=pakketfan").content.decode()
+    assert f'id="row-{found.pk}"' in html and f'id="row-{other.pk}"' not in html
+
+
+def test_the_any_of_lookup_matches_a_list_or_an_id_array(support):
+    a, b, c = tickets(3, team=support)
+    as_list = Ticket.objects.filter(pk__any_of=[a.pk, c.pk, 10**12])
+    as_array = Ticket.objects.filter(identity_id__any_of=bulk.id_array([b.identity_id]))
+    assert sorted(t.pk for t in as_list) == sorted([a.pk, c.pk])
+    assert [t.pk for t in as_array] == [b.pk]
+    assert not Ticket.objects.filter(pk__any_of=[]).exists()
 
 
 def test_keyset_pages_follow_each_other_without_gaps(anna, support):
