@@ -511,6 +511,11 @@ def main() -> None:
         "ingest_per_s": round(ingested[0] / ingested[1]) if ingested else 0,
         "probes": len(committed),
         "probes_never_seen": len([n for n in committed if n not in seen]),
+        # How long before the last probe each unseen one was committed: one committed in the
+        # last second may simply not have been polled yet when the watcher stopped.
+        "never_seen_s_before_last_probe": sorted(
+            round(max(committed.values()) - t, 2) for n, t in committed.items() if n not in seen
+        ),
         "visible_s": {
             "p50": round(statistics.median(visible), 3) if visible else None,
             "p95": round(pct(visible, 0.95), 3) if visible else None,
@@ -547,7 +552,8 @@ def main() -> None:
         f"ingest → visible (watcher polling every {args.watch_interval} s): "
         f"p50 {report['visible_s']['p50']} s, p95 {report['visible_s']['p95']} s, "
         f"p99 {report['visible_s']['p99']} s; probes {len(committed)}, never seen "
-        f"{report['probes_never_seen']}"
+        f"{report['probes_never_seen']} (committed this many s before the last probe: "
+        f"{report['never_seen_s_before_last_probe']})"
     )
     out = ROOT / "var" / f"load-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M}.json"
     out.parent.mkdir(exist_ok=True)
