@@ -25,6 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webcare.settings")
+# Measure what production runs: with DEBUG on, Django logs every statement, and with parameters
+# bound on the server it renders each one as SQL text for the log, arrays of 500 values
+# included (a quarter of a batch's time).
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")  # noqa: S105
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 import django  # noqa: E402
 
