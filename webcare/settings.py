@@ -148,12 +148,13 @@ def _database(url: str) -> dict:
         if timeout:
             options.append(f"-c statement_timeout={timeout}")
         config["OPTIONS"]["options"] = " ".join(options)
-        # Prepared statements: parameters bound on the server, and a statement seen this many
-        # times on a connection is prepared, so PostgreSQL parses it once and may keep its
-        # plan. Planning a ticket with its joins took longer than running it (2-3 ms against
-        # 0.3 ms). 0 turns preparing off (for a transaction-mode connection pooler such as
-        # PgBouncer before 1.21). Statements whose best plan depends on their values (the
-        # list's id scans, ingest's bulk statements) are never prepared (inbox.bulk.cursor).
+        # Prepared statements: parameters bound on the server, and a statement run more than
+        # this many times on a connection is prepared, so PostgreSQL parses it once and may
+        # keep its plan. Planning a ticket with its joins took longer than running it (2-3 ms
+        # against 0.3 ms). 0 turns preparing off (for a transaction-mode connection pooler,
+        # such as PgBouncer without max_prepared_statements). Statements whose best plan
+        # depends on their values (the list's id scans, ingest's bulk statements) are never
+        # prepared (inbox.bulk.cursor). docs/inbox.md, "Prepared statements".
         config["OPTIONS"]["server_side_binding"] = True
         threshold = _int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
         config["OPTIONS"]["prepare_threshold"] = threshold or None
