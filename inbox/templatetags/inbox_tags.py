@@ -21,10 +21,11 @@ CHANNEL_ICONS = {"x": "ð•", "facebook": "f", "messenger": "m", "simulator": "â
 
 
 def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
-    seconds = max(0, int(((now or timezone.now()) - value).total_seconds()))
-    if seconds < 60:
-        return _("now")
-    return span(seconds)
+    return _ago(max(0, int(((now or timezone.now()) - value).total_seconds())))
+
+
+def _ago(seconds: int) -> str:
+    return _("now") if seconds < 60 else span(seconds)
 
 
 def span(seconds: int) -> str:
@@ -322,17 +323,14 @@ def _returned(m, *, labels: dict, mine: bool, signature: str, csrf: str, urls) -
     )
 
 
-def _time(value: dt.datetime, now: dt.datetime, tz=None, labels: dict | None = None) -> str:
+def _time(value: dt.datetime, now: dt.datetime, tz, labels: dict[int, str]) -> str:
     """``<time>`` with the relative label and the exact local time on hover; ``labels`` keeps
-    the escaped relative labels by whole minute for a caller that renders many."""
+    the escaped relative labels by whole minute across the rows or messages of one render."""
     local = value.astimezone(tz) if tz is not None else timezone.localtime(value)
     seconds = max(0, int((now - value).total_seconds()))
-    minute = seconds // 60
-    label = labels.get(minute) if labels is not None else None
+    label = labels.get(seconds // 60)
     if label is None:
-        label = html_escape(ago(value, now))
-        if labels is not None:
-            labels[minute] = label
+        label = labels[seconds // 60] = html_escape(_ago(seconds))
     return (
         f'<time datetime="{value.isoformat()}" title="'
         f'{html_escape(local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""))}">'
