@@ -27,7 +27,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from channels.models import Channel
 
-from . import access, assignment, incidents, presence, selectors, services, triage
+from . import access, assignment, incidents, presence, selectors, services, thread_pane, triage
 from .intent import INTENTS
 from .models import (
     AgentProfile,
@@ -165,7 +165,7 @@ def page_stamp(keys: list[tuple], count_label: str, viewers: dict) -> str:
 
 
 def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
-    messages = selectors.thread_messages(ticket)
+    messages = thread_pane.thread_messages(ticket)
     check = services.composer_state(ticket)
     last_id = max((m.pk for m in messages), default=0)
     return {
@@ -173,7 +173,7 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         "messages": messages,
         "last_message_id": last_id,
         "check": check,
-        "others": selectors.other_tickets(request.user, ticket),
+        "others": thread_pane.other_tickets(request.user, ticket),
         "presence_others": presence.others(ticket.pk, request.user),
         "can_assign": access.can_assign(request.user),
         # The assign control: each agent with their open tickets, capacity, availability, shift.
@@ -189,9 +189,9 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         # Four-eyes review: tell the author before sending that the reply goes to a lead.
         "approval": _approval_notice(request, ticket),
         # "Why is this here?": intent and its evidence, priority parts, rules, due time.
-        "why": selectors.ticket_why(ticket, messages),
+        "why": thread_pane.ticket_why(ticket, messages),
         "intents": Intent.choices,
-        "incidents": selectors.ticket_incidents(request.user, ticket),
+        "incidents": thread_pane.ticket_incidents(request.user, ticket),
     }
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from inbox import access, selectors
+from inbox import access, thread_pane
 from inbox.models import (
     DeliveryState,
     Direction,
@@ -246,7 +246,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "pages/review/thread.html",
         {
             "ticket": ticket,
-            "messages_": selectors.thread_messages(ticket),
+            "messages_": thread_pane.thread_messages(ticket),
             "reviews": list(reviews),
             "form": form,
         },
