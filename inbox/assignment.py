@@ -82,7 +82,8 @@ def on_shift(shifts: Iterable[Shift], zone: str, now: dt.datetime) -> bool:
     return False
 
 
-def _open_counts(user_ids: Iterable[int]) -> dict[int, int]:
+def open_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """Each user's open tickets; users with none are left out."""
     return dict(
         Ticket.objects.filter(assignee_id__in=list(user_ids), status__in=OPEN_STATUSES)
         .values_list("assignee_id")
@@ -125,7 +126,7 @@ def loads_of(users: Iterable, *, now: dt.datetime | None = None) -> list[AgentLo
     """The load of each of ``users`` (select their ``profile``): two queries beyond theirs."""
     now = now or timezone.now()
     users = list(users)
-    counts = _open_counts(u.pk for u in users)
+    counts = open_counts(u.pk for u in users)
     shifts: dict[int, list[Shift]] = {}
     for shift in Shift.objects.filter(user__in=[u.pk for u in users]):
         shifts.setdefault(shift.user_id, []).append(shift)
@@ -167,7 +168,7 @@ def team_assign(*, team_id: int, now: dt.datetime | None = None) -> list[tuple[i
         for shift in Shift.objects.filter(user_id__in=[p.user_id for p in profiles]):
             shifts.setdefault(shift.user_id, []).append(shift)
         profiles = [p for p in profiles if on_shift(shifts.get(p.user_id, []), p.time_zone, now)]
-        counts = _open_counts(p.user_id for p in profiles)
+        counts = open_counts(p.user_id for p in profiles)
         load = {p.user_id: counts.get(p.user_id, 0) for p in profiles}
         capacity = {p.user_id: p.capacity for p in profiles}
         free = sum(max(0, capacity[u] - load[u]) for u in load)

@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inbox import access, people
-from inbox.assignment import AUTO, MANUAL, agent_loads, agent_set_available
+from inbox.assignment import AUTO, MANUAL, agent_loads, agent_set_available, open_counts
 from inbox.models import OPEN_STATUSES, AgentProfile, Shift, Team, Ticket
 from inbox.services import ActionError
 
@@ -240,15 +240,6 @@ def _require_team_lead(request: HttpRequest, team: Team) -> None:
         raise PermissionDenied(_("Only admins and this team's leads may change it."))
 
 
-def _open_counts(user_ids: list[int]) -> dict[int, int]:
-    return dict(
-        Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
-        .values_list("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
-
-
 def queue_size(team: Team) -> str:
     """Open, unassigned tickets of the team: exact up to the cap, then "1000+"."""
     n = (
@@ -273,7 +264,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
             "groups", Prefetch("teams", queryset=Team.objects.order_by("name"))
         )
     )
-    counts = _open_counts([u.pk for u in users])
+    counts = open_counts([u.pk for u in users])
     labels = dict(ROLE_CHOICES)
     for user in users:
         user.role_label = labels.get(people.role_of(user), "")
