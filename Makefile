@@ -19,8 +19,20 @@ demo: $(STAMP)
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/python manage.py run_demo
 
+# With no DATABASE_URL, `make test` runs the suite on the embedded default and then, where
+# PostgreSQL and Redis answer on this machine's default ports, the tests that need them against
+# those servers (tests/local_services.py). WEBCARE_LOCAL_SERVICES=0 turns the second run off.
+LOCAL_DATABASE_URL := postgres://postgres@127.0.0.1:5432/webcare
+LOCAL_REDIS_URL := redis://127.0.0.1:6379/9
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -z "$$DATABASE_URL" ] && [ "$$WEBCARE_LOCAL_SERVICES" != 0 ] \
+	    && $(BIN)/python -m tests.local_services; then \
+	  echo "== the tests that need PostgreSQL or Redis, on this machine's servers"; \
+	  DATABASE_URL=$(LOCAL_DATABASE_URL) REDIS_URL=$(LOCAL_REDIS_URL) \
+	    $(BIN)/python -m pytest -m "postgres or redis" $(PYTEST_ARGS); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
