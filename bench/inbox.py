@@ -60,7 +60,7 @@ CUSTOMERS = 200_000
 MESSAGE_INDEXES = [
     "message_thread_order",
     "message_outbound_state",
-    "message_text_fts",
+    "message_text_search",
 ]
 
 
@@ -174,7 +174,7 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
         INSERT INTO inbox_message (ticket_id, channel_id, direction, external_id,
             author_identity_id, text, sent_at, created_at, raw, url, parent_external_id, hidden,
             reply_mode, delivery_state, failure_reason, attempts, send_options, review_note,
-            close_on_approval)
+            close_on_approval, language)
         SELECT t.id, t.channel_id,
             CASE WHEN k %% 2 = 1 THEN 'in' ELSE 'out' END,
             'bm-' || t.id || '-' || k,
@@ -185,7 +185,8 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
                    'We are sorry to hear that, could you DM us your order number?'])[1 + k %% 4],
             t.created_at + k * interval '1 minute', t.created_at, '{}'::jsonb, '', '', false,
             CASE WHEN k %% 2 = 0 THEN 'public' ELSE '' END,
-            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb, '', false
+            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb, '', false,
+            (ARRAY['nl', 'en', 'nl', 'en'])[1 + k %% 4]
         FROM inbox_ticket t CROSS JOIN generate_series(1, %s) k
         """,
         [per_ticket],
@@ -196,12 +197,12 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
         INSERT INTO inbox_message (ticket_id, channel_id, direction, external_id,
             author_identity_id, text, sent_at, created_at, raw, url, parent_external_id, hidden,
             reply_mode, delivery_state, failure_reason, attempts, send_options, review_note,
-            close_on_approval)
+            close_on_approval, language)
         SELECT t.id, t.channel_id, CASE WHEN k %% 2 = 1 THEN 'in' ELSE 'out' END,
             'long-' || k, CASE WHEN k %% 2 = 1 THEN t.identity_id END,
             'Long thread message ' || k, t.created_at + k * interval '1 second', t.created_at,
             '{}'::jsonb, '', '', false, CASE WHEN k %% 2 = 0 THEN 'public' ELSE '' END,
-            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb, '', false
+            CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '', 0, '{}'::jsonb, '', false, 'en'
         FROM inbox_ticket t CROSS JOIN generate_series(1, %s) k WHERE t.id = 1
         """,
         [THREAD_SIZE - per_ticket],
@@ -213,8 +214,8 @@ def generate(n_tickets: int, n_messages: int, teams, channels) -> None:
         "CREATE INDEX message_outbound_state ON inbox_message (delivery_state, created_at) "
         "WHERE direction = 'out'"
     )
-    fts = importlib.import_module("inbox.migrations.0003_roles_and_search").FTS_INDEX
-    sql(fts)
+    search = importlib.import_module("inbox.migrations.0026_message_language_search")
+    sql(search.SEARCH_INDEX)
     for table in ("inbox_customer", "inbox_identity", "inbox_ticket", "inbox_message"):
         sql(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -86,6 +86,7 @@ def make_batches(count: int, raw_bytes: int = 0) -> list[list[InboundItem]]:
                     kind="mention",
                     text=f"Message {seq}: waar blijft bestelling {seq % 9999}? 😡",
                     sent_at=start + dt.timedelta(seconds=seq),
+                    language="nl",  # as X's "lang" gives it (channels.x.normalize)
                     author=InboundAuthor(
                         platform_user_id=uid,
                         handle=f"user{uid}",

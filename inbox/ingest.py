@@ -47,6 +47,7 @@ from .models import (
     Message,
     Ticket,
     TicketStatus,
+    primary_language,
 )
 from .priority import Reach
 
@@ -520,6 +521,7 @@ def ingest_batch(
                 "rating": [i.rating for i in new],
                 "url": [i.url for i in new],
                 "parent_external_id": [i.parent_external_id for i in new],
+                "language": [primary_language(i.language) for i in new],
                 "delivery_state": [
                     DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
                 ],

@@ -305,6 +305,11 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+def primary_language(code: str) -> str:
+    """A platform's language code as its primary subtag: "nl-BE" -> "nl", "EN" -> "en"."""
+    return code.split("-", 1)[0].split("_", 1)[0].strip().lower()[:8]
+
+
 class Message(models.Model):
     # Both foreign keys are served by the composite indexes below (thread order, unique platform
     # id), so they get no index of their own: every index costs on each of thousands of inserts.
@@ -345,6 +350,10 @@ class Message(models.Model):
     parent_external_id = models.CharField(max_length=200, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False)  # hidden on the platform (abusive comment)
+    # The text's language as the platform says it, as its primary subtag ("nl", "en"; "" when
+    # unknown). The full-text index stems the text in that language only, and in both Dutch and
+    # English when it is neither (inbox.selectors.SEARCH_DOCUMENT).
+    language = models.CharField(max_length=8, blank=True, default="")
 
     # Outbound only.
     reply_mode = models.CharField(max_length=10, blank=True)  # public / dm

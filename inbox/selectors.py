@@ -39,11 +39,16 @@ AT_RISK = dt.timedelta(minutes=30)
 # List orders: longest waiting first (the default), or soonest due first ("due").
 SORTS = ("", "due")
 
-# Dutch and English stems of the message text; the same expression as the GIN index of
-# migration 0003, so PostgreSQL uses it.
+# Each message's text stemmed in its own language (Dutch and English when unknown), the same
+# expression as the GIN index of migration 0026, so PostgreSQL uses it; the query is stemmed
+# both ways, so a word written as in the message matches whatever the message's language.
+SEARCH_DOCUMENT = (
+    "(CASE language WHEN 'nl' THEN to_tsvector('dutch'::regconfig, text) "
+    "WHEN 'en' THEN to_tsvector('english'::regconfig, text) "
+    "ELSE to_tsvector('dutch'::regconfig, text) || to_tsvector('english'::regconfig, text) END)"
+)
 FTS_MATCH = (
-    "SELECT ticket_id FROM inbox_message WHERE "
-    "(to_tsvector('dutch'::regconfig, text) || to_tsvector('english'::regconfig, text)) "
+    f"SELECT ticket_id FROM inbox_message WHERE {SEARCH_DOCUMENT} "  # noqa: S608 - constant
     "@@ (plainto_tsquery('dutch'::regconfig, %s) || plainto_tsquery('english'::regconfig, %s))"
 )
 

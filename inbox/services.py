@@ -28,6 +28,7 @@ from .models import (
     Tag,
     Ticket,
     TicketStatus,
+    primary_language,
 )
 from .sla import BUSINESS_DURATION_FIELDS, business_durations_set
 
@@ -110,6 +111,7 @@ def reply_queue(
             direction=Direction.OUTBOUND,
             author_user=author,
             text=text,
+            language=primary_language(ticket.language),
             sent_at=now,
             reply_mode=mode,
             delivery_state=DeliveryState.AWAITING_APPROVAL if hold else DeliveryState.QUEUED,

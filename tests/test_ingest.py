@@ -44,6 +44,20 @@ def test_the_same_platform_id_twice_in_one_batch_is_stored_once():
     assert Message.objects.count() == 1
 
 
+def test_each_message_keeps_its_language_as_the_primary_subtag():
+    channel = make_channel()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[
+            item("m1", language="nl-BE"),
+            item("m2", language="EN"),
+            item("m3", language=""),
+        ],
+    )
+    languages = dict(Message.objects.values_list("external_id", "language"))
+    assert languages == {"m1": "nl", "m2": "en", "m3": ""}
+
+
 def test_follow_ups_in_a_thread_land_in_the_same_ticket():
     channel = make_channel()
     t0 = timezone.now() - dt.timedelta(minutes=10)

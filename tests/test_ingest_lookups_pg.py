@@ -22,9 +22,9 @@ def _messages(channel_id: int, ticket_id: int, n: int, prefix: str) -> None:
             "INSERT INTO inbox_message (ticket_id, channel_id, direction, external_id, text, "
             "sent_at, created_at, raw, url, parent_external_id, hidden, reply_mode, "
             "delivery_state, failure_reason, attempts, send_options, review_note, "
-            "close_on_approval) "
+            "close_on_approval, language) "
             "SELECT %s, %s, 'in', %s || g, 'x', now(), now(), '{}', '', '', false, '', '', '', "
-            "0, '{}', '', false FROM generate_series(1, %s) g",
+            "0, '{}', '', false, '' FROM generate_series(1, %s) g",
             [ticket_id, channel_id, prefix, n],
         )
 
