@@ -6,6 +6,11 @@
 - ``update_rows``: write some columns of many rows in one statement. Django's ``bulk_update``
   builds one ``CASE WHEN`` per field over every row, which costs more than the rest of a
   500-message batch together.
+- ``reserve_ids``: ids for rows about to be inserted, so rows that refer to them can be written
+  first (ingest sends a batch's messages before its new tickets, see ``pipeline``).
+- ``pipeline``: statements sent without waiting for their results (psycopg's pipeline mode), so
+  PostgreSQL runs one while Python works on the next; ``insert_rows(..., deferred=True)`` returns
+  a function that fetches its rows when they are needed.
 - ``any_of``: a ``column IN (values)`` test with one parameter, whatever the number of values;
   ``AnyOf`` is the same test as an ORM lookup on id columns (``pk__any_of=[...]``).
 
@@ -26,9 +31,10 @@ accepts with the same ``ON CONFLICT … RETURNING`` and ``UPDATE … FROM`` form
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -157,7 +163,8 @@ def insert_rows(
     conflict: Sequence[str] = (),
     skip_any_conflict: bool = False,
     returning: Sequence[str] = ("id",),
-) -> list[tuple]:
+    deferred: bool = False,
+) -> Any:
     """Insert one row per position of the ``columns`` lists (all the same length).
 
     ``constants`` are values shared by every row; other fields get the model's default. With
@@ -165,12 +172,28 @@ def insert_rows(
     ``skip_any_conflict``, rows that hit any unique constraint or index (a partial unique index,
     which ``ON CONFLICT (columns)`` cannot name). Returns one tuple of ``returning`` columns per
     row actually inserted, in insertion order.
+
+    With ``deferred``, returns a function that returns those rows instead: inside ``pipeline()``
+    on PostgreSQL the statement is sent and runs while the caller goes on, and the function
+    waits for it (it must be called before the pipeline ends). Elsewhere the statement has run.
     """
+    fetch = _insert(model, columns, constants or {}, conflict, skip_any_conflict, returning)
+    return fetch if deferred else fetch()
+
+
+def _insert(
+    model: type[models.Model],
+    columns: Mapping[str, list[Any]],
+    constants: Mapping[str, Any],
+    conflict: Sequence[str],
+    skip_any_conflict: bool,
+    returning: Sequence[str],
+) -> Callable[[], list[tuple]]:
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
     if count == 0:
-        return []
-    given, rest = _split(model, columns, constants or {})
+        return list
+    given, rest = _split(model, columns, constants)
     meta = model._meta
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
@@ -183,33 +206,43 @@ def insert_rows(
         tail = " ON CONFLICT DO NOTHING"
     if returning:
         tail += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
-    with cursor() as cur:
-        if _is_pg():
-            # Parameters in the order their placeholders appear: the constants, then the arrays.
-            selects = [f"u.c{n}" for n in range(len(given))]
-            params = []
-            for field, value in rest:
-                sql, param = _pg_scalar(field, value)
-                selects.append(sql)
-                params.append(param)
-            sources = []
-            for field in given:
-                sql, param = _pg_array(field, columns[field.name])
-                sources.append(sql)
-                params.append(param)
-            alias = ", ".join(f"c{n}" for n in range(len(given)))
+    if _is_pg():
+        # Parameters in the order their placeholders appear: the constants, then the arrays.
+        selects = [f"u.c{n}" for n in range(len(given))]
+        params = []
+        for field, value in rest:
+            sql, param = _pg_scalar(field, value)
+            selects.append(sql)
+            params.append(param)
+        sources = []
+        for field in given:
+            sql, param = _pg_array(field, columns[field.name])
+            sources.append(sql)
+            params.append(param)
+        alias = ", ".join(f"c{n}" for n in range(len(given)))
+        cur = cursor()
+        try:
             cur.execute(
                 f"INSERT INTO {table} ({target}) SELECT {', '.join(selects)} "  # noqa: S608
                 f"FROM ROWS FROM ({', '.join(sources)}) AS u ({alias})" + tail,
                 params,
             )
-            return cur.fetchall() if returning else []
-        fixed = [_sqlite_value(f, v) for f, v in rest]
-        per_row = len(given) + len(fixed)
-        row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
-        data = [[_sqlite_value(f, v) for v in columns[f.name]] for f in given]
-        inserted: list[tuple] = []
-        step = max(1, _MAX_PARAMS // per_row)
+        except BaseException:
+            cur.close()
+            raise
+
+        def fetch() -> list[tuple]:
+            with cur:
+                return cur.fetchall() if returning else []
+
+        return fetch
+    fixed = [_sqlite_value(f, v) for f, v in rest]
+    per_row = len(given) + len(fixed)
+    row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
+    data = [[_sqlite_value(f, v) for v in columns[f.name]] for f in given]
+    inserted: list[tuple] = []
+    step = max(1, _MAX_PARAMS // per_row)
+    with cursor() as cur:
         for start in range(0, count, step):
             stop = min(count, start + step)
             params = []
@@ -224,7 +257,58 @@ def insert_rows(
             )
             if returning:
                 inserted.extend(cur.fetchall())
-    return inserted
+    return lambda: inserted
+
+
+@contextlib.contextmanager
+def pipeline() -> Iterator[None]:
+    """On PostgreSQL, psycopg's pipeline mode for the block: each statement is sent at once and
+    PostgreSQL runs it while Python goes on; a fetch waits for its results. Only reads and this
+    module's statements belong inside (an ORM update reads its row count before the results
+    arrive). A no-op on SQLite, which runs in this process."""
+    if not _is_pg():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` ids for rows of ``model`` that the caller inserts later in this transaction,
+    with these ids: rows that refer to them can be written first.
+
+    PostgreSQL takes them from the table's sequence (unused ones leave a gap, as a rolled back
+    insert does). SQLite continues after the highest id it ever gave, as AUTOINCREMENT does, and
+    moves its counter (``sqlite_sequence``) past them; the transaction holds the database's write
+    lock from its start (IMMEDIATE), so no other writer takes the same ones.
+    """
+    if count <= 0:
+        return []
+    meta = model._meta
+    if _is_pg():
+        rows = fetch(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in rows]
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
+            f"COALESCE((SELECT max({qn(meta.pk.column)}) FROM {qn(meta.db_table)}), 0))",
+            [meta.db_table],
+        )
+        (last,) = cur.fetchone()
+        cur.execute(
+            "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last + count, meta.db_table]
+        )
+        if not cur.rowcount:
+            cur.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                [meta.db_table, last + count],
+            )
+    return list(range(last + 1, last + 1 + count))
 
 
 def update_rows(model: type[models.Model], pks: list[Any], columns: Mapping[str, list[Any]]) -> int:

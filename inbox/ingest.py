@@ -8,10 +8,14 @@ The order of work inside the transaction:
    plus a poll) skip the identity and ticket work, so an all-duplicate batch costs a few small
    queries. This is a shortcut only; step 5 is what keeps every message once;
 3. upsert the authors' identities, creating a customer for each new one;
-4. find or open one ticket per thread key (a new one is inserted already holding its messages);
-5. insert the messages with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates, from
-   this batch, an earlier one or another worker, are dropped by the database, never by a lookup;
-6. apply edits (a changed review) to messages already stored;
+4. find the stored ticket of each thread key, and reserve an id for each new thread's ticket;
+5. send the messages' insert with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates,
+   from this batch, an earlier one or another worker, are dropped by the database, never by a
+   lookup. On PostgreSQL it runs while the engines (``tickets_ingesting``) work out the tickets'
+   new state in Python (``bulk.pipeline``): the deferred foreign keys let a message name a
+   ticket inserted after it, in the same transaction;
+6. insert the new tickets, already holding their messages; apply edits (a changed review) to
+   messages already stored;
 7. update each earlier ticket that got something new: timestamps, waiting time, reopen when
    closed;
 8. write the activity rows and advance the channel cursor — all in the same transaction, so a
@@ -63,7 +67,7 @@ tickets_ingested = django.dispatch.Signal()
 
 # Sent inside the ingest transaction *before* the touched tickets are written, with the rows
 # ingest is about to write (``tickets``: each as it will be stored, its new items folded in; a
-# new ticket has a provisional negative id), ``created_ticket_ids`` (those rows' ids),
+# new ticket has the id it will be inserted with), ``created_ticket_ids`` (those rows' ids),
 # ``messages`` (the items about to be stored, as ``IngestedMessage`` values without ids, whose
 # ``ticket_id`` is the row's id) and ``reach`` (identity id -> ``priority.Reach`` of the authors
 # in the batch). Receivers change the rows' engine fields in memory; ingest stores them with the
@@ -373,12 +377,13 @@ def _insert_tickets(
     opening: dict[str, InboundItem],
     identities: dict[str, tuple[int, int | None]],
     now: dt.datetime,
-) -> set[int]:
-    """Insert the new tickets in their final state (ingest's fields and the engines'), set their
-    ids on the rows and return those ids. A thread opened by another path since we looked (the
-    channel lock keeps other ingests out) gets its stored ticket's row instead."""
+) -> tuple[set[int], set[str]]:
+    """Insert the new tickets, with their reserved ids, in their final state (ingest's fields
+    and the engines'). Returns the ids inserted, and the threads opened by another path since
+    we looked (the channel lock keeps other ingests out): their stored ticket's row replaces
+    ours in ``tickets``."""
     if not opening:
-        return set()
+        return set(), set()
     firsts = list(opening.values())
     rows = [tickets[key] for key in opening]
     owners = [
@@ -388,6 +393,7 @@ def _insert_tickets(
     created = bulk.insert_rows(
         Ticket,
         {
+            "id": [r.pk for r in rows],
             "thread_key": list(opening),
             "customer": [customer for _, customer in owners],
             "subject": [i.text[:PREVIEW_LENGTH] for i in firsts],
@@ -396,18 +402,20 @@ def _insert_tickets(
         },
         constants={"channel": channel.pk, "created_at": now},
         conflict=("channel", "thread_key"),
-        returning=("id", "thread_key"),
+        returning=("id",),
     )
-    created_ids = set()
-    for pk, key in created:
-        tickets[key].pk = pk
-        created_ids.add(pk)
-    if len(created) < len(opening):
-        lost = [key for key in opening if tickets[key].pk is None or tickets[key].pk < 0]
-        for key in lost:
-            del tickets[key]
-        tickets.update(_load_tickets(channel.pk, lost))
-    return created_ids
+    created_ids = {pk for (pk,) in created}
+    if len(created_ids) == len(opening):
+        return created_ids, set()
+    lost = {key for key in opening if tickets[key].pk not in created_ids}
+    stored = _load_tickets(channel.pk, list(lost))
+    unseen = sorted(lost - stored.keys())
+    if unseen:
+        # Its messages are stored already, naming a ticket that will not exist: roll back the
+        # batch (it is fetched again) rather than lose them.
+        raise RuntimeError(f"threads opened by a transaction this one cannot see: {unseen}")
+    tickets.update(stored)
+    return created_ids, lost
 
 
 def _apply_edits(channel: Channel, edits: list[InboundItem], now: dt.datetime) -> list[str]:
@@ -471,66 +479,74 @@ def ingest_batch(
         )
         new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
 
-        # Fold the pending items into their tickets as if every one will be stored (all but a
-        # rare race are: checked after the insert) and let the engines set their fields now, so
-        # each ticket is written once, in its final state. New tickets get provisional negative
-        # ids until they are inserted, so the engines can pair messages with them.
-        for n, key in enumerate(opening):
-            tickets[key].pk = -(n + 1)
+        # Every new thread's ticket gets its id now, so its messages can be written before it.
+        for key, pk in zip(opening, bulk.reserve_ids(Ticket, len(opening)), strict=True):
+            tickets[key].pk = pk
         stored_state = {key: row.copy() for key, row in tickets.items() if key not in opening}
-        reopened: dict[str, str | None] = {}
-        prepared = {key: tickets[key] for key in pending if key in tickets}
-        for key, row in prepared.items():
-            reopened[key] = _advance_ticket(row, pending[key], now)
-        engines = tickets_ingesting.has_listeners(Channel)
-        observed = tickets_ingested.has_listeners(Channel)
         author_ids = [
             None
             if i.is_ours or i.author is None
             else identities.get(i.author.platform_user_id, (None,))[0]
             for i in new
         ]
-        prepared_messages = (
-            _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
-        )
-        finish = _engines_prepare(
-            channel,
-            list(prepared.values()),
-            {tickets[key].pk for key in opening},
-            prepared_messages,
-            reach,
-        )
+        with bulk.pipeline():
+            # The messages first: on PostgreSQL they are stored while the engines below run.
+            # One list per column, straight from the items: no Message objects on the hot path.
+            sent = bulk.insert_rows(
+                Message,
+                {
+                    "ticket": [tickets[i.thread_key].pk for i in new],
+                    "direction": [
+                        Direction.OUTBOUND if i.is_ours else Direction.INBOUND for i in new
+                    ],
+                    "external_id": [i.external_id for i in new],
+                    "author_identity": author_ids,
+                    "text": [i.text for i in new],
+                    "sent_at": [i.sent_at for i in new],
+                    "raw": [i.raw for i in new],
+                    "rating": [i.rating for i in new],
+                    "url": [i.url for i in new],
+                    "parent_external_id": [i.parent_external_id for i in new],
+                    "language": [primary_language(i.language) for i in new],
+                    "delivery_state": [
+                        DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
+                    ],
+                    "reply_mode": ["echo" if i.is_ours else "" for i in new],
+                },
+                constants={"channel": channel.pk, "created_at": now},
+                conflict=("channel", "external_id"),
+                returning=("id", "external_id"),
+                deferred=True,
+            )
 
-        created_ids = _insert_tickets(channel, tickets, opening, identities, now)
-        if any(i.thread_key not in tickets for i in new):
-            # A thread opened meanwhile whose ticket we cannot see: its items are left out, as
-            # items of a thread without a ticket always are.
-            keep = [n for n, i in enumerate(new) if i.thread_key in tickets]
-            new, author_ids = [new[n] for n in keep], [author_ids[n] for n in keep]
-        # One list per column, straight from the items: no Message objects on the hot path.
-        inserted = bulk.insert_rows(
-            Message,
-            {
-                "ticket": [tickets[i.thread_key].pk for i in new],
-                "direction": [Direction.OUTBOUND if i.is_ours else Direction.INBOUND for i in new],
-                "external_id": [i.external_id for i in new],
-                "author_identity": author_ids,
-                "text": [i.text for i in new],
-                "sent_at": [i.sent_at for i in new],
-                "raw": [i.raw for i in new],
-                "rating": [i.rating for i in new],
-                "url": [i.url for i in new],
-                "parent_external_id": [i.parent_external_id for i in new],
-                "language": [primary_language(i.language) for i in new],
-                "delivery_state": [
-                    DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
-                ],
-                "reply_mode": ["echo" if i.is_ours else "" for i in new],
-            },
-            constants={"channel": channel.pk, "created_at": now},
-            conflict=("channel", "external_id"),
-            returning=("id", "external_id"),
-        )
+            # Fold the pending items into their tickets as if every one will be stored (all but
+            # a rare race are: checked below) and let the engines set their fields now, so each
+            # ticket is written once, in its final state.
+            reopened: dict[str, str | None] = {}
+            prepared = {key: tickets[key] for key in pending if key in tickets}
+            for key, row in prepared.items():
+                reopened[key] = _advance_ticket(row, pending[key], now)
+            engines = tickets_ingesting.has_listeners(Channel)
+            observed = tickets_ingested.has_listeners(Channel)
+            prepared_messages = (
+                _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
+            )
+            finish = _engines_prepare(
+                channel,
+                list(prepared.values()),
+                {tickets[key].pk for key in opening},
+                prepared_messages,
+                reach,
+            )
+            created_ids, lost = _insert_tickets(channel, tickets, opening, identities, now)
+            inserted = sent()
+        if lost:
+            # Threads whose ticket another path opened meanwhile: their messages go to it.
+            thread_of = {i.external_id: i.thread_key for i in new}
+            moved = [(pk, thread_of[x]) for pk, x in inserted if thread_of[x] in lost]
+            bulk.update_rows(
+                Message, [pk for pk, _ in moved], {"ticket": [tickets[k].pk for _, k in moved]}
+            )
         inserted_ids = {external_id for _, external_id in inserted}
         result.created = len(inserted)
         result.duplicates = len(items) - len(inserted)
@@ -663,7 +679,7 @@ def _engines_prepare(
         sender=Channel,
         channel=channel,
         tickets=rows,
-        created_ticket_ids={r.pk for r in rows if r.pk in created_ids or r.pk < 0},
+        created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
         messages=messages,
         reach=reach,
     )

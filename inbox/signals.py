@@ -79,7 +79,8 @@ def on_tickets_ingesting(
         if _business_durations_stale(ticket):
             business_durations_set(ticket, config.calendars)
 
-    # New tickets' ids are provisional until ingest inserts them: keep the rows, not the ids.
+    # The rows, not only their ids: a ticket ingest prepares again (when its guess of what is
+    # new was wrong) is a new row with the same id, and only the rows written as prepared count.
     by_id = {t.pk: t for t in tickets}
     inbound = [by_id[m.ticket_id] for m in messages if m.direction == Direction.INBOUND]
 

@@ -160,6 +160,28 @@ def test_a_ticket_opened_for_a_message_stored_meanwhile_does_not_show_it(monkeyp
     assert opened.messages.count() == 0
 
 
+def test_a_thread_whose_ticket_appeared_after_the_lookup_gets_its_messages(monkeypatch):
+    from inbox import ingest
+
+    channel = make_channel()
+    ingest_batch(channel_id=channel.pk, items=[item("m1", thread="t1")])
+    stored = Ticket.objects.get(thread_key="t1")
+    load, lookups = ingest._load_tickets, []
+
+    def first_lookup_misses(channel_id, keys, reach=None):
+        # As if the ticket was opened by another path after the lookup.
+        lookups.append(keys)
+        return {} if len(lookups) == 1 else load(channel_id, keys, reach)
+
+    monkeypatch.setattr("inbox.ingest._load_tickets", first_lookup_misses)
+    result = ingest_batch(channel_id=channel.pk, items=[item("m2", thread="t1", text="Nog iets")])
+    assert result.created == 1 and result.tickets_created == 0
+    assert Ticket.objects.filter(thread_key="t1").count() == 1
+    assert sorted(stored.messages.values_list("external_id", flat=True)) == ["m1", "m2"]
+    stored.refresh_from_db()
+    assert stored.last_message_preview == "Nog iets"
+
+
 def test_new_customers_with_the_same_name_each_get_their_own_record():
     channel = make_channel()
     same = {"handle": "jan", "display_name": "Jan"}
