@@ -27,6 +27,7 @@ LIVE = 10_000  # ms: polling runs every 4 s
 
 @pytest.fixture
 def browser():
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -36,6 +37,11 @@ def browser():
         )
         yield chromium
         chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps the test's database
+        # connections per async context (asgiref's thread-critical Local), apart from the
+        # thread's own ones that pytest-django closes: close them here, or they outlive the
+        # test database and PostgreSQL refuses to drop it at the end of the run.
+        connections.close_all()
 
 
 @pytest.fixture
