@@ -33,8 +33,23 @@ OLD_INDEX = (
 )
 
 
+def _invalid(schema_editor, name: str) -> bool:
+    """Whether an interrupted CREATE INDEX CONCURRENTLY left this index behind, invalid (IF NOT
+    EXISTS would keep it)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s",
+            [name],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        if _invalid(schema_editor, "message_text_search"):
+            schema_editor.execute("DROP INDEX CONCURRENTLY message_text_search")
         schema_editor.execute(SEARCH_INDEX)
         schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS message_text_fts")
 
