@@ -9,8 +9,8 @@
 - ``reserve_ids``: ids for rows about to be inserted, so rows that refer to them can be written
   first (ingest sends a batch's messages before its new tickets, see ``pipeline``).
 - ``pipeline``: statements sent without waiting for their results (psycopg's pipeline mode), so
-  PostgreSQL runs one while Python works on the next; ``insert_rows(..., deferred=True)`` returns
-  a function that fetches its rows when they are needed.
+  PostgreSQL runs one while Python works on the next; ``send_rows`` is ``insert_rows`` returning
+  a function that fetches the inserted rows when they are needed.
 - ``any_of``: a ``column IN (values)`` test with one parameter, whatever the number of values;
   ``AnyOf`` is the same test as an ORM lookup on id columns (``pk__any_of=[...]``).
 
@@ -163,8 +163,7 @@ def insert_rows(
     conflict: Sequence[str] = (),
     skip_any_conflict: bool = False,
     returning: Sequence[str] = ("id",),
-    deferred: bool = False,
-) -> Any:
+) -> list[tuple]:
     """Insert one row per position of the ``columns`` lists (all the same length).
 
     ``constants`` are values shared by every row; other fields get the model's default. With
@@ -172,28 +171,34 @@ def insert_rows(
     ``skip_any_conflict``, rows that hit any unique constraint or index (a partial unique index,
     which ``ON CONFLICT (columns)`` cannot name). Returns one tuple of ``returning`` columns per
     row actually inserted, in insertion order.
-
-    With ``deferred``, returns a function that returns those rows instead: inside ``pipeline()``
-    on PostgreSQL the statement is sent and runs while the caller goes on, and the function
-    waits for it (it must be called before the pipeline ends). Elsewhere the statement has run.
     """
-    fetch = _insert(model, columns, constants or {}, conflict, skip_any_conflict, returning)
-    return fetch if deferred else fetch()
+    return send_rows(
+        model,
+        columns,
+        constants=constants,
+        conflict=conflict,
+        skip_any_conflict=skip_any_conflict,
+        returning=returning,
+    )()
 
 
-def _insert(
+def send_rows(
     model: type[models.Model],
     columns: Mapping[str, list[Any]],
-    constants: Mapping[str, Any],
-    conflict: Sequence[str],
-    skip_any_conflict: bool,
-    returning: Sequence[str],
+    *,
+    constants: Mapping[str, Any] | None = None,
+    conflict: Sequence[str] = (),
+    skip_any_conflict: bool = False,
+    returning: Sequence[str] = ("id",),
 ) -> Callable[[], list[tuple]]:
+    """``insert_rows``, returning a function that returns its rows. Inside ``pipeline()`` on
+    PostgreSQL the statement is sent and runs while the caller goes on, and the function waits
+    for it (call it before the pipeline ends); elsewhere the statement has run already."""
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
     if count == 0:
-        return list
-    given, rest = _split(model, columns, constants)
+        return lambda: []
+    given, rest = _split(model, columns, constants or {})
     meta = model._meta
     qn = connection.ops.quote_name
     table = qn(meta.db_table)

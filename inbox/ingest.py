@@ -492,7 +492,7 @@ def ingest_batch(
         with bulk.pipeline():
             # The messages first: on PostgreSQL they are stored while the engines below run.
             # One list per column, straight from the items: no Message objects on the hot path.
-            sent = bulk.insert_rows(
+            sent = bulk.send_rows(
                 Message,
                 {
                     "ticket": [tickets[i.thread_key].pk for i in new],
@@ -516,7 +516,6 @@ def ingest_batch(
                 constants={"channel": channel.pk, "created_at": now},
                 conflict=("channel", "external_id"),
                 returning=("id", "external_id"),
-                deferred=True,
             )
 
             # Fold the pending items into their tickets as if every one will be stored (all but
