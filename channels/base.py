@@ -43,6 +43,11 @@ class InboundItem:
     the page); it is stored as an outbound message, never as the customer's.
     ``edited`` marks a new version of an item already delivered (an edited review or comment): its
     text replaces the stored one instead of being dropped as a duplicate.
+    ``version`` names this version where the platform numbers them (X gives every edit of a post
+    a new, larger id and keeps the first as ``external_id``): versions arriving in any order end
+    with the newest text stored and the others in the message's history. Empty: the platform
+    gives none, and the latest delivery of an edit wins. ``version_at`` is when this version was
+    written (``sent_at`` stays the first version's time).
     """
 
     external_id: str
@@ -58,6 +63,8 @@ class InboundItem:
     parent_external_id: str = ""
     language: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    version: str = ""
+    version_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +79,11 @@ class FetchResult:
     cursor: dict[str, Any]
     # Set when the platform has more for us right away (another page); the poll task fetches again.
     more: bool = False
-    # Platform calls this fetch made (X bills per call; the channel's budget counts them).
+    # Platform calls this fetch made (the channel's read budget counts them).
     calls: int = 1
+    # Billable units the platform counts besides calls, added to the channel's monthly usage
+    # under these names (X bills reads per resource returned: {"post_reads": 37, ...}).
+    billed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +260,16 @@ def item_to_dict(item: InboundItem) -> dict[str, Any]:
 
     data = asdict(item)
     data["sent_at"] = item.sent_at.isoformat()
+    if item.version_at is not None:
+        data["version_at"] = item.version_at.isoformat()
     return data
 
 
 def item_from_dict(data: dict[str, Any]) -> InboundItem:
     data = dict(data)
     data["sent_at"] = dt.datetime.fromisoformat(data["sent_at"])
+    if data.get("version_at"):
+        data["version_at"] = dt.datetime.fromisoformat(data["version_at"])
     if data.get("author"):
         data["author"] = InboundAuthor(**data["author"])
     return InboundItem(**data)

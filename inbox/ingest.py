@@ -35,6 +35,7 @@ from typing import Any
 
 import django.dispatch
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from channels.base import InboundItem
@@ -150,18 +151,46 @@ def _without_nul(items: Sequence[InboundItem]) -> Sequence[InboundItem]:
     return clean
 
 
-def _dedupe_batch(items: Sequence[InboundItem]) -> list[InboundItem]:
-    """One item per platform id; a later version (an edit) replaces an earlier one."""
+def _version_key(version: str) -> tuple[int, int, str]:
+    """Platform version ids in their order: decimal ids (X's snowflakes) by value."""
+    if version.isdigit():
+        digits = version.lstrip("0")
+        return (0, len(digits), digits)
+    return (1, 0, version)
+
+
+def _dedupe_batch(items: Sequence[InboundItem]) -> tuple[list[InboundItem], list[InboundItem]]:
+    """One item per platform id, and the other versions of those messages in the batch.
+
+    A later version (an edit) replaces an earlier one. Where the platform numbers its versions
+    (``InboundItem.version``), the newest is the one stored whatever the order of the batch, and
+    the others come back as the second list, for the message's history."""
     by_id: dict[str, InboundItem] = {}
+    others: list[InboundItem] = []
     for item in items:
         earlier = by_id.get(item.external_id)
-        if earlier is not None and not item.edited:
+        if earlier is None:
+            by_id[item.external_id] = item
             continue
-        if earlier is not None and not earlier.edited:
+        if item.version and earlier.version:
+            if item.version == earlier.version:
+                continue  # the same version twice: a replay
+            newer, older = (
+                (item, earlier)
+                if _version_key(item.version) > _version_key(earlier.version)
+                else (earlier, item)
+            )
+            sent_at = min(item.sent_at, earlier.sent_at)
+            by_id[item.external_id] = replace(newer, sent_at=sent_at, edited=True)
+            others.append(older)
+            continue
+        if not item.edited:
+            continue
+        if not earlier.edited:
             # The original and its edit in one batch: store the original's time, the new text.
             item = replace(item, sent_at=earlier.sent_at, edited=True)
         by_id[item.external_id] = item
-    return list(by_id.values())
+    return list(by_id.values()), others
 
 
 def _stored_ids(channel_id: int, external_ids: list[str]) -> set[str]:
@@ -329,30 +358,102 @@ def _insert_tickets(
     return created_ids, lost
 
 
-def _apply_edits(channel: Channel, edits: list[InboundItem], now: dt.datetime) -> list[str]:
-    """Store the new text of edited items; return the platform ids that changed."""
-    by_id = {i.external_id: i for i in edits}
-    stored = Message.objects.filter(channel=channel, external_id__in=list(by_id)).values_list(
-        "id", "external_id", "text", "rating"
-    )
-    pks, changed = [], []
-    for pk, external_id, text, rating in stored:
-        item = by_id[external_id]
-        if text == item.text and rating == item.rating:
+def _version_entry(item: InboundItem, now: dt.datetime) -> dict[str, str]:
+    """One entry of ``Message.versions``. An edit the platform does not date is dated when it
+    reached us; the first version of a message, when it was sent."""
+    at = item.version_at or (now if item.edited and not item.version else item.sent_at)
+    return {"version": item.version, "text": item.text, "at": at.isoformat()}
+
+
+def _merge_version(
+    entries: list[dict[str, str]], item: InboundItem, now: dt.datetime
+) -> list[dict[str, str]]:
+    """``entries`` with ``item``'s version added, oldest first (the last is the current text).
+
+    A numbered version goes to its place, so an older one arriving late joins the history and
+    never replaces newer text; one already there (a replay) changes nothing. Without numbers the
+    latest delivery is the current text."""
+    if item.version:
+        if any(e.get("version") == item.version for e in entries):
+            return entries
+        merged = [*entries, _version_entry(item, now)]
+        return sorted(merged, key=lambda e: _version_key(e.get("version") or ""))
+    if entries and entries[-1].get("text") == item.text:
+        return entries
+    return [*entries, _version_entry(item, now)]
+
+
+def _apply_edits(
+    channel: Channel,
+    edits: list[InboundItem],
+    now: dt.datetime,
+    *,
+    fresh: dict[str, InboundItem],
+    late: list[InboundItem],
+) -> list[str]:
+    """Store the versions of edited messages; return the platform ids whose text (or rating)
+    changed, for their tickets.
+
+    ``edits``: edited items of stored messages and other versions from the batch; ``fresh``: the
+    edited items just inserted (their message starts its history with them); ``late``: earlier
+    versions of stored messages, which only matter if the message was edited meanwhile."""
+    group: dict[str, list[InboundItem]] = defaultdict(list)
+    for item in edits:
+        group[item.external_id].append(item)
+    for external_id in fresh:
+        group.setdefault(external_id, [])
+    late_ids = []
+    for item in late:
+        if item.external_id not in group:
+            late_ids.append(item.external_id)
+        group[item.external_id].append(item)
+    wanted = [x for x in group if x not in late_ids]
+    stored = (
+        Message.objects.filter(channel=channel)
+        .filter(
+            Q(external_id__in=wanted) | Q(external_id__in=late_ids, edited_at__isnull=False)
+        )
+        .values_list("id", "external_id", "text", "rating", "versions", "sent_at", "edited_at",
+                     "raw")
+    )  # fmt: skip
+    pks: list[int] = []
+    rows: dict[str, list[Any]] = {n: [] for n in ("text", "rating", "raw", "versions", "edited_at")}
+    changed: list[str] = []
+    for pk, external_id, text, rating, versions, sent_at, edited_at, raw in stored:
+        items = group[external_id]
+        first = fresh.get(external_id)
+        if versions:
+            start = list(versions)
+        elif first is not None:
+            start = [_version_entry(first, now)]
+        else:
+            numbered = any(i.version for i in items)
+            at = sent_at.isoformat()
+            start = [{"version": external_id if numbered else "", "text": text, "at": at}]
+        entries = start
+        current = None
+        for item in items:
+            entries = _merge_version(entries, item, now)
+            if entries[-1].get("version") == item.version and entries[-1].get("text") == item.text:
+                current = item
+            elif not item.version and item.rating != rating:
+                current = item  # a review whose stars changed, not its words
+        keep = entries if len(entries) > 1 or first is not None else list(versions or [])
+        new_text = entries[-1]["text"]
+        new_rating = current.rating if current is not None else rating
+        if new_text == text and new_rating == rating and keep == (versions or []):
             continue
+        text_changed = new_text != text or new_rating != rating
         pks.append(pk)
-        changed.append(item)
-    bulk.update_rows(
-        Message,
-        pks,
-        {
-            "text": [i.text for i in changed],
-            "rating": [i.rating for i in changed],
-            "raw": [i.raw for i in changed],
-            "edited_at": [now] * len(changed),
-        },
-    )
-    return [i.external_id for i in changed]
+        rows["text"].append(new_text)
+        rows["rating"].append(new_rating)
+        rows["raw"].append(current.raw if current is not None and text_changed else raw)
+        rows["versions"].append(keep)
+        rows["edited_at"].append(now if text_changed or first is not None else edited_at or now)
+        if text_changed and first is None:
+            changed.append(external_id)
+    bulk.update_rows(Message, pks, rows)
+    return changed
 
 
 def ingest_batch(
@@ -375,7 +476,7 @@ def ingest_batch(
             .annotate(engine_stamp=config_stamp_subquery())
             .get(pk=channel_id)
         )
-        batch = _dedupe_batch(_without_nul(items))
+        batch, other_versions = _dedupe_batch(_without_nul(items))
         now = timezone.now()
         stored = _stored_ids(channel.pk, [i.external_id for i in batch])
         # Items already stored need no identity or ticket work, unless they are edits.
@@ -462,7 +563,15 @@ def ingest_batch(
         result.duplicates = len(items) - len(inserted)
 
         edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
-        edited = _apply_edits(channel, edits, now) if edits else []
+        edits += other_versions
+        fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
+        # An earlier version of a message stored already: history, if the message was edited.
+        late = [i for i in batch if i.version and not i.edited and i.external_id in stored]
+        edited = (
+            _apply_edits(channel, edits, now, fresh=fresh, late=late)
+            if edits or fresh or late
+            else []
+        )
         result.edited = len(edited)
         result.duplicates -= len(edited)
 

@@ -349,6 +349,10 @@ class Message(models.Model):
     url = models.URLField(max_length=1000, blank=True)
     parent_external_id = models.CharField(max_length=200, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Every version of an edited message, oldest first, the last one being ``text``:
+    # [{"version": platform version id or "", "text": ..., "at": ISO time}]. Empty until the
+    # message is edited (``inbox.ingest`` fills it; see ``InboundItem.version``).
+    versions = models.JSONField(default=list, blank=True)
     hidden = models.BooleanField(default=False)  # hidden on the platform (abusive comment)
     # The text's language as the platform says it, as its primary subtag ("nl", "en"; "" when
     # unknown). The full-text index stems the text in that language only, and in both Dutch and

@@ -17,6 +17,9 @@ from ..base import InboundAuthor, InboundItem
 
 TWEET_FIELDS = [
     "author_id",
+    # A default field, asked for all the same: each edit of a post has its own id, and this
+    # chain (original first, latest last) is how its versions become one message.
+    "edit_history_tweet_ids",
     "conversation_id",
     "created_at",
     "in_reply_to_user_id",
@@ -45,9 +48,25 @@ def parse_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def unwrap_user(user: Any) -> dict[str, Any] | None:
+    """A v2 user object; the X Activity API sometimes wraps it as ``{"data": {...}}``."""
+    if not isinstance(user, dict):
+        return None
+    if "id" not in user and isinstance(user.get("data"), dict):
+        user = user["data"]
+    return user if "id" in user else None
+
+
 def users_by_id(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    users = (payload.get("includes") or {}).get("users") or []
-    return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
+    """``includes.users`` by id; absent when the expansion was not asked for or not granted."""
+    includes = payload.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    found = {}
+    for raw in users if isinstance(users, list) else []:
+        user = unwrap_user(raw)
+        if user is not None:
+            found[str(user["id"])] = user
+    return found
 
 
 def author_from_user(user_id: str, user: dict[str, Any] | None) -> InboundAuthor:
@@ -66,6 +85,19 @@ def author_from_user(user_id: str, user: dict[str, Any] | None) -> InboundAuthor
         verified=bool(user.get("verified")),
         profile_url=f"https://x.com/{username}" if username else "",
     )
+
+
+def edit_chain(tweet: dict[str, Any]) -> list[str]:
+    """The ids of every version of this post, original first (``edit_history_tweet_ids``);
+    just its own id when X did not send the chain."""
+    ids = tweet.get("edit_history_tweet_ids")
+    chain = [str(i) for i in ids if str(i).isdigit()] if isinstance(ids, list) else []
+    tweet_id = str(tweet.get("id") or "")
+    if tweet_id and tweet_id not in chain:
+        # A chain that does not name the post itself is not its history (X always lists the
+        # post's own id): the post stands alone rather than join another post's message.
+        return [tweet_id]
+    return chain or ([tweet_id] if tweet_id else [])
 
 
 def _references(tweet: dict[str, Any]) -> dict[str, str]:
@@ -108,11 +140,17 @@ def tweet_to_item(
     tweet_id = str(tweet.get("id") or "")
     if not tweet_id or is_retweet(tweet):
         return None
+    # An edited post is stored once, under its original id; this version's id orders it
+    # among the others (ids grow with time), so versions may arrive in any order.
+    original = edit_chain(tweet)[0]
+    edited = original != tweet_id
     author_id = str(tweet.get("author_id") or "")
     is_ours = bool(own_id) and author_id == own_id
-    conversation = str(tweet.get("conversation_id") or tweet_id)
     refs = _references(tweet)
     parent = refs.get("replied_to", "")
+    # Without the conversation_id field, a reply is threaded under the post it answers and a
+    # new post under its original id (a root post's conversation id is its own id).
+    conversation = str(tweet.get("conversation_id") or parent or original)
     addressed = source == "mentions" or mentions_account(tweet, own_id, own_handle)
     if not addressed and source == "search":
         kind = "listening"
@@ -120,18 +158,20 @@ def tweet_to_item(
         kind = "reply"
     else:
         kind = "mention"
-    sent_at = parse_time(tweet.get("created_at"))
-    if sent_at is None:
+    version_at = parse_time(tweet.get("created_at"))
+    if version_at is None:
         # Asked for with tweet.fields; a tweet without it still must not be lost. Snowflake ids
         # carry their creation time (ms since X's epoch in the high bits).
-        sent_at = snowflake_time(tweet_id)
+        version_at = snowflake_time(tweet_id)
+    # The message's time is the original's, whichever version told us of it.
+    sent_at = snowflake_time(original) if edited else version_at
     author = None
     if author_id and not is_ours:
         author = author_from_user(author_id, users.get(author_id))
     user = users.get(author_id) or {}
     handle = user.get("username") or ""
     return InboundItem(
-        external_id=tweet_id,
+        external_id=original,
         thread_key=f"conv:{conversation}",
         kind=kind,
         # v2 returns text HTML-escaped (&amp; &lt; &gt;); we store what the person wrote and
@@ -144,6 +184,9 @@ def tweet_to_item(
         parent_external_id=parent,
         language=(tweet.get("lang") or "")[:8] if tweet.get("lang") not in ("und", "zxx") else "",
         raw=tweet,
+        edited=edited,
+        version=tweet_id,
+        version_at=version_at,
     )
 
 
@@ -168,14 +211,27 @@ def dm_conversation_id(a: str, b: str) -> str:
 
 
 def dm_event_to_item(
-    event: dict[str, Any], users: dict[str, dict[str, Any]], *, own_id: str
+    event: dict[str, Any],
+    users: dict[str, dict[str, Any]],
+    *,
+    own_id: str,
+    from_us: bool | None = None,
 ) -> InboundItem | None:
+    """One DM event → item. ``from_us``: the delivery itself says who sent it (the X Activity
+    API's ``dm.sent`` / ``dm.received``), which counts when ``sender_id`` is absent.
+
+    An event without ``sender_id`` (not asked for in ``dm_event.fields``) is nobody's in
+    particular: a customer's unless told otherwise. One we sent is stored already under its
+    event id (the send returns it), so ingest drops it as a duplicate, never as a new ticket.
+    """
     if event.get("event_type", "MessageCreate") != "MessageCreate":
         return None  # ParticipantsJoin / ParticipantsLeave carry no message
     event_id = str(event.get("id") or "")
     sender = str(event.get("sender_id") or "")
     if not event_id:
         return None
+    if not sender and from_us and own_id:
+        sender = own_id
     conversation = str(event.get("dm_conversation_id") or "")
     if not conversation:
         participants = [str(p) for p in event.get("participant_ids") or []]
@@ -185,7 +241,7 @@ def dm_event_to_item(
             conversation = dm_conversation_id(sender, own_id)
         else:
             conversation = event_id
-    is_ours = bool(own_id) and sender == own_id
+    is_ours = (bool(own_id) and sender == own_id) or bool(from_us)
     return InboundItem(
         external_id=event_id,
         thread_key=f"dm:{conversation}",
@@ -268,11 +324,13 @@ def v1_tweet_to_v2(tweet: dict[str, Any], *, conversation_id: str = "") -> dict[
         {"id": str(m.get("id_str") or ""), "username": m.get("screen_name") or ""}
         for m in entities.get("user_mentions") or []
     ]
+    chain = v1_edit_chain(tweet)
     converted: dict[str, Any] = {
         "id": tweet_id,
+        "edit_history_tweet_ids": chain,
         "text": text,
         "author_id": str(user.get("id_str") or user.get("id") or ""),
-        "conversation_id": conversation_id or parent or tweet_id,
+        "conversation_id": conversation_id or parent or (chain[0] if chain else tweet_id),
         "created_at": _v1_time(tweet.get("created_at")),
         "in_reply_to_user_id": str(tweet.get("in_reply_to_user_id_str") or "") or None,
         "lang": tweet.get("lang") or "",
@@ -281,6 +339,35 @@ def v1_tweet_to_v2(tweet: dict[str, Any], *, conversation_id: str = "") -> dict[
     if refs:
         converted["referenced_tweets"] = refs
     return {k: v for k, v in converted.items() if v is not None}
+
+
+def v1_edit_chain(tweet: dict[str, Any]) -> list[str]:
+    """A v1.1 tweet's edit chain, original first, in v2's ``edit_history_tweet_ids`` form.
+
+    Account Activity (enterprise) tweets carry ``edit_history: {initial_tweet_id,
+    edit_tweet_ids}``; standard v1.1 objects ``ext_edit_control``: ``initial.edit_tweet_ids`` on
+    the original, ``edit.initial_tweet_id`` (and ``edit.edit_control_initial.edit_tweet_ids``)
+    on an edit. See docs/channels/x.md."""
+    tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
+    history = tweet.get("edit_history") if isinstance(tweet.get("edit_history"), dict) else {}
+    control = tweet.get("ext_edit_control")
+    control = control if isinstance(control, dict) else {}
+    edit = control.get("edit") if isinstance(control.get("edit"), dict) else {}
+    initial = control.get("initial") if isinstance(control.get("initial"), dict) else {}
+    from_edit = edit.get("edit_control_initial") or {}
+    chain = (
+        history.get("edit_tweet_ids")
+        or initial.get("edit_tweet_ids")
+        or (from_edit.get("edit_tweet_ids") if isinstance(from_edit, dict) else None)
+        or []
+    )
+    chain = [str(i) for i in chain if str(i).isdigit()] if isinstance(chain, list) else []
+    first = str(history.get("initial_tweet_id") or edit.get("initial_tweet_id") or "")
+    if first and (not chain or chain[0] != first):
+        chain = [first, *[i for i in chain if i != first]]
+    if tweet_id and tweet_id not in chain:
+        chain.append(tweet_id)
+    return chain
 
 
 def v1_dm_to_v2(event: dict[str, Any]) -> dict[str, Any] | None:

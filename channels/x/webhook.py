@@ -126,34 +126,126 @@ def _known_threads(channel, payload: dict[str, Any]) -> dict[str, str]:
     return known
 
 
+def delivery_account(payload: Any) -> str:
+    """The subscribed account a delivery is for, in either shape: Account Activity's
+    ``for_user_id``, or the X Activity API's ``data.filter.user_id``. "" when neither is there.
+
+    Pure; the request handling uses it to pick the channel whose secret checks the signature."""
+    if not isinstance(payload, dict):
+        return ""
+    if payload.get("for_user_id"):
+        return str(payload["for_user_id"])
+    accounts = {
+        str((event.get("filter") or {}).get("user_id") or "")
+        for event in _xaa_events(payload)
+        if isinstance(event.get("filter"), dict)
+    }
+    accounts.discard("")
+    return accounts.pop() if len(accounts) == 1 else ""
+
+
+def is_xaa(payload: Any) -> bool:
+    """An X Activity API delivery: ``{"data": {"event_type", "filter", "payload", ...}}``."""
+    return bool(_xaa_events(payload))
+
+
+def _xaa_events(payload: Any) -> list[dict[str, Any]]:
+    if not isinstance(payload, dict) or "for_user_id" in payload:
+        return []
+    data = payload.get("data")
+    events = data if isinstance(data, list) else [data]
+    return [e for e in events if isinstance(e, dict) and isinstance(e.get("event_type"), str)]
+
+
+# X Activity API event types that carry a customer's message (or our own, echoed).
+XAA_POST_EVENTS = {"post.create": "webhook", "post.mention.create": "mentions"}
+XAA_DM_EVENTS = {"dm.sent": True, "dm.received": False}
+
+
+def xaa_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
+    """X Activity API events → items, through the poll normaliser. Pure.
+
+    ``post.create`` (a post by the account) and ``post.mention.create`` (a post mentioning it)
+    carry a v2 Post as ``payload`` with ``includes.users``; ``dm.sent`` / ``dm.received`` carry
+    Account Activity's ``direct_message_events`` with a ``users`` map of v2 users, each wrapped
+    as ``{"data": {...}}``. Other event types (likes, follows, typing, read receipts) are not
+    messages and are skipped. One bad event never loses the others."""
+    items: list[InboundItem] = []
+    for event in _xaa_events(payload):
+        kind = event.get("event_type")
+        body = event.get("payload")
+        if not isinstance(body, dict):
+            continue
+        try:
+            if kind in XAA_POST_EVENTS:
+                users = normalize.users_by_id(event)
+                item = normalize.tweet_to_item(
+                    body, users, own_id=own_id, source=XAA_POST_EVENTS[kind]
+                )
+                if item is not None:
+                    items.append(item)
+            elif kind in XAA_DM_EVENTS:
+                users = {}
+                for raw in (body.get("users") or {}).values():
+                    user = normalize.unwrap_user(raw)
+                    if user is not None:
+                        users[str(user["id"])] = user
+                for dm in body.get("direct_message_events") or []:
+                    if not isinstance(dm, dict):
+                        continue
+                    v2 = normalize.v1_dm_to_v2(dm)
+                    if v2 is None:
+                        continue
+                    item = normalize.dm_event_to_item(
+                        v2, users, own_id=own_id, from_us=XAA_DM_EVENTS[kind]
+                    )
+                    if item is not None:
+                        items.append(item)
+        except (AttributeError, TypeError, ValueError) as exc:
+            log.warning("X Activity event %s skipped, malformed: %r", event.get("event_uuid"), exc)
+    return items
+
+
 def webhook_items(
     payload: dict[str, Any], *, own_id: str, known: dict[str, str] | None = None
 ) -> list[InboundItem]:
-    """Account Activity events → items, through the poll normaliser. Pure."""
+    """A delivery's events → items, through the poll normaliser. Pure.
+
+    Either shape: the X Activity API's envelope (:func:`xaa_items`) or Account Activity v1.1
+    (``tweet_create_events``, ``direct_message_events``)."""
+    if is_xaa(payload):
+        return xaa_items(payload, own_id=own_id)
     known = known or {}
     items: list[InboundItem] = []
     for tweet in payload.get("tweet_create_events") or []:
         if not isinstance(tweet, dict):
             continue
-        parent = str(tweet.get("in_reply_to_status_id_str") or "")
-        v2 = normalize.v1_tweet_to_v2(tweet, conversation_id=known.get(parent, ""))
-        user = normalize.v1_user_to_v2(tweet.get("user") or {})
-        users = {user["id"]: user} if user["id"] else {}
-        item = normalize.tweet_to_item(v2, users, own_id=own_id, source="webhook")
+        try:
+            parent = str(tweet.get("in_reply_to_status_id_str") or "")
+            v2 = normalize.v1_tweet_to_v2(tweet, conversation_id=known.get(parent, ""))
+            user = normalize.v1_user_to_v2(tweet.get("user") or {})
+            users = {user["id"]: user} if user["id"] else {}
+            item = normalize.tweet_to_item(v2, users, own_id=own_id, source="webhook")
+        except (AttributeError, TypeError, ValueError) as exc:
+            log.warning("X webhook tweet %s skipped, malformed: %r", tweet.get("id_str"), exc)
+            continue
         if item is not None:
             items.append(item)
+    raw_users = payload.get("users")
     users = {
         str(uid): normalize.v1_user_to_v2(u)
-        for uid, u in (payload.get("users") or {}).items()
+        for uid, u in (raw_users.items() if isinstance(raw_users, dict) else [])
         if isinstance(u, dict)
     }
     for event in payload.get("direct_message_events") or []:
         if not isinstance(event, dict):
             continue
-        v2 = normalize.v1_dm_to_v2(event)
-        if v2 is None:
+        try:
+            v2 = normalize.v1_dm_to_v2(event)
+            item = normalize.dm_event_to_item(v2, users, own_id=own_id) if v2 else None
+        except (AttributeError, TypeError, ValueError) as exc:
+            log.warning("X webhook DM %s skipped, malformed: %r", event.get("id"), exc)
             continue
-        item = normalize.dm_event_to_item(v2, users, own_id=own_id)
         if item is not None:
             items.append(item)
     return items

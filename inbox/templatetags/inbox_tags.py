@@ -8,6 +8,7 @@ from html import escape as html_escape
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -159,6 +160,9 @@ def thread_messages(context, messages, ticket) -> str:
         "edit": _("Edit the reply"),
         "resubmit": _("Send for approval again"),
         "discard": _("Discard"),
+        "edited": _("edited"),
+        "edited_title": _("The customer edited this message; earlier versions are kept below."),
+        "versions": _("Earlier versions"),
     }
     states = {value: str(label) for value, label in DeliveryState.choices}
     retry_url = reverse("inbox:retry", args=[ticket.pk])
@@ -233,7 +237,14 @@ def thread_messages(context, messages, ticket) -> str:
         link = platform_link(m.url, labels["view"])
         if link:
             head.append(link)
+        if m.edited_at is not None:
+            head.append(
+                f'<span class="edited" title="{label["edited_title"]}">{label["edited"]}</span>'
+            )
         text = e(m.text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+        history = ""
+        if m.versions and len(m.versions) > 1:
+            history = _earlier_versions(m.versions[:-1], label["versions"], local_tz)
         failed = ""
         if can_hide and m.direction == "in" and m.external_id:
             hidden_note = f'<span class="hidden-note">{label["hidden"]}</span> ' if m.hidden else ""
@@ -279,9 +290,28 @@ def thread_messages(context, messages, ticket) -> str:
             )
         parts.append(
             f'<li id="msg-{int(m.pk)}" class="msg msg-{e(m.direction)}"><div class="msg-head">'
-            f'{" ".join(head)}</div><p class="text">{text}</p>{failed}</li>'
+            f'{" ".join(head)}</div><p class="text">{text}</p>{history}{failed}</li>'
         )
     return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped above
+
+
+def _earlier_versions(versions: list, title: str, tz) -> str:
+    """The earlier texts of an edited message, oldest first, escaped like the message itself."""
+    rows = []
+    for version in versions:
+        if not isinstance(version, dict):
+            continue
+        text = str(version.get("text") or "")
+        when = ""
+        at = parse_datetime(str(version.get("at") or ""))
+        if at is not None:
+            local = at.astimezone(tz) if tz is not None else timezone.localtime(at)
+            when = f'<time datetime="{html_escape(at.isoformat())}">{local:%Y-%m-%d %H:%M}</time> '
+        body = html_escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+        rows.append(f"<li>{when}{body}</li>")
+    if not rows:
+        return ""
+    return f'<details class="versions"><summary>{title}</summary><ol>{"".join(rows)}</ol></details>'
 
 
 def _returned(m, *, labels: dict, mine: bool, signature: str, csrf: str, urls) -> str:
