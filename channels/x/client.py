@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -39,6 +40,15 @@ AUTH_PROBLEM_TYPES = (
     "unsupported-authentication",
     "not-authorized-for-resource",
 )
+
+# X's answer when the plan's usage cap (not a 15-minute window) is reached: HTTP 429 with
+# {"title": "UsageCapExceeded", "period": "Monthly", "scope": "Product", "detail": "Usage cap
+# exceeded: Monthly product cap", "type": "https://api.twitter.com/2/problems/usage-capped"}.
+# Waiting 15 minutes would only be refused again until the cap resets. See docs/channels/x.md.
+USAGE_CAP_TITLE = "UsageCapExceeded"
+USAGE_CAP_TYPE = "https://api.twitter.com/2/problems/usage-capped"
+# Headers of X's 24-hour caps (posting): when the capped period is a day, they say when it ends.
+DAILY_RESET_HEADERS = ("x-app-limit-24hour-reset", "x-user-limit-24hour-reset")
 
 T = TypeVar("T")
 
@@ -97,6 +107,66 @@ def rate_limit_until(exc: tweepy.TooManyRequests) -> dt.datetime:
     return timezone.now() + DEFAULT_RATE_LIMIT_WAIT
 
 
+def usage_cap(exc: tweepy.HTTPException) -> dict[str, Any] | None:
+    """X's usage-cap problem in this 429's body, or None for an ordinary rate limit."""
+    try:
+        body = exc.response.json()
+    except (ValueError, AttributeError):
+        return None
+    candidates = [body] if isinstance(body, dict) else []
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        candidates += [e for e in body["errors"] if isinstance(e, dict)]
+    for problem in candidates:
+        detail = str(problem.get("detail") or problem.get("message") or "").lower()
+        if (
+            problem.get("title") == USAGE_CAP_TITLE
+            or problem.get("type") == USAGE_CAP_TYPE
+            or "usage cap exceeded" in detail
+        ):
+            return problem
+    return None
+
+
+def next_cap_reset(now: dt.datetime, reset_day: int | None = None) -> dt.datetime:
+    """Midnight UTC of the next ``reset_day`` of a month (the plan's billing day; the 1st when
+    unknown), strictly after ``now``. A day past a month's end is that month's last day."""
+    day = reset_day if reset_day and 1 <= reset_day <= 31 else 1
+    now = now.astimezone(dt.UTC)
+    year, month = now.year, now.month
+    for _ in range(3):
+        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        candidate = dt.datetime(year, month, min(day, last), tzinfo=dt.UTC)
+        if candidate > now:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise AssertionError("unreachable: a reset day comes within two months")
+
+
+def usage_capped(
+    exc: tweepy.HTTPException, problem: dict[str, Any], *, reset_day: int | None = None
+) -> RateLimited:
+    """The usage cap as a wait until it resets, in words an admin reads on the channel."""
+    now = timezone.now()
+    period = str(problem.get("period") or "Monthly")
+    headers = getattr(exc.response, "headers", None) or {}
+    if period.lower() == "daily":
+        until = now + dt.timedelta(hours=24)
+        for name in DAILY_RESET_HEADERS:
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                until = dt.datetime.fromtimestamp(int(headers[name]), tz=dt.UTC)
+                break
+        word = "daily"
+    else:
+        until = next_cap_reset(now, reset_day)
+        word = "monthly"
+    return RateLimited(
+        f"X {word} usage cap reached; polling resumes on {until:%Y-%m-%d %H:%M} UTC "
+        f"({api_message(exc)})",
+        until=until,
+        code=429,
+    )
+
+
 def rate_limited(exc: tweepy.TooManyRequests) -> RateLimited:
     until = rate_limit_until(exc)
     local = timezone.localtime(until)
@@ -105,16 +175,26 @@ def rate_limited(exc: tweepy.TooManyRequests) -> RateLimited:
     )
 
 
-def call(fn: Callable[..., T], *args: Any, sending: bool = False, **kwargs: Any) -> T:
+def call(
+    fn: Callable[..., T],
+    *args: Any,
+    sending: bool = False,
+    cap_reset_day: int | None = None,
+    **kwargs: Any,
+) -> T:
     """Call one tweepy method; every failure leaves as one of our typed errors.
 
     ``sending``: the call posts something. Then an answer lost after the request left (read
     timeout, connection dropped, a 5xx from X's front end) means the post may exist: that is
     :class:`OutcomeUnknown`, and the retry looks for it before posting again.
+    ``cap_reset_day``: the day of the month the plan's usage cap resets (channel setting).
     """
     try:
         return fn(*args, **kwargs)
     except tweepy.TooManyRequests as exc:
+        problem = usage_cap(exc)
+        if problem is not None:
+            raise usage_capped(exc, problem, reset_day=cap_reset_day) from exc
         raise rate_limited(exc) from exc
     except tweepy.Unauthorized as exc:
         raise AuthError(api_message(exc), code=401) from exc

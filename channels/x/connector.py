@@ -103,6 +103,9 @@ class XConnector(Connector):
         "monthly_post_budget": "Replies allowed per month; the health page shows when it is "
         "spent. Empty: no limit.",
         "fetch_dms": "Poll direct messages (default on; needs DM permission on the app).",
+        "usage_cap_reset_day": "Day of the month your X plan's usage cap resets (the developer "
+        "console's billing day; cap_reset_day in X's usage API). When X says the cap is "
+        "reached, polling waits until then. Empty: the 1st.",
     }
 
     settings_types = {
@@ -110,6 +113,7 @@ class XConnector(Connector):
         "monthly_read_budget": "int",
         "monthly_post_budget": "int",
         "fetch_dms": "bool",
+        "usage_cap_reset_day": "int",
     }
     settings_defaults = {"fetch_dms": True}
 
@@ -117,6 +121,18 @@ class XConnector(Connector):
     webhook_handler = staticmethod(webhook.handle)
 
     # --- client and account ----------------------------------------------------------------
+    def _call(self, fn, *args: Any, **kwargs: Any):
+        """One API call through ``client.call``, knowing when this channel's usage cap resets."""
+        return x_client.call(fn, *args, cap_reset_day=self._cap_reset_day, **kwargs)
+
+    @property
+    def _cap_reset_day(self) -> int | None:
+        try:
+            day = int(self.channel.settings.get("usage_cap_reset_day") or 0)
+        except (TypeError, ValueError):
+            return None
+        return day if 1 <= day <= 31 else None
+
     @property
     def api(self):
         if not hasattr(self, "_api"):
@@ -165,7 +181,7 @@ class XConnector(Connector):
         calls = 0
 
         if not continuing or mentions.get("next_token"):
-            page = x_client.call(
+            page = self._call(
                 self.api.get_users_mentions,
                 self.own_id,
                 max_results=PAGE_SIZE,
@@ -184,7 +200,7 @@ class XConnector(Connector):
             params: dict[str, Any] = {}
             if dms.get("next_token"):
                 params["pagination_token"] = dms["next_token"]
-            page = x_client.call(
+            page = self._call(
                 self.api.get_direct_message_events,
                 dm_event_fields=normalize.DM_EVENT_FIELDS,
                 event_types="MessageCreate",
@@ -238,7 +254,7 @@ class XConnector(Connector):
         return FetchResult(items=items, cursor=new_cursor, more=more, calls=calls)
 
     def _search(self, query: str, state: dict[str, Any]) -> dict[str, Any]:
-        return x_client.call(
+        return self._call(
             self.api.search_recent_tweets,
             query,
             max_results=PAGE_SIZE,
@@ -318,7 +334,7 @@ class XConnector(Connector):
             )
         if not reply.in_reply_to:
             raise PermanentError("There is no tweet to reply to in this conversation.")
-        data = x_client.call(
+        data = self._call(
             self.api.create_tweet,
             text=reply.text,
             in_reply_to_tweet_id=reply.in_reply_to,
@@ -340,9 +356,7 @@ class XConnector(Connector):
             target = {"participant_id": reply.recipient_id}
         else:
             raise PermanentError("No one to send this direct message to.")
-        data = x_client.call(
-            self.api.create_direct_message, text=reply.text, sending=True, **target
-        )
+        data = self._call(self.api.create_direct_message, text=reply.text, sending=True, **target)
         event = (data or {}).get("data") or {}
         if not event.get("dm_event_id"):
             raise OutcomeUnknown("X accepted the message but returned no event id.")
@@ -360,7 +374,7 @@ class XConnector(Connector):
                 params["dm_conversation_id"] = reply.thread_key[3:]
             elif reply.recipient_id:
                 params["participant_id"] = reply.recipient_id
-            page = x_client.call(
+            page = self._call(
                 self.api.get_direct_message_events,
                 dm_event_fields=normalize.DM_EVENT_FIELDS,
                 event_types="MessageCreate",
@@ -376,7 +390,7 @@ class XConnector(Connector):
                 ):
                     return SendResult(external_id=str(event["id"]), raw=event)
             return None
-        page = x_client.call(
+        page = self._call(
             self.api.get_users_tweets,
             self.own_id,
             start_time=since,
@@ -406,7 +420,7 @@ class XConnector(Connector):
 
     # --- setup -----------------------------------------------------------------------------
     def test_connection(self) -> ConnectionInfo:
-        data = x_client.call(
+        data = self._call(
             self.api.get_me,
             user_fields=["username", "name", "public_metrics", "verified"],
             user_auth=self.user_auth,
