@@ -186,7 +186,8 @@ def xaa_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
                     items.append(item)
             elif kind in XAA_DM_EVENTS:
                 users = {}
-                for raw in (body.get("users") or {}).values():
+                raw_users = body.get("users")
+                for raw in raw_users.values() if isinstance(raw_users, dict) else []:
                     user = normalize.unwrap_user(raw)
                     if user is not None:
                         users[str(user["id"])] = user
