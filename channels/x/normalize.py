@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
+import logging
 from typing import Any
 
 from ..base import InboundAuthor, InboundItem
+
+log = logging.getLogger(__name__)
 
 TWEET_FIELDS = [
     "author_id",
@@ -43,9 +46,13 @@ DM_EXPANSIONS = ["sender_id"]
 
 def parse_time(value: str | None) -> dt.datetime | None:
     """X v2 timestamps look like ``2026-11-20T09:15:02.000Z``."""
-    if not value:
+    if not value or not isinstance(value, str):
         return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # the id's own time is used instead (snowflake_time)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def unwrap_user(user: Any) -> dict[str, Any] | None:
@@ -140,6 +147,9 @@ def tweet_to_item(
     tweet_id = str(tweet.get("id") or "")
     if not tweet_id or is_retweet(tweet):
         return None
+    text = tweet.get("text")
+    if text is not None and not isinstance(text, str):
+        raise ValueError(f"post {tweet_id}: text is not a string")
     # An edited post is stored once, under its original id; this version's id orders it
     # among the others (ids grow with time), so versions may arrive in any order.
     original = edit_chain(tweet)[0]
@@ -176,7 +186,7 @@ def tweet_to_item(
         kind=kind,
         # v2 returns text HTML-escaped (&amp; &lt; &gt;); we store what the person wrote and
         # never render it as HTML.
-        text=html.unescape(tweet.get("text") or ""),
+        text=html.unescape(text or ""),
         sent_at=sent_at,
         author=author,
         is_ours=is_ours,
@@ -198,7 +208,12 @@ def tweets_page_to_items(
     for tweet in payload.get("data") or []:
         if not isinstance(tweet, dict):
             continue
-        item = tweet_to_item(tweet, users, own_id=own_id, own_handle=own_handle, source=source)
+        try:
+            item = tweet_to_item(tweet, users, own_id=own_id, own_handle=own_handle, source=source)
+        except (AttributeError, TypeError, ValueError) as exc:
+            # One malformed post is logged and skipped; the rest of the page is stored.
+            log.warning("X post %r skipped, malformed: %r", tweet.get("id"), exc)
+            continue
         if item is not None:
             items.append(item)
     return items
@@ -246,7 +261,7 @@ def dm_event_to_item(
         external_id=event_id,
         thread_key=f"dm:{conversation}",
         kind="dm",
-        text=event.get("text") or "",
+        text=event["text"] if isinstance(event.get("text"), str) else "",
         sent_at=parse_time(event.get("created_at")) or snowflake_time(event_id),
         author=None if is_ours or not sender else author_from_user(sender, users.get(sender)),
         is_ours=is_ours,
@@ -258,10 +273,15 @@ def dm_page_to_items(payload: dict[str, Any], *, own_id: str) -> list[InboundIte
     users = users_by_id(payload)
     items = []
     for event in payload.get("data") or []:
-        if isinstance(event, dict):
+        if not isinstance(event, dict):
+            continue
+        try:
             item = dm_event_to_item(event, users, own_id=own_id)
-            if item is not None:
-                items.append(item)
+        except (AttributeError, TypeError, ValueError) as exc:
+            log.warning("X DM event %r skipped, malformed: %r", event.get("id"), exc)
+            continue
+        if item is not None:
+            items.append(item)
     return items
 
 
