@@ -105,11 +105,18 @@ def release_poll_lease(channel_id: int) -> None:
     Channel.objects.filter(pk=channel_id).update(poll_lease_until=None)
 
 
-def record_success(channel_id: int, *, reads: int = 0, items: int = 0) -> None:
+def _billed(billed: dict[str, int] | None) -> dict[str, int]:
+    """Billable units a fetch reported (``FetchResult.billed``), as usage counters."""
+    return {k: int(v) for k, v in (billed or {}).items() if k != "month" and int(v)}
+
+
+def record_success(
+    channel_id: int, *, reads: int = 0, items: int = 0, billed: dict[str, int] | None = None
+) -> None:
     now = timezone.now()
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
-        channel.usage = count_usage(channel, now, reads=reads, items=items)
+        channel.usage = count_usage(channel, now, reads=reads, items=items, **_billed(billed))
         # A standing warning (see record_warning) is not cured by a poll that works.
         warned = channel.health_state == HealthState.DEGRADED and channel.last_error.startswith(
             WARNING_PREFIX
@@ -144,12 +151,19 @@ def record_success(channel_id: int, *, reads: int = 0, items: int = 0) -> None:
         )
 
 
-def record_failure(channel_id: int, error: BaseException, *, reads: int = 0) -> dt.datetime:
-    """Record what went wrong and when to try again; returns that time."""
+def record_failure(
+    channel_id: int,
+    error: BaseException,
+    *,
+    reads: int = 0,
+    billed: dict[str, int] | None = None,
+) -> dt.datetime:
+    """Record what went wrong and when to try again; returns that time. ``reads`` and
+    ``billed``: what the pages fetched before the failure used (and cost)."""
     now = timezone.now()
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
-        channel.usage = count_usage(channel, now, reads=reads, errors=1)
+        channel.usage = count_usage(channel, now, reads=reads, errors=1, **_billed(billed))
         channel.errors_by_hour = count_error_hour(channel.errors_by_hour, now)
         message = error.message if isinstance(error, ConnectorError) else repr(error)
         channel.last_error = message[:2000]

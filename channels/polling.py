@@ -17,19 +17,22 @@ def channel_poll(channel: Channel) -> str:
     the channel's health. Never raises: a failure is recorded, not thrown."""
     reads = 0
     stored = 0
+    billed: dict[str, int] = {}
     try:
         connector = channel.connector()
         cursor = channel.cursor
         for _ in range(MAX_PAGES_PER_POLL):
             page = connector.fetch(dict(cursor))
             reads += page.calls
+            for key, units in page.billed.items():
+                billed[key] = billed.get(key, 0) + units
             result = ingest_batch(channel_id=channel.pk, items=page.items, cursor=page.cursor)
             stored += result.created
             cursor = page.cursor
             if not page.more:
                 break
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none crashes the batch
-        health.record_failure(channel.pk, exc, reads=reads)
+        health.record_failure(channel.pk, exc, reads=reads, billed=billed)
         return f"failed: {exc!r}"
-    health.record_success(channel.pk, reads=reads, items=stored)
+    health.record_success(channel.pk, reads=reads, items=stored, billed=billed)
     return f"stored {stored}"

@@ -64,3 +64,24 @@ def test_the_embedded_default_creates_its_data_folder(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (data / "webcare.sqlite3").exists()
+
+
+def test_an_x_unit_price_that_is_not_an_amount_is_named(tmp_path):
+    result = _start(WEBCARE_DATA_DIR=str(tmp_path), X_PRICE_POST_READ="half a cent")
+    assert result.returncode != 0
+    assert "X_PRICE_POST_READ must be an amount like 0.005" in result.stderr
+
+
+def test_an_x_unit_price_is_read_from_the_environment(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; import django; "
+         "django.setup(); print(settings.X_PRICE_CONTENT_CREATE)"],
+        cwd=ROOT,
+        env={**clean, "WEBCARE_DATA_DIR": str(tmp_path), "X_PRICE_CONTENT_CREATE": "0.02",
+             "DJANGO_SETTINGS_MODULE": "webcare.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.stdout.strip() == "0.02", result.stderr

@@ -8,6 +8,7 @@ used stops the process at start with a message that names the variable.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -325,6 +326,27 @@ META_APP_SECRET = env.str("META_APP_SECRET", default="")
 META_WEBHOOK_VERIFY_TOKEN = env.str("META_WEBHOOK_VERIFY_TOKEN", default="")
 META_TOKEN_WARN_DAYS = _int("META_TOKEN_WARN_DAYS", 7)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+
+def _price(name: str, default: str) -> Decimal:
+    raw = env.str(name, default="") or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be an amount like 0.005, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ImproperlyConfigured(f"{name} must be zero or more, got {raw!r}")
+    return value
+
+
+# X API pay-per-use unit prices in USD, for the estimated monthly cost on an X channel's page
+# (channels/x/counting.py). X changes them: the defaults are X's published rates (docs.x.com
+# /x-api/getting-started/pricing, see docs/channels/x.md); set the current ones from the
+# developer console. Reads are billed per resource returned, writes per request.
+X_PRICE_POST_READ = _price("X_PRICE_POST_READ", "0.005")
+X_PRICE_USER_READ = _price("X_PRICE_USER_READ", "0.010")
+X_PRICE_DM_EVENT_READ = _price("X_PRICE_DM_EVENT_READ", "0.010")
+X_PRICE_CONTENT_CREATE = _price("X_PRICE_CONTENT_CREATE", "0.015")
 
 # LOG_FORMAT=json writes one JSON object a line (python-json-logger), with the ticket_id and
 # channel_id that services pass in ``extra`` as fields of their own.

@@ -153,6 +153,11 @@ class XConnector(Connector):
         return head if dash and head.isdigit() else ""
 
     @classmethod
+    def usage_estimate(cls, usage: dict[str, Any]) -> str:
+        """This month's estimated X bill for the channel's page (prices: settings X_PRICE_*)."""
+        return counting.cost_summary(usage)
+
+    @classmethod
     def count_text(cls, text: str) -> int:
         return counting.weighted_length(text)
 
@@ -179,6 +184,11 @@ class XConnector(Connector):
         items: list[InboundItem] = []
         partial: list[dict[str, Any]] = []
         calls = 0
+        billed: dict[str, int] = {}
+
+        def bill(page: dict[str, Any], *, dm: bool = False) -> None:
+            for key, units in counting.billed_units(page, dm=dm).items():
+                billed[key] = billed.get(key, 0) + units
 
         if not continuing or mentions.get("next_token"):
             page = self._call(
@@ -192,6 +202,7 @@ class XConnector(Connector):
                 **self._tweet_paging(mentions, "pagination_token"),
             )
             calls += 1
+            bill(page)
             items += normalize.tweets_page_to_items(page, own_id=self.own_id, source="mentions")
             partial += page.get("errors") or []
             mentions = self._advance_tweets(mentions, page)
@@ -210,6 +221,7 @@ class XConnector(Connector):
                 **params,
             )
             calls += 1
+            bill(page, dm=True)
             dm_items = normalize.dm_page_to_items(page, own_id=self.own_id)
             partial += page.get("errors") or []
             items_new, dms = self._advance_dms(dms, page, dm_items)
@@ -230,6 +242,7 @@ class XConnector(Connector):
                 state = {}
                 page = self._search(query, state)
             calls += 1
+            bill(page)
             items += normalize.tweets_page_to_items(
                 page, own_id=self.own_id, source="search", own_handle=self._own_handle
             )
@@ -251,7 +264,7 @@ class XConnector(Connector):
             or dms.get("next_token")
             or any(s.get("next_token") for s in searches.values())
         )
-        return FetchResult(items=items, cursor=new_cursor, more=more, calls=calls)
+        return FetchResult(items=items, cursor=new_cursor, more=more, calls=calls, billed=billed)
 
     def _search(self, query: str, state: dict[str, Any]) -> dict[str, Any]:
         return self._call(

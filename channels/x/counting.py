@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 MAX_WEIGHTED_LENGTH = 280
 SCALE = 100
@@ -95,3 +96,59 @@ def weighted_length(text: str) -> int:
 
 def is_valid_length(text: str) -> bool:
     return 0 < weighted_length(text) <= MAX_WEIGHTED_LENGTH
+
+
+# --- what the month's API use costs -------------------------------------------------------------
+# (usage counter, settings name of its unit price, words for the admin). The counters are kept
+# per channel and month in ``Channel.usage``: the poll adds the resources X returned (X bills
+# reads per resource), ``channels.health.record_post`` the replies sent (writes, per request).
+BILLED = (
+    ("post_reads", "X_PRICE_POST_READ", "posts read"),
+    ("user_reads", "X_PRICE_USER_READ", "users read"),
+    ("dm_event_reads", "X_PRICE_DM_EVENT_READ", "DM events read"),
+    ("posts", "X_PRICE_CONTENT_CREATE", "replies sent"),
+)
+
+
+def billed_units(page: dict, *, dm: bool = False) -> dict[str, int]:
+    """The resources one API answer bills: its ``data`` (posts, or DM events) and what
+    ``includes`` adds (users, referenced posts)."""
+    data = page.get("data")
+    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    users = includes.get("users")
+    tweets = includes.get("tweets")
+    found = len(data) if isinstance(data, list) else 0
+    units = {
+        "dm_event_reads" if dm else "post_reads": found,
+        "user_reads": len(users) if isinstance(users, list) else 0,
+    }
+    if isinstance(tweets, list):
+        units["post_reads"] = units.get("post_reads", 0) + len(tweets)
+    return {k: v for k, v in units.items() if v}
+
+
+def estimated_cost(usage: dict, prices: dict[str, Decimal]) -> tuple[Decimal, list[str]]:
+    """This month's cost from the usage counters at ``prices`` (settings name → USD), and the
+    counts it is made of, in words. An estimate: X deduplicates a resource read twice in one
+    UTC day, and bills a post with a link at a higher rate."""
+    total = Decimal(0)
+    parts = []
+    for counter, price_name, words in BILLED:
+        try:
+            count = int((usage or {}).get(counter) or 0)
+        except (TypeError, ValueError):
+            count = 0
+        if count:
+            total += count * prices[price_name]
+            parts.append(f"{count} {words}")
+    return total.quantize(Decimal("0.01")), parts
+
+
+def cost_summary(usage: dict) -> str:
+    """ "≈ $1.23 this month (120 posts read, 4 replies sent)" at the configured prices."""
+    from django.conf import settings
+
+    prices = {name: Decimal(getattr(settings, name)) for _, name, _ in BILLED}
+    total, parts = estimated_cost(usage, prices)
+    detail = ", ".join(parts) if parts else "no billed use yet"
+    return f"≈ ${total} this month ({detail})"

@@ -1,0 +1,17 @@
+"""Template helpers of the channel pages."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def usage_estimate(channel) -> str:
+    """The platform's estimated bill for this month's use, for connectors of platforms that
+    bill per use (``Connector.usage_estimate``); "" for the others."""
+    estimate = getattr(channel.connector_class, "usage_estimate", None)
+    if estimate is None:
+        return ""
+    return estimate(channel.usage or {})
