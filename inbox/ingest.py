@@ -296,14 +296,18 @@ def _find_tickets(
     identities: dict[str, tuple[int, int | None]],
     reach: dict[int, Reach],
     now: dt.datetime,
+    stored: set[str],
 ) -> tuple[dict[str, _TicketRow], dict[str, InboundItem]]:
     """The stored tickets of ``items``' threads, and a new row (not inserted yet, no id) for
     each thread that starts with a customer's item; returns the rows by thread key and the
-    first customer item of each new thread."""
+    first customer item of each new thread. An edit of a stored message (``stored``) opens no
+    thread: its message has its ticket already, even when the edit names its thread otherwise."""
     keys = list({i.thread_key for i in items})
     tickets = _load_tickets(channel.pk, keys, reach)
     first_inbound: dict[str, InboundItem] = {}
     for item in sorted(items, key=lambda i: i.sent_at):
+        if item.external_id in stored:
+            continue
         if not item.is_ours and item.thread_key not in tickets:
             first_inbound.setdefault(item.thread_key, item)
     for key, item in first_inbound.items():
@@ -390,9 +394,10 @@ def _apply_edits(
     *,
     fresh: dict[str, InboundItem],
     late: list[InboundItem],
-) -> list[str]:
+) -> dict[str, str]:
     """Store the versions of edited messages; return the platform ids whose text (or rating)
-    changed, for their tickets.
+    changed, each with the thread key of the ticket its message is in (for that ticket: an
+    edit may name its thread otherwise, as X's Account Activity edits of replies do).
 
     ``edits``: edited items of stored messages and other versions from the batch; ``fresh``: the
     edited items just inserted (their message starts its history with them); ``late``: earlier
@@ -414,12 +419,12 @@ def _apply_edits(
             Q(external_id__in=wanted) | Q(external_id__in=late_ids, edited_at__isnull=False)
         )
         .values_list("id", "external_id", "text", "rating", "versions", "sent_at", "edited_at",
-                     "raw")
+                     "raw", "ticket__thread_key")
     )  # fmt: skip
     pks: list[int] = []
     rows: dict[str, list[Any]] = {n: [] for n in ("text", "rating", "raw", "versions", "edited_at")}
-    changed: list[str] = []
-    for pk, external_id, text, rating, versions, sent_at, edited_at, raw in stored:
+    changed: dict[str, str] = {}
+    for pk, external_id, text, rating, versions, sent_at, edited_at, raw, thread_key in stored:
         items = group[external_id]
         first = fresh.get(external_id)
         if versions:
@@ -451,7 +456,7 @@ def _apply_edits(
         rows["versions"].append(keep)
         rows["edited_at"].append(now if text_changed or first is not None else edited_at or now)
         if text_changed and first is None:
-            changed.append(external_id)
+            changed[external_id] = thread_key
     bulk.update_rows(Message, pks, rows)
     return changed
 
@@ -487,7 +492,7 @@ def ingest_batch(
             if item.external_id not in stored:
                 pending[item.thread_key].append(item)
         tickets, opening = (
-            _find_tickets(channel, work, identities, reach, now) if work else ({}, {})
+            _find_tickets(channel, work, identities, reach, now, stored) if work else ({}, {})
         )
         new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
 
@@ -570,8 +575,12 @@ def ingest_batch(
         edited = (
             _apply_edits(channel, edits, now, fresh=fresh, late=late)
             if edits or fresh or late
-            else []
+            else {}
         )
+        # The tickets of edited messages, where the edit named another thread.
+        elsewhere = sorted({k for k in edited.values() if k not in tickets})
+        if elsewhere:
+            tickets.update(_load_tickets(channel.pk, elsewhere, reach))
         result.edited = len(edited)
         result.duplicates -= len(edited)
 
@@ -579,7 +588,10 @@ def ingest_batch(
         new_by_ticket: dict[str, list[InboundItem]] = defaultdict(list)
         for item in batch:
             if item.external_id in fresh_ids:
-                new_by_ticket[item.thread_key].append(item)
+                key = edited.get(item.external_id, item.thread_key)
+                if key != item.thread_key:
+                    item = replace(item, thread_key=key)
+                new_by_ticket[key].append(item)
         for key in new_by_ticket:
             new_by_ticket[key].sort(key=lambda i: i.sent_at)
 

@@ -38,7 +38,10 @@ def _poll(api, channel, fixture: str) -> str:
 
 
 def _deliver(client, name: str = "webhook_tweet_edited.json"):
-    body = raw(name)
+    return _deliver_body(client, raw(name))
+
+
+def _deliver_body(client, body: bytes):
     digest = hmac.new(CREDENTIALS["consumer_secret"].encode(), body, "sha256").digest()
     return client.post(
         "/webhooks/x/",
@@ -141,3 +144,33 @@ def test_the_agent_sees_the_message_marked_edited_with_its_earlier_text(api, cli
     assert "Earlier versions" in page
     assert "my parcel 4471 is late &amp; the tracking link is broken" in page
     assert page.count("my parcel 4471 is late") >= 2
+
+
+def test_an_edited_reply_by_webhook_stays_in_the_ticket_of_its_conversation(
+    client, api, eager_celery
+):
+    channel = make_x_channel()
+    root = load("mention_original.json")
+    reply = load("mention_original.json")
+    reply["data"][0].update(
+        id="2123733591828463616",
+        edit_history_tweet_ids=["2123733591828463616"],
+        text="@acme_care also: the tracking link is broken",
+        referenced_tweets=[{"type": "replied_to", "id": "2123733340160000000"}],
+    )
+    root["data"] += reply["data"]
+    api.get(MENTIONS, json=root)
+    poll_channel(channel.pk)
+    # The edit comes by Account Activity, which has no conversation id: it names the post it
+    # answers, a post we never stored.
+    body = raw("webhook_tweet_edited.json").replace(ORIGINAL.encode(), b"2123733591828463616")
+    body = body.replace(
+        b'"in_reply_to_status_id_str": null', b'"in_reply_to_status_id_str": "2123733340160000000"'
+    )
+
+    assert _deliver_body(client, body).status_code == 200
+
+    assert Ticket.objects.filter(channel=channel).count() == 1
+    edited = Message.objects.get(channel=channel, external_id="2123733591828463616")
+    assert edited.text == NEW_TEXT
+    assert edited.ticket.thread_key == f"conv:{ORIGINAL}"
