@@ -351,8 +351,9 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     # Every version of an edited message, oldest first, the last one being ``text``:
     # [{"version": platform version id or "", "text": ..., "at": ISO time}]. Empty until the
-    # message is edited (``inbox.ingest`` fills it; see ``InboundItem.version``).
-    versions = models.JSONField(default=list, blank=True)
+    # message is edited (``inbox.ingest`` fills it; see ``InboundItem.version``). The database
+    # default serves rows written by plain SQL (bench, tests), which name no such column.
+    versions = models.JSONField(default=list, db_default=[], blank=True)
     hidden = models.BooleanField(default=False)  # hidden on the platform (abusive comment)
     # The text's language as the platform says it, as its primary subtag ("nl", "en"; "" when
     # unknown). The full-text index stems the text in that language only, and in both Dutch and
