@@ -1,7 +1,7 @@
 """Edited posts on X: every version is one message in one ticket, whatever arrives first.
 
 X gives each edit of a post a new id and lists the chain, original first and latest last, in
-``edit_history_tweet_ids`` (v2, a default field; docs.x.com/x-api/fundamentals/edit-posts) and
+``edit_history_tweet_ids`` (v2, a default field; developer.x.com/en/docs/x-api/edit-tweets) and
 in ``edit_history: {initial_tweet_id, edit_tweet_ids}`` on Account Activity tweets
 (docs.x.com/x-api/enterprise-gnip-2.0/fundamentals/edit-tweets). Fixtures:
 ``mention_original.json`` / ``mention_edited.json`` (v2 mentions pages) and

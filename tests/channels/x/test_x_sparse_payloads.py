@@ -1,9 +1,10 @@
 """Posts and DMs without the optional fields and expansions still thread, attribute and never
 break a poll; our own DMs never become customer tickets.
 
-Shapes from X's documentation: a post asked for without ``tweet.fields`` / ``expansions`` has only
-``id``, ``text`` and ``edit_history_tweet_ids`` (docs.x.com/x-api/posts/lookup, "default
-fields"); a DM event without ``dm_event.fields`` has only ``id``, ``event_type`` and ``text``
+Shapes from X's documentation: a post asked for without ``tweet.fields`` / ``expansions`` has
+only ``id``, ``text`` and ``edit_history_tweet_ids`` (X API v2 reference of GET
+/2/users/:id/mentions, "default fields"; developer.x.com/en/docs/x-api/edit-tweets); a DM event
+without ``dm_event.fields`` has only ``id``, ``event_type`` and ``text``
 (docs.x.com/x-api/direct-messages/lookup/integrate). ``includes`` is absent when no expansion
 was asked for.
 """
