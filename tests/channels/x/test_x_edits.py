@@ -174,3 +174,19 @@ def test_an_edited_reply_by_webhook_stays_in_the_ticket_of_its_conversation(
     edited = Message.objects.get(channel=channel, external_id="2123733591828463616")
     assert edited.text == NEW_TEXT
     assert edited.ticket.thread_key == f"conv:{ORIGINAL}"
+
+
+def test_earlier_versions_are_shown_escaped(api, client):
+    channel = make_x_channel()
+    original = load("mention_original.json")
+    original["data"][0]["text"] = "@acme_care <img src=x onerror=alert(1)> &lt;b&gt;"
+    api.get(MENTIONS, json=original)
+    poll_channel(channel.pk)
+    _poll(api, channel, "mention_edited.json")
+    ticket = Ticket.objects.get(channel=channel)
+    client.force_login(person("lena", "admin"))
+
+    page = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt; &lt;b&gt;" in page

@@ -43,3 +43,30 @@ def test_junk_in_a_page_is_skipped_not_fatal():
 
 def test_one_to_one_dm_conversation_ids_put_the_lower_id_first():
     assert normalize.dm_conversation_id(OWN_ID, "2244994945") == f"2244994945-{OWN_ID}"
+
+
+def test_an_edit_polled_and_the_same_edit_by_webhook_normalise_to_the_same_version():
+    (polled,) = normalize.tweets_page_to_items(
+        load("mention_edited.json"), own_id=OWN_ID, source="mentions"
+    )
+    (pushed,) = webhook_items(load("webhook_tweet_edited.json"), own_id=OWN_ID)
+
+    for item in (polled, pushed):
+        assert item.external_id == "2123733088465850514"  # the original's id
+        assert item.version == "2123734095098810514"  # this edit's id
+        assert item.edited
+        assert item.thread_key == "conv:2123733088465850514"
+    assert polled.text == pushed.text
+    assert polled.version_at == pushed.version_at
+
+
+def test_an_edited_item_survives_the_trip_through_a_task_argument():
+    import json
+
+    from channels.base import item_from_dict, item_to_dict
+
+    (item,) = normalize.tweets_page_to_items(
+        load("mention_edited.json"), own_id=OWN_ID, source="mentions"
+    )
+
+    assert item_from_dict(json.loads(json.dumps(item_to_dict(item)))) == item
