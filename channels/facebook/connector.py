@@ -122,6 +122,13 @@ class MetaConnector(Connector):
         """Something an admin should know about this channel's configuration, or ""."""
         return ""
 
+    @classmethod
+    def health_notices(cls, *, today: dt.date) -> list[str]:
+        """Warnings the channel health page shows for every channel of this kind, worked out
+        when the page is drawn: the configured Graph version near or past Meta's end date."""
+        warning = client.version_warning(settings.GRAPH_API_VERSION, today)
+        return [warning] if warning else []
+
     def debug_token(self) -> dict[str, Any]:
         """``GET /debug_token`` for the Page token: validity, expiry, scopes.
 
@@ -203,8 +210,9 @@ class FacebookPageConnector(MetaConnector):
     def notice(self) -> str:
         if self.ratings_enabled() and not self.ratings_available():
             return (
-                f"Page ratings are not fetched: Meta removed them from Graph v22.0 (error 12) "
-                f"and this installation uses {settings.GRAPH_API_VERSION}."
+                f"Page ratings are not polled: Meta removed them from Graph v22.0 (error 12) "
+                f"and this installation uses {settings.GRAPH_API_VERSION}. Subscribe the Page to "
+                "the 'ratings' webhook field to receive new recommendations."
             )
         return ""
 
