@@ -50,7 +50,7 @@ PRIVATE_REPLY = "private"
 RATINGS_LAST_VERSION = 21.0  # recommendations answer error 12 from v22.0
 
 COMMENT_FIELDS = "id,from,message,created_time,parent{id},permalink_url,attachment"
-POST_FIELDS = "id,message,story,created_time,updated_time,from,permalink_url"
+POST_FIELDS = "id,message,story,created_time,updated_time,from,permalink_url,status_type"
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
 RATING_FIELDS = (
     "created_time,recommendation_type,review_text,reviewer,rating,has_rating,has_review,"

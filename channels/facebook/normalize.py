@@ -35,6 +35,12 @@ POST_ITEMS = {"post", "status", "photo", "video", "share"}
 # The Page webhook reference lists both "edit" and "edited" among the verbs; either is an edit.
 EDIT_VERBS = {"edit", "edited"}
 ADD_VERBS = {"add"} | EDIT_VERBS
+# A polled post without text, by its ``status_type`` (Graph Post reference).
+STATUS_PLACEHOLDERS = {
+    "added_photos": "[photo]",
+    "added_video": "[video]",
+    "shared_story": "[shared link]",
+}
 # What an agent sees instead of an empty bubble when Meta says a message exists but not what it
 # holds (``message.is_unsupported``).
 UNSUPPORTED_TEXT = "[The customer sent something Meta does not pass on]"
@@ -208,15 +214,15 @@ def comment_item(
 
 
 def visitor_post_item(
-    post: dict[str, Any], *, page_id: str, fallback_time: Any = None
+    post: dict[str, Any], *, page_id: str, placeholder: str = ""
 ) -> InboundItem | None:
     """A post on the Page's feed written by someone else; the Page's own posts are not items.
 
-    ``fallback_time`` (a webhook entry's ``time``) stands in for a missing ``created_time``.
     A post whose author Meta does not name is still a customer's post (anonymous), not lost.
+    ``placeholder`` ("[photo]") is the text of a post without message or story.
     """
     author = _author(post.get("from"))
-    sent_at = parse_time(post.get("created_time")) or parse_time(fallback_time)
+    sent_at = parse_time(post.get("created_time"))
     if not post.get("id") or sent_at is None:
         return None
     if author is not None and author.platform_user_id == page_id:
@@ -227,7 +233,7 @@ def visitor_post_item(
         external_id=post_id,
         thread_key=f"post:{post_id}",
         kind="post",
-        text=text or _text(post.get("placeholder")),
+        text=text or placeholder or STATUS_PLACEHOLDERS.get(_text(post.get("status_type")), ""),
         sent_at=sent_at,
         author=author,
         url=post_permalink(post_id, _text(post.get("permalink_url"))),
@@ -315,9 +321,10 @@ def _post_change(
         "created_time": created if parse_time(created) is not None else entry_time,
         # A shared post's ``link`` is what it shares, not the post: never its permalink.
         "permalink_url": _text(post.get("permalink_url")),
-        "placeholder": _media_placeholder(item, value, media),
     }
-    found = visitor_post_item(shape, page_id=page_id)
+    found = visitor_post_item(
+        shape, page_id=page_id, placeholder=_media_placeholder(item, value, media)
+    )
     if found is None:
         return None
     raw: dict[str, Any] = {"webhook": value}
