@@ -53,7 +53,8 @@ class ThreadMessage:
 
     __slots__ = THREAD_MESSAGE_FIELDS = (
         "id", "ticket_id", "channel_id", "direction", "external_id", "text", "sent_at", "rating",
-        "url", "hidden", "reply_mode", "delivery_state", "failure_reason", "review_note",
+        "url", "hidden", "removed_by_author_at", "reply_mode", "delivery_state", "failure_reason",
+        "review_note",
         "author_identity_id", "author_user_id", "author_identity", "author_user",
     )  # fmt: skip
 

@@ -318,7 +318,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 # --- platforms --------------------------------------------------------------------------------
-GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v21.0")
+GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v25.0")
 # One Meta app serves every Page: its secret signs webhooks (and makes the app token for the daily
 # debug_token check); the verify token answers the subscription handshake. See
 # docs/channels/facebook.md.
