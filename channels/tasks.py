@@ -50,6 +50,22 @@ def ingest_items(channel_id: int, items: list[dict]) -> str:
     return f"stored {result.created}, duplicates {result.duplicates}"
 
 
+@shared_task(ignore_result=True)
+def process_webhook_delivery(delivery_id: int) -> str:
+    """One attempt at a stored webhook delivery (``channels.intake``); the row keeps the outcome."""
+    from .intake import process_delivery
+
+    return process_delivery(delivery_id)
+
+
+@shared_task(ignore_result=True, expires=60)
+def sweep_webhook_deliveries() -> int:
+    """Beat, every 30 s: queue webhook deliveries whose task was lost; prune old ones."""
+    from .intake import sweep
+
+    return sweep()
+
+
 @shared_task(ignore_result=True, expires=60)
 def heartbeat() -> None:
     from django.core.cache import cache
