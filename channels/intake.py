@@ -147,7 +147,10 @@ def receive(request: HttpRequest, intake: WebhookIntake) -> HttpResponse:
         payload = parse_json(body)
         channel_ids = intake.route(payload, verified)
     except Refused as refusal:
-        log.warning("webhook %s refused: %s (%s)", intake.name, refusal.reason, refusal.status)
+        # A 413 may be a genuine delivery bigger than the cap (Meta batches up to 1,000
+        # updates): loud, so an admin raises WEBHOOK_MAX_BODY_BYTES before the platform gives up.
+        level = logging.ERROR if refusal.status == 413 else logging.WARNING
+        log.log(level, "webhook %s refused: %s (%s)", intake.name, refusal.reason, refusal.status)
         return refusal.response()
     except Ignored as ignored:
         return HttpResponse(ignored.reason, content_type="text/plain")
