@@ -43,7 +43,10 @@ def poll_channel(channel_id: int) -> str:
 @shared_task(ignore_result=True)
 def ingest_items(channel_id: int, items: list[dict]) -> str:
     """Ingest items a webhook delivered (serialised with ``item_to_dict``). No cursor moves:
-    the next poll may fetch the same items, and the database drops them as duplicates."""
+    the next poll may fetch the same items, and the database drops them as duplicates.
+
+    Nothing queues this any more (webhooks go through ``process_webhook_delivery``); it stays
+    registered for one release so tasks queued by the previous webhook code still run."""
     from .base import item_from_dict
 
     result = ingest_batch(channel_id=channel_id, items=[item_from_dict(d) for d in items])
