@@ -86,18 +86,16 @@ class XIntake(WebhookIntake):
             raise Refused(403, "not for an account we serve")
         return channels
 
-    def process(self, payload: dict[str, Any], *, channel_ids: list[int]) -> str:
+    def items(self, payload: dict[str, Any], *, channel_ids: list[int]) -> dict[int, list]:
         from channels.models import Channel
-        from inbox.ingest import ingest_batch
 
         for_user_id = _for_user_id(payload)
-        stored = 0
-        for channel in Channel.objects.filter(pk__in=channel_ids):
-            known = _known_threads(channel, payload)
-            items = webhook_items(payload, own_id=for_user_id, known=known)
-            if items:
-                stored += ingest_batch(channel_id=channel.pk, items=items).created
-        return f"stored {stored}"
+        return {
+            channel.pk: webhook_items(
+                payload, own_id=for_user_id, known=_known_threads(channel, payload)
+            )
+            for channel in Channel.objects.filter(pk__in=channel_ids)
+        }
 
     def acknowledge(self, *, replay: bool) -> HttpResponse:
         return JsonResponse({"ok": True, "replay": True} if replay else {"ok": True})
