@@ -207,9 +207,12 @@ def intake_named(name: str) -> WebhookIntake:
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """Wait before attempt ``attempts + 1``: 30 s, 1, 2, 4 … minutes, at most 6 hours."""
+    """Wait before attempt ``attempts + 1``: 30 s, 1, 2, 4 … minutes, at most an hour.
+
+    The cap keeps every countdown well inside the broker's visibility timeout (docs/celery.md);
+    were a countdown task redelivered anyway, the claim would let only one run through."""
     seconds = settings.WEBHOOK_RETRY_SECONDS * 2 ** max(0, attempts - 1)
-    return dt.timedelta(seconds=min(seconds, 6 * 60 * 60))
+    return dt.timedelta(seconds=min(seconds, 60 * 60))
 
 
 def process_delivery(delivery_id: int) -> str:
