@@ -236,6 +236,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
 # A poll holds its channel this long at most; a killed worker's lease frees itself then.
 POLL_LEASE_SECONDS = _int("POLL_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Webhook intake (channels/intake.py, docs/reliability.md): the largest body read (413 above),
+# attempts before a delivery is "failed", the first retry's delay (doubled per attempt), how
+# long an attempt holds its delivery, and how overdue a waiting delivery must be before the
+# sweep queues it again (its task was lost).
+WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_SECONDS = _int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_LEASE_SECONDS = _int("WEBHOOK_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
+WEBHOOK_STALL_SECONDS = _int("WEBHOOK_STALL_SECONDS", 30, minimum=1)
+WEBHOOK_KEEP_DAYS = _int("WEBHOOK_KEEP_DAYS", 7, minimum=1)
 # A web request that queues a reply must not hang on a broker that is down: the reply waits in
 # the database and the sweep (channels.tasks.redeliver_stalled_replies) sends it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -33,6 +33,7 @@ from ..base import (
 )
 from ..registry import register
 from . import client, normalize
+from .webhooks import MetaIntake
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,9 @@ class MetaConnector(Connector):
         ),
     }
 
-    @staticmethod
-    def webhook_handler(request):
-        from .webhooks import handle
-
-        return handle(request)
+    # One Meta app posts every Page's events to one URL; both kinds share one intake (and so
+    # one replay guard): see webhooks.py and channels.intake.
+    webhook = MetaIntake()
 
     @property
     def page_id(self) -> str:
