@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint format bench-ingest bench-inbox clean
+.PHONY: demo test test-clock install lint format bench-ingest bench-inbox clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,17 @@ test: $(STAMP)
 	  DATABASE_URL=$(LOCAL_DATABASE_URL) REDIS_URL=$(LOCAL_REDIS_URL) \
 	    $(BIN)/python -m pytest -m "postgres or redis" $(PYTEST_ARGS); \
 	fi
+
+# The guard against tests that hold today's date: the suite (browser tests aside: Chromium keeps
+# the real clock) on the embedded default with the clock moved years ahead and years behind.
+CLOCK_SHIFTS ?= 1826 -1461
+
+test-clock: $(STAMP)
+	@for days in $(CLOCK_SHIFTS); do \
+	  echo "== the suite with the clock moved $$days days"; \
+	  env -u DATABASE_URL -u REDIS_URL WEBCARE_CLOCK_SHIFT_DAYS=$$days \
+	    $(BIN)/python -m pytest -q -m "not browser" -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.contrib import admin
 
-from .models import Channel
+from .models import Channel, WebhookDelivery
 from .services import channel_create, channel_update
 
 
@@ -82,3 +82,19 @@ class ChannelAdmin(admin.ModelAdmin):
             channel=stored, credentials_changed=new is not None, actor=request.user, **changes
         )
         obj.refresh_from_db()
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Read-only: deliveries are written by the intake and its tasks alone."""
+
+    list_display = ["received_at", "kind", "state", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["state", "kind"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields if f.name != "body"]
+    exclude = ["body"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -239,10 +239,10 @@ class Connector:
         """May an agent reply on this ticket now? Platforms with reply windows override."""
         return ReplyWindow()
 
-    # Webhooks are per platform app, not per channel: ``/webhooks/<kind>/`` calls this class
-    # method with the request; it verifies the signature and answers fast (see
-    # channels.webhooks). Connectors without webhooks leave it None.
-    webhook_handler: ClassVar[Any] = None
+    # Webhooks are per platform app, not per channel: ``/webhooks/<kind>/`` hands the request
+    # to this ``channels.intake.WebhookIntake`` (signature check, routing, processing), and the
+    # one intake path stores, answers and ingests. Connectors without webhooks leave it None.
+    webhook: ClassVar[Any] = None
 
     @classmethod
     def count_text(cls, text: str) -> int:

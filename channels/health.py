@@ -117,9 +117,10 @@ def record_success(
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         channel.usage = count_usage(channel, now, reads=reads, items=items, **_billed(billed))
-        # A standing warning (see record_warning) is not cured by a poll that works.
+        # A standing warning (see record_warning) or a policy block (record_policy_enforcement)
+        # is not cured by a poll that works.
         warned = channel.health_state == HealthState.DEGRADED and channel.last_error.startswith(
-            WARNING_PREFIX
+            (WARNING_PREFIX, *POLICY_PREFIXES)
         )
         channel.health_state = HealthState.DEGRADED if warned else HealthState.OK
         channel.last_success_at = now
@@ -211,6 +212,20 @@ def record_failure(
     return channel.next_poll_at
 
 
+def record_send_auth_failure(channel_id: int, error: AuthError) -> None:
+    """A reply was refused because the credentials are dead (Meta error 190 and its subcodes,
+    X 401): the channel needs reconnecting now, not after the next poll finds out. The poll
+    schedule is left alone: a poll that still works will say so."""
+    now = timezone.now()
+    Channel.objects.filter(pk=channel_id).exclude(health_state=HealthState.DISABLED).update(
+        health_state=HealthState.NEEDS_RECONNECT,
+        last_error=f"Sending: {error.message}"[:2000],
+        last_error_at=now,
+        updated_at=now,
+    )
+    log.warning("channel %s send refused: %s", channel_id, error.message)
+
+
 def record_send_rate_limit(channel_id: int, error: RateLimited) -> None:
     """A reply hit the platform's rate limit: admins see it like a polling one."""
     now = timezone.now()
@@ -231,10 +246,11 @@ WARNING_PREFIX = "Warning: "
 
 def record_warning(channel_id: int, message: str) -> None:
     """Degraded with ``message``, without touching the poll schedule; no effect on a channel
-    that already needs reconnecting or is disabled (that says more)."""
+    that already needs reconnecting or is disabled, or that the platform blocked (that says
+    more)."""
     Channel.objects.filter(pk=channel_id).exclude(
         health_state__in=[HealthState.NEEDS_RECONNECT, HealthState.DISABLED]
-    ).update(
+    ).exclude(last_error__startswith=POLICY_PREFIXES[0]).update(
         health_state=HealthState.DEGRADED,
         last_error=(WARNING_PREFIX + message)[:2000],
         last_error_at=timezone.now(),
@@ -249,6 +265,38 @@ def clear_warning(channel_id: int) -> None:
     Channel.objects.filter(pk=channel_id, last_error__startswith=WARNING_PREFIX).update(
         last_error=""
     )
+
+
+# The platform's own enforcement on the account (Meta's ``messaging_policy_enforcement``): a
+# block stands until the platform lifts it ("unblock"), whatever polls and token checks find.
+POLICY_PREFIXES = ("Blocked by Meta: ", "Warned by Meta: ")
+
+
+def record_policy_enforcement(channel_id: int, action: str, reason: str) -> None:
+    """Show Meta's policy action on the channel: "block" and "warning" make it degraded with
+    Meta's reason ("Blocked by Meta: …"); "unblock" clears that again."""
+    now = timezone.now()
+    blocked, warned = POLICY_PREFIXES
+    if action == "unblock":
+        for prefix in POLICY_PREFIXES:
+            Channel.objects.filter(
+                pk=channel_id, health_state=HealthState.DEGRADED, last_error__startswith=prefix
+            ).update(health_state=HealthState.OK, last_error="", updated_at=now)
+        return
+    text = reason or "no reason given"
+    if action not in ("block", "warning"):
+        text = f"{action}: {text}"
+    channels = Channel.objects.filter(pk=channel_id).exclude(health_state=HealthState.DISABLED)
+    if action != "block":
+        # A warning does not replace a standing block, which says more.
+        channels = channels.exclude(last_error__startswith=blocked)
+    channels.update(
+        health_state=HealthState.DEGRADED,
+        last_error=((blocked if action == "block" else warned) + text)[:2000],
+        last_error_at=now,
+        updated_at=now,
+    )
+    log.warning("channel %s: Meta policy enforcement %s: %s", channel_id, action, reason)
 
 
 def reset_health(channel: Channel) -> None:

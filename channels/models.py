@@ -97,3 +97,50 @@ class Channel(models.Model):
     def platform(self) -> str:
         """Identities are shared per platform: an X user is the same on two X channels."""
         return self.connector_class.platform or self.kind
+
+
+class DeliveryState(models.TextChoices):
+    RECEIVED = "received", "Waiting"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One verified webhook body, stored before the platform gets its 200 (``channels.intake``).
+
+    The row is the delivery's only durable copy: a task parses and ingests it, and it becomes
+    *processed* only after that ingest committed. Until then it is *received*, and the sweep
+    hands it to a worker again whenever ``next_attempt_at`` has passed (a lost task, a killed
+    worker, a failed attempt's backoff). After ``WEBHOOK_MAX_ATTEMPTS`` it is *failed* and waits
+    for an admin. ``(kind, sha256)`` is unique: a platform's redelivery of the same bytes is
+    answered 200 and not stored twice.
+    """
+
+    # The intake's name (one per platform app: "x", "facebook"), not the channel kind: Meta
+    # posts one body to whichever of its URLs is configured, and it is one delivery.
+    kind = models.CharField(max_length=32)
+    sha256 = models.CharField(max_length=64)
+    body = models.BinaryField()
+    # The channels the delivery is for, as far as receipt could tell (empty when unknown).
+    channels = models.ManyToManyField(Channel, blank=True, related_name="webhook_deliveries")
+    state = models.CharField(
+        max_length=12, choices=DeliveryState.choices, default=DeliveryState.RECEIVED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # When a worker may (next) take it. While an attempt runs this is its lease's end, so a
+    # killed worker's delivery is picked up again by the sweep once the lease is over.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "sha256"], name="webhook_delivery_once")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} delivery {self.sha256[:12]} ({self.state})"

@@ -42,12 +42,25 @@ def attention_reason(channel: Channel, now: dt.datetime) -> str:
         channel.rate_limited_until is None or channel.rate_limited_until > now
     ):
         return _("Rate limited by the platform; polling waits.")
+    if channel.health_state == HealthState.DEGRADED and channel.last_error.startswith(
+        health.POLICY_PREFIXES
+    ):
+        return _("Meta restricted this Page's messaging; see the last error.")
     if channel.health_state == HealthState.DEGRADED:
         return _("Polling has problems; see the last error.")
     since = channel.last_success_at or channel.created_at
     if now - since > stale_after(channel):
         return _("No successful poll for a while: check that the worker and beat run.")
     return ""
+
+
+def health_notices(channel: Channel, now: dt.datetime) -> list[str]:
+    """Warnings about the channel's kind worked out now (a platform API version near its end
+    of life), from the connector class's ``health_notices`` where it has one."""
+    notices = getattr(channel.connector_class, "health_notices", None)
+    if not channel.enabled or notices is None:
+        return []
+    return list(notices(today=timezone.localdate(now, dt.UTC)))
 
 
 def last_poll_at(channel: Channel) -> dt.datetime | None:
@@ -64,6 +77,7 @@ def health_overview(now: dt.datetime | None = None) -> list[Channel]:
     channels = list(Channel.objects.select_related("default_team").order_by("name", "pk"))
     for channel in channels:
         channel.attention = attention_reason(channel, now)
+        channel.notices = health_notices(channel, now)
         channel.errors_24h = health.errors_last_24h(channel.errors_by_hour, now)
         channel.last_poll_at = last_poll_at(channel)
         channel.lag_seconds = channel.last_ingest_lag_seconds

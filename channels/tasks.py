@@ -43,11 +43,30 @@ def poll_channel(channel_id: int) -> str:
 @shared_task(ignore_result=True)
 def ingest_items(channel_id: int, items: list[dict]) -> str:
     """Ingest items a webhook delivered (serialised with ``item_to_dict``). No cursor moves:
-    the next poll may fetch the same items, and the database drops them as duplicates."""
+    the next poll may fetch the same items, and the database drops them as duplicates.
+
+    Nothing queues this any more (webhooks go through ``process_webhook_delivery``); it stays
+    registered for one release so tasks queued by the previous webhook code still run."""
     from .base import item_from_dict
 
     result = ingest_batch(channel_id=channel_id, items=[item_from_dict(d) for d in items])
     return f"stored {result.created}, duplicates {result.duplicates}"
+
+
+@shared_task(ignore_result=True)
+def process_webhook_delivery(delivery_id: int) -> str:
+    """One attempt at a stored webhook delivery (``channels.intake``); the row keeps the outcome."""
+    from .intake import process_delivery
+
+    return process_delivery(delivery_id)
+
+
+@shared_task(ignore_result=True, expires=60)
+def sweep_webhook_deliveries() -> int:
+    """Beat, every 30 s: queue webhook deliveries whose task was lost; prune old ones."""
+    from .intake import sweep
+
+    return sweep()
 
 
 @shared_task(ignore_result=True, expires=60)

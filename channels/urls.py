@@ -11,4 +11,9 @@ urlpatterns = [
     path("settings/channels/<int:channel_id>/", views.channel_edit, name="edit"),
     path("settings/channels/<int:channel_id>/test/", views.channel_test, name="test"),
     path("settings/channels/<int:channel_id>/toggle/", views.channel_toggle, name="toggle"),
+    path(
+        "settings/channels/<int:channel_id>/deliveries/<int:delivery_id>/retry/",
+        views.delivery_retry,
+        name="delivery_retry",
+    ),
 ]

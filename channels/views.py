@@ -13,7 +13,8 @@ from inbox.pages.common import admin_required
 from . import registry
 from .base import ConnectorError
 from .forms import ChannelForm
-from .models import Channel
+from .intake import retry_failed
+from .models import Channel, DeliveryState, WebhookDelivery
 from .overview import health_overview
 from .services import channel_create, channel_update
 
@@ -86,8 +87,39 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
     return render(
         request,
         "channels/edit.html",
-        {"form": form, "channel": channel, "kind": channel.kind, "connector": connector},
+        {
+            "form": form,
+            "channel": channel,
+            "kind": channel.kind,
+            "connector": connector,
+            "deliveries": _webhook_deliveries(channel),
+        },
     )
+
+
+def _webhook_deliveries(channel: Channel) -> dict | None:
+    """Webhook deliveries of this channel not yet stored: how many wait, and the failed ones."""
+    if channel.connector_class.webhook is None:
+        return None
+    pending = channel.webhook_deliveries.exclude(state=DeliveryState.PROCESSED)
+    return {
+        "waiting": pending.filter(state=DeliveryState.RECEIVED).count(),
+        "failed": list(pending.filter(state=DeliveryState.FAILED).order_by("-received_at")[:20]),
+        "failed_count": pending.filter(state=DeliveryState.FAILED).count(),
+    }
+
+
+@admin_required
+@require_POST
+def delivery_retry(request: HttpRequest, channel_id: int, delivery_id: int) -> HttpResponse:
+    """Give a failed webhook delivery a fresh set of attempts."""
+    channel = get_object_or_404(Channel, pk=channel_id)
+    delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, channels=channel)
+    if retry_failed(delivery=delivery):
+        messages.success(request, _("The delivery will be processed again."))
+    else:
+        messages.error(request, _("That delivery is not failed (any more)."))
+    return redirect("channels:edit", channel_id=channel.pk)
 
 
 @admin_required

@@ -136,6 +136,10 @@ def message_deliver(*, message_id: int) -> str:
         raise RetryLater(exc.message, _countdown(exc)) from exc
     except (PermanentError, AuthError) as exc:
         message_fail(message_id=message_id, reason=exc.message)
+        if isinstance(exc, AuthError):
+            # Dead credentials (Meta 190, X 401): every other reply would fail the same way,
+            # so the channel shows "needs reconnect" now rather than at its next poll.
+            health.record_send_auth_failure(message.channel_id, exc)
         return "failed"
     except Exception as exc:
         log.exception("send of message %s failed unexpectedly", message_id)

@@ -355,6 +355,9 @@ class Message(models.Model):
     # default serves rows written by plain SQL (bench, tests), which name no such column.
     versions = models.JSONField(default=list, db_default=[], blank=True)
     hidden = models.BooleanField(default=False)  # hidden on the platform (abusive comment)
+    # When the customer took the message back on the platform (an unsent Messenger message).
+    # The text stays for the record; the thread says it was removed by the customer.
+    removed_by_author_at = models.DateTimeField(null=True, blank=True)
     # The text's language as the platform says it, as its primary subtag ("nl", "en"; "" when
     # unknown). The full-text index stems the text in that language only, and in both Dutch and
     # English when it is neither (inbox.selectors.SEARCH_DOCUMENT).

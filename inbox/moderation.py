@@ -44,19 +44,48 @@ def message_set_hidden(
 
 
 def message_platform_moderated(
-    *, channel_id: int, external_id: str, hidden: bool | None = None, removed: bool = False
+    *,
+    channel_id: int,
+    external_id: str,
+    hidden: bool | None = None,
+    removed: bool = False,
+    unsent: bool = False,
 ) -> Message | None:
     """Record a change made on the platform itself (a webhook told us): a comment hidden or
-    unhidden in Meta's own tools, or removed. A removed message is kept (the agent saw it and
-    may have answered it) and shown as hidden, with an activity row saying why."""
+    unhidden in Meta's own tools, or removed; a message its author unsent. A removed message is
+    kept (the agent saw it and may have answered it) and shown as hidden, with an activity row
+    saying why; an unsent one is kept too, marked "removed by the customer"."""
     message = Message.objects.filter(channel_id=channel_id, external_id=external_id).first()
     if message is None:
         return None
+    if unsent:
+        return message_removed_by_author(message_id=message.pk)
     if removed:
         return _record(message_id=message.pk, actor=None, hidden=True, verb_suffix="removed")
     if hidden is None:
         return message
     return _record(message_id=message.pk, actor=None, hidden=hidden, verb_suffix="platform")
+
+
+def message_removed_by_author(*, message_id: int) -> Message:
+    """The customer took the message back (Messenger "unsend"): mark it, keep its text for the
+    record, and log it once however often Meta redelivers the event."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+        if message.removed_by_author_at is not None:
+            return message
+        message.removed_by_author_at = now
+        message.save(update_fields=["removed_by_author_at"])
+        activity_log(
+            ticket=message.ticket,
+            actor=None,
+            verb="message_removed_by_author",
+            before={},
+            after={"message": message.pk},
+        )
+        Ticket.objects.filter(pk=message.ticket_id).update(updated_at=now, version=F("version") + 1)
+    return message
 
 
 def _record(*, message_id: int, actor, hidden: bool, verb_suffix: str) -> Message:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import zoneinfo
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,7 +28,6 @@ from channels.models import Channel
 from . import access, assignment, incidents, presence, selectors, services, thread_pane, triage
 from .intent import INTENTS
 from .models import (
-    AgentProfile,
     CannedReply,
     DeliveryState,
     Direction,
@@ -48,36 +45,14 @@ PAGE = "inbox/inbox.html"
 
 
 def inbox_view(view: Callable) -> Callable:
-    """Log-in required, role required, and the agent's own language and time zone."""
+    """Log-in required and role required; ``inbox.middleware`` has activated the agent's own
+    language and time zone."""
 
     @login_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         access.require_work(request.user)
-        try:
-            profile = request.user.profile  # joined to the user (inbox.auth.get_user)
-        except AgentProfile.DoesNotExist:
-            profile, _ = AgentProfile.objects.get_or_create(user=request.user)
-        request.profile = profile
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.deactivate()
-        language = profile.language or "en"
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        response = view(request, *args, **kwargs)
-        # Pages outside the inbox follow the language cookie (LocaleMiddleware). Everyone lands
-        # here after logging in, so the inbox hands over the profile's language: no page speaks
-        # English to a Dutch user on a new browser, and no page pays a query for it.
-        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                language,
-                samesite="Lax",
-                secure=request.is_secure(),
-            )
-        return response
+        return view(request, *args, **kwargs)
 
     return wrapper
 

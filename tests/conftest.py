@@ -18,7 +18,21 @@ REQUIRED = {s.strip() for s in os.environ.get("WEBCARE_REQUIRE", "").split(",") 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+CLOCK_SHIFT_DAYS = int(os.environ.get("WEBCARE_CLOCK_SHIFT_DAYS", "0") or 0)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if CLOCK_SHIFT_DAYS:
+        # The guard against tests that hold today's date: the whole run's clock is moved
+        # (and keeps ticking), so a fixture with an absolute date that was "future" or "recent"
+        # when it was written behaves as it will years from now, or did years ago.
+        import datetime as dt
+
+        import time_machine
+
+        shifted = dt.datetime.now(dt.UTC) + dt.timedelta(days=CLOCK_SHIFT_DAYS)
+        config._webcare_clock = time_machine.travel(shifted, tick=True)
+        config._webcare_clock.start()
     # Password hashing is deliberately slow; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Each test starts with an empty cache of its own (presence, webhook replay guard); the
@@ -89,6 +103,18 @@ def _sync_orm_beside_playwright(request, monkeypatch):
     a process started by another test must not inherit it (``check --deploy`` rejects it)."""
     if request.node.get_closest_marker("browser"):
         monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def recorded_clock():
+    """The clock at ``tests.clock.RECORDED_NOW`` (ticking on from there): for tests that weigh
+    the recorded fixtures' timestamps against the clock."""
+    import time_machine
+
+    from tests.clock import RECORDED_NOW
+
+    with time_machine.travel(RECORDED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

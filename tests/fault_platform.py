@@ -151,3 +151,32 @@ class LoopbackConnector(Connector):
             raise TemporaryError(str(exc)) from exc
         posts = response.json()["posts"]
         return SendResult(external_id=posts[0]) if posts else None
+
+
+# A worker started with WEBCARE_TEST_SLOW_INGEST=<seconds> waits that long before each ingest,
+# so a test can kill it after it claimed a webhook delivery and before anything is stored.
+def _slow_ingest_when_asked(**kwargs) -> None:
+    import os
+
+    import inbox.ingest
+
+    delay = float(os.environ.get("WEBCARE_TEST_SLOW_INGEST") or 0)
+    real = inbox.ingest.ingest_batch
+    if not delay or getattr(real, "slowed", False):
+        return
+
+    def slow(**kw):
+        time.sleep(delay)
+        return real(**kw)
+
+    slow.slowed = True
+    inbox.ingest.ingest_batch = slow
+
+
+def _connect_slow_ingest() -> None:
+    from celery.signals import task_prerun
+
+    task_prerun.connect(_slow_ingest_when_asked, weak=False)
+
+
+_connect_slow_ingest()

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import zoneinfo
 
 import pytest
 from django.db import connection
@@ -75,8 +76,10 @@ def test_filters_by_actor_ticket_verb_and_scope(admin_client, ada):
     assert not set(tickets_only) & set(settings_only)
 
 
-def test_the_date_range_counts_whole_local_days(admin_client, ada):
-    tz = timezone.get_current_timezone()
+def test_the_date_range_counts_whole_days_in_the_readers_time_zone(admin_client, ada):
+    ada.profile.time_zone = "America/New_York"
+    ada.profile.save()
+    tz = zoneinfo.ZoneInfo("America/New_York")
     day = dt.date(2026, 3, 10)
     at = {
         "before": dt.datetime(2026, 3, 9, 23, 59, tzinfo=tz),

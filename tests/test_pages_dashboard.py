@@ -21,7 +21,8 @@ from inbox.services import reply_queue, ticket_close
 from tests.factories import item, make_channel
 from tests.personas import person
 
-pytestmark = pytest.mark.django_db
+# The figures are for the first week of November 2026, read a little later.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("recorded_clock")]
 UTC = dt.UTC
 MIN = 60  # seconds
 # November 2026 in Amsterdam is UTC+1. The team has no hours of its own: Monday to Friday

@@ -209,6 +209,7 @@ def test_an_agents_reply_is_put_once_on_the_review_and_its_echo_is_not_a_second_
     assert outbound.count() == 1 and outbound.get().author_user == agent
 
 
+@pytest.mark.usefixtures("recorded_clock")
 def test_updating_our_existing_reply_puts_the_new_text_and_keeps_both_versions(
     rsps, agent, django_capture_on_commit_callbacks
 ):

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the signed-in user's time zone and language on every page.
+    "inbox.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -235,6 +237,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
 # A poll holds its channel this long at most; a killed worker's lease frees itself then.
 POLL_LEASE_SECONDS = _int("POLL_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Webhook intake (channels/intake.py, docs/reliability.md): the largest body read (413 above),
+# attempts before a delivery is "failed", the first retry's delay (doubled per attempt), how
+# long an attempt holds its delivery, and how overdue a waiting delivery must be before the
+# sweep queues it again (its task was lost).
+WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_SECONDS = _int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_LEASE_SECONDS = _int("WEBHOOK_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
+WEBHOOK_STALL_SECONDS = _int("WEBHOOK_STALL_SECONDS", 30, minimum=1)
+WEBHOOK_KEEP_DAYS = _int("WEBHOOK_KEEP_DAYS", 7, minimum=1)
 # A web request that queues a reply must not hang on a broker that is down: the reply waits in
 # the database and the sweep (channels.tasks.redeliver_stalled_replies) sends it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -317,7 +329,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 # --- platforms --------------------------------------------------------------------------------
-GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v21.0")
+GRAPH_API_VERSION = env.str("GRAPH_API_VERSION", default="v25.0")
 # One Meta app serves every Page: its secret signs webhooks (and makes the app token for the daily
 # debug_token check); the verify token answers the subscription handshake. See
 # docs/channels/facebook.md.

@@ -4,7 +4,7 @@ What the library does, read from its source (``facebook/__init__.py`` of 3.1.0),
 means here:
 
 - ``GraphAPI(version=...)`` accepts only "2.8".."3.1", all retired by Meta. We construct it
-  without a version and set ``graph.version`` (``settings.GRAPH_API_VERSION``, e.g. "v21.0")
+  without a version and set ``graph.version`` (``settings.GRAPH_API_VERSION``, e.g. "v25.0")
   afterwards; requests go to ``https://graph.facebook.com/<version>/<path>``.
 - ``request()`` never looks at the HTTP status. It raises ``GraphAPIError`` only when a JSON body
   has an ``"error"`` key (``.code``, ``.type``, ``.message``; the whole body, with
@@ -62,6 +62,52 @@ def graph_api(access_token: str) -> facebook.GraphAPI:
     return graph
 
 
+# Meta's published Graph API versions: (introduced, available until; None while Meta says
+# "TBD"). Source: the Graph API changelog's "Available Graph API versions" table,
+# https://developers.facebook.com/docs/graph-api/changelog (and /changelog/versions/), read
+# 2026-12-07. Update it when Meta publishes a new version or an end date.
+GRAPH_VERSIONS: dict[str, tuple[dt.date, dt.date | None]] = {
+    "v26.0": (dt.date(2026, 7, 29), None),
+    "v25.0": (dt.date(2026, 2, 18), dt.date(2028, 7, 29)),
+    "v24.0": (dt.date(2025, 10, 8), dt.date(2028, 2, 18)),
+    "v23.0": (dt.date(2025, 5, 29), dt.date(2027, 10, 8)),
+    "v22.0": (dt.date(2025, 1, 21), dt.date(2027, 5, 20)),
+    "v21.0": (dt.date(2024, 10, 2), dt.date(2027, 1, 21)),
+    "v20.0": (dt.date(2024, 5, 21), dt.date(2026, 9, 24)),
+    "v19.0": (dt.date(2024, 1, 23), dt.date(2026, 5, 21)),
+    "v18.0": (dt.date(2023, 9, 12), dt.date(2026, 1, 26)),
+    "v17.0": (dt.date(2023, 5, 23), dt.date(2025, 9, 12)),
+    "v16.0": (dt.date(2023, 2, 2), dt.date(2025, 5, 14)),
+}
+VERSION_WARN_DAYS = 90
+
+
+def version_warning(version: str, today: dt.date) -> str:
+    """What an admin must know about the configured Graph version, or "": past Meta's end date,
+    within VERSION_WARN_DAYS of it, or a version this table does not know."""
+    known = GRAPH_VERSIONS.get(version)
+    if known is None:
+        return (
+            f"Graph API {version} is not in Webcare's table of Meta's versions: check "
+            "GRAPH_API_VERSION against https://developers.facebook.com/docs/graph-api/changelog."
+        )
+    ends = known[1]
+    if ends is None:
+        return ""
+    newest = max(GRAPH_VERSIONS, key=lambda v: GRAPH_VERSIONS[v][0])
+    if ends <= today:
+        return (
+            f"Graph API {version} reached its end of life on {ends:%Y-%m-%d}: Meta answers it "
+            f"with the oldest available version. Set GRAPH_API_VERSION to {newest}."
+        )
+    if (ends - today).days <= VERSION_WARN_DAYS:
+        return (
+            f"Graph API {version} ends on {ends:%Y-%m-%d} ({(ends - today).days} days): "
+            f"set GRAPH_API_VERSION to {newest} before then."
+        )
+    return ""
+
+
 def api_version_number() -> float:
     """ "v21.0" -> 21.0, for features that end at a given version (page ratings)."""
     try:
@@ -87,11 +133,18 @@ def translate(exc: facebook.GraphAPIError, *, sending: bool = False) -> Exceptio
     """One policy for what a Graph error means (see docs/channels/facebook.md)."""
     info = error_details(exc)
     code, subcode, message = info["code"], info["subcode"], info["message"]
-    if code is None:
+    if code is None and not _has_error_body(exc):
         # No JSON error body: an HTML page or plain text from Meta's edge (502, 503, 504).
         return TemporaryError(
             "Facebook answered with a non-JSON page (a server or proxy error); trying again later."
         )
+    if code is None:
+        # A JSON error without a code: Meta's own words are all there is to go on.
+        kind = f" ({info['type']})" if info["type"] else ""
+        label = f"Facebook error{kind}"
+        if info["transient"]:
+            return TemporaryError(f"{label}: {message}")
+        return PermanentError(f"{label}: {message}")
     label = f"Facebook error {code}" + (f"/{subcode}" if subcode else "")
     if code in AUTH_CODES:
         reason = TOKEN_SUBCODES.get(subcode, "")
@@ -112,6 +165,13 @@ def translate(exc: facebook.GraphAPIError, *, sending: bool = False) -> Exceptio
         # Reading without a permission fails every poll the same way: an admin must act.
         return AuthError(f"Permission missing or removed: {label}: {message}", code=code)
     return PermanentError(f"{label}: {message}", code=code)
+
+
+def _has_error_body(exc: facebook.GraphAPIError) -> bool:
+    """Whether Meta answered with a JSON error object (``{"error": {...}}``), as opposed to the
+    library's stand-in for a body it could not read (``result`` is then a plain string)."""
+    result = exc.result
+    return isinstance(result, dict) and isinstance(result.get("error"), dict)
 
 
 def call(func, *args: Any, sending: bool = False, **kwargs: Any) -> Any:

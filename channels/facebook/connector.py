@@ -33,6 +33,7 @@ from ..base import (
 )
 from ..registry import register
 from . import client, normalize
+from .webhooks import MetaIntake
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ PRIVATE_REPLY = "private"
 RATINGS_LAST_VERSION = 21.0  # recommendations answer error 12 from v22.0
 
 COMMENT_FIELDS = "id,from,message,created_time,parent{id},permalink_url,attachment"
-POST_FIELDS = "id,message,story,created_time,updated_time,from,permalink_url"
+POST_FIELDS = "id,message,story,created_time,updated_time,from,permalink_url,status_type"
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
 RATING_FIELDS = (
     "created_time,recommendation_type,review_text,reviewer,rating,has_rating,has_review,"
@@ -81,11 +82,9 @@ class MetaConnector(Connector):
         ),
     }
 
-    @staticmethod
-    def webhook_handler(request):
-        from .webhooks import handle
-
-        return handle(request)
+    # One Meta app posts every Page's events to one URL; both kinds share one intake (and so
+    # one replay guard): see webhooks.py and channels.intake.
+    webhook = MetaIntake()
 
     @property
     def page_id(self) -> str:
@@ -121,6 +120,13 @@ class MetaConnector(Connector):
     def notice(self) -> str:
         """Something an admin should know about this channel's configuration, or ""."""
         return ""
+
+    @classmethod
+    def health_notices(cls, *, today: dt.date) -> list[str]:
+        """Warnings the channel health page shows for every channel of this kind, worked out
+        when the page is drawn: the configured Graph version near or past Meta's end date."""
+        warning = client.version_warning(settings.GRAPH_API_VERSION, today)
+        return [warning] if warning else []
 
     def debug_token(self) -> dict[str, Any]:
         """``GET /debug_token`` for the Page token: validity, expiry, scopes.
@@ -203,8 +209,9 @@ class FacebookPageConnector(MetaConnector):
     def notice(self) -> str:
         if self.ratings_enabled() and not self.ratings_available():
             return (
-                f"Page ratings are not fetched: Meta removed them from Graph v22.0 (error 12) "
-                f"and this installation uses {settings.GRAPH_API_VERSION}."
+                f"Page ratings are not polled: Meta removed them from Graph v22.0 (error 12) "
+                f"and this installation uses {settings.GRAPH_API_VERSION}. Subscribe the Page to "
+                "the 'ratings' webhook field to receive new recommendations."
             )
         return ""
 

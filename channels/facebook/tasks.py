@@ -9,6 +9,7 @@ from typing import Any
 from celery import shared_task
 
 from ..base import InboundItem
+from ..health import record_policy_enforcement
 from ..models import Channel
 from . import normalize
 from .tokens import channels_for_page, meta_channels, token_check
@@ -20,11 +21,12 @@ log = logging.getLogger(__name__)
 def process_webhook(payload: dict[str, Any]) -> str:
     """Store what one verified Page webhook delivery holds.
 
-    ``feed`` changes go to the Page's "facebook" channels, ``messaging`` events to its
-    "messenger" channels, each through the normaliser the polls use. All entries of the
-    delivery are gathered per channel and stored in one batch, so an event repeated across
-    entries (or redelivered by Meta) is stored once. One channel's failure does not stop the
-    others; it is raised at the end so the task shows as failed.
+    ``feed``, ``mention`` and ``ratings`` changes go to the Page's "facebook" channels,
+    ``messaging`` events to its "messenger" channels, each through the normaliser the polls use
+    (``normalize.entry_results``); a policy enforcement shows on the Messenger channels'
+    health. All entries of the delivery are gathered per channel and stored in one batch, so
+    an event repeated across entries (or redelivered by Meta) is stored once. One channel's
+    failure does not stop the others; it is raised at the end so the task shows as failed.
     """
     from inbox.ingest import ingest_batch
     from inbox.moderation import message_platform_moderated
@@ -40,24 +42,17 @@ def process_webhook(payload: dict[str, Any]) -> str:
         if not channels:
             log.warning("Meta webhook for unknown Page %s ignored", page_id)
             continue
-        feed = [c for c in channels if c.kind == "facebook"]
-        messenger = [c for c in channels if c.kind == "messenger"]
-        for change in entry.get("changes") or []:
-            if not isinstance(change, dict) or change.get("field") != "feed":
-                continue
-            result = normalize.feed_change(change.get("value"), page_id=page_id)
-            for channel in feed:
+        found = normalize.entry_results(entry, page_id=page_id)
+        for channel in channels:
+            results = found.feed if channel.kind == "facebook" else found.messaging
+            for result in results:
                 if isinstance(result, normalize.Moderation):
                     moderations[channel.pk].append(result)
-                elif result is not None:
+                else:
                     items[channel.pk].append(result)
-        # "standby" holds the events of a conversation another app controls (handover
-        # protocol): the same shape, and still this Page's customers.
-        for event in [*(entry.get("messaging") or []), *(entry.get("standby") or [])]:
-            item = normalize.messaging_event(event, page_id=page_id)
-            if item is not None:
-                for channel in messenger:
-                    items[channel.pk].append(item)
+            if channel.kind == "messenger":
+                for notice in found.policy:
+                    record_policy_enforcement(channel.pk, notice.action, notice.reason)
     stored = 0
     failure: Exception | None = None
     for channel_id in set(items) | set(moderations):
@@ -71,6 +66,7 @@ def process_webhook(payload: dict[str, Any]) -> str:
                     external_id=change.external_id,
                     hidden=change.hidden,
                     removed=change.removed,
+                    unsent=change.unsent,
                 )
         except Exception as exc:  # noqa: BLE001 - one channel must not block the others
             log.exception("Meta webhook: channel %s failed", channel_id)

@@ -46,7 +46,13 @@ def token_warnings(channel: Channel, data: dict) -> list[str]:
     warnings = []
     for key, what in (("expires_at", "The Page token"), ("data_access_expires_at", "Data access")):
         value = data.get(key)
-        if isinstance(value, int) and value > 0 and _when(value) <= horizon:
+        if not (isinstance(value, int) and value > 0 and _when(value) <= horizon):
+            continue
+        if _when(value) <= now:
+            warnings.append(
+                f"{what} expired on {_when(value):%Y-%m-%d %H:%M} UTC: reconnect the Page."
+            )
+        else:
             warnings.append(
                 f"{what} expires on {_when(value):%Y-%m-%d %H:%M} UTC: reconnect the Page before "
                 "then."

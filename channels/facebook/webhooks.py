@@ -1,31 +1,38 @@
-"""``/webhooks/facebook/`` and ``/webhooks/messenger/``: one Meta app, one handler.
+"""``/webhooks/facebook/`` and ``/webhooks/messenger/``: one Meta app, one intake.
 
 A Meta app has one callback URL per object ("page"); both the ``feed`` and ``messages`` fields
-arrive there. Either URL may be configured; both run this code.
+arrive there. Either URL may be configured; both run this code, and a body is one delivery
+whichever URL it came to (the intake's name is "facebook" for both).
 
 - GET is the subscription handshake: echo ``hub.challenge`` when ``hub.mode`` is "subscribe" and
   ``hub.verify_token`` equals META_WEBHOOK_VERIFY_TOKEN (Django keeps the dots in GET keys).
+  The echo is not signed; it is text/plain and only a short token is echoed.
 - POST must carry ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with
-  META_APP_SECRET>``, compared in constant time. A verified body is queued for a Celery task and
-  answered 200 at once: Meta retries slow or failed deliveries, and the database drops the
-  duplicates those retries bring.
+  META_APP_SECRET>``, compared in constant time before the body is parsed. A verified body is
+  stored (``channels.intake``) and answered 200 at once; a task ingests it. Meta retries slow or
+  failed deliveries: the stored copy answers those without storing anything twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .. import webhook_guard
+from ..intake import Ignored, Refused, WebhookIntake
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+# Meta sends an integer as hub.challenge (docs/channels/facebook.md); anything short of
+# letters, digits, "-", "_" and "." is still echoed, nothing longer or stranger.
+CHALLENGE = re.compile(r"\A[A-Za-z0-9._-]{1,128}\Z")
 
 
 def signature_for(body: bytes, secret: str) -> str:
@@ -38,32 +45,38 @@ def signature_ok(body: bytes, header: str, secret: str) -> bool:
     return hmac.compare_digest(header.strip().encode(), signature_for(body, secret).encode())
 
 
-def handle(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        return _handshake(request)
-    if request.method != "POST":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    secret = getattr(settings, "META_APP_SECRET", "")
-    if not secret:
-        log.error("Meta webhook refused: META_APP_SECRET is not set")
-        return HttpResponse("webhook not configured", status=403, content_type="text/plain")
-    if not signature_ok(request.body, request.headers.get(SIGNATURE_HEADER, ""), secret):
-        log.warning("Meta webhook refused: bad or missing %s", SIGNATURE_HEADER)
-        return HttpResponse("bad signature", status=403, content_type="text/plain")
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return HttpResponse("malformed body", status=400, content_type="text/plain")
-    if not isinstance(payload, dict) or payload.get("object") != "page":
-        # Signed by Meta but not for a Page (e.g. "instagram", "user"): nothing for us.
-        return HttpResponse("ignored", content_type="text/plain")
-    if webhook_guard.already_processed("facebook", request.body):
-        return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
-    from .tasks import process_webhook
+class MetaIntake(WebhookIntake):
+    name = "facebook"
 
-    process_webhook.delay(payload)
-    webhook_guard.mark_processed("facebook", request.body)
-    return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
+    def handshake(self, request: HttpRequest) -> HttpResponse:
+        return _handshake(request)
+
+    def verify(self, request: HttpRequest, body: bytes) -> bool:
+        secret = getattr(settings, "META_APP_SECRET", "")
+        if not secret:
+            log.error("Meta webhook refused: META_APP_SECRET is not set")
+            raise Refused(403, "webhook not configured")
+        return signature_ok(body, request.headers.get(SIGNATURE_HEADER, ""), secret)
+
+    def route(self, payload: dict[str, Any], verified: bool) -> list[int]:
+        if payload.get("object") != "page":
+            # Signed by Meta but not for a Page (e.g. "instagram", "user"): nothing for us.
+            raise Ignored()
+        from .tokens import channels_for_page
+
+        entries = payload.get("entry")
+        pages = {
+            str(e["id"])
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
+        }
+        return [c.pk for page in sorted(pages) for c in channels_for_page(page)]
+
+    def process(self, payload: dict[str, Any], *, channel_ids: list[int]) -> str:
+        # Channels are found again per entry: a Page connected after receipt still gets it.
+        from .tasks import process_webhook
+
+        return process_webhook(payload)
 
 
 def _handshake(request: HttpRequest) -> HttpResponse:
@@ -72,6 +85,8 @@ def _handshake(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("hub.verify_token", "")
     challenge = request.GET.get("hub.challenge", "")
     if mode == "subscribe" and expected and hmac.compare_digest(token.encode(), expected.encode()):
-        # text/plain: the challenge is echoed, never interpreted as markup.
+        if not CHALLENGE.match(challenge):
+            return HttpResponse("bad challenge", status=400, content_type="text/plain")
+        # text/plain (and nosniff): the challenge is echoed, never interpreted as markup.
         return HttpResponse(challenge, content_type="text/plain")
     return HttpResponse("verification failed", status=403, content_type="text/plain")

@@ -117,8 +117,9 @@ class XConnector(Connector):
     }
     settings_defaults = {"fetch_dms": True}
 
-    # Account Activity webhooks: CRC and signed events (see webhook.py).
-    webhook_handler = staticmethod(webhook.handle)
+    # Account Activity webhooks: CRC and signed events (see webhook.py), through the one
+    # intake path (channels.intake).
+    webhook = webhook.XIntake()
 
     # --- client and account ----------------------------------------------------------------
     def _call(self, fn, *args: Any, **kwargs: Any):

@@ -2,13 +2,18 @@
 
 - GET ``?crc_token=``: X checks we own the URL; we answer ``{"response_token": "sha256=" +
   base64(HMAC-SHA256(consumer secret, crc_token))}`` at once (X wants it within 3 seconds).
-- POST: the body holds ``for_user_id`` (the subscribed account) and its events. The
-  ``x-twitter-webhooks-signature`` header is the same HMAC over the raw body; we check it in
-  constant time against the consumer secret of the channel(s) of that account. A missing or
-  wrong signature is refused (403) before anything is stored.
+  That HMAC is the very one that authenticates deliveries, so the CRC answer would sign any
+  body an attacker sends as ``crc_token``: only tokens shaped as X sends them are answered
+  (:data:`CRC_TOKEN`, see docs/channels/x.md) — never one that could be a JSON body.
+- POST: the ``x-twitter-webhooks-signature`` header is the same HMAC over the raw body. It is
+  checked in constant time against every configured consumer secret *before* the body is
+  parsed; only then is ``for_user_id`` (the subscribed account) read from it, and the channels
+  of that account whose secret signed it are the delivery's channels. A missing or wrong
+  signature is refused (403) before anything is stored.
 
-Verified events are normalised by the same functions as polls and ingested in Celery, so a
-delivery replayed by X, or the next poll of the same tweet, stores nothing twice.
+The generic intake (``channels.intake``) stores each verified body before answering and ingests
+it in a task, through the same normalisers as polls, so a delivery replayed by X, or the next
+poll of the same tweet, stores nothing twice.
 """
 
 from __future__ import annotations
@@ -16,19 +21,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
+import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .. import webhook_guard
-from ..base import InboundItem, item_to_dict
+from ..base import InboundItem
+from ..intake import Refused, WebhookIntake
 from . import normalize
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+
+# X documents no format for ``crc_token``, only that it changes per request; its sample token is
+# a UUID and tokens seen in the wild are UUIDs or base64. This admits those (16–128 characters
+# of the base64/base64url alphabet and "-") and nothing a JSON body could be made of: no braces,
+# brackets, quotes, colons, commas or whitespace. Sources in docs/channels/x.md.
+CRC_TOKEN = re.compile(r"\A[A-Za-z0-9+/=_-]{16,128}\Z")
 
 
 def signature(secret: str, message: bytes) -> str:
@@ -42,18 +53,70 @@ def _x_channels():
     return [c for c in Channel.objects.filter(kind="x", enabled=True) if c.credentials]
 
 
-def handle(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
+class XIntake(WebhookIntake):
+    name = "x"
+
+    def handshake(self, request: HttpRequest) -> HttpResponse:
         return _crc(request)
-    if request.method == "POST":
-        return _events(request)
-    return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+
+    def verify(self, request: HttpRequest, body: bytes) -> list:
+        """The X channels whose consumer secret signed these exact bytes (none: refused)."""
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not given:
+            raise Refused(403, "signature missing")
+        matched = []
+        by_secret: dict[str, bool] = {}
+        for channel in _x_channels():
+            secret = channel.credentials.get("consumer_secret")
+            if not secret:
+                continue
+            if secret not in by_secret:
+                by_secret[secret] = hmac.compare_digest(
+                    signature(secret, body).encode(), given.encode()
+                )
+            if by_secret[secret]:
+                matched.append(channel)
+        return matched
+
+    def route(self, payload: dict[str, Any], verified: list) -> list[int]:
+        for_user_id = _for_user_id(payload)
+        channels = [c.pk for c in verified if c.own_account_id == for_user_id]
+        if not channels:
+            # Signed by one of our apps, but for an account no channel serves.
+            raise Refused(403, "not for an account we serve")
+        return channels
+
+    def items(self, payload: dict[str, Any], *, channel_ids: list[int]) -> dict[int, list]:
+        from channels.models import Channel
+
+        for_user_id = _for_user_id(payload)
+        return {
+            channel.pk: webhook_items(
+                payload, own_id=for_user_id, known=_known_threads(channel, payload)
+            )
+            for channel in Channel.objects.filter(pk__in=channel_ids)
+        }
+
+    def acknowledge(self, *, replay: bool) -> HttpResponse:
+        return JsonResponse({"ok": True, "replay": True} if replay else {"ok": True})
+
+
+def _for_user_id(payload: dict[str, Any]) -> str:
+    value = payload.get("for_user_id")
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
+        raise Refused(400, "malformed body: no for_user_id")
+    return str(value)
 
 
 def _crc(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("crc_token", "")
     if not token:
         return HttpResponse("crc_token missing", status=400, content_type="text/plain")
+    if not CRC_TOKEN.match(token):
+        # Never sign what X would not send: a token that is not shaped like X's could be a
+        # delivery body, and its signature would be a valid delivery signature.
+        log.warning("X CRC check refused: crc_token not shaped as X sends it")
+        return HttpResponse("crc_token not accepted", status=400, content_type="text/plain")
     # One X app signs for all its accounts; with channels of several apps, the URL registered
     # for each app names its consumer key: /webhooks/x/?app=<consumer key>.
     app = request.GET.get("app", "")
@@ -67,40 +130,6 @@ def _crc(request: HttpRequest) -> HttpResponse:
         log.warning("X CRC check: %d consumer secrets match; cannot answer", len(secrets))
         return HttpResponse("no single X app configured", status=404, content_type="text/plain")
     return JsonResponse({"response_token": signature(secrets.pop(), token.encode())})
-
-
-def _events(request: HttpRequest) -> HttpResponse:
-    given = request.headers.get(SIGNATURE_HEADER, "")
-    if not given:
-        return HttpResponse("signature missing", status=403, content_type="text/plain")
-    raw = request.body
-    try:
-        payload = json.loads(raw)
-        for_user_id = str(payload["for_user_id"])
-    except (ValueError, KeyError, TypeError):
-        return HttpResponse("malformed body", status=400, content_type="text/plain")
-    matching = [
-        c
-        for c in _x_channels()
-        if c.own_account_id == for_user_id
-        and c.credentials.get("consumer_secret")
-        and hmac.compare_digest(
-            signature(c.credentials["consumer_secret"], raw).encode(), given.encode()
-        )
-    ]
-    if not matching:
-        return HttpResponse("bad signature", status=403, content_type="text/plain")
-    if webhook_guard.already_processed("x", raw):
-        return JsonResponse({"ok": True, "replay": True})
-
-    from channels.tasks import ingest_items
-
-    for channel in matching:
-        items = webhook_items(payload, own_id=for_user_id, known=_known_threads(channel, payload))
-        if items:
-            ingest_items.delay(channel.pk, [item_to_dict(i) for i in items])
-    webhook_guard.mark_processed("x", raw)
-    return JsonResponse({"ok": True})
 
 
 def _known_threads(channel, payload: dict[str, Any]) -> dict[str, str]:

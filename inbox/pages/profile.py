@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from inbox import access
 from inbox.assignment import agent_set_available
+from inbox.middleware import activate_for
 from inbox.models import AgentProfile
 from inbox.profile import profile_update
 from inbox.services import reply_text
@@ -60,14 +60,6 @@ class ProfileForm(forms.Form):
             del self.fields["available"]
 
 
-def _activate(profile: AgentProfile) -> None:
-    try:
-        timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        timezone.deactivate()
-    translation.activate(profile.language or settings.LANGUAGE_CODE)
-
-
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -99,7 +91,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             if works and data["available"] != mine.available:
                 agent_set_available(user=user, available=data["available"], actor=user)
-            _activate(mine)
+            activate_for(mine)
             messages.success(request, _("Your settings are saved."))
             response = redirect("pages:profile")
             # Pages outside the inbox follow the language cookie (LocaleMiddleware).
@@ -110,7 +102,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 secure=request.is_secure(),
             )
             return response
-    _activate(mine)
+    activate_for(mine)
     signature = form["signature"].value() or ""
     return render(
         request,

@@ -150,6 +150,7 @@ def thread_messages(context, messages, ticket) -> str:
         "hide": _("Hide on platform"),
         "unhide": _("Show on platform"),
         "hidden": _("hidden on the platform"),
+        "removed_by_author": _("Removed by the customer"),
         "note": _("Internal note"),
         "view": _("View on platform"),
         "not_sent": _("Not sent"),
@@ -245,6 +246,9 @@ def thread_messages(context, messages, ticket) -> str:
         history = ""
         if m.versions and len(m.versions) > 1:
             history = _earlier_versions(m.versions[:-1], label["versions"], local_tz)
+        if m.removed_by_author_at is not None:
+            # Unsent on the platform: kept for the record, shown as such.
+            head.append(f'<span class="removed-note">{label["removed_by_author"]}</span>')
         failed = ""
         if can_hide and m.direction == "in" and m.external_id:
             hidden_note = f'<span class="hidden-note">{label["hidden"]}</span> ' if m.hidden else ""

@@ -48,6 +48,7 @@ MATRIX = {
     "channels:edit": ("GET", {"admin"}, False),
     "channels:test": ("POST", {"admin"}, False),
     "channels:toggle": ("POST", {"admin"}, False),
+    "channels:delivery_retry": ("POST", {"admin"}, False),
     "pages:start": ("GET", {"lead", "admin"}, False),
     "pages:people": ("GET", {"lead", "admin"}, False),
     "pages:people_new": ("GET", {"admin"}, False),
@@ -116,6 +117,7 @@ ARGS = {
     "channels:edit": lambda world: [world["channel"].pk],
     "channels:test": lambda world: [world["channel"].pk],
     "channels:toggle": lambda world: [world["channel"].pk],
+    "channels:delivery_retry": lambda world: _failed_delivery(world),
     "pages:people_edit": lambda world: [world["users"]["agent"].pk],
     "pages:people_password": lambda world: [world["users"]["agent"].pk],
     "pages:people_team": lambda world: [_led_team(world).pk],
@@ -191,6 +193,16 @@ def _led_team_shift(world) -> list[int]:
         user=world["users"]["agent"], weekday=0, start=dt.time(9), end=dt.time(17)
     )
     return [team.pk, shift.pk]
+
+
+def _failed_delivery(world) -> list[int]:
+    from channels.models import DeliveryState, WebhookDelivery
+
+    delivery = WebhookDelivery.objects.create(
+        kind="x", sha256="0" * 64, body=b"{}", state=DeliveryState.FAILED
+    )
+    delivery.channels.add(world["channel"])
+    return [world["channel"].pk, delivery.pk]
 
 
 def _rule(world):

@@ -14,7 +14,8 @@ import random
 
 import pytest
 
-from channels import tasks
+from channels.models import WebhookDelivery
+from channels.x.webhook import XIntake
 from inbox.models import Message
 from tests.channels.x.conftest import make_x_channel, raw
 
@@ -34,9 +35,9 @@ def test_forged_and_replayed_x_deliveries_are_never_processed(client, monkeypatc
     channel = make_x_channel()
     secret = channel.credentials["consumer_secret"]
     processed = []
-    real_delay = tasks.ingest_items.delay
+    real_process = XIntake.process
     monkeypatch.setattr(
-        tasks.ingest_items, "delay", lambda *a, **k: (processed.append(a), real_delay(*a, **k))
+        XIntake, "process", lambda *a, **k: (processed.append(a), real_process(*a, **k))[1]
     )
     genuine = raw("webhook_tweet_create.json")
     older = json.loads(genuine)
@@ -68,4 +69,5 @@ def test_forged_and_replayed_x_deliveries_are_never_processed(client, monkeypatc
         statuses[status] = statuses.get(status, 0) + 1
     assert len(processed) == 1  # only the genuine first delivery
     assert Message.objects.count() == 1
+    assert WebhookDelivery.objects.count() == 1
     assert set(statuses) <= {200, 403}  # replays get 200 (so X stops retrying), forgeries 403

@@ -34,6 +34,21 @@ def load(name: str):
     return json.loads((FIXTURES / name).read_text())
 
 
+def debug_token_ok(**changes):
+    """A healthy ``debug_token`` answer whose times are relative to the (possibly frozen) clock.
+
+    The recorded fixture's ``issued_at`` and ``data_access_expires_at`` are moments that pass;
+    Meta gives data access 90 days from the admin's last use of the app, so the answer is issued
+    a day ago and its data access runs 89 more days, whatever today is."""
+    from django.utils import timezone
+
+    now = int(timezone.now().timestamp())
+    body = load("debug_token_ok.json")
+    body["data"].update(issued_at=now - 86_400, data_access_expires_at=now + 89 * 86_400)
+    body["data"].update(changes)
+    return body
+
+
 def raw(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 

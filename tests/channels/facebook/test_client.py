@@ -107,3 +107,18 @@ def test_graph_times_and_webhook_epochs_parse_to_utc():
     c = client.parse_time(1795172400000)
     assert a == b == c and a.utcoffset().total_seconds() == 0
     assert client.parse_time("not a time") is None
+
+
+def test_a_json_error_without_a_code_is_reported_with_metas_own_message():
+    error = client.translate(facebook.GraphAPIError(load("error_without_code.json")))
+    assert isinstance(error, PermanentError)
+    assert "An unknown error has occurred." in error.message
+    assert "non-JSON" not in error.message
+
+
+def test_a_transient_json_error_without_a_code_is_temporary():
+    body = load("error_without_code.json")
+    body["error"]["is_transient"] = True
+    error = client.translate(facebook.GraphAPIError(body))
+    assert isinstance(error, TemporaryError)
+    assert "An unknown error has occurred." in error.message

@@ -71,3 +71,16 @@ def test_a_button_tap_reads_as_the_buttons_title():
     }
     item = normalize.messaging_event(event, page_id=PAGE_ID)
     assert item.text == "Track my order" and item.thread_key == f"dm:{PSID}"
+
+
+def test_a_polled_visitor_photo_post_without_text_says_what_it_is():
+    # GET /{page-id}/feed with status_type (Graph Post reference: added_photos, added_video).
+    post = {
+        "id": "104857600123456_900000000000025",
+        "from": {"id": "7001000000000020", "name": "Lotte Vos"},
+        "created_time": "2026-11-24T09:00:00+0000",
+        "status_type": "added_photos",
+    }
+    found = normalize.visitor_post_item(post, page_id=PAGE_ID)
+    assert found.text == "[photo]"
+    assert found.url == "https://www.facebook.com/104857600123456_900000000000025"

@@ -376,3 +376,37 @@ def test_move_to_dm_can_answer_a_chosen_comment_of_the_thread(agent, run_tasks_n
     psid = load("private_reply_ok.json")["recipient_id"]
     anna = Identity.objects.get(platform_user_id="7001000000000001").customer
     assert Identity.objects.get(platform_user_id=psid).customer == anna
+
+
+@responses.activate
+def test_a_token_error_during_a_send_marks_the_channel_needs_reconnect_at_once(agent):
+    from channels.models import HealthState
+
+    channel = messenger_channel()
+    ticket = dm_ticket(channel)
+    responses.post(graph(f"{PAGE_ID}/messages"), json=load("error_190.json"), status=400)
+    message = reply_queue(ticket=ticket, author=agent, text="Your order ships today.", mode="dm")
+    assert message_deliver(message_id=message.pk) == "failed"
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.NEEDS_RECONNECT
+    assert "error 190/460" in channel.last_error
+    assert "password was changed" in channel.last_error
+
+
+@responses.activate
+def test_a_refused_reply_that_is_not_about_the_token_leaves_the_channel_healthy(agent):
+    from channels.models import HealthState
+
+    channel = page_channel()
+    ticket = comment_ticket(channel)
+    responses.post(
+        graph(f"{C1}/comments"),
+        json={
+            "error": {"message": "(#100) Invalid parameter", "type": "OAuthException", "code": 100}
+        },
+        status=400,
+    )
+    message = reply_queue(ticket=ticket, author=agent, text="Hello")
+    assert message_deliver(message_id=message.pk) == "failed"
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.OK

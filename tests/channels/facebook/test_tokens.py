@@ -12,21 +12,26 @@ from django_celery_beat.models import PeriodicTask
 from channels.facebook.connector import FacebookPageConnector
 from channels.facebook.tasks import token_check_all
 from channels.models import HealthState
-from tests.channels.facebook.support import PAGE_ID, graph, load, messenger_channel, page_channel
+from tests.channels.facebook.support import (
+    PAGE_ID,
+    debug_token_ok,
+    graph,
+    load,
+    messenger_channel,
+    page_channel,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("meta_settings")]
 
 
 def debug_answer(**changes):
-    body = load("debug_token_ok.json")
-    body["data"].update(changes)
-    return body
+    return debug_token_ok(**changes)
 
 
 @responses.activate
 def test_a_healthy_token_leaves_the_channel_ok():
     channel = page_channel()
-    responses.get(graph("debug_token"), json=load("debug_token_ok.json"))
+    responses.get(graph("debug_token"), json=debug_token_ok())
     out = StringIO()
     call_command("meta_token_check", stdout=out)
     channel.refresh_from_db()
@@ -37,7 +42,7 @@ def test_a_healthy_token_leaves_the_channel_ok():
 @responses.activate
 def test_the_check_asks_with_the_app_token_about_the_page_token():
     page_channel()
-    responses.get(graph("debug_token"), json=load("debug_token_ok.json"))
+    responses.get(graph("debug_token"), json=debug_token_ok())
     call_command("meta_token_check", stdout=StringIO())
     url = responses.calls[0].request.url
     assert "input_token=EAAG-page-token" in url
@@ -67,9 +72,20 @@ def test_a_token_expiring_within_a_week_degrades_the_channel_with_the_date():
 
 
 @responses.activate
+def test_data_access_that_has_run_out_says_it_expired():
+    channel = messenger_channel()
+    gone = int((timezone.now() - dt.timedelta(days=2)).timestamp())
+    responses.get(graph("debug_token"), json=debug_answer(data_access_expires_at=gone))
+    call_command("meta_token_check", stdout=StringIO())
+    channel.refresh_from_db()
+    assert channel.health_state == HealthState.DEGRADED
+    assert "Data access expired on" in channel.last_error
+
+
+@responses.activate
 def test_a_lost_permission_is_named_in_the_channel_health():
     channel = messenger_channel()
-    scopes = [s for s in load("debug_token_ok.json")["data"]["scopes"] if s != "pages_messaging"]
+    scopes = [s for s in debug_token_ok()["data"]["scopes"] if s != "pages_messaging"]
     responses.get(graph("debug_token"), json=debug_answer(scopes=scopes))
     call_command("meta_token_check", stdout=StringIO())
     channel.refresh_from_db()
@@ -90,7 +106,7 @@ def test_an_outage_during_the_check_says_nothing_about_the_token():
 def test_the_daily_task_checks_every_facebook_channel(run_tasks_now):
     page_channel()
     messenger_channel()
-    responses.get(graph("debug_token"), json=load("debug_token_ok.json"))
+    responses.get(graph("debug_token"), json=debug_token_ok())
     assert token_check_all() == 2
     assert len(responses.calls) == 2
 
@@ -125,7 +141,7 @@ def test_a_token_warning_stands_through_successful_polls_until_the_check_clears_
     assert channel.health_state == HealthState.DEGRADED
     assert "expires on" in channel.last_error
 
-    responses.replace(responses.GET, graph("debug_token"), json=load("debug_token_ok.json"))
+    responses.replace(responses.GET, graph("debug_token"), json=debug_token_ok())
     call_command("meta_token_check", stdout=StringIO())
     channel.refresh_from_db()
     assert channel.health_state == HealthState.OK and channel.last_error == ""

@@ -7,6 +7,7 @@ import responses
 
 from channels.facebook.connector import FacebookPageConnector
 from channels.facebook.normalize import comment_item
+from channels.models import DeliveryState, WebhookDelivery
 from inbox.ingest import ingest_batch
 from inbox.models import Activity, Direction, Message, Ticket
 from tests.channels.facebook.support import (
@@ -59,18 +60,25 @@ def test_the_handshake_with_a_wrong_verify_token_is_refused(client):
 
 
 # --- signatures -----------------------------------------------------------------------------
-def test_a_correctly_signed_delivery_is_accepted_and_queued(client, run_tasks_now):
-    page_channel()
+def test_a_correctly_signed_delivery_is_stored_and_processed(client, run_tasks_now):
+    channel = page_channel()
     response = post(client, "webhook_comment_add.json")
     assert response.status_code == 200
-    assert [name for name, _ in run_tasks_now] == ["channels.facebook.process_webhook"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.kind == "facebook" and delivery.state == DeliveryState.PROCESSED
+    assert list(delivery.channels.all()) == [channel]
+    assert bytes(delivery.body) == raw("webhook_comment_add.json")
 
 
 def test_a_replayed_delivery_is_acknowledged_but_not_processed_again(client, run_tasks_now):
     page_channel()
     assert post(client, "webhook_comment_add.json").status_code == 200
+    Message.objects.all().delete()  # so a second processing would show
     assert post(client, "webhook_comment_add.json").status_code == 200
-    assert [name for name, _ in run_tasks_now] == ["channels.facebook.process_webhook"]
+    assert post(client, "webhook_comment_add.json", url="/webhooks/messenger/").status_code == 200
+    assert WebhookDelivery.objects.count() == 1
+    assert WebhookDelivery.objects.get().attempts == 1
+    assert not Message.objects.exists()
 
 
 def test_a_delivery_with_a_wrong_signature_is_refused_and_stores_nothing(client, run_tasks_now):

@@ -214,6 +214,7 @@ def test_a_spent_post_budget_is_shown_on_the_channel(api, agent):
     assert channel.next_poll_at is None  # reading goes on as usual
 
 
+@pytest.mark.usefixtures("recorded_clock")
 def test_an_identical_earlier_dm_is_not_taken_for_a_timed_out_one(api, agent):
     channel, ticket = _dm_ticket(api)
     api.post(DM_SEND, body=requests.ReadTimeout("read timed out"))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0026_message_language_search'),
+        ('inbox', '0027_message_removed_by_author_at'),
     ]
 
     operations = [
