@@ -102,7 +102,11 @@ class XIntake(WebhookIntake):
 
 
 def _for_user_id(payload: dict[str, Any]) -> str:
+    """The subscribed account: Account Activity's ``for_user_id``, or the X Activity API's
+    ``data.filter.user_id`` (:func:`delivery_account`) when the body is in that shape."""
     value = payload.get("for_user_id")
+    if value is None and is_xaa(payload):
+        value = delivery_account(payload) or None
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value):
         raise Refused(400, "malformed body: no for_user_id")
     return str(value)

@@ -9,7 +9,9 @@ wrapped as ``{"data": {...}}``), with our test accounts' ids.
 
 from __future__ import annotations
 
+import base64
 import copy
+import hmac
 
 import pytest
 
@@ -18,7 +20,7 @@ from channels.x.webhook import delivery_account, webhook_items
 from inbox.ingest import ingest_batch
 from inbox.models import Direction, Message, Ticket
 
-from .conftest import MENTIONS, OWN_ID, load, make_x_channel
+from .conftest import CREDENTIALS, MENTIONS, OWN_ID, load, make_x_channel, raw
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +137,44 @@ def test_events_that_are_not_messages_and_malformed_events_give_no_items():
     assert _items("", like) == []
     assert _items("", broken) == []
     assert _items("", post) == []
+
+
+def _post_signed(client, body: bytes, secret: str = CREDENTIALS["consumer_secret"]):
+    digest = hmac.new(secret.encode(), body, "sha256").digest()
+    return client.post(
+        "/webhooks/x/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_TWITTER_WEBHOOKS_SIGNATURE="sha256=" + base64.b64encode(digest).decode(),
+    )
+
+
+def test_a_signed_activity_api_delivery_to_the_endpoint_is_stored_once(client, eager_celery):
+    channel = make_x_channel()
+    body = raw("xaa_post_mention_create.json")
+
+    first = _post_signed(client, body)
+    replay = _post_signed(client, body)
+
+    assert first.status_code == 200 and replay.status_code == 200
+    message = Message.objects.get(channel=channel)
+    assert message.external_id == MENTION
+    assert message.author_identity.handle == "jan_de_vries"
+
+
+def test_an_activity_api_delivery_with_a_wrong_signature_is_refused(client, eager_celery):
+    make_x_channel()
+    body = raw("xaa_dm_received.json")
+
+    response = _post_signed(client, body, secret="someone-elses-secret")
+
+    assert response.status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_an_activity_api_delivery_for_an_account_we_do_not_serve_is_refused(client, eager_celery):
+    make_x_channel(own_account_id="1999999999999999999")
+    body = raw("xaa_dm_received.json")
+
+    assert _post_signed(client, body).status_code == 403
+    assert not Message.objects.exists()
