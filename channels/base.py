@@ -34,6 +34,63 @@ class InboundAuthor:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundAttachment:
+    """One thing a customer sent with (or as) a message: a photo, a video, a file, a location.
+
+    Platforms hand media over in two ways: a URL that works for a while (Meta's CDN links are
+    signed and expire; X's media URLs are public) or an id to look up with the channel's
+    credentials (WhatsApp's media id). A connector fills whichever it has; the download happens
+    later, outside ingest, through :meth:`Connector.media_request`. Content that is not a file
+    (a location, a contact card, a product, a link share) carries its fields instead, and
+    ``title``/``detail`` say what an agent should read.
+
+    ``kind`` is one of ``ATTACHMENT_KINDS``. ``external_id`` is the platform's own id of the
+    attachment where it has one (an X media key), so a re-delivery or an edit does not store
+    the same attachment twice; otherwise the position in the message identifies it.
+    """
+
+    kind: str
+    url: str = ""
+    media_id: str = ""
+    mime_type: str = ""
+    name: str = ""
+    size: int | None = None
+    alt_text: str = ""
+    preview_url: str = ""
+    title: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    external_id: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# What an attachment can be. Files are fetched and stored; the others are shown from their fields.
+ATTACHMENT_KINDS = (
+    "image",
+    "video",
+    "gif",
+    "audio",
+    "file",
+    "sticker",
+    "location",
+    "contact",
+    "link",
+    "product",
+    "template",
+    "unsupported",
+)
+FILE_KINDS = frozenset({"image", "video", "gif", "audio", "file", "sticker"})
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRequest:
+    """How to download one attachment: the URL and the headers (credentials) it needs."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class InboundItem:
     """One message from a platform, normalised.
 
@@ -65,6 +122,7 @@ class InboundItem:
     raw: dict[str, Any] = field(default_factory=dict)
     version: str = ""
     version_at: dt.datetime | None = None
+    attachments: tuple[InboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +293,15 @@ class Connector:
     def test_connection(self) -> ConnectionInfo:
         raise NotImplementedError
 
+    def media_request(self, attachment: InboundAttachment) -> MediaRequest:
+        """Where to download an attachment's bytes. Most platforms give a URL that needs no
+        credentials; a connector whose media needs a token or a lookup first (WhatsApp's media
+        id) overrides this, and raises :class:`AuthError`, :class:`RateLimited`,
+        :class:`TemporaryError` or :class:`PermanentError` (the platform no longer has it)."""
+        if not attachment.url:
+            raise PermanentError("The platform gave no address for this attachment.")
+        return MediaRequest(url=attachment.url)
+
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
         """May an agent reply on this ticket now? Platforms with reply windows override."""
         return ReplyWindow()
@@ -272,4 +339,5 @@ def item_from_dict(data: dict[str, Any]) -> InboundItem:
         data["version_at"] = dt.datetime.fromisoformat(data["version_at"])
     if data.get("author"):
         data["author"] = InboundAuthor(**data["author"])
+    data["attachments"] = tuple(InboundAttachment(**a) for a in data.get("attachments") or ())
     return InboundItem(**data)
