@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from channels.models import Channel
+from webcare.redirects import redirect_to_next
 
 from . import access, assignment, incidents, presence, selectors, services, thread_pane, triage
 from .intent import INTENTS
@@ -568,7 +569,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(exc.message)
     if request.htmx:
         return HttpResponseClientRefresh()
-    return redirect(request.POST.get("next") or reverse("inbox:index"))
+    # Back to the list the selection was made in, if ``next`` is one of our pages.
+    return redirect_to_next(request, fallback="inbox:index")
 
 
 # --- composer helpers -------------------------------------------------------------------------
