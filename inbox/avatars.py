@@ -14,7 +14,8 @@ The server's fetch must not become a way into our own network (SSRF), so :func:`
   (rebinding) cannot send the connection elsewhere; TLS still verifies the host's certificate;
 - follows at most ``MAX_REDIRECTS`` redirects, checking every hop the same way;
 - reads at most ``MAX_BYTES`` (streamed, stopping at the cap) within ``TIMEOUT`` per read and
-  ``DEADLINE`` in all, ignores proxy settings from the environment;
+  ``DEADLINE`` in all, uncompressed only (a gzip body would be inflated in memory before the cap
+  counts it), and ignores proxy settings from the environment;
 - accepts only PNG, JPEG, GIF and WebP, by the declared type *and* the file's own signature
   (never SVG, which is a document that can carry script).
 
@@ -194,7 +195,12 @@ def fetch_image(url: str) -> tuple[str, bytes]:
                     stream=True,
                     allow_redirects=False,
                     timeout=TIMEOUT,
-                    headers={"Accept": ", ".join(sorted(ALLOWED_TYPES))},
+                    headers={
+                        "Accept": ", ".join(sorted(ALLOWED_TYPES)),
+                        # Images are compressed already; a gzip body would be inflated before
+                        # the size cap sees it (a small body, a huge image in memory).
+                        "Accept-Encoding": "identity",
+                    },
                 )
             except requests.RequestException as exc:
                 raise Refused(f"fetch failed: {type(exc).__name__}") from exc
@@ -207,6 +213,8 @@ def fetch_image(url: str) -> tuple[str, bytes]:
                 declared = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
                 if declared not in ALLOWED_TYPES:
                     raise Refused(f"not an allowed image type: {declared[:40]!r}")
+                if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+                    raise Refused("a compressed body")
                 try:
                     body = _read_capped(response, started)
                 except requests.RequestException as exc:

@@ -7,6 +7,7 @@ stand-in resolver; "localhost" is really resolved (to 127.0.0.1 / ::1).
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 
@@ -228,6 +229,14 @@ def test_only_allowed_image_types_are_served(
 def test_an_image_over_the_size_cap_is_not_served(client, support, anna, web, public_dns):
     ticket = customer_ticket(support, PIXEL)
     web.get(PIXEL, body=PNG + b"\x00" * avatars.MAX_BYTES, content_type="image/png")
+    client.force_login(anna)
+    assert is_placeholder(client.get(avatar_url_of(ticket)))
+
+
+def test_a_compressed_body_is_not_inflated_or_served(client, support, anna, web, public_dns):
+    ticket = customer_ticket(support, PIXEL)
+    body = gzip.compress(PNG)
+    web.get(PIXEL, body=body, content_type="image/png", headers={"Content-Encoding": "gzip"})
     client.force_login(anna)
     assert is_placeholder(client.get(avatar_url_of(ticket)))
 
