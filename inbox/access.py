@@ -36,6 +36,30 @@ def can_configure(user) -> bool:
     return bool(user.is_active and user.has_perm(CONFIGURE))
 
 
+def assignable_ids(user_ids) -> set[int]:
+    """Of ``user_ids``, the users who may be given tickets: active accounts that can work
+    tickets (the ``work_tickets`` permission through a role or their own, or a superuser), as
+    Django's ModelBackend decides ``can_work``. One query, for one user or many.
+
+    The one check of every path that assigns: by hand and in bulk (``services.ticket_assign``,
+    ``services.tickets_bulk``), fair auto-assignment (``assignment.team_assign``), routing rules
+    (``routing.routing_apply``) and the hand-over of a deactivated agent's tickets."""
+    from django.contrib.auth import get_user_model
+
+    ids = {int(pk) for pk in user_ids if pk is not None}
+    if not ids:
+        return set()
+    app, codename = WORK.split(".")
+    perm = {"permissions__content_type__app_label": app, "permissions__codename": codename}
+    works = (
+        Q(is_superuser=True)
+        | Q(**{f"user_{k}": v for k, v in perm.items()})
+        | Q(**{f"groups__{k}": v for k, v in perm.items()})
+    )
+    found = get_user_model().objects.filter(works, pk__in=ids, is_active=True)
+    return set(found.values_list("pk", flat=True).distinct())
+
+
 def require_work(user) -> None:
     if not can_work(user):
         raise PermissionDenied("You are not an agent of this inbox.")

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from . import access
 from .models import OPEN_STATUSES, Activity, AgentProfile, Shift, Team, Ticket
 from .services import activity_log
 
@@ -167,7 +168,14 @@ def team_assign(*, team_id: int, now: dt.datetime | None = None) -> list[tuple[i
         shifts: dict[int, list[Shift]] = {}
         for shift in Shift.objects.filter(user_id__in=[p.user_id for p in profiles]):
             shifts.setdefault(shift.user_id, []).append(shift)
-        profiles = [p for p in profiles if on_shift(shifts.get(p.user_id, []), p.time_zone, now)]
+        # Only people whose role works tickets: a team member without one (or whose role was
+        # taken away) is never handed tickets (access.assignable_ids, the check of every path).
+        may = access.assignable_ids(p.user_id for p in profiles)
+        profiles = [
+            p
+            for p in profiles
+            if p.user_id in may and on_shift(shifts.get(p.user_id, []), p.time_zone, now)
+        ]
         counts = open_counts(p.user_id for p in profiles)
         load = {p.user_id: counts.get(p.user_id, 0) for p in profiles}
         capacity = {p.user_id: p.capacity for p in profiles}

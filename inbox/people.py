@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .access import can_work
+from .access import assignable_ids
 from .assignment import (
     AUTO,
     MANUAL,
@@ -197,7 +197,7 @@ def _hand_over_tickets(
     *, actor: AbstractBaseUser, user: AbstractBaseUser, to: AbstractBaseUser | None
 ) -> list[int]:
     """Every not-closed ticket of ``user`` to ``to`` or to nobody; one activity row each."""
-    if to is not None and (to.pk == user.pk or not can_work(to)):
+    if to is not None and (to.pk == user.pk or to.pk not in assignable_ids([to.pk])):
         raise ActionError(_("Hand the tickets to an active colleague."))
     now = timezone.now()
     rows = list(

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import access
 from .intent import INTENTS
 from .models import (
     Activity,
@@ -122,12 +123,13 @@ def rule_matches(rule: Rule, facts: Facts) -> list[str] | None:
     return matched
 
 
-def _assigns(rule: Rule) -> bool:
-    """A rule assigns only to an active user: a deactivated agent gets no new tickets."""
-    return bool(rule.assign_to_id and rule.assign_to and rule.assign_to.is_active)
+def _assigns(rule: Rule, assignable: set[int]) -> bool:
+    """A rule assigns only to someone who may take tickets (``access.assignable_ids``, read
+    per batch): a deactivated agent, or one whose role was taken away, gets no new tickets."""
+    return bool(rule.assign_to_id and rule.assign_to_id in assignable)
 
 
-def _actions(rule: Rule, tags: list[Tag]) -> list[str]:
+def _actions(rule: Rule, tags: list[Tag], assignable: set[int]) -> list[str]:
     done = []
     if rule.set_team_id:
         done.append(f"team → {rule.set_team.name if rule.set_team else rule.set_team_id}")
@@ -135,7 +137,7 @@ def _actions(rule: Rule, tags: list[Tag]) -> list[str]:
         done.append("tags + " + ", ".join(t.name for t in tags))
     if rule.priority_points:
         done.append(f"priority {rule.priority_points:+d}")
-    if _assigns(rule):
+    if _assigns(rule, assignable):
         done.append(f"assigned to {rule.assign_to.get_username()}")
     if rule.close_reason:
         done.append(f"closed: {rule.get_close_reason_display().lower()}")
@@ -169,6 +171,9 @@ def routing_apply(
     routed = Routed()
     if not rules:
         return routed
+    # Read per batch, not kept with the cached rules: a role taken away holds at once. A query
+    # only when some rule assigns.
+    assignable = access.assignable_ids({rule.assign_to_id for rule in rules})
     for ticket in tickets:
         identity = identities.get(ticket.identity_id) if ticket.identity_id else None
         facts = Facts(
@@ -191,13 +196,13 @@ def routing_apply(
                 "name": rule.name,
                 "at": now.isoformat(),
                 "matched": matched,
-                "actions": _actions(rule, tags),
+                "actions": _actions(rule, tags, assignable),
             }
             if rule.set_team_id:
                 ticket.team_id = rule.set_team_id
             if rule.priority_points:
                 entry["priority"] = rule.priority_points
-            if _assigns(rule):
+            if _assigns(rule, assignable):
                 ticket.assignee_id = rule.assign_to_id
             if rule.close_reason:
                 ticket.status = TicketStatus.CLOSED

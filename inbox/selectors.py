@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from . import access, bulk
@@ -130,7 +130,12 @@ def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet
     if flt.kind:
         qs = qs.filter(kind=flt.kind)
     if flt.tag:
-        qs = qs.filter(tags__name=flt.tag)
+        # A semi-join, not a join: ``tags__name`` gives a ticket one row per matching tag, and
+        # the DISTINCT that then needs makes Django add the ORDER BY column to every SELECT,
+        # so an id-only scan (``ids_of``) read two columns and the agent's list broke.
+        qs = qs.filter(
+            Exists(Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"), tag__name=flt.tag))
+        )
     if flt.assignee:
         qs = qs.filter(assignee_id=flt.assignee)
     if flt.team:
@@ -266,9 +271,6 @@ class _Scans:
         qs = filtered_tickets(user, flt)
         branches = visibility_branches(user)
         base = filtered_tickets(user, flt, visible=False) if branches else None
-        if flt.tag:
-            qs = qs.distinct()
-            base = base.distinct() if base is not None else None
         column = flt.order_field
         return cls(qs, base, branches, column, (F(column).asc(nulls_last=True), "id"))
 

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import access
 from .models import (
     Activity,
     CannedReply,
@@ -227,10 +228,33 @@ def ticket_release(*, ticket_id: int, user: AbstractBaseUser, force: bool = Fals
         )
 
 
+def assignee_check(assignee: AbstractBaseUser | None) -> None:
+    """Refuse ``assignee`` unless they may be given tickets (``access.assignable_ids``: an
+    active account whose role works tickets). Nobody (None) is always allowed: that unassigns.
+    Every assigning service calls this before it writes; the views only translate its error."""
+    if assignee is None or assignee.pk in access.assignable_ids([assignee.pk]):
+        return
+    name = _display(assignee)
+    if not assignee.is_active:
+        raise ActionError(
+            _("%(name)s's account is deactivated: they cannot be given tickets.") % {"name": name}
+        )
+    raise ActionError(
+        _("%(name)s has no role that works tickets: they cannot be given tickets.") % {"name": name}
+    )
+
+
 def ticket_assign(
     *, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None
 ) -> None:
-    """A lead hands a ticket to someone (or to nobody). Permission is the caller's check."""
+    """A lead hands a ticket to someone (or to nobody). The lead's permission is the caller's
+    check; whether ``assignee`` may take tickets is checked here (:func:`assignee_check`)."""
+    assignee_check(assignee)
+    _assign(ticket_id=ticket_id, user=user, assignee=assignee)
+
+
+def _assign(*, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None) -> None:
+    """The write of :func:`ticket_assign`, for callers that ran :func:`assignee_check`."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
         before = {"assignee": ticket.assignee_id}
@@ -529,7 +553,10 @@ def tickets_bulk(
     tag: str = "",
     assignee: AbstractBaseUser | None = None,
 ) -> int:
-    """Close, tag or assign several tickets; each gets its own activity row. Returns the count."""
+    """Close, tag or assign several tickets; each gets its own activity row. Returns the count.
+    All or nothing: a refused assignee or a failing ticket changes none of them."""
+    if action == "assign":
+        assignee_check(assignee)  # once, before any ticket is touched
     with transaction.atomic():
         for ticket_id in ticket_ids:
             if action == "close":
@@ -537,7 +564,7 @@ def tickets_bulk(
             elif action == "tag":
                 ticket_tag(ticket_id=ticket_id, user=user, name=tag)
             elif action == "assign":
-                ticket_assign(ticket_id=ticket_id, user=user, assignee=assignee)
+                _assign(ticket_id=ticket_id, user=user, assignee=assignee)
             else:
                 raise ActionError(_("Unknown bulk action."))
     return len(ticket_ids)

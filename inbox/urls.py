@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import avatars, views
 
 app_name = "inbox"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("inbox/list/", views.list_poll, name="list"),
     path("inbox/bulk/", views.bulk, name="bulk"),
     path("inbox/tags/", views.tag_suggest, name="tags"),
+    # Customer avatars fetched and served by us (inbox/avatars.py), never the platform's URL.
+    path("inbox/avatar/<int:identity_id>/", avatars.avatar, name="avatar"),
     path("inbox/t/<int:ticket_id>/", views.thread, name="thread"),
     path("inbox/t/<int:ticket_id>/poll/", views.thread_poll, name="thread_poll"),
     path("inbox/t/<int:ticket_id>/presence/", views.presence_beat, name="presence"),

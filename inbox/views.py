@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from channels.models import Channel
+from webcare.redirects import redirect_to_next
 
 from . import access, assignment, incidents, presence, selectors, services, thread_pane, triage
 from .intent import INTENTS
@@ -321,8 +322,9 @@ def assign(request: HttpRequest, ticket: Ticket) -> None:
     assignee = None
     if raw:
         assignee = get_user_model().objects.filter(pk=raw if raw.isdigit() else 0).first()
-        if assignee is None or not access.can_work(assignee):
+        if assignee is None:
             raise services.ActionError(translation.gettext("No such agent."))
+    # Whether they may take tickets is the service's check, the same for every path.
     services.ticket_assign(ticket_id=ticket.pk, user=request.user, assignee=assignee)
 
 
@@ -529,8 +531,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if set(ids) - visible:
         raise PermissionDenied("Some of these tickets are not yours to change.")
     assignee = None
-    if action == "assign" and request.POST.get("assignee", "").isdigit():
-        assignee = get_user_model().objects.filter(pk=int(request.POST["assignee"])).first()
+    raw = request.POST.get("assignee", "")
+    if action == "assign" and raw:
+        # An unknown person is refused, not read as "nobody" (which would unassign them all).
+        assignee = get_user_model().objects.filter(pk=raw if raw.isdigit() else 0).first()
+        if assignee is None:
+            return _bulk_refused(request, translation.gettext("No such agent."))
     try:
         services.tickets_bulk(
             ticket_ids=ids,
@@ -540,10 +546,21 @@ def bulk(request: HttpRequest) -> HttpResponse:
             assignee=assignee,
         )
     except services.ActionError as exc:
-        return HttpResponseBadRequest(exc.message)
+        return _bulk_refused(request, exc.message)
     if request.htmx:
         return HttpResponseClientRefresh()
-    return redirect(request.POST.get("next") or reverse("inbox:index"))
+    # Back to the list the selection was made in, if ``next`` is one of our pages.
+    return redirect_to_next(request, fallback="inbox:index")
+
+
+def _bulk_refused(request: HttpRequest, message: str) -> HttpResponse:
+    """Why a bulk action changed nothing: shown above the list (htmx), or a plain-text 400."""
+    if not request.htmx:
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    response = render(request, f"{PAGE}#bulk_error", {"bulk_error": message})
+    response["HX-Retarget"] = "#bulk-error"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 # --- composer helpers -------------------------------------------------------------------------

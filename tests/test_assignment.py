@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,7 @@ from inbox.assignment import (
 from inbox.ingest import ingest_batch
 from inbox.models import Activity, AgentProfile, Shift, Team, Ticket, TicketStatus
 from tests.factories import item, make_channel
+from tests.personas import ensure_roles
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -28,8 +30,11 @@ NOW = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)  # a Wednesday, 11:00 in A
 _names = itertools.count(1)
 
 
-def agent(team, *, capacity=3, available=True, name=None):
+def agent(team, *, capacity=3, available=True, name=None, role="agent"):
     user = User.objects.create_user(name or f"agent{next(_names)}")
+    if role:
+        ensure_roles()
+        user.groups.add(Group.objects.get(name=role))
     AgentProfile.objects.create(user=user, capacity=capacity, available=available)
     team.members.add(user)
     return user

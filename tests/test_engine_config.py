@@ -21,6 +21,7 @@ from inbox.models import (
 )
 from inbox.routing import rule_create, rule_delete, rule_move, rule_update
 from tests.factories import item, make_channel
+from tests.personas import person
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_moving_rules_applies_to_the_next_batch(lead, channel):
 
 
 def test_a_deactivated_assignee_gets_no_tickets_from_the_next_batch(lead, channel):
-    anna = get_user_model().objects.create_user("anna")
+    anna = person("anna")
     rule_create(actor=lead, name="Anna", keywords="parcel", assign_to=anna)
     assert _ingest(channel, "m1").assignee == anna
     anna.is_active = False

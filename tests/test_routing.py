@@ -8,6 +8,7 @@ from inbox.ingest import ingest_batch
 from inbox.models import Activity, Rule, Tag, Team, Ticket, TicketStatus
 from inbox.routing import rule_create, rule_delete, rule_move, rule_update, rules_explain
 from tests.factories import author, item, make_channel
+from tests.personas import person
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ def test_spam_is_closed_and_nobody_waits_for_an_answer(lead):
 
 
 def test_a_rule_can_assign_the_ticket(lead):
-    anna = get_user_model().objects.create_user("anna")
+    anna = person("anna")
     rule_create(actor=lead, name="Anna does reviews", kinds=["review"], assign_to=anna)
     channel = make_channel()
     _ingest(channel, item("r1", kind="review", rating=3, text="Meh"))

@@ -305,7 +305,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:"],
+        # Only our own images: customer avatars come through our proxy (inbox/avatars.py), so
+        # a URL planted in a platform payload cannot make the agent's browser call out.
+        "img-src": ["'self'"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],

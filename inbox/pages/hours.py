@@ -37,6 +37,7 @@ from inbox.sla import (
     is_open,
     next_opening,
 )
+from webcare.redirects import safe_target
 
 from .common import lead_required
 
@@ -273,7 +274,7 @@ def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
                     _apply_errors(holiday_form, exc)
                 else:
                     messages.success(request, _("Holiday added."))
-                    return redirect(request.path)
+                    return redirect(safe_target(request, request.path, fallback="pages:hours"))
         else:
             hours_form = HoursForm(request.POST, team=team)
             if hours_form.is_valid():
@@ -288,7 +289,7 @@ def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
                     _apply_errors(hours_form, exc)
                 else:
                     messages.success(request, _("Business hours saved."))
-                    return redirect(request.path)
+                    return redirect(safe_target(request, request.path, fallback="pages:hours"))
         status = 400
     calendar = Calendars([team.pk] if team else []).for_team(team.pk if team else None)
     return render(

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from channels.models import Channel
 from inbox import intent as intent_engine
+from inbox.access import assignable_ids
 from inbox.models import Activity, CloseReason, Incident, Rule, Tag, Team, TicketKind
 from inbox.routing import (
     CONDITION_FIELDS,
@@ -349,10 +350,14 @@ def describe_actions(rule: Rule) -> list[str]:
         out.append(_("priority %(points)+d") % {"points": rule.priority_points})
     if rule.assign_to_id and rule.assign_to:
         name = _person(rule.assign_to)
-        if rule.assign_to.is_active:
-            out.append(_("assign to %(name)s") % {"name": name})
-        else:
+        if not rule.assign_to.is_active:
             out.append(_("assign to %(name)s (deactivated: skipped)") % {"name": name})
+        elif rule.assign_to_id not in assignable_ids([rule.assign_to_id]):
+            # Routing skips them too (inbox.routing._assigns): say so where the rule is read.
+            skipped = _("assign to %(name)s (no role that works tickets: skipped)")
+            out.append(skipped % {"name": name})
+        else:
+            out.append(_("assign to %(name)s") % {"name": name})
     if rule.close_reason == CloseReason.SPAM:
         out.append(_("close as spam"))
     elif rule.close_reason == CloseReason.NO_REPLY_NEEDED:

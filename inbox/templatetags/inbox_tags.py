@@ -99,10 +99,23 @@ def web_url(url: str) -> str:
     return url if url.lower().startswith(("https://", "http://")) else ""
 
 
+def avatar_src(identity_id: int | None, url: str) -> str:
+    """Where the agent's browser loads an identity's avatar: our own proxy
+    (``inbox.avatars``), never the platform's URL, which could track who opens the ticket.
+    "" when the identity has no http(s) avatar to show."""
+    from django.urls import reverse
+
+    if identity_id is None or not web_url(url):
+        return ""
+    return reverse("inbox:avatar", args=[identity_id])
+
+
 @register.filter
-def avatar(url: str) -> str:
-    """An avatar URL safe to hand to the agent's browser (never fetched by our server)."""
-    return web_url(url)
+def avatar(identity) -> str:
+    """``{{ identity|avatar }}``: the proxy URL of an identity's avatar (see :func:`avatar_src`)."""
+    if identity is None:
+        return ""
+    return avatar_src(identity.pk, identity.avatar_url)
 
 
 @register.simple_tag
@@ -170,6 +183,9 @@ def thread_messages(context, messages, ticket) -> str:
     hide_url = reverse("inbox:hide", args=[ticket.pk])
     resubmit_url = reverse("inbox:reply_resubmit", args=[ticket.pk])
     discard_url = reverse("inbox:reply_discard", args=[ticket.pk])
+    # Avatars through our proxy (inbox.avatars): reverse once, then put each identity's id in.
+    marker = 987654321
+    avatar_head, avatar_tail = reverse("inbox:avatar", args=[marker]).split(str(marker))
     review_url = reverse("pages:review") if context.get("can_assign") else ""
     viewer = context.get("user")
     viewer_id = viewer.pk if viewer is not None else None
@@ -200,8 +216,8 @@ def thread_messages(context, messages, ticket) -> str:
             if who is None:
                 head.append(f"<strong>{label['customer']}</strong>")
             else:
-                src = web_url(who.avatar_url)
-                if src:
+                if web_url(who.avatar_url):
+                    src = f"{avatar_head}{m.author_identity_id}{avatar_tail}"
                     head.append(
                         f'<img class="avatar" src="{e(src)}" alt="" width="24" height="24" '
                         'referrerpolicy="no-referrer" loading="lazy">'

@@ -20,6 +20,8 @@ MATRIX = {
     "inbox:index": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     "inbox:list": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     "inbox:tags": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    # The avatar of the ticket's customer: only for those who see the ticket.
+    "inbox:avatar": ("GET", EVERYONE_WORKING, False),
     "inbox:bulk": ("POST", {"outsider", *EVERYONE_WORKING}, False),
     "inbox:thread": ("GET", EVERYONE_WORKING, True),
     "inbox:thread_poll": ("GET", EVERYONE_WORKING, True),
@@ -114,6 +116,7 @@ MATRIX = {
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
 ARGS = {
+    "inbox:avatar": lambda world: [world["ticket"].identity_id],
     "channels:edit": lambda world: [world["channel"].pk],
     "channels:test": lambda world: [world["channel"].pk],
     "channels:toggle": lambda world: [world["channel"].pk],
