@@ -145,6 +145,24 @@ class FetchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundAttachment:
+    """A file an agent attached to a reply, stored in the ``media`` storage
+    (``settings.STORAGES["media"]``) before the reply is queued. ``kind`` is one of image,
+    video, audio, file; a connector opens the bytes with :meth:`open` when it uploads them."""
+
+    name: str
+    mime_type: str
+    size: int
+    kind: str
+    storage_name: str
+
+    def open(self):
+        from django.core.files.storage import storages
+
+        return storages["media"].open(self.storage_name, "rb")
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundReply:
     """A reply to send. ``idempotency_key`` is stable across retries of the same reply."""
 
@@ -160,6 +178,7 @@ class OutboundReply:
     # Platform-specific extras chosen in the composer (e.g. Messenger's HUMAN_AGENT tag).
     options: dict[str, Any] = field(default_factory=dict)
     created_at: dt.datetime | None = None
+    attachments: tuple[OutboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
