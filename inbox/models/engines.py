@@ -1,32 +1,11 @@
-"""Models of the team-lead engines: intent corrections, SLAs and business hours, auto-acks,
-routing rules, shifts and incidents.
-
-Kept apart from ``inbox.models`` (which imports this module at its end, so Django sees these as
-models of the ``inbox`` app) because they belong to one area and change together.
-"""
+"""What the team-lead engines read: intent corrections, business hours, holidays, SLA
+targets, auto-acks, the engine configuration stamp and routing rules."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
-
-__all__ = [
-    "AutoAck",
-    "BusinessHours",
-    "CloseReason",
-    "EngineConfigStamp",
-    "Holiday",
-    "Incident",
-    "IncidentStatus",
-    "IncidentTicket",
-    "IntentCorrection",
-    "Rule",
-    "Shift",
-    "SlaTarget",
-    "ThreadReview",
-]
 
 
 class IntentCorrection(models.Model):
@@ -229,124 +208,3 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Shift(models.Model):
-    """When an agent works, in their own time zone (``AgentProfile.time_zone``).
-
-    An agent without any shift is on shift whenever they are available; with shifts, automatic
-    assignment gives them tickets only within one.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
-    )
-    weekday = models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday")
-    start = models.TimeField()
-    end = models.TimeField(help_text="Before the start: the shift runs past midnight.")
-
-    class Meta:
-        ordering = ["user_id", "weekday", "start"]
-
-    def __str__(self) -> str:
-        return f"{self.user} day {self.weekday} {self.start:%H:%M}–{self.end:%H:%M}"
-
-
-class IncidentStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RESOLVED = "resolved", _("Resolved")
-
-
-class Incident(models.Model):
-    """A known fault ("deliveries delayed in Utrecht") many customers write about.
-
-    Tickets are linked by hand or by a routing rule; resolving answers every linked ticket with
-    one reviewed template, personalised per customer, sent once per ticket, and closes them.
-    """
-
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    # The public status note ("We expect deliveries to be back to normal on Monday").
-    public_note = models.TextField(blank=True)
-    status = models.CharField(
-        max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
-    )
-    reply_template = models.TextField(blank=True)
-    declared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    declared_at = models.DateTimeField(default=timezone.now)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    tickets = models.ManyToManyField(
-        "inbox.Ticket", through="IncidentTicket", related_name="incidents", blank=True
-    )
-
-    class Meta:
-        ordering = ["-declared_at"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class IncidentTicket(models.Model):
-    """A ticket linked to an incident, and the one reply the resolution sent it."""
-
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links")
-    ticket = models.ForeignKey("inbox.Ticket", on_delete=models.CASCADE, related_name="+")
-    linked_at = models.DateTimeField(default=timezone.now)
-    linked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    rule = models.ForeignKey(
-        "inbox.Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # Set in the transaction that queues the resolution's reply: at most one per ticket.
-    reply = models.OneToOneField(
-        "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["incident", "ticket"], name="incident_ticket_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"ticket {self.ticket_id} in incident {self.incident_id}"
-
-
-class ThreadReview(models.Model):
-    """A lead's coaching review of a closed thread: a score and a note for the agent."""
-
-    ticket = models.ForeignKey(
-        "inbox.Ticket", on_delete=models.CASCADE, related_name="thread_reviews"
-    )
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    # Served by ``thread_review_agent_time``.
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="thread_reviews",
-        db_index=False,
-    )
-    score = models.PositiveSmallIntegerField()  # 1 (poor) .. 5 (excellent)
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(score__gte=1, score__lte=5), name="thread_review_score_1_5"
-            )
-        ]
-        indexes = [
-            # An agent's "My reviews", newest first.
-            models.Index(fields=["agent", "created_at"], name="thread_review_agent_time"),
-        ]
-
-    def __str__(self) -> str:
-        return f"review of #{self.ticket_id}: {self.score}"

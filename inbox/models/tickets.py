@@ -1,8 +1,7 @@
-"""The one model every channel shares: customers and their identities, tickets, messages.
+"""Tickets and their messages: the one model every channel shares.
 
-State changes go through the services in ``inbox.services`` (and ``inbox.ingest`` for inbound
-items); nothing here has behaviour in ``save()``.
-"""
+State changes go through the services of ``inbox.tickets`` and ``inbox.replies`` (and
+``inbox.ingest`` for inbound items); nothing here has behaviour in ``save()``."""
 
 from __future__ import annotations
 
@@ -12,85 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
-    # "manual" or "auto" (fair assignment to the available agent with the fewest open tickets).
-    assignment = models.CharField(max_length=10, default="manual")
-    time_zone = models.CharField(max_length=64, default="Europe/Amsterdam")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class AgentProfile(models.Model):
-    """What an agent's answers and screen need beyond the auth user."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
-    )
-    signature = models.CharField(
-        max_length=200, blank=True, help_text=_("Added under every reply, e.g. '^Anna'.")
-    )
-    language = models.CharField(max_length=8, default="en")
-    time_zone = models.CharField(max_length=64, default="Europe/Amsterdam")
-    capacity = models.PositiveIntegerField(default=10)
-    available = models.BooleanField(default=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-    # Replies of this agent wait for a lead's approval (four-eyes review for trainees).
-    needs_approval = models.BooleanField(default=False)
-
-    def __str__(self) -> str:
-        return f"profile of {self.user}"
-
-
-class Customer(models.Model):
-    """A person, seen through one or more platform identities.
-
-    Linking two customers as the same person sets ``merged_into``; undoing it clears it. Tickets
-    keep pointing at the customer they came in under, so an undo restores everything exactly.
-    """
-
-    display_name = models.CharField(max_length=200, blank=True)
-    merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
-    )
-    vip = models.BooleanField(default=False)
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return self.display_name or f"customer {self.pk}"
-
-
-class Identity(models.Model):
-    """A platform account (X user, Facebook user, reviewer)."""
-
-    platform = models.CharField(max_length=32)
-    platform_user_id = models.CharField(max_length=128)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
-    handle = models.CharField(max_length=200, blank=True)
-    display_name = models.CharField(max_length=200, blank=True)
-    avatar_url = models.URLField(max_length=1000, blank=True)
-    profile_url = models.URLField(max_length=1000, blank=True)
-    followers = models.PositiveIntegerField(null=True, blank=True)
-    verified = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name_plural = "identities"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["platform", "platform_user_id"], name="identity_unique_per_platform"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.platform}:{self.handle or self.platform_user_id}"
+from .customers import Customer, Identity
+from .people import Team
 
 
 class Tag(models.Model):
@@ -413,77 +335,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.external_id or self.pk}"
-
-
-class Activity(models.Model):
-    """The audit trail: one row for every state change, who did it and what changed.
-
-    Rows about a ticket carry it; settings changes (channels, users, teams, shifts, rules…) have
-    no ticket and name what they changed in ``before``/``after`` ({"user": 5, "role": "lead"}).
-    The audit log page (``inbox.pages.audit``) shows both.
-    """
-
-    # No single-column indexes: ``activity_ticket_time`` and ``activity_actor_time`` lead with
-    # these columns and serve the same lookups.
-    ticket = models.ForeignKey(
-        Ticket,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="activities",
-        db_index=False,
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
-    verb = models.CharField(max_length=40)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name_plural = "activities"
-        indexes = [
-            # The ticket's history beside the thread.
-            models.Index(fields=["ticket", "created_at"], name="activity_ticket_time"),
-            # The audit log page, filtered by who or what.
-            models.Index(fields=["actor", "created_at"], name="activity_actor_time"),
-            models.Index(fields=["verb", "created_at"], name="activity_verb_time"),
-            # The unfiltered audit log and its date range, newest first, keyset paginated on
-            # (created_at, id).
-            models.Index(fields=["created_at", "id"], name="activity_time"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.verb} on {self.ticket_id}"
-
-
-class CannedReply(models.Model):
-    """A saved answer agents insert from the composer.
-
-    ``body`` may hold ``{customer_name}`` and ``{agent_first_name}``; they are filled in when the
-    reply is inserted. Without a team the reply is shared with everyone.
-    """
-
-    title = models.CharField(max_length=120)
-    body = models.TextField()
-    team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_replies"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["title"]
-        verbose_name_plural = "canned replies"
-
-    def __str__(self) -> str:
-        return self.title
-
-
-# The team-lead engines' models live in their own module; importing it here registers them.
-from .models_leads import *  # noqa: E402, F403
