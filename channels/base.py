@@ -2,7 +2,8 @@
 
 A connector knows its platform's API and nothing of tickets or the ORM: it turns the platform's
 data into :class:`InboundItem` (plain, frozen data) and sends an :class:`OutboundReply`. The
-ingest service in ``inbox.ingest`` stores items; the tasks in ``channels.tasks`` call connectors.
+ingest service in ``inbox.ingest.services`` stores items; the tasks in ``channels.tasks`` call
+connectors.
 
 Errors are typed so that one policy (``channels.health``) decides what a failure means:
 

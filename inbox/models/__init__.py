@@ -3,14 +3,14 @@ with Django and keeps ``from inbox.models import Ticket`` working. Tables keep t
 (app label ``inbox``).
 """
 
-from .audit import (  # noqa: F401
+from inbox.models.audit import (  # noqa: F401
     Activity,
 )
-from .customers import (  # noqa: F401
+from inbox.models.customers import (  # noqa: F401
     Customer,
     Identity,
 )
-from .engines import (  # noqa: F401
+from inbox.models.engines import (  # noqa: F401
     AutoAck,
     BusinessHours,
     CloseReason,
@@ -21,21 +21,21 @@ from .engines import (  # noqa: F401
     SlaTarget,
     default_week,
 )
-from .incidents import (  # noqa: F401
+from inbox.models.incidents import (  # noqa: F401
     Incident,
     IncidentStatus,
     IncidentTicket,
 )
-from .people import (  # noqa: F401
+from inbox.models.people import (  # noqa: F401
     AgentProfile,
     Shift,
     Team,
 )
-from .replies import (  # noqa: F401
+from inbox.models.replies import (  # noqa: F401
     CannedReply,
     ThreadReview,
 )
-from .tickets import (  # noqa: F401
+from inbox.models.tickets import (  # noqa: F401
     OPEN_STATUSES,
     DeliveryState,
     Direction,

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .tickets import Ticket
+from inbox.models.tickets import Ticket
 
 
 class Activity(models.Model):
@@ -14,7 +14,7 @@ class Activity(models.Model):
 
     Rows about a ticket carry it; settings changes (channels, users, teams, shifts, rules…) have
     no ticket and name what they changed in ``before``/``after`` ({"user": 5, "role": "lead"}).
-    The audit log page (``inbox.pages.audit``) shows both.
+    The audit log page (``inbox.audit.views``) shows both.
     """
 
     # No single-column indexes: ``activity_ticket_time`` and ``activity_actor_time`` lead with

@@ -60,7 +60,7 @@ class BusinessHours(models.Model):
 
     class Meta:
         verbose_name_plural = "business hours"
-        # Several rows without a team: the oldest is the default (inbox.sla.calendars_for).
+        # Several rows without a team: the oldest is the default (inbox.engines.sla.calendars_for).
 
     def __str__(self) -> str:
         return self.name or (f"hours of {self.team}" if self.team_id else "default hours")
@@ -86,7 +86,7 @@ class SlaTarget(models.Model):
 
     The most specific target applies: one for the ticket's channel over one for any channel,
     then the highest ``min_priority`` the ticket reaches. Without any row: 60 minutes of
-    business time for both (``inbox.sla.DEFAULT_TARGET``).
+    business time for both (``inbox.engines.sla.DEFAULT_TARGET``).
     """
 
     channel = models.ForeignKey(
@@ -123,7 +123,8 @@ class AutoAck(models.Model):
     enabled = models.BooleanField(default=True)
 
     class Meta:
-        # Several rows for one channel and language: the oldest wins (inbox.sla.auto_ack_pick).
+        # Several rows for one channel and language: the oldest wins
+        # (inbox.engines.sla.auto_ack_pick).
         ordering = ["pk"]
 
     def __str__(self) -> str:
@@ -135,7 +136,8 @@ class EngineConfigStamp(models.Model):
     (rules, business hours, holidays, SLA targets, acknowledgement texts, and the teams, tags,
     users and incidents
     rules name). Ingest workers keep that configuration in memory and reload it when the token
-    differs from the one they loaded it under (``inbox.engine_config``). In the database, not in
+    differs from the one they loaded it under (``inbox.engines.engine_config``). In the database,
+    not in
     the cache: it changes inside the editing transaction, so it is rolled back with it and
     other workers see the new token exactly when they can see the new rows.
     """

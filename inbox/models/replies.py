@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .people import Team
+from inbox.models.people import Team
 
 
 class CannedReply(models.Model):

@@ -1,7 +1,7 @@
 """Tickets and their messages: the one model every channel shares.
 
 State changes go through the services of ``inbox.tickets`` and ``inbox.replies`` (and
-``inbox.ingest`` for inbound items); nothing here has behaviour in ``save()``."""
+``inbox.ingest.services`` for inbound items); nothing here has behaviour in ``save()``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .customers import Customer, Identity
-from .people import Team
+from inbox.models.customers import Customer, Identity
+from inbox.models.people import Team
 
 
 class Tag(models.Model):
@@ -94,7 +94,7 @@ class Ticket(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     priority = models.SmallIntegerField(default=0)  # higher is more urgent
-    # What ``priority`` is made of, as [[reason, points], ...] (inbox.priority), for the UI.
+    # What ``priority`` is made of, as [[reason, points], ...] (inbox.engines.priority), for the UI.
     priority_parts = models.JSONField(default=list, blank=True)
     intent = models.CharField(max_length=12, choices=Intent.choices, blank=True)
     intent_corrected = models.BooleanField(default=False)
@@ -121,7 +121,8 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=32, blank=True)
     # Business time (the team's calendar) from the first customer message to our first answer
-    # and to closing, stored when those happen (inbox.sla.business_durations_set), so reports
+    # and to closing, stored when those happen (inbox.engines.sla.business_durations_set), so
+    # reports
     # aggregate them like the clock times instead of walking a calendar per row.
     first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
     resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -180,7 +181,7 @@ class Ticket(models.Model):
                 name="ticket_team_praise_order",
             ),
             # An agent's open views, one team (or no team) at a time, in waiting order
-            # (inbox.selectors.visibility_branches).
+            # (inbox.tickets.selectors.visibility_branches).
             models.Index(
                 fields=["team", "waiting_since", "id"],
                 condition=Q(status__in=["new", "open"]),
@@ -273,7 +274,8 @@ class Message(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     # Every version of an edited message, oldest first, the last one being ``text``:
     # [{"version": platform version id or "", "text": ..., "at": ISO time}]. Empty until the
-    # message is edited (``inbox.ingest`` fills it; see ``InboundItem.version``). The database
+    # message is edited (``inbox.ingest.services`` fills it; see ``InboundItem.version``). The
+    # database
     # default serves rows written by plain SQL (bench, tests), which name no such column.
     versions = models.JSONField(default=list, db_default=[], blank=True)
     hidden = models.BooleanField(default=False)  # hidden on the platform (abusive comment)
@@ -282,7 +284,7 @@ class Message(models.Model):
     removed_by_author_at = models.DateTimeField(null=True, blank=True)
     # The text's language as the platform says it, as its primary subtag ("nl", "en"; "" when
     # unknown). The full-text index stems the text in that language only, and in both Dutch and
-    # English when it is neither (inbox.selectors.SEARCH_DOCUMENT).
+    # English when it is neither (inbox.tickets.selectors.SEARCH_DOCUMENT).
     language = models.CharField(max_length=8, blank=True, default="")
 
     # Outbound only.
@@ -298,7 +300,8 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     send_options = models.JSONField(default=dict, blank=True)
-    # Four-eyes review (inbox.review): the lead's comment on a returned reply, and whether the
+    # Four-eyes review (inbox.replies.review): the lead's comment on a returned reply, and whether
+    # the
     # author chose "Reply and close" (the ticket closes when the reply is approved, not before).
     review_note = models.TextField(blank=True)
     close_on_approval = models.BooleanField(default=False)

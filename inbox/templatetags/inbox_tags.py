@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from inbox.selectors import AT_RISK
+from inbox.tickets.selectors import AT_RISK
 
 register = template.Library()
 
@@ -101,7 +101,7 @@ def web_url(url: str) -> str:
 
 def avatar_src(identity_id: int | None, url: str) -> str:
     """Where the agent's browser loads an identity's avatar: our own proxy
-    (``inbox.avatars``), never the platform's URL, which could track who opens the ticket.
+    (``inbox.customers.avatars``), never the platform's URL, which could track who opens the ticket.
     "" when the identity has no http(s) avatar to show."""
     from django.urls import reverse
 
@@ -183,7 +183,8 @@ def thread_messages(context, messages, ticket) -> str:
     hide_url = reverse("inbox:hide", args=[ticket.pk])
     resubmit_url = reverse("inbox:reply_resubmit", args=[ticket.pk])
     discard_url = reverse("inbox:reply_discard", args=[ticket.pk])
-    # Avatars through our proxy (inbox.avatars): reverse once, then put each identity's id in.
+    # Avatars through our proxy (inbox.customers.avatars): reverse once, then put each identity's
+    # id in.
     marker = 987654321
     avatar_head, avatar_tail = reverse("inbox:avatar", args=[marker]).split(str(marker))
     review_url = reverse("pages:review") if context.get("can_assign") else ""
@@ -337,7 +338,7 @@ def _earlier_versions(versions: list, title: str, tz) -> str:
 def _returned(m, *, labels: dict, mine: bool, signature: str, csrf: str, urls) -> str:
     """A reply a lead returned: the lead's comment and, for its author, edit and resubmit or
     discard."""
-    from inbox.review import reply_body
+    from inbox.replies.review import reply_body
 
     note = format_html(
         '<p class="review-note" role="status"><strong>{}:</strong> {}</p>',
@@ -398,7 +399,8 @@ def intent_label(value: str) -> str:
 
 @register.filter
 def evidence_rule(rule: str) -> str:
-    """The name of an intent rule (``inbox.intent.Evidence.rule``) in the user's language."""
+    """The name of an intent rule (``inbox.engines.intent.Evidence.rule``) in the user's
+    language."""
     return {
         "lexicon": _("word"),
         "emoji": _("emoji"),
