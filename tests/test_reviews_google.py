@@ -17,7 +17,7 @@ from channels.reviews.tokens import forget_all
 from channels.tasks import poll_channel
 from inbox.models import DeliveryState, Direction, Message, Ticket, TicketKind
 from inbox.replies.delivery import RetryLater, message_deliver
-from inbox.tickets.services import reply_queue
+from inbox.replies.services import reply_queue
 from tests.factories import make_channel
 from tests.reviews_support import ALL_HISTORY, fixture, fixture_text
 

@@ -29,9 +29,9 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from inbox.audit.services import activity_log
 from inbox.core import access
 from inbox.models import OPEN_STATUSES, Activity, AgentProfile, Shift, Team, Ticket
-from inbox.tickets.services import activity_log
 
 log = logging.getLogger(__name__)
 AUTO = "auto"

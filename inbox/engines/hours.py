@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from channels.models import Channel
+from inbox.audit.services import activity_log, audited_delete
 from inbox.engines.sla import DAYS
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
-from inbox.tickets.services import activity_log, audited_delete
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _INTERVAL = re.compile(r"^\s*(\S+)\s*[-–]\s*(\S+)\s*$")

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inbox.audit.services import activity_log
 from inbox.core import access
 from inbox.engines.intent import INTENTS
 from inbox.models import (
@@ -39,7 +40,6 @@ from inbox.models import (
     TicketKind,
     TicketStatus,
 )
-from inbox.tickets.services import activity_log
 
 if TYPE_CHECKING:
     from inbox.engines.priority import Reach

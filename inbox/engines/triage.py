@@ -9,11 +9,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inbox.audit.services import activity_log
 from inbox.engines.intent import INTENTS, IntentResult, classify, intent_of
 from inbox.engines.priority import identities_for, ticket_priority_apply
 from inbox.engines.sla import Calendars, Targets, sla_apply
 from inbox.models import OPEN_STATUSES, Direction, IntentCorrection, Message, Ticket
-from inbox.tickets.services import activity_log
 
 
 def newest_inbound(messages: Iterable[Message]) -> dict[int, Message]:

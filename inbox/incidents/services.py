@@ -1,7 +1,7 @@
 """Incidents: declare a known fault, link its tickets, and answer them all at once.
 
 Resolving answers every linked ticket with one template, personalised per customer
-(``{name}``, ``{first_name}``, ``{handle}``), through ``inbox.tickets.services.reply_queue`` on the
+(``{name}``, ``{first_name}``, ``{handle}``), through ``inbox.replies.services.reply_queue`` on the
 ticket's own channel, and closes the ticket. Exactly once per ticket: the link row is locked and
 records the reply it queued in the same transaction, so resolving twice, or two leads clicking at
 once, queues nothing more for a ticket that already has its reply.
@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inbox.audit.services import activity_log
 from inbox.engines.assignment import assignment_request
 from inbox.engines.sla import BUSINESS_DURATION_FIELDS, Calendars, business_durations_set
 from inbox.models import (
@@ -27,7 +28,7 @@ from inbox.models import (
     TicketKind,
     TicketStatus,
 )
-from inbox.tickets.services import activity_log, reply_queue
+from inbox.replies.services import reply_queue
 
 PLACEHOLDERS = ("{name}", "{first_name}", "{handle}")
 

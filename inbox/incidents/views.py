@@ -36,8 +36,9 @@ from inbox.models import (
     TicketKind,
     TicketStatus,
 )
+from inbox.replies.services import ReplyInvalid
 from inbox.tickets.selectors import search_q
-from inbox.tickets.services import ActionError, ReplyInvalid
+from inbox.tickets.services import ActionError
 
 LINKED_SHOWN = 200  # linked tickets listed on the incident page; the count says how many more
 PREVIEW_SHOWN = 20  # personalised replies shown before resolving (every one is checked)

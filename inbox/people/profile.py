@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from inbox.audit.services import activity_log
 from inbox.models import AgentProfile
-from inbox.tickets.services import activity_log
 
 
 def profile_update(

@@ -27,7 +27,7 @@ from inbox.core.middleware import activate_for
 from inbox.engines.assignment import agent_set_available
 from inbox.models import AgentProfile
 from inbox.people.profile import profile_update
-from inbox.tickets.services import reply_text
+from inbox.replies.services import reply_text
 
 SAMPLE_REPLY = gettext_lazy("Thanks for waiting! Your parcel is on its way.")
 

@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inbox.audit.services import activity_log
 from inbox.core.access import assignable_ids
 from inbox.engines.assignment import (
     AUTO,
@@ -35,7 +36,7 @@ from inbox.engines.assignment import (
     team_set_assignment,
 )
 from inbox.models import Activity, AgentProfile, Shift, Team, Ticket, TicketStatus
-from inbox.tickets.services import ActionError, activity_log
+from inbox.tickets.services import ActionError
 
 User = get_user_model()
 

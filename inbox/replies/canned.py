@@ -1,6 +1,6 @@
 """Services for canned replies: create, change, delete, each with one audit row.
 
-The variables are filled by ``inbox.tickets.services.canned_fill`` when an agent inserts a reply;
+The variables are filled by ``inbox.replies.services.canned_fill`` when an agent inserts a reply;
 this
 module only keeps the saved texts.
 """
@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inbox.audit.services import activity_log, audited_delete
 from inbox.models import AgentProfile, CannedReply, Team
-from inbox.tickets.services import activity_log, audited_delete, canned_fill, reply_text
+from inbox.replies.services import canned_fill, reply_text
 
 #: The variables ``canned_fill`` replaces, with what they become.
 VARIABLES = (

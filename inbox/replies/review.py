@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inbox.audit.services import activity_log
 from inbox.core.access import can_assign
 from inbox.models import (
     AgentProfile,
@@ -40,16 +41,8 @@ from inbox.models import (
     Ticket,
     TicketStatus,
 )
-from inbox.tickets.services import (
-    ActionError,
-    ReplyInvalid,
-    _lock,
-    _save,
-    activity_log,
-    reply_check,
-    reply_text,
-    ticket_close,
-)
+from inbox.replies.services import ReplyInvalid, reply_check, reply_text
+from inbox.tickets.services import ActionError, _lock, _save, ticket_close
 
 #: The values of a channel's ``settings["approval"]``.
 APPROVAL_NONE = ""

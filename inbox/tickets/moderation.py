@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels.base import PermanentError
+from inbox.audit.services import activity_log
 from inbox.models import Activity, Direction, Message, Ticket
-from inbox.tickets.services import activity_log
 
 
 def message_can_hide(message: Message) -> bool:

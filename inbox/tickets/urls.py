@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inbox.tickets import views
+from inbox.tickets import actions, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -12,24 +12,26 @@ urlpatterns = [
     path("inbox/t/<int:ticket_id>/", views.thread, name="thread"),
     path("inbox/t/<int:ticket_id>/poll/", views.thread_poll, name="thread_poll"),
     path("inbox/t/<int:ticket_id>/presence/", views.presence_beat, name="presence"),
-    path("inbox/t/<int:ticket_id>/claim/", views.claim, name="claim"),
-    path("inbox/t/<int:ticket_id>/release/", views.release, name="release"),
-    path("inbox/t/<int:ticket_id>/assign/", views.assign, name="assign"),
-    path("inbox/t/<int:ticket_id>/tag/", views.tag, name="tag"),
-    path("inbox/t/<int:ticket_id>/untag/", views.untag, name="untag"),
-    path("inbox/t/<int:ticket_id>/close/", views.close, name="close"),
-    path("inbox/t/<int:ticket_id>/reopen/", views.reopen, name="reopen"),
-    path("inbox/t/<int:ticket_id>/snooze/", views.snooze, name="snooze"),
+    path("inbox/t/<int:ticket_id>/claim/", actions.claim, name="claim"),
+    path("inbox/t/<int:ticket_id>/release/", actions.release, name="release"),
+    path("inbox/t/<int:ticket_id>/assign/", actions.assign, name="assign"),
+    path("inbox/t/<int:ticket_id>/tag/", actions.tag, name="tag"),
+    path("inbox/t/<int:ticket_id>/untag/", actions.untag, name="untag"),
+    path("inbox/t/<int:ticket_id>/close/", actions.close, name="close"),
+    path("inbox/t/<int:ticket_id>/reopen/", actions.reopen, name="reopen"),
+    path("inbox/t/<int:ticket_id>/snooze/", actions.snooze, name="snooze"),
     path("inbox/t/<int:ticket_id>/reply/", views.reply, name="reply"),
-    path("inbox/t/<int:ticket_id>/retry/", views.retry, name="retry"),
-    path("inbox/t/<int:ticket_id>/hide/", views.hide, name="hide"),
-    path("inbox/t/<int:ticket_id>/resubmit/", views.reply_resubmit, name="reply_resubmit"),
-    path("inbox/t/<int:ticket_id>/discard/", views.reply_discard, name="reply_discard"),
-    path("inbox/t/<int:ticket_id>/merge/", views.merge, name="merge"),
-    path("inbox/t/<int:ticket_id>/unmerge/", views.unmerge, name="unmerge"),
-    path("inbox/t/<int:ticket_id>/intent/", views.intent, name="intent"),
-    path("inbox/t/<int:ticket_id>/incident/link/", views.incident_link, name="incident_link"),
-    path("inbox/t/<int:ticket_id>/incident/unlink/", views.incident_unlink, name="incident_unlink"),
+    path("inbox/t/<int:ticket_id>/retry/", actions.retry, name="retry"),
+    path("inbox/t/<int:ticket_id>/hide/", actions.hide, name="hide"),
+    path("inbox/t/<int:ticket_id>/resubmit/", actions.reply_resubmit, name="reply_resubmit"),
+    path("inbox/t/<int:ticket_id>/discard/", actions.reply_discard, name="reply_discard"),
+    path("inbox/t/<int:ticket_id>/merge/", actions.merge, name="merge"),
+    path("inbox/t/<int:ticket_id>/unmerge/", actions.unmerge, name="unmerge"),
+    path("inbox/t/<int:ticket_id>/intent/", actions.intent, name="intent"),
+    path("inbox/t/<int:ticket_id>/incident/link/", actions.incident_link, name="incident_link"),
+    path(
+        "inbox/t/<int:ticket_id>/incident/unlink/", actions.incident_unlink, name="incident_unlink"
+    ),
     path("inbox/t/<int:ticket_id>/canned/", views.canned, name="canned"),
     path("inbox/t/<int:ticket_id>/count/", views.count, name="count"),
 ]

@@ -159,7 +159,7 @@ def _held_reply(world):
     """A reply of the world's agent awaiting approval, on a ticket of its own (the world's
     ticket must not change before the forbidden roles' "nothing changed" check)."""
     from inbox.models import AgentProfile
-    from inbox.tickets.services import reply_send
+    from inbox.replies.services import reply_send
 
     agent = world["users"]["agent"]
     AgentProfile.objects.filter(user=agent).update(needs_approval=True)

@@ -14,8 +14,8 @@ from channels.facebook.connector import MessengerConnector
 from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, DeliveryState, Identity, Message, Ticket
 from inbox.replies.delivery import message_deliver
+from inbox.replies.services import reply_queue
 from inbox.tickets.moderation import message_set_hidden
-from inbox.tickets.services import reply_queue
 from tests.channels.facebook.support import (
     C1,
     PAGE_ID,

@@ -14,7 +14,7 @@ from channels.models import HealthState
 from channels.tasks import poll_channel
 from inbox.models import DeliveryState, Ticket
 from inbox.replies.delivery import RetryLater, message_deliver
-from inbox.tickets.services import ReplyInvalid, reply_queue
+from inbox.replies.services import ReplyInvalid, reply_queue
 
 from .conftest import API, DM_EVENTS, MENTIONS, OWN_ID, OWN_TWEETS, TWEETS, load, make_x_channel
 

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.audit import selectors as audit
+from inbox.audit.services import activity_log
 from inbox.models import Activity, Team
-from inbox.tickets.services import activity_log, ticket_assign
+from inbox.tickets.services import ticket_assign
 from tests.factories import make_channel
 from tests.personas import person, tickets
 

@@ -19,7 +19,7 @@ from channels.registry import register
 from inbox.ingest.services import ingest_batch
 from inbox.models import DeliveryState, Message, Ticket
 from inbox.replies.delivery import message_deliver
-from inbox.tickets.services import reply_queue
+from inbox.replies.services import reply_queue
 from tests.factories import item, make_channel
 
 pytestmark = pytest.mark.django_db

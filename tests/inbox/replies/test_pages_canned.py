@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from inbox.models import Activity, AgentProfile, CannedReply, Team
-from inbox.tickets.services import canned_fill
+from inbox.replies.services import canned_fill
 from tests.personas import person, tickets
 
 pytestmark = pytest.mark.django_db

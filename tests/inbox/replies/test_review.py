@@ -19,6 +19,7 @@ from inbox.models import (
     Ticket,
     TicketStatus,
 )
+from inbox.replies import services as reply_services
 from inbox.replies.review import (
     reply_approve,
     reply_discard,
@@ -101,7 +102,7 @@ def ticket():
 
 
 def _held(ticket, user, text="Your parcel ships today.", **kw):
-    return services.reply_send(ticket_id=ticket.pk, user=user, text=text, **kw)
+    return reply_services.reply_send(ticket_id=ticket.pk, user=user, text=text, **kw)
 
 
 def _state(message) -> str:
@@ -155,7 +156,7 @@ def test_a_leads_own_reply_never_waits(lead, commit):
 def test_messages_a_lead_or_the_system_queues_directly_never_wait(trainee, commit):
     """Incident answers and out-of-hours acknowledgements go through ``reply_queue``."""
     ticket = _ticket("all")
-    message = commit(services.reply_queue, ticket=ticket, author=trainee, text="Fixed now.")
+    message = commit(reply_services.reply_queue, ticket=ticket, author=trainee, text="Fixed now.")
     assert _state(message) == DeliveryState.SENT and len(POSTS) == 1
 
 
@@ -346,7 +347,7 @@ def test_the_send_task_called_directly_sends_no_unapproved_reply(unapproved):
 def test_retry_refuses_an_unapproved_reply(unapproved, trainee, client):
     for message in unapproved:
         with pytest.raises(services.ActionError, match="Only a failed reply"):
-            services.message_retry(message_id=message.pk, user=trainee)
+            reply_services.message_retry(message_id=message.pk, user=trainee)
     client.force_login(trainee)
     response = client.post(
         reverse("inbox:retry", args=[unapproved[0].ticket_id]), {"message": unapproved[0].pk}
@@ -373,7 +374,7 @@ def test_a_colleagues_held_reply_still_stops_a_reply_over_it(trainee, lead, tick
     seen = Message.objects.filter(ticket=ticket).latest("pk").pk
     _held(ticket, trainee)
     with pytest.raises(services.Collision):
-        services.reply_send(
+        reply_services.reply_send(
             ticket_id=ticket.pk, user=person("bob"), text="Me too", seen_message_id=seen
         )
 

@@ -16,8 +16,9 @@ from channels.base import SendResult
 from inbox.ingest.services import ingest_batch
 from inbox.models import Tag, Team, Ticket
 from inbox.replies.delivery import message_mark_sent
+from inbox.replies.services import reply_queue
 from inbox.reports.views import Period
-from inbox.tickets.services import reply_queue, ticket_close
+from inbox.tickets.services import ticket_close
 from tests.factories import item, make_channel
 from tests.personas import person
 

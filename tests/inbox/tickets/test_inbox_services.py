@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from inbox.customers import services as customer_services
 from inbox.models import (
     Activity,
     CannedReply,
@@ -15,6 +16,7 @@ from inbox.models import (
     Ticket,
     TicketStatus,
 )
+from inbox.replies import services as reply_services
 from inbox.tickets import services
 from tests.personas import eager_celery, person, tickets
 
@@ -133,7 +135,7 @@ def test_a_reply_is_queued_signed_and_sent_after_commit(
     anna, ticket, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        reply = services.reply_send(ticket_id=ticket.pk, user=anna, text="On its way!")
+        reply = reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="On its way!")
     reply.refresh_from_db()
     assert reply.text == "On its way!\n^Anna"
     assert reply.delivery_state == DeliveryState.SENT
@@ -142,13 +144,13 @@ def test_a_reply_is_queued_signed_and_sent_after_commit(
 
 def test_reply_and_close(anna, ticket, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.reply_send(ticket_id=ticket.pk, user=anna, text="Done", close=True)
+        reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="Done", close=True)
     assert _fresh(ticket).status == TicketStatus.CLOSED
 
 
 def test_a_reply_over_the_channel_limit_is_refused_before_queueing(anna, ticket):
     with pytest.raises(services.ActionError):
-        services.reply_send(ticket_id=ticket.pk, user=anna, text="x" * 1001)
+        reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="x" * 1001)
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
@@ -158,27 +160,27 @@ def test_a_reply_is_blocked_when_a_message_arrived_since_the_composer_opened(ann
         ticket=ticket, channel_id=ticket.channel_id, direction=Direction.INBOUND, text="Hello?"
     )
     with pytest.raises(services.Collision):
-        services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi", seen_message_id=seen)
+        reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi", seen_message_id=seen)
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
 def test_a_reply_is_blocked_when_a_colleague_replied_since(anna, ticket):
     seen = ticket.messages.order_by("-pk").first().pk
-    services.reply_send(ticket_id=ticket.pk, user=person("bob"), text="Bob here")
+    reply_services.reply_send(ticket_id=ticket.pk, user=person("bob"), text="Bob here")
     with pytest.raises(services.Collision):
-        services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi", seen_message_id=seen)
+        reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi", seen_message_id=seen)
     assert Message.objects.filter(direction=Direction.OUTBOUND).count() == 1
 
 
 def test_a_failed_reply_is_retried_with_the_same_key(
     anna, ticket, django_capture_on_commit_callbacks
 ):
-    reply = services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi")
+    reply = reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi")
     Message.objects.filter(pk=reply.pk).update(
         delivery_state=DeliveryState.FAILED, failure_reason="Rejected"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.message_retry(message_id=reply.pk, user=anna)
+        reply_services.message_retry(message_id=reply.pk, user=anna)
     again = Message.objects.get(pk=reply.pk)
     assert again.delivery_state == DeliveryState.SENT
     assert again.idempotency_key == reply.idempotency_key
@@ -187,9 +189,9 @@ def test_a_failed_reply_is_retried_with_the_same_key(
 
 
 def test_only_a_failed_reply_can_be_retried(anna, ticket):
-    reply = services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi")
+    reply = reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="Hi")
     with pytest.raises(services.ActionError):
-        services.message_retry(message_id=reply.pk, user=anna)
+        reply_services.message_retry(message_id=reply.pk, user=anna)
 
 
 def test_bulk_close_closes_each_with_its_own_log(anna):
@@ -201,9 +203,11 @@ def test_bulk_close_closes_each_with_its_own_log(anna):
 
 def test_customers_merge_and_the_undo_restores_exactly(anna):
     first, second = tickets(2)
-    services.customer_merge(source_id=first.customer_id, target_id=second.customer_id, user=anna)
+    customer_services.customer_merge(
+        source_id=first.customer_id, target_id=second.customer_id, user=anna
+    )
     assert Customer.objects.get(pk=first.customer_id).merged_into_id == second.customer_id
-    services.customer_unmerge(customer_id=first.customer_id, user=anna)
+    customer_services.customer_unmerge(customer_id=first.customer_id, user=anna)
     assert Customer.objects.get(pk=first.customer_id).merged_into_id is None
     assert _fresh(first).customer_id != _fresh(second).customer_id
     assert Activity.objects.filter(verb__in=["customer_merged", "customer_unmerged"]).count() == 2
@@ -213,14 +217,14 @@ def test_canned_reply_variables_are_filled(anna, ticket):
     canned = CannedReply.objects.create(
         title="Thanks", body="Hi {customer_name}, thanks! {agent_first_name}"
     )
-    body = services.canned_fill(canned=canned, ticket=ticket, user=anna)
+    body = reply_services.canned_fill(canned=canned, ticket=ticket, user=anna)
     assert body == f"Hi {ticket.identity.display_name}, thanks! Anna"
 
 
 def test_nobody_replies_over_a_colleagues_claim(anna, ticket):
     services.ticket_claim(ticket_id=ticket.pk, user=person("bob"))
     with pytest.raises(services.ActionError) as refused:
-        services.reply_send(ticket_id=ticket.pk, user=anna, text="Me too")
+        reply_services.reply_send(ticket_id=ticket.pk, user=anna, text="Me too")
     assert "Bob has this ticket" in refused.value.message
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
