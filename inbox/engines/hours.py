@@ -2,10 +2,11 @@
 out-of-hours acknowledgements. Each validates, changes one thing and writes one audit row with
 before and after.
 
-Nothing to invalidate after a change: the ingest engines (``inbox.engines.sla.Calendars``,
+Nothing to invalidate after a change: the ingest engines (``inbox.engines.business_time.Calendars``,
 ``Targets``,
 ``AutoAcks``) read these rows afresh for every batch, and the only cached calendar
-(``inbox.engines.sla._default_calendar``) is built from constants, never from the database.
+(``inbox.engines.business_time._default_calendar``) is built from constants, never from the
+database.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from channels.models import Channel
 from inbox.audit.services import activity_log, audited_delete
-from inbox.engines.sla import DAYS
+from inbox.engines.business_time import DAYS
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")

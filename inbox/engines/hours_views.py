@@ -28,15 +28,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from channels.models import Channel
 from inbox.core.decorators import lead_required
 from inbox.engines import hours as services
-from inbox.engines.sla import (
+from inbox.engines.business_time import (
     DAYS,
     DEFAULT_WEEK_HOURS,
     Calendar,
     Calendars,
-    auto_ack_text,
     is_open,
     next_opening,
 )
+from inbox.engines.sla import auto_ack_text
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
 from webcare.redirects import safe_target
 

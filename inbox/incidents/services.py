@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from inbox.audit.services import activity_log
 from inbox.engines.assignment import assignment_request
-from inbox.engines.sla import BUSINESS_DURATION_FIELDS, Calendars, business_durations_set
+from inbox.engines.business_time import Calendars
+from inbox.engines.sla import BUSINESS_DURATION_FIELDS, business_durations_set
 from inbox.models import (
     Incident,
     IncidentStatus,

@@ -36,7 +36,6 @@ from typing import Any
 
 import django.dispatch
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from channels.base import InboundItem
@@ -45,6 +44,21 @@ from inbox.customers.identities import identities_upsert
 from inbox.engines.engine_config import config_stamp_subquery
 from inbox.engines.priority import Reach
 from inbox.ingest import bulk
+from inbox.ingest.items import _apply_edits, _dedupe_batch, _without_nul
+from inbox.ingest.rows import (
+    _ENGINE_ONLY,
+    _INSERTED,
+    _REACH,
+    _READ_ONLY,
+    _TICKET_FIELDS,
+    _WRITTEN,
+    PREVIEW_LENGTH,
+    IngestedMessage,
+    _advance_ticket,
+    _messages,
+    _new_ticket,
+    _TicketRow,
+)
 from inbox.models import (
     Activity,
     DeliveryState,
@@ -54,8 +68,6 @@ from inbox.models import (
     TicketStatus,
     primary_language,
 )
-
-PREVIEW_LENGTH = 200
 
 # Sent inside the ingest transaction, after messages are stored and tickets updated, so routing
 # and SLA code can act before anyone sees the ticket. Receivers get ``channel``, ``tickets``
@@ -90,109 +102,6 @@ class IngestResult:
     ticket_ids: list[int] = field(default_factory=list)
 
 
-def _has_nul(item: InboundItem) -> bool:
-    a = item.author
-    return (
-        "\x00" in item.text
-        or "\x00" in item.external_id
-        or "\x00" in item.thread_key
-        or "\x00" in item.url
-        or "\x00" in item.parent_external_id
-        or "\x00" in item.language
-        or "\x00" in item.kind
-        or (
-            a is not None
-            and (
-                "\x00" in a.platform_user_id
-                or "\x00" in a.handle
-                or "\x00" in a.display_name
-                or "\x00" in a.avatar_url
-                or "\x00" in a.profile_url
-            )
-        )
-    )
-
-
-def _strip(value: str) -> str:
-    return value.replace("\x00", "")
-
-
-def _without_nul(items: Sequence[InboundItem]) -> Sequence[InboundItem]:
-    """PostgreSQL text cannot hold U+0000, which a broken or hostile payload may carry: drop it
-    from the items' strings (on every database, so both store the same text) rather than fail
-    the batch for good. ``inbox.ingest.bulk`` does the same for JSON payloads on PostgreSQL."""
-    if not any(_has_nul(item) for item in items):
-        return items
-    clean = []
-    for item in items:
-        if _has_nul(item):
-            author = item.author
-            if author is not None:
-                author = replace(
-                    author,
-                    platform_user_id=_strip(author.platform_user_id),
-                    handle=_strip(author.handle),
-                    display_name=_strip(author.display_name),
-                    avatar_url=_strip(author.avatar_url),
-                    profile_url=_strip(author.profile_url),
-                )
-            item = replace(
-                item,
-                text=_strip(item.text),
-                external_id=_strip(item.external_id),
-                thread_key=_strip(item.thread_key),
-                url=_strip(item.url),
-                parent_external_id=_strip(item.parent_external_id),
-                language=_strip(item.language),
-                kind=_strip(item.kind),
-                author=author,
-            )
-        clean.append(item)
-    return clean
-
-
-def _version_key(version: str) -> tuple[int, int, str]:
-    """Platform version ids in their order: decimal ids (X's snowflakes) by value."""
-    if version.isdigit():
-        digits = version.lstrip("0")
-        return (0, len(digits), digits)
-    return (1, 0, version)
-
-
-def _dedupe_batch(items: Sequence[InboundItem]) -> tuple[list[InboundItem], list[InboundItem]]:
-    """One item per platform id, and the other versions of those messages in the batch.
-
-    A later version (an edit) replaces an earlier one. Where the platform numbers its versions
-    (``InboundItem.version``), the newest is the one stored whatever the order of the batch, and
-    the others come back as the second list, for the message's history."""
-    by_id: dict[str, InboundItem] = {}
-    others: list[InboundItem] = []
-    for item in items:
-        earlier = by_id.get(item.external_id)
-        if earlier is None:
-            by_id[item.external_id] = item
-            continue
-        if item.version and earlier.version:
-            if item.version == earlier.version:
-                continue  # the same version twice: a replay
-            newer, older = (
-                (item, earlier)
-                if _version_key(item.version) > _version_key(earlier.version)
-                else (earlier, item)
-            )
-            sent_at = min(item.sent_at, earlier.sent_at)
-            by_id[item.external_id] = replace(newer, sent_at=sent_at, edited=True)
-            others.append(older)
-            continue
-        if not item.edited:
-            continue
-        if not earlier.edited:
-            # The original and its edit in one batch: store the original's time, the new text.
-            item = replace(item, sent_at=earlier.sent_at, edited=True)
-        by_id[item.external_id] = item
-    return list(by_id.values()), others
-
-
 def _stored_ids(channel_id: int, external_ids: list[str]) -> set[str]:
     """Which of these platform ids the channel has stored already.
 
@@ -208,33 +117,6 @@ def _stored_ids(channel_id: int, external_ids: list[str]) -> set[str]:
         "found.external_id",
     )  # fmt: skip
     return {external_id for (external_id,) in bulk.fetch(sql, params)}
-
-
-class _TicketRow:
-    """The ticket fields ingest and the engines read and write, without a model instance.
-
-    The engines (``tickets_ingesting``) work on these rows as they would on tickets: the names
-    are the model's attribute names (``team_id``, ``identity_id``).
-    """
-
-    __slots__ = ("pk", "thread_key", "status", "closed_at", "close_reason", "snoozed_until",
-                 "first_inbound_at", "last_inbound_at", "first_response_at", "last_response_at",
-                 "waiting_since", "last_message_preview", "rating", "language", "updated_at",
-                 "version", "intent", "team_id", "assignee_id", "routing_trace", "priority",
-                 "priority_parts", "due_at", "first_response_due_at",
-                 "first_response_business_seconds", "resolution_business_seconds", "channel_id",
-                 "kind", "identity_id", "intent_corrected")  # fmt: skip
-
-    def __init__(self, values: Sequence[Any]) -> None:
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
-
-    def copy(self) -> _TicketRow:
-        return _TicketRow([getattr(self, name) for name in self.__slots__])
-
-
-_REACH = ("identity__followers", "identity__verified", "identity__customer__vip",
-          "identity__customer__merged_into__vip")  # fmt: skip
 
 
 def _load_tickets(
@@ -260,34 +142,6 @@ def _load_tickets(
             followers, verified, vip, merged_vip = row[size:]
             reach[ticket.identity_id] = Reach(followers, bool(verified), bool(vip or merged_vip))
     return tickets
-
-
-def _new_ticket(
-    pk: int | None,
-    first: InboundItem,
-    identities: dict[str, tuple[int, int | None]],
-    channel: Channel,
-    now: dt.datetime,
-) -> _TicketRow:
-    """A ticket as it is opened for its first customer item, before any message is folded in."""
-    identity = identities.get(first.author.platform_user_id) if first.author else None
-    row = _TicketRow((pk, first.thread_key, *([None] * (len(_TicketRow.__slots__) - 2))))
-    row.status = TicketStatus.NEW
-    row.close_reason = ""
-    row.last_message_preview = ""
-    row.language = first.language
-    row.updated_at = now
-    row.version = 1
-    row.intent = ""
-    row.team_id = channel.default_team_id
-    row.routing_trace = []
-    row.priority = 0
-    row.priority_parts = []
-    row.channel_id = channel.pk
-    row.kind = first.kind
-    row.identity_id = identity[0] if identity else None
-    row.intent_corrected = False
-    return row
 
 
 def _find_tickets(
@@ -360,105 +214,6 @@ def _insert_tickets(
         raise RuntimeError(f"threads opened by a transaction this one cannot see: {unseen}")
     tickets.update(stored)
     return created_ids, lost
-
-
-def _version_entry(item: InboundItem, now: dt.datetime) -> dict[str, str]:
-    """One entry of ``Message.versions``. An edit the platform does not date is dated when it
-    reached us; the first version of a message, when it was sent."""
-    at = item.version_at or (now if item.edited and not item.version else item.sent_at)
-    return {"version": item.version, "text": item.text, "at": at.isoformat()}
-
-
-def _merge_version(
-    entries: list[dict[str, str]], item: InboundItem, now: dt.datetime
-) -> list[dict[str, str]]:
-    """``entries`` with ``item``'s version added, oldest first (the last is the current text).
-
-    A numbered version goes to its place, so an older one arriving late joins the history and
-    never replaces newer text; one already there (a replay) changes nothing. Without numbers the
-    latest delivery is the current text."""
-    if item.version:
-        if any(e.get("version") == item.version for e in entries):
-            return entries
-        merged = [*entries, _version_entry(item, now)]
-        return sorted(merged, key=lambda e: _version_key(e.get("version") or ""))
-    if entries and entries[-1].get("text") == item.text:
-        return entries
-    return [*entries, _version_entry(item, now)]
-
-
-def _apply_edits(
-    channel: Channel,
-    edits: list[InboundItem],
-    now: dt.datetime,
-    *,
-    fresh: dict[str, InboundItem],
-    late: list[InboundItem],
-) -> dict[str, str]:
-    """Store the versions of edited messages; return the platform ids whose text (or rating)
-    changed, each with the thread key of the ticket its message is in (for that ticket: an
-    edit may name its thread otherwise, as X's Account Activity edits of replies do).
-
-    ``edits``: edited items of stored messages and other versions from the batch; ``fresh``: the
-    edited items just inserted (their message starts its history with them); ``late``: earlier
-    versions of stored messages, which only matter if the message was edited meanwhile."""
-    group: dict[str, list[InboundItem]] = defaultdict(list)
-    for item in edits:
-        group[item.external_id].append(item)
-    for external_id in fresh:
-        group.setdefault(external_id, [])
-    late_ids = []
-    for item in late:
-        if item.external_id not in group:
-            late_ids.append(item.external_id)
-        group[item.external_id].append(item)
-    wanted = [x for x in group if x not in late_ids]
-    stored = (
-        Message.objects.filter(channel=channel)
-        .filter(
-            Q(external_id__in=wanted) | Q(external_id__in=late_ids, edited_at__isnull=False)
-        )
-        .values_list("id", "external_id", "text", "rating", "versions", "sent_at", "edited_at",
-                     "raw", "ticket__thread_key")
-    )  # fmt: skip
-    pks: list[int] = []
-    rows: dict[str, list[Any]] = {n: [] for n in ("text", "rating", "raw", "versions", "edited_at")}
-    changed: dict[str, str] = {}
-    for pk, external_id, text, rating, versions, sent_at, edited_at, raw, thread_key in stored:
-        items = group[external_id]
-        first = fresh.get(external_id)
-        if versions:
-            start = list(versions)
-        elif first is not None:
-            start = [_version_entry(first, now)]
-        else:
-            numbered = any(i.version for i in items)
-            at = sent_at.isoformat()
-            start = [{"version": external_id if numbered else "", "text": text, "at": at}]
-        entries = start
-        current = None
-        for item in items:
-            entries = _merge_version(entries, item, now)
-            if entries[-1].get("version") == item.version and entries[-1].get("text") == item.text:
-                current = item
-            elif not item.version and item.rating != rating:
-                current = item  # a review whose stars changed, not its words
-        keep = entries if len(entries) > 1 or first is not None else list(versions or [])
-        new_text = entries[-1]["text"]
-        new_rating = current.rating if current is not None else rating
-        if new_text == text and new_rating == rating and keep == (versions or []):
-            continue
-        text_changed = new_text != text or new_rating != rating
-        pks.append(pk)
-        rows["text"].append(new_text)
-        rows["rating"].append(new_rating)
-        rows["raw"].append(current.raw if current is not None and text_changed else raw)
-        rows["versions"].append(keep)
-        rows["edited_at"].append(now if text_changed or first is not None else edited_at or now)
-        if text_changed and first is None:
-            changed[external_id] = thread_key
-    bulk.update_rows(Message, pks, rows)
-    return changed
 
 
 def ingest_batch(
@@ -715,138 +470,3 @@ def _engines_prepare(
         reach=reach,
     )
     return [response for _, response in responses if callable(response)]
-
-
-@dataclass(slots=True)
-class IngestedMessage:
-    """A message just stored, as signal receivers see it: the Message fields they read, as
-    plain values. Building 500 model instances per batch cost more than the engines' work."""
-
-    id: int | None  # None while the engines prepare, before the insert
-    ticket_id: int
-    channel_id: int
-    direction: str
-    external_id: str
-    author_identity_id: int | None
-    text: str
-    sent_at: dt.datetime
-    created_at: dt.datetime
-    rating: int | None
-    url: str
-    parent_external_id: str
-    delivery_state: str
-    reply_mode: str
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-
-def _messages(
-    items: list[InboundItem],
-    author_ids: list[int | None],
-    tickets: dict[str, _TicketRow],
-    channel_id: int,
-    now: dt.datetime,
-) -> list[IngestedMessage]:
-    """The messages about to be stored, for signal receivers only (no ids yet)."""
-    # Looked up once: attribute access on a choices enum costs more than building the value.
-    outbound, inbound = Direction.OUTBOUND, Direction.INBOUND
-    sent, none = DeliveryState.SENT, DeliveryState.NONE
-    return [
-        IngestedMessage(
-            None,
-            tickets[item.thread_key].pk,
-            channel_id,
-            outbound if item.is_ours else inbound,
-            item.external_id,
-            author_id,
-            item.text,
-            item.sent_at,
-            now,
-            item.rating,
-            item.url,
-            item.parent_external_id,
-            sent if item.is_ours else none,
-            "echo" if item.is_ours else "",
-        )
-        for item, author_id in zip(items, author_ids, strict=True)
-    ]
-
-
-_TICKET_FIELDS = [
-    "status",
-    "closed_at",
-    "close_reason",
-    "snoozed_until",
-    "first_inbound_at",
-    "last_inbound_at",
-    "first_response_at",
-    "last_response_at",
-    "waiting_since",
-    "last_message_preview",
-    "rating",
-    "language",
-    "updated_at",
-    "version",
-]
-
-
-# Ticket fields the engines set at ingest (besides status, waiting time and closing, which are
-# ingest's too), and fields they only read; as attribute names, in ``_TicketRow`` order.
-_ENGINE_ONLY = [
-    "intent",
-    "team_id",
-    "assignee_id",
-    "routing_trace",
-    "priority",
-    "priority_parts",
-    "due_at",
-    "first_response_due_at",
-    "first_response_business_seconds",
-    "resolution_business_seconds",
-]
-_READ_ONLY = ["channel_id", "kind", "identity_id", "intent_corrected"]
-# (field name, row attribute) of what a ticket update writes, and a ticket insert.
-_WRITTEN = [(name, name) for name in _TICKET_FIELDS] + [
-    (name.removesuffix("_id"), name) for name in _ENGINE_ONLY
-]
-_INSERTED = [*_WRITTEN, ("kind", "kind"), ("identity", "identity_id")]
-
-
-def _advance_ticket(ticket: _TicketRow, items: list[InboundItem], now: dt.datetime) -> str | None:
-    """Fold new items (oldest first) into the ticket; return the old status if it reopened."""
-    reopened_from = None
-    for item in items:
-        if item.is_ours:
-            # Our answer, sent outside Webcare and echoed back: the customer no longer waits.
-            if ticket.first_response_at is None:
-                ticket.first_response_at = item.sent_at
-            if ticket.last_response_at is None or item.sent_at > ticket.last_response_at:
-                ticket.last_response_at = item.sent_at
-            if ticket.waiting_since is not None and item.sent_at >= ticket.waiting_since:
-                ticket.waiting_since = None
-        else:
-            if ticket.first_inbound_at is None or item.sent_at < ticket.first_inbound_at:
-                ticket.first_inbound_at = item.sent_at
-            if ticket.last_inbound_at is None or item.sent_at > ticket.last_inbound_at:
-                ticket.last_inbound_at = item.sent_at
-            answered_after = ticket.last_response_at is not None and (
-                ticket.last_response_at >= item.sent_at
-            )
-            if ticket.waiting_since is None and not answered_after:
-                ticket.waiting_since = item.sent_at
-            if item.rating is not None:
-                ticket.rating = item.rating
-            if item.language and not ticket.language:
-                ticket.language = item.language
-            if ticket.status in (TicketStatus.CLOSED, TicketStatus.PENDING):
-                reopened_from = reopened_from or ticket.status
-                ticket.status = TicketStatus.OPEN
-                ticket.closed_at = None
-                ticket.close_reason = ""
-                ticket.snoozed_until = None
-        ticket.last_message_preview = item.text.split("\n", 1)[0][:PREVIEW_LENGTH]
-    ticket.updated_at = now
-    ticket.version += 1
-    return reopened_from

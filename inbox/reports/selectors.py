@@ -14,9 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,10 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import (
-    Aggregate,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
     IntegerField,
     Q,
@@ -36,105 +31,16 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from inbox.models import DeliveryState, Direction, Message, Tag, Ticket
-
-
-@dataclass(frozen=True, slots=True)
-class DurationStats:
-    count: int
-    median: dt.timedelta | None
-    p90: dt.timedelta | None
-
-    def as_row(self, name: str) -> dict[str, Any]:
-        def minutes(value: dt.timedelta | None) -> float | None:
-            return None if value is None else round(value.total_seconds() / 60, 1)
-
-        return {
-            "measure": name,
-            "count": self.count,
-            "median_minutes": minutes(self.median),
-            "p90_minutes": minutes(self.p90),
-        }
-
-
-def _percentile(queryset: QuerySet, expression, p: float, count: int) -> dt.timedelta | None:
-    if count == 0:
-        return None
-    k = max(1, math.ceil(p * count)) - 1
-    annotated = queryset.annotate(
-        _d=ExpressionWrapper(expression, output_field=DurationField())
-    ).order_by("_d")
-    return annotated.values_list("_d", flat=True)[k]
-
-
-class PercentileDisc(Aggregate):
-    """PostgreSQL's ``percentile_disc(p) WITHIN GROUP (ORDER BY expr)``: nearest rank."""
-
-    function = "percentile_disc"
-    template = "%(function)s(%(p)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, p: float, output_field=None, **extra):
-        super().__init__(
-            expression, p=float(p), output_field=output_field or DurationField(), **extra
-        )
-
-
-def _duration(start_field: str, end_field: str):
-    return ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
-
-
-def duration_stats(queryset: QuerySet, start_field: str, end_field: str) -> DurationStats:
-    """Median and p90 of ``end_field - start_field`` over rows where both are set.
-
-    PostgreSQL: one scan with ``percentile_disc``. Elsewhere: a count and one ordered query per
-    percentile; the same numbers.
-    """
-    rows = queryset.filter(**{f"{start_field}__isnull": False, f"{end_field}__isnull": False})
-    expression = F(end_field) - F(start_field)
-    if connection.vendor == "postgresql":
-        result = rows.aggregate(
-            count=Count("id"),
-            median=PercentileDisc(_duration(start_field, end_field), 0.5),
-            p90=PercentileDisc(_duration(start_field, end_field), 0.9),
-        )
-        return DurationStats(result["count"], result["median"], result["p90"])
-    count = rows.count()
-    return DurationStats(
-        count=count,
-        median=_percentile(rows, expression, 0.5, count),
-        p90=_percentile(rows, expression, 0.9, count),
-    )
-
-
-def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
-    """Median and p90 of a stored number of seconds (rows where it is set), as durations."""
-    rows = queryset.filter(**{f"{field}__isnull": False})
-    if connection.vendor == "postgresql":
-        result = rows.aggregate(
-            count=Count("id"),
-            median=PercentileDisc(F(field), 0.5, output_field=IntegerField()),
-            p90=PercentileDisc(F(field), 0.9, output_field=IntegerField()),
-        )
-        count, values = result["count"], (result["median"], result["p90"])
-    else:
-        count = rows.count()
-        values = tuple(
-            rows.order_by(field).values_list(field, flat=True)[max(1, math.ceil(p * count)) - 1]
-            if count
-            else None
-            for p in (0.5, 0.9)
-        )
-    median, p90 = (None if v is None else dt.timedelta(seconds=v) for v in values)
-    return DurationStats(count, median, p90)
-
-
-def _tickets(team_id: int | None = None, channel_id: int | None = None) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.all()
-    if team_id is not None:
-        tickets = tickets.filter(team_id=team_id)
-    if channel_id is not None:
-        tickets = tickets.filter(channel_id=channel_id)
-    return tickets
+from inbox.models import DeliveryState, Direction, Message, Tag
+from inbox.reports.aggregates import (
+    DurationStats,
+    PercentileDisc,
+    _duration,
+    _tickets,
+    duration_stats,
+    seconds_stats,
+)
+from inbox.reports.postgres import _pg_agent_times, _pg_groups, _pg_scalars
 
 
 def volume_by_channel_and_day(
@@ -461,164 +367,4 @@ def _agent_row(user, replies: dict, closed: dict, stats: DurationStats) -> dict[
         "closed": closed.get(user.pk, 0),
         "first_response_median": stats.median,
         "first_response_p90": stats.p90,
-    }
-
-
-def _team_sql(team_id) -> str:
-    return "team_id = %(team)s AND " if team_id is not None else ""
-
-
-# The counts: one hashed aggregate over the tickets opened or closed in the period, grouped two
-# ways at once (GROUPING SETS). New tickets and how many we answered per local day, channel and
-# intent give both the volume (summed over intents) and the intent mix (summed over days and
-# channels); tickets closed per assignee give the agents' "closed". The channel names are joined
-# to the few groups, not to every ticket.
-GROUPS_SQL = """
-SELECT g.by_assignee, g.day, g.channel_id, c.name, g.intent, g.assignee_id,
-       g.tickets, g.answered, g.closed
-FROM (
-    SELECT GROUPING(t.assignee_id) = 0 AS by_assignee, t.day, t.channel_id, t.intent,
-           t.assignee_id,
-           COUNT(*) FILTER (WHERE t.new) AS tickets,
-           COUNT(*) FILTER (WHERE t.new AND t.answered) AS answered,
-           COUNT(*) FILTER (WHERE t.closed) AS closed
-    FROM (
-        SELECT (created_at AT TIME ZONE %(zone)s)::date AS day, channel_id, intent,
-               assignee_id, first_response_at IS NOT NULL AS answered,
-               created_at >= %(start)s AND created_at < %(end)s AS new,
-               status = 'closed' AND closed_at >= %(start)s AND closed_at < %(end)s AS closed
-        FROM inbox_ticket
-        WHERE {team}((created_at >= %(start)s AND created_at < %(end)s)
-            OR (status = 'closed' AND closed_at >= %(start)s AND closed_at < %(end)s
-                AND assignee_id IS NOT NULL))
-    ) AS t
-    GROUP BY GROUPING SETS ((t.day, t.channel_id, t.intent), (t.assignee_id))
-) AS g
-LEFT JOIN channels_channel AS c ON c.id = g.channel_id
-ORDER BY g.by_assignee, g.day, c.name, g.channel_id, g.intent
-"""
-
-
-def _pg_groups(*, start: dt.datetime, end: dt.datetime, zone: str, team_id=None):
-    """``(volume, intents, closed per assignee)``, the same as :func:`volume_by_channel_and_day`,
-    :func:`intent_mix` and the closed counts of :func:`per_agent`, in one query."""
-    params = {"start": start, "end": end, "zone": zone, "team": team_id}
-    volume: dict[tuple[dt.date, int], dict[str, Any]] = {}
-    intents: dict[str, dict[str, Any]] = {}
-    closed: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(GROUPS_SQL.format(team=_team_sql(team_id)), params)
-        for by_assignee, day, channel_id, name, intent, assignee, tickets, answered, n in cursor:
-            if by_assignee:
-                if assignee is not None and n:
-                    closed[assignee] = n
-                continue
-            if not tickets:
-                continue
-            cell = volume.setdefault(
-                (day, channel_id),
-                {"day": day, "channel_id": channel_id, "channel": name, "tickets": 0},
-            )
-            cell["tickets"] += tickets
-            mix = intents.setdefault(intent, {"intent": intent, "tickets": 0, "answered": 0})
-            mix["tickets"] += tickets
-            mix["answered"] += answered
-    return (
-        list(volume.values()),
-        [row | {"intent": row["intent"] or "unknown"} for _, row in sorted(intents.items())],
-        closed,
-    )
-
-
-# The times and the SLA: one plain aggregate over the tickets opened, closed or due in the
-# period, each figure FILTERed to its own tickets. ``percentile_disc(ARRAY[0.5, 0.9])`` sorts
-# once for both percentiles, and skips NULLs (unanswered tickets have no response time). The
-# SLA asks whether the ticket was answered, not whether it has a response time: a ticket
-# without a first inbound message has none but may have been answered.
-SCALARS_SQL = """
-SELECT
-    COUNT(*) FILTER (WHERE opened AND response IS NOT NULL),
-    percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response) FILTER (WHERE opened),
-    COUNT(*) FILTER (WHERE opened AND response_b IS NOT NULL),
-    percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_b) FILTER (WHERE opened),
-    COUNT(*) FILTER (WHERE closed AND resolution IS NOT NULL),
-    percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution) FILTER (WHERE closed),
-    COUNT(*) FILTER (WHERE closed AND resolution IS NOT NULL AND resolution_b IS NOT NULL),
-    percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_b)
-        FILTER (WHERE closed AND resolution IS NOT NULL),
-    COUNT(*) FILTER (WHERE due AND in_time),
-    COUNT(*) FILTER (WHERE due AND (NOT in_time OR (NOT answered AND overdue))),
-    COUNT(*) FILTER (WHERE due AND NOT answered AND NOT overdue)
-FROM (
-    SELECT assignee_id,
-           first_inbound_at >= %(start)s AND first_inbound_at < %(end)s AS opened,
-           status = 'closed' AND closed_at >= %(start)s AND closed_at < %(end)s AS closed,
-           first_response_due_at >= %(start)s AND first_response_due_at < %(end)s AS due,
-           first_response_at - first_inbound_at AS response,
-           closed_at - first_inbound_at AS resolution,
-           first_response_business_seconds AS response_b,
-           resolution_business_seconds AS resolution_b,
-           first_response_at IS NOT NULL AS answered,
-           first_response_at <= first_response_due_at AS in_time,
-           first_response_due_at <= %(now)s AS overdue
-    FROM inbox_ticket
-    WHERE {team}((first_inbound_at >= %(start)s AND first_inbound_at < %(end)s)
-        OR (status = 'closed' AND closed_at >= %(start)s AND closed_at < %(end)s)
-        OR (first_response_due_at >= %(start)s AND first_response_due_at < %(end)s))
-) AS t
-"""
-
-
-def _pg_scalars(*, start, end, now, team_id=None):
-    """``(times, sla)`` in one scan: the same numbers as :func:`clock_and_business_times`
-    (with :func:`resolution_times`' business-hours rows) and :func:`sla_attainment`."""
-    params: dict[str, Any] = {"start": start, "end": end, "now": now, "team": team_id}
-    sql = SCALARS_SQL.format(team=_team_sql(team_id))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-
-    def stats(count, pair, seconds=False) -> DurationStats:
-        median, p90 = pair or (None, None)
-        if seconds:
-            median, p90 = (None if v is None else dt.timedelta(seconds=v) for v in (median, p90))
-        return DurationStats(count, median, p90)
-
-    times = {
-        "first_response": (stats(row[0], row[1]), stats(row[2], row[3], seconds=True)),
-        "resolution": (stats(row[4], row[5]), stats(row[6], row[7], seconds=True)),
-    }
-    met, breached, pending = row[8:11]
-    decided = met + breached
-    sla = {
-        "met": met,
-        "breached": breached,
-        "pending": pending,
-        "decided": decided,
-        "rate": round(met / decided, 4) if decided else None,
-    }
-    return times, sla
-
-
-def _pg_agent_times(*, start, end, team_id=None, agents: Sequence[int] = ()):
-    """First-response times of ``agents``' tickets opened in the period, one grouped query (the
-    one of :func:`per_agent`). Folding it into :func:`_pg_scalars` as one FILTERed percentile
-    per agent was measured slower: every row is tested against every agent's filter."""
-    if not agents:
-        return {}
-    opened = _tickets(team_id).filter(
-        first_inbound_at__gte=start,
-        first_inbound_at__lt=end,
-        first_response_at__isnull=False,
-        assignee__in=agents,
-    )
-    return {
-        row["assignee"]: DurationStats(row["n"], row["median"], row["p90"])
-        for row in opened.values("assignee")
-        .annotate(
-            n=Count("id"),
-            median=PercentileDisc(_duration("first_inbound_at", "first_response_at"), 0.5),
-            p90=PercentileDisc(_duration("first_inbound_at", "first_response_at"), 0.9),
-        )
-        .order_by()
     }

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from channels.models import Channel
-from inbox.engines.sla import (
+from inbox.engines.business_time import (
     Calendar,
     add_business_time,
     business_time_between,
     is_open,
     next_opening,
-    ticket_sla_refresh,
 )
+from inbox.engines.sla import ticket_sla_refresh
 from inbox.ingest.services import ingest_batch
 from inbox.models import (
     Activity,
