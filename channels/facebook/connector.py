@@ -50,9 +50,21 @@ HUMAN_AGENT = "HUMAN_AGENT"
 PRIVATE_REPLY = "private"
 RATINGS_LAST_VERSION = 21.0  # recommendations answer error 12 from v22.0
 
-COMMENT_FIELDS = "id,from,message,created_time,parent{id},permalink_url,attachment"
-POST_FIELDS = "id,message,story,created_time,updated_time,from,permalink_url,status_type"
-MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
+# A comment's ``attachment`` and a post's ``attachments`` are story attachments (photo, album
+# subattachments, video, sticker, GIF, share); a message's ``attachments`` are files with
+# image_data/video_data/file_url, and ``sticker`` its sticker's image (docs/channels/facebook.md).
+STORY_ATTACHMENT = "type,media_type,media,url,unshimmed_url,title,description,target"
+COMMENT_FIELDS = (
+    f"id,from,message,created_time,parent{{id}},permalink_url,attachment{{{STORY_ATTACHMENT}}}"
+)
+POST_FIELDS = (
+    "id,message,story,created_time,updated_time,from,permalink_url,status_type,"
+    f"attachments{{{STORY_ATTACHMENT},subattachments}}"
+)
+MESSAGE_FIELDS = (
+    "id,created_time,from,to,message,sticker,"
+    "attachments{id,mime_type,name,size,image_data,video_data,file_url}"
+)
 RATING_FIELDS = (
     "created_time,recommendation_type,review_text,reviewer,rating,has_rating,has_review,"
     "open_graph_story{id}"

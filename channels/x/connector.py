@@ -199,6 +199,7 @@ class XConnector(Connector):
                 expansions=normalize.TWEET_EXPANSIONS,
                 tweet_fields=normalize.TWEET_FIELDS,
                 user_fields=normalize.USER_FIELDS,
+                media_fields=normalize.MEDIA_FIELDS,
                 user_auth=self.user_auth,
                 **self._tweet_paging(mentions, "pagination_token"),
             )
@@ -218,6 +219,7 @@ class XConnector(Connector):
                 event_types="MessageCreate",
                 expansions=normalize.DM_EXPANSIONS,
                 user_fields=normalize.USER_FIELDS,
+                media_fields=normalize.MEDIA_FIELDS,
                 max_results=DM_PAGE_SIZE,
                 **params,
             )
@@ -275,6 +277,7 @@ class XConnector(Connector):
             expansions=normalize.TWEET_EXPANSIONS,
             tweet_fields=normalize.TWEET_FIELDS,
             user_fields=normalize.USER_FIELDS,
+            media_fields=normalize.MEDIA_FIELDS,
             user_auth=self.user_auth,
             **self._tweet_paging(state, "next_token"),
         )
