@@ -384,6 +384,37 @@ def media_url_allowed(connector: Connector | type[Connector], url: str) -> bool:
     return False
 
 
+def check_attachments(
+    connector: Connector | type[Connector], attachments: tuple[OutboundAttachment, ...]
+) -> None:
+    """Refuse (for good, with the reason) what the channel's ``attachment_limits`` do not
+    allow; the composer shows the same limits before sending."""
+    if not attachments:
+        return
+    limits = connector.attachment_limits
+    if not limits:
+        raise PermanentError(f"{connector.label} replies cannot carry attachments.")
+    if len(attachments) > limits.get("max_count", 0):
+        raise PermanentError(
+            f"{connector.label} takes at most {limits['max_count']} attachment(s) per reply."
+        )
+    for attachment in attachments:
+        if attachment.kind not in limits.get("kinds", ()):
+            raise PermanentError(f"{connector.label} cannot send a {attachment.kind} attachment.")
+        types = limits.get("mime_types") or ()
+        if types and attachment.mime_type not in types:
+            raise PermanentError(
+                f"{connector.label} does not take {attachment.mime_type} files ({attachment.name})."
+            )
+        by_kind = limits.get("max_bytes_by_kind") or {}
+        cap = by_kind.get(attachment.kind) or limits.get("max_bytes")
+        if cap and attachment.size > cap:
+            raise PermanentError(
+                f"{attachment.name} is {attachment.size // 1024} KB; {connector.label} takes "
+                f"at most {cap // (1024 * 1024)} MB."
+            )
+
+
 # Settings an admin edits per channel kind, shown in the channel form: name -> help text.
 SettingsHelp = dict[str, str]
 

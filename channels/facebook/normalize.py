@@ -44,6 +44,8 @@ STATUS_PLACEHOLDERS = {
 }
 # What an agent sees instead of an empty bubble when Meta says a message exists but not what it
 # holds (``message.is_unsupported``).
+# ``message.metadata`` on the attachment parts of our replies; the Send API echoes it back.
+REPLY_PART_METADATA = "webcare-part:"
 UNSUPPORTED_TEXT = "[The customer sent something Meta does not pass on]"
 
 
@@ -486,6 +488,10 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Mod
         text = _text(postback.get("title")) or _text(postback.get("payload"))
         message = {"mid": mid, "text": text}
     if not isinstance(message, dict) or not message.get("mid"):
+        return None
+    if message.get("is_echo") and _text(message.get("metadata")).startswith(REPLY_PART_METADATA):
+        # The echo of an attachment we sent as part of a reply (MessengerConnector.send): that
+        # reply is one stored message already, with its files.
         return None
     if message.get("is_deleted"):
         # Unsent by the customer: a change to the stored message, never a new empty one.
