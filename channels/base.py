@@ -301,7 +301,9 @@ class Connector:
     media_local_dir: ClassVar[str] = ""
     # What an agent may attach to a reply here, shown in the composer before sending:
     # ``{"kinds": ("image", ...), "mime_types": ("image/jpeg", ...), "max_bytes": N,
-    # "max_count": N}``. Empty: this channel sends no attachments.
+    # "max_count": N}``, optionally ``"max_bytes_by_kind": {"video": N}`` where one kind may be
+    # larger (X video). An empty ``mime_types`` takes any type. Empty dict: this channel sends
+    # no attachments. :func:`check_attachments` enforces it before any platform call.
     attachment_limits: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, channel: ChannelContext) -> None:

@@ -121,7 +121,7 @@ def media_by_key(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def best_mp4(variants: Any, rate_key: str = "bit_rate") -> dict[str, Any] | None:
+def best_mp4(variants: Any) -> dict[str, Any] | None:
     """The mp4 variant with the highest bit rate (X also lists an HLS playlist, which is not a
     file to store)."""
     mp4s = [
@@ -131,7 +131,7 @@ def best_mp4(variants: Any, rate_key: str = "bit_rate") -> dict[str, Any] | None
     ]
     if not mp4s:
         return None
-    return max(mp4s, key=lambda v: v.get(rate_key) if isinstance(v.get(rate_key), int) else -1)
+    return max(mp4s, key=lambda v: v.get("bit_rate") if isinstance(v.get("bit_rate"), int) else -1)
 
 
 def media_attachment(media: dict[str, Any]) -> InboundAttachment | None:
@@ -519,9 +519,8 @@ def v1_media_to_v2(entity: dict[str, Any]) -> dict[str, Any] | None:
         (entity.get("sizes") or {}).get("large") if isinstance(entity.get("sizes"), dict) else None
     )
     if isinstance(large, dict):
-        converted.update({k: large[k] for k in ("w", "h") if isinstance(large.get(k), int)})
-        converted["width"] = converted.pop("w", None)
-        converted["height"] = converted.pop("h", None)
+        converted["width"] = large.get("w") if isinstance(large.get("w"), int) else None
+        converted["height"] = large.get("h") if isinstance(large.get("h"), int) else None
     return {k: v for k, v in converted.items() if v is not None}
 
 
