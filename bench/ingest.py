@@ -102,11 +102,16 @@ def make_batches(count: int, raw_bytes: int = 0) -> list[list[InboundItem]]:
     return batches
 
 
-def run(batches: list[list[InboundItem]], channel_id: int) -> list[float]:
+def run(batches: list[list[InboundItem]], channel_id: int, *, engines: bool = True) -> list[float]:
     rates = []
     for items in batches:
         t0 = time.perf_counter()
-        ingest_batch(channel_id=channel_id, items=items, cursor={"since": items[-1].external_id})
+        ingest_batch(
+            channel_id=channel_id,
+            items=items,
+            cursor={"since": items[-1].external_id},
+            engines=engines,
+        )
         rates.append(len(items) / (time.perf_counter() - t0))
     return rates
 
@@ -122,18 +127,14 @@ def main() -> None:
         "priority, auto-acknowledgement) that run inside every ingest",
     )
     args = parser.parse_args()
-    if args.core:
-        from inbox.ingest.services import tickets_ingesting
-
-        tickets_ingesting.disconnect(dispatch_uid="inbox.engines")
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         channel = channel_create(kind="simulator", name="bench")
         batches = make_batches(args.batches, args.raw_bytes)
-        new = run(batches, channel.pk)
+        new = run(batches, channel.pk, engines=not args.core)
         stored = Message.objects.filter(channel=channel).count()
-        replay = run(batches, channel.pk)
+        replay = run(batches, channel.pk, engines=not args.core)
         after = Message.objects.filter(channel=channel).count()
         with connection.cursor() as cursor:
             server = connection.vendor

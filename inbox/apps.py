@@ -7,12 +7,10 @@ class InboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Intent, routing, priority and SLA are set at ingest; see inbox/engines/signals.py.
+        # Intent, routing, priority and SLA are set at ingest, which calls them explicitly
+        # (inbox/ingest/services.py, inbox/engines/at_ingest.py).
         from inbox.engines import engine_config
-        from inbox.engines.signals import on_tickets_ingesting
-        from inbox.ingest.services import tickets_ingesting
 
-        tickets_ingesting.connect(on_tickets_ingesting, dispatch_uid="inbox.engines")
         # Ingest keeps the engines' rules, calendars and targets in memory until they change.
         engine_config.connect()
         # Who may do what is read from the cache until roles change (inbox/core/auth.py); ``bulk``

@@ -22,7 +22,7 @@ PREVIEW_LENGTH = 200
 class _TicketRow:
     """The ticket fields ingest and the engines read and write, without a model instance.
 
-    The engines (``tickets_ingesting``) work on these rows as they would on tickets: the names
+    The engines (``inbox.engines.at_ingest``) work on these rows as they would on tickets: the names
     are the model's attribute names (``team_id``, ``identity_id``).
     """
 

@@ -12,8 +12,9 @@ The order of work inside the transaction:
 4. find the stored ticket of each thread key, and reserve an id for each new thread's ticket;
 5. send the messages' insert with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates,
    from this batch, an earlier one or another worker, are dropped by the database, never by a
-   lookup. On PostgreSQL it runs while the engines (``tickets_ingesting``) work out the tickets'
-   new state in Python (``bulk.pipeline``): the deferred foreign keys let a message name a
+   lookup. On PostgreSQL it runs while the engines (``inbox.engines.at_ingest.engines_apply``,
+   called here; in this order: intent, routing, priority, SLA, auto-acknowledgement) work out the
+   tickets' new state in Python (``bulk.pipeline``): the deferred foreign keys let a message name a
    ticket inserted after it, in the same transaction;
 6. insert the new tickets, already holding their messages; apply edits (a changed review) to
    messages already stored;
@@ -41,6 +42,7 @@ from django.utils import timezone
 from channels.base import InboundItem
 from channels.models import Channel
 from inbox.customers.identities import identities_upsert
+from inbox.engines.at_ingest import engines_apply
 from inbox.engines.engine_config import config_stamp_subquery
 from inbox.engines.priority import Reach
 from inbox.ingest import bulk
@@ -76,19 +78,6 @@ from inbox.models import (
 # network I/O. The objects are built only when a receiver is connected (one more query for the
 # tickets).
 tickets_ingested = django.dispatch.Signal()
-
-# Sent inside the ingest transaction *before* the touched tickets are written, with the rows
-# ingest is about to write (``tickets``: each as it will be stored, its new items folded in; a
-# new ticket has the id it will be inserted with), ``created_ticket_ids`` (those rows' ids),
-# ``messages`` (the items about to be stored, as ``IngestedMessage`` values without ids, whose
-# ``ticket_id`` is the row's id) and ``reach`` (identity id -> ``priority.Reach`` of the authors
-# in the batch). Receivers change the rows' engine fields in memory; ingest stores them with the
-# tickets, in the same statements. A receiver may return a callable: ingest calls it with
-# ``tickets=`` (the rows written as prepared, now with their real ids) after writing, still in
-# the transaction, for what needs ticket ids (links, activities, queued replies). In the rare
-# case that a guess about what is new was wrong, the affected rows are prepared again, once.
-# This is how the team-lead engines run (inbox/engines/signals.py); no network I/O here either.
-tickets_ingesting = django.dispatch.Signal()
 
 
 @dataclass
@@ -221,8 +210,12 @@ def ingest_batch(
     channel_id: int,
     items: Sequence[InboundItem],
     cursor: dict[str, Any] | None = None,
+    engines: bool = True,
 ) -> IngestResult:
     """Store ``items`` for the channel and, with them, its new ``cursor``.
+
+    ``engines=False`` stores the batch without the team-lead engines (intent, routing, priority,
+    SLA, auto-acknowledgement): only ``bench/ingest.py --core`` uses it, to measure the store.
 
     Safe to call again with the same items (replay, webhook plus poll, two workers): stored
     messages are never duplicated and the tickets end in the same state.
@@ -297,12 +290,12 @@ def ingest_batch(
             prepared = {key: tickets[key] for key in pending if key in tickets}
             for key, row in prepared.items():
                 reopened[key] = _advance_ticket(row, pending[key], now)
-            engines = tickets_ingesting.has_listeners(Channel)
             observed = tickets_ingested.has_listeners(Channel)
             prepared_messages = (
                 _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
             )
             finish = _engines_prepare(
+                engines,
                 channel,
                 list(prepared.values()),
                 {tickets[key].pk for key in opening},
@@ -383,6 +376,7 @@ def ingest_batch(
         if redo:
             redone = set(redo)
             finish_redo = _engines_prepare(
+                engines,
                 channel,
                 redo,
                 created_ids,
@@ -452,21 +446,22 @@ def _ids(items: list[InboundItem]) -> list[str]:
 
 
 def _engines_prepare(
+    engines: bool,
     channel: Channel,
     rows: list[_TicketRow],
     created_ids: set[int],
     messages: list[IngestedMessage],
     reach: dict[int, Reach],
 ) -> list[Callable[..., None]]:
-    """Send ``tickets_ingesting``; return the receivers' finishing steps."""
-    if not rows or not tickets_ingesting.has_listeners(Channel):
+    """Run the engines on the rows about to be written; return their finishing steps."""
+    if not rows or not engines:
         return []
-    responses = tickets_ingesting.send(
-        sender=Channel,
-        channel=channel,
-        tickets=rows,
-        created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
-        messages=messages,
-        reach=reach,
-    )
-    return [response for _, response in responses if callable(response)]
+    return [
+        engines_apply(
+            channel=channel,
+            tickets=rows,
+            created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
+            messages=messages,
+            reach=reach,
+        )
+    ]

@@ -224,7 +224,7 @@ def test_the_engines_cost_the_same_queries_for_small_and_large_batches(
     from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget
 
     saturday = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
-    monkeypatch.setattr("inbox.engines.signals.timezone.now", lambda: saturday)
+    monkeypatch.setattr("inbox.engines.at_ingest.timezone.now", lambda: saturday)
     team = Team.objects.create(name="Care")
     hours = BusinessHours.objects.create(team=None, week={"mon": [["08:00", "18:00"]]})
     Holiday.objects.create(hours=hours, date=dt.date(2026, 12, 25))

@@ -217,7 +217,7 @@ def _closed_office():
 
 @pytest.fixture
 def saturday(monkeypatch):
-    monkeypatch.setattr("inbox.engines.signals.timezone.now", lambda: CLOSED_NOW)
+    monkeypatch.setattr("inbox.engines.at_ingest.timezone.now", lambda: CLOSED_NOW)
 
 
 @pytest.mark.django_db
@@ -251,7 +251,7 @@ def test_the_acknowledgement_is_sent_once_per_ticket(saturday):
 @pytest.mark.django_db
 def test_no_acknowledgement_during_opening_hours(monkeypatch):
     monkeypatch.setattr(
-        "inbox.engines.signals.timezone.now",
+        "inbox.engines.at_ingest.timezone.now",
         lambda: dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC),
     )
     _closed_office()

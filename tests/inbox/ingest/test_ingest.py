@@ -128,7 +128,7 @@ def test_ingest_uses_a_constant_number_of_queries(django_assert_max_num_queries)
     channel = make_channel()
     batch = [item(f"m{n}", thread=f"t{n % 40}", uid=f"u{n % 60}") for n in range(300)]
     # 16 for storing the batch, plus at most 13 for the engines at ingest
-    # (inbox/engines/signals.py),
+    # (inbox/engines/at_ingest.py),
     # each a constant per batch: loading their configuration when it changed (rules and their
     # tags, business hours, holidays, team zones, SLA targets, auto-ack texts), the reach of
     # authors outside the batch, tag links, incident links, acknowledgements and the engines'

@@ -125,7 +125,7 @@ def test_signal_receivers_after_ingest_see_the_engines_results(parcels):
 
 
 def test_a_changed_acknowledgement_text_applies_to_the_next_batch(monkeypatch):
-    monkeypatch.setattr("inbox.engines.signals.timezone.now", lambda: SATURDAY)
+    monkeypatch.setattr("inbox.engines.at_ingest.timezone.now", lambda: SATURDAY)
     BusinessHours.objects.create(team=None, time_zone="Europe/Amsterdam")
     ack = AutoAck.objects.create(text="Back {opening}.")
     channel = make_channel()
@@ -142,7 +142,7 @@ def test_a_changed_acknowledgement_text_applies_to_the_next_batch(monkeypatch):
 @pytest.mark.postgres
 def test_a_batch_of_500_costs_the_same_queries_as_a_batch_of_50(lead, parcels, monkeypatch):
     # PostgreSQL only: SQLite splits statements above about 1,000 parameters.
-    monkeypatch.setattr("inbox.engines.signals.timezone.now", lambda: SATURDAY)
+    monkeypatch.setattr("inbox.engines.at_ingest.timezone.now", lambda: SATURDAY)
     team = Team.objects.create(name="Care")
     hours = BusinessHours.objects.create(team=None, time_zone="Europe/Amsterdam")
     Holiday.objects.create(hours=hours, date=dt.date(2026, 12, 25))

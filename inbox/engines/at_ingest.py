@@ -1,15 +1,16 @@
-"""What happens to tickets at ingest, inside the ingest transaction (``tickets_ingesting``).
+"""What happens to tickets at ingest, inside the ingest transaction.
 
-One receiver runs the engines in a fixed order, because each needs the previous one's result:
-intent → routing rules on new tickets (which may test the intent) → priority (which counts the
-rules' points) → SLA due time (which depends on team and priority) → auto-acknowledgement (which
-needs the team's hours and skips tickets a rule closed).
+``inbox.ingest.services.ingest_batch`` calls ``engines_apply`` explicitly (step 5 of its
+documented order), before it writes the tickets. It runs the engines in a fixed order, because
+each needs the previous one's result: intent → routing rules on new tickets (which may test the
+intent) → priority (which counts the rules' points) → SLA due time (which depends on team and
+priority) → auto-acknowledgement (which needs the team's hours and skips tickets a rule closed).
 
 The engines run on the ticket rows ingest holds *before* it writes them: they change the rows in
 memory, and ingest inserts or updates each ticket once, engine fields included (a reload of the
 tickets and a second update cost about 14 ms of every 500-message batch). What needs the tickets'
 ids — tag and incident links, "routed" and "auto_ack_queued" activities, the acknowledgements
-themselves — is done by the step the receiver returns, which ingest calls after writing. The
+themselves — is done by the step ``engines_apply`` returns, which ingest calls after writing. The
 rules, calendars and SLA targets come from the per-worker copy in ``inbox.engines.engine_config``;
 the
 authors' reach from ingest's own identity lookup. So ingest stays a constant number of queries
@@ -52,16 +53,16 @@ def _business_durations_stale(ticket) -> bool:
     ) or (ticket.closed_at is not None) != (ticket.resolution_business_seconds is not None)
 
 
-def on_tickets_ingesting(
-    sender: Any,
+def engines_apply(
     *,
-    channel,
+    channel: Any,
     tickets: list,
     created_ticket_ids: set[int],
     messages: list,
     reach: dict[int, Reach],
-    **kwargs: Any,
 ) -> Callable[..., None]:
+    """Set the engine fields of ``tickets`` (the rows ingest is about to write) in memory; return
+    the step ingest calls with ``tickets=`` (the rows as written, with their ids) after writing."""
     now = timezone.now()
     config = engine_config(*([channel.engine_stamp] if hasattr(channel, "engine_stamp") else []))
     intent_apply(tickets=tickets, messages=messages)
