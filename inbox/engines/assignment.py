@@ -26,12 +26,13 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 
 from inbox.audit.services import activity_log
 from inbox.core import access
 from inbox.models import OPEN_STATUSES, Activity, AgentProfile, Shift, Team, Ticket
+from inbox.tickets.services import ticket_take
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
@@ -194,9 +195,7 @@ def team_assign(*, team_id: int, now: dt.datetime | None = None) -> list[tuple[i
             if not candidates:
                 break
             user_id = min(candidates, key=lambda u: (load[u], u))
-            taken = Ticket.objects.filter(
-                pk=ticket_id, assignee__isnull=True, status__in=OPEN_STATUSES
-            ).update(assignee_id=user_id, updated_at=now, version=F("version") + 1)
+            taken = ticket_take(ticket_id=ticket_id, assignee_id=user_id, now=now, open_only=True)
             if not taken:
                 continue  # assigned by hand or closed meanwhile
             load[user_id] += 1

@@ -38,8 +38,8 @@ from inbox.models import (
     Tag,
     Ticket,
     TicketKind,
-    TicketStatus,
 )
+from inbox.tickets.services import assignee_set, closed_set
 
 if TYPE_CHECKING:
     from inbox.engines.priority import Reach
@@ -202,13 +202,13 @@ def routing_apply(
                 ticket.team_id = rule.set_team_id
             if rule.priority_points:
                 entry["priority"] = rule.priority_points
+            # The field logic of ticket_assign and ticket_close (inbox.tickets.services), on
+            # the rows ingest writes: the ingest is the writer here, once per batch.
             if _assigns(rule, assignable):
-                ticket.assignee_id = rule.assign_to_id
+                assignee_set(ticket, rule.assign_to_id)
             if rule.close_reason:
-                ticket.status = TicketStatus.CLOSED
-                ticket.closed_at = now
-                ticket.close_reason = rule.close_reason
-                ticket.waiting_since = None
+                closed_set(ticket, reason=rule.close_reason, now=now)
+                ticket.waiting_since = None  # closed by a rule: nobody waits for an answer
             routed.tag_links.extend((ticket.pk, tag.pk) for tag in tags)
             if rule.link_incident_id and rule.link_incident.status == "open":
                 routed.incident_links.append((ticket.pk, rule.link_incident_id, rule.pk))

@@ -20,16 +20,15 @@ from django.utils import timezone
 from inbox.audit.services import activity_log
 from inbox.engines.assignment import assignment_request
 from inbox.engines.business_time import Calendars
-from inbox.engines.sla import BUSINESS_DURATION_FIELDS, business_durations_set
 from inbox.models import (
     Incident,
     IncidentStatus,
     IncidentTicket,
     Ticket,
     TicketKind,
-    TicketStatus,
 )
 from inbox.replies.services import reply_queue
+from inbox.tickets.services import ticket_close
 
 PLACEHOLDERS = ("{name}", "{first_name}", "{handle}")
 
@@ -221,8 +220,8 @@ def incident_resolve(
             link.reply = message
             link.save(update_fields=["reply"])
             queued.append(message.pk)
-            _close(
-                ticket_id=ticket.pk, actor=actor, incident=incident, now=now, calendars=calendars
+            ticket_close(
+                ticket_id=ticket.pk, user=actor, incident=incident, now=now, calendars=calendars
             )
         # The closes freed capacity: let automatic teams hand out the next tickets.
         for team_id in {t.team_id for t in tickets.values() if t.team_id}:
@@ -243,37 +242,3 @@ def incident_resolve(
             after={"incident": incident.pk, "replies": queued},
         )
     return queued
-
-
-def _close(
-    *, ticket_id: int, actor: AbstractBaseUser, incident: Incident, now, calendars: Calendars
-) -> None:
-    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
-    if ticket.status == TicketStatus.CLOSED:
-        return
-    before = {"status": ticket.status}
-    ticket.status = TicketStatus.CLOSED
-    ticket.closed_at = now
-    ticket.close_reason = "incident"
-    ticket.due_at = None
-    ticket.updated_at = now
-    ticket.version += 1
-    business_durations_set(ticket, calendars)
-    ticket.save(
-        update_fields=[
-            "status",
-            "closed_at",
-            "close_reason",
-            "due_at",
-            "updated_at",
-            "version",
-            *BUSINESS_DURATION_FIELDS,
-        ]
-    )
-    activity_log(
-        ticket=ticket,
-        actor=actor,
-        verb="closed",
-        before=before,
-        after={"status": TicketStatus.CLOSED, "reason": "incident", "incident": incident.pk},
-    )

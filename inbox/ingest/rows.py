@@ -15,6 +15,7 @@ from inbox.models import (
     Direction,
     TicketStatus,
 )
+from inbox.tickets.services import reopened_set
 
 PREVIEW_LENGTH = 200
 
@@ -205,10 +206,7 @@ def _advance_ticket(ticket: _TicketRow, items: list[InboundItem], now: dt.dateti
                 ticket.language = item.language
             if ticket.status in (TicketStatus.CLOSED, TicketStatus.PENDING):
                 reopened_from = reopened_from or ticket.status
-                ticket.status = TicketStatus.OPEN
-                ticket.closed_at = None
-                ticket.close_reason = ""
-                ticket.snoozed_until = None
+                reopened_set(ticket)  # the field logic of ticket_reopen
         ticket.last_message_preview = item.text.split("\n", 1)[0][:PREVIEW_LENGTH]
     ticket.updated_at = now
     ticket.version += 1

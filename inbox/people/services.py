@@ -22,8 +22,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
@@ -35,8 +34,8 @@ from inbox.engines.assignment import (
     assignment_request_for_user,
     team_set_assignment,
 )
-from inbox.models import Activity, AgentProfile, Shift, Team, Ticket, TicketStatus
-from inbox.tickets.services import ActionError
+from inbox.models import AgentProfile, Shift, Team
+from inbox.tickets.services import ActionError, tickets_hand_over
 
 User = get_user_model()
 
@@ -200,29 +199,10 @@ def _hand_over_tickets(
     """Every not-closed ticket of ``user`` to ``to`` or to nobody; one activity row each."""
     if to is not None and (to.pk == user.pk or to.pk not in assignable_ids([to.pk])):
         raise ActionError(_("Hand the tickets to an active colleague."))
-    now = timezone.now()
-    rows = list(
-        Ticket.objects.select_for_update()
-        .filter(assignee=user)
-        .exclude(status=TicketStatus.CLOSED)
-        .values_list("pk", "team_id")
-    )
+    rows = tickets_hand_over(actor=actor, user=user, to=to, reason="deactivated")
     if not rows:
         return []
     ids = [pk for pk, _team in rows]
-    Ticket.objects.filter(pk__in=ids).update(assignee=to, updated_at=now, version=F("version") + 1)
-    verb = "assigned" if to else "released"
-    Activity.objects.bulk_create(
-        Activity(
-            ticket_id=pk,
-            actor=actor,
-            verb=verb,
-            before={"assignee": user.pk},
-            after={"assignee": to.pk if to else None, "reason": "deactivated"},
-            created_at=now,
-        )
-        for pk in ids
-    )
     if to is None:
         teams = {team for _pk, team in rows if team is not None}
         for team_id in Team.objects.filter(pk__in=teams, assignment=AUTO).values_list(

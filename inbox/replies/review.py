@@ -42,7 +42,13 @@ from inbox.models import (
     TicketStatus,
 )
 from inbox.replies.services import ReplyInvalid, reply_check, reply_text
-from inbox.tickets.services import ActionError, _lock, _save, ticket_close
+from inbox.tickets.services import (
+    ActionError,
+    ticket_answered,
+    ticket_close,
+    ticket_lock,
+    ticket_save,
+)
 
 #: The values of a channel's ``settings["approval"]``.
 APPROVAL_NONE = ""
@@ -147,14 +153,11 @@ def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None =
         changes["text"] = _full_text(message=message, ticket=ticket, text=text)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket.pk)
+        ticket = ticket_lock(ticket.pk)
         if not _move(message_id, source=DeliveryState.AWAITING_APPROVAL, **changes):
             raise ActionError(_("This reply is no longer waiting for approval."))
         # Now it answers the customer: the same effect on the ticket as a reply sent directly.
-        ticket.waiting_since = None
-        if ticket.status == TicketStatus.NEW:
-            ticket.status = TicketStatus.OPEN
-        _save(ticket, ["waiting_since", "status"], now)
+        ticket_answered(ticket=ticket, held=False, now=now)
         after = {"message": message.pk, "author": message.author_user_id}
         before = {}
         if edited:
@@ -177,7 +180,7 @@ def reply_return(*, message_id: int, lead: AbstractBaseUser, comment: str) -> Me
     if message.author_user_id == lead.pk:
         raise ActionError(_("You cannot review your own reply."))
     with transaction.atomic():
-        ticket = _lock(message.ticket_id)
+        ticket = ticket_lock(message.ticket_id)
         if not _move(
             message_id,
             source=DeliveryState.AWAITING_APPROVAL,
@@ -185,7 +188,7 @@ def reply_return(*, message_id: int, lead: AbstractBaseUser, comment: str) -> Me
             review_note=comment[:2000],
         ):
             raise ActionError(_("This reply is no longer waiting for approval."))
-        _save(ticket, [])
+        ticket_save(ticket, [])
         activity_log(
             ticket=ticket,
             actor=lead,
@@ -211,7 +214,7 @@ def reply_resubmit(*, message_id: int, user: AbstractBaseUser, text: str) -> Mes
     message = _own_returned(message_id, user)
     full = _full_text(message=message, ticket=message.ticket, text=text)
     with transaction.atomic():
-        ticket = _lock(message.ticket_id)
+        ticket = ticket_lock(message.ticket_id)
         if not _move(
             message_id,
             source=DeliveryState.RETURNED,
@@ -220,7 +223,7 @@ def reply_resubmit(*, message_id: int, user: AbstractBaseUser, text: str) -> Mes
             review_note="",
         ):
             raise ActionError(_("Only a returned reply can be changed."))
-        _save(ticket, [])
+        ticket_save(ticket, [])
         activity_log(
             ticket=ticket,
             actor=user,
@@ -236,12 +239,12 @@ def reply_discard(*, message_id: int, user: AbstractBaseUser) -> None:
     """The author drops a returned reply. The row goes; the audit row keeps its text."""
     message = _own_returned(message_id, user)
     with transaction.atomic():
-        ticket = _lock(message.ticket_id)
+        ticket = ticket_lock(message.ticket_id)
         if not Message.objects.filter(
             pk=message_id, delivery_state=DeliveryState.RETURNED
         ).delete()[0]:
             raise ActionError(_("Only a returned reply can be changed."))
-        _save(ticket, [])
+        ticket_save(ticket, [])
         activity_log(
             ticket=ticket,
             actor=user,
@@ -266,7 +269,7 @@ def thread_review_create(
     if not 1 <= score <= 5:
         raise ActionError(_("The score is 1 to 5."))
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         if ticket.status != TicketStatus.CLOSED:
             raise ActionError(_("Only closed threads are reviewed."))
         if ticket.assignee_id is None:

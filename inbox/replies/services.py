@@ -19,10 +19,17 @@ from inbox.models import (
     Direction,
     Message,
     Ticket,
-    TicketStatus,
     primary_language,
 )
-from inbox.tickets.services import ActionError, Collision, _display, _lock, _save, ticket_close
+from inbox.tickets.services import (
+    ActionError,
+    Collision,
+    ticket_answered,
+    ticket_close,
+    ticket_lock,
+    ticket_save,
+    user_display,
+)
 
 
 class ReplyInvalid(ValueError):  # noqa: N818 - read as "this reply is invalid"
@@ -87,14 +94,7 @@ def reply_queue(
             send_options=options or {},
             close_on_approval=hold and close_on_approval,
         )
-        before = {"status": ticket.status}
-        if not hold:
-            ticket.waiting_since = None
-        if ticket.status == TicketStatus.NEW:
-            ticket.status = TicketStatus.OPEN
-        ticket.updated_at = now
-        ticket.version += 1
-        ticket.save(update_fields=["waiting_since", "status", "updated_at", "version"])
+        before = ticket_answered(ticket=ticket, held=hold, now=now)
         activity_log(
             ticket=ticket,
             actor=author,
@@ -169,7 +169,7 @@ def reply_send(
         # The claim is the anchor of collision control: one voice per ticket towards the customer.
         raise ActionError(
             _("%(name)s has this ticket; only they can reply. Add a note instead.")
-            % {"name": _display(ticket.assignee)}
+            % {"name": user_display(ticket.assignee)}
         )
     check = composer_state(ticket)
     options: dict[str, Any] = {}
@@ -185,7 +185,7 @@ def reply_send(
     except ReplyInvalid as exc:
         raise ActionError(str(exc)) from exc
     with transaction.atomic():
-        _lock(ticket_id)
+        ticket_lock(ticket_id)
         if seen_message_id is not None:
             newer = (
                 Message.objects.filter(ticket_id=ticket_id, pk__gt=seen_message_id)
@@ -233,8 +233,8 @@ def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
         message.delivery_changed_at = timezone.now()
         message.failure_reason = ""
         message.save(update_fields=["delivery_state", "delivery_changed_at", "failure_reason"])
-        ticket = _lock(message.ticket_id)
-        _save(ticket, [])
+        ticket = ticket_lock(message.ticket_id)
+        ticket_save(ticket, [])
         activity_log(ticket=ticket, actor=user, verb="reply_retried", after={"message": message.pk})
         transaction.on_commit(lambda: dispatch_send(message.pk))
     return message

@@ -2,12 +2,22 @@
 
 Each is keyword-only, runs in one transaction, writes its activity row and queues side effects
 with ``transaction.on_commit`` so nothing leaves the building for a change that rolled back.
+
+One writer per state change: a close is :func:`ticket_close`, an assignment :func:`ticket_assign`
+(:func:`ticket_take` and :func:`tickets_hand_over` are its conditional and set-based forms), the
+effect of our reply :func:`ticket_answered`, a reopen :func:`ticket_reopen`. Their field logic is
+in the ``*_set`` functions below, which also serve the paths that write many rows at once (the
+ingest rows, the routing engine): other areas call these, never set the fields themselves.
+
+The public helpers other areas use: :class:`ActionError`, :class:`Collision`,
+:func:`ticket_lock`, :func:`ticket_save`, :func:`user_display`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -17,8 +27,11 @@ from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
 from inbox.core import access
+from inbox.engines.business_time import Calendars
 from inbox.engines.sla import BUSINESS_DURATION_FIELDS, business_durations_set
 from inbox.models import (
+    OPEN_STATUSES,
+    Activity,
     Direction,
     Message,
     Tag,
@@ -59,56 +72,104 @@ CLOSE_REASONS = {
 }
 
 
-def _display(user: AbstractBaseUser | None) -> str:
+def user_display(user: AbstractBaseUser | None) -> str:
+    """The name an agent sees for ``user`` (full name, else user name; "" for nobody)."""
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
 
 
-def _lock(ticket_id: int) -> Ticket:
+def ticket_lock(ticket_id: int) -> Ticket:
+    """The ticket row, locked until the transaction ends (``SELECT ... FOR UPDATE``)."""
     return Ticket.objects.select_for_update().get(pk=ticket_id)
 
 
-def _save(ticket: Ticket, fields: Iterable[str], now: dt.datetime | None = None) -> None:
+def ticket_save(ticket: Ticket, fields: Iterable[str], now: dt.datetime | None = None) -> None:
     """Save ``fields`` and raise the version, so every open inbox shows the change."""
     ticket.updated_at = now or timezone.now()
     ticket.version += 1
     ticket.save(update_fields=[*fields, "updated_at", "version"])
 
 
+# --- the field logic of each change: on a Ticket or an ingest row (inbox.ingest.rows) alike ----
+def closed_set(ticket: Any, *, reason: str, now: dt.datetime) -> list[str]:
+    """Set the fields of a close in memory; return their names."""
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = now
+    ticket.close_reason = reason
+    ticket.snoozed_until = None
+    return ["status", "closed_at", "close_reason", "snoozed_until"]
+
+
+def reopened_set(ticket: Any) -> list[str]:
+    """Set the fields of a reopen in memory; return their names."""
+    ticket.status = TicketStatus.OPEN
+    ticket.closed_at = None
+    ticket.close_reason = ""
+    ticket.snoozed_until = None
+    return ["status", "closed_at", "close_reason", "snoozed_until"]
+
+
+def answered_set(ticket: Any, *, held: bool = False) -> list[str]:
+    """Set the effect of our reply in memory: the customer no longer waits (unless the reply is
+    ``held`` for approval: it has not answered yet) and a new ticket is open. Field names."""
+    if not held:
+        ticket.waiting_since = None
+    if ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.OPEN
+    return ["waiting_since", "status"]
+
+
+def assignee_set(ticket: Any, assignee_id: int | None) -> list[str]:
+    """Set the assignee in memory; return the field names."""
+    ticket.assignee_id = assignee_id
+    return ["assignee"]
+
+
 # --- claim, release, assign -------------------------------------------------------------------
+def ticket_take(
+    *, ticket_id: int, assignee_id: int, now: dt.datetime, open_only: bool = False
+) -> bool:
+    """Assign an unassigned ticket (an open one, with ``open_only``) if it still is; True when
+    this call won. Lock: none beyond the row lock of its one conditional UPDATE, which decides
+    between two takers. Audit: none of its own: its callers write it (:func:`ticket_claim` a
+    "claimed" row, automatic assignment its "assigned" rows in one insert per run)."""
+    rows = Ticket.objects.filter(pk=ticket_id, assignee__isnull=True)
+    if open_only:
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    return bool(rows.update(assignee_id=assignee_id, updated_at=now, version=F("version") + 1))
+
+
 def ticket_claim(*, ticket_id: int, user: AbstractBaseUser) -> None:
     """Take an unassigned ticket. Atomic: of two agents clicking at once exactly one wins.
 
-    The winner is decided by one conditional UPDATE; the loser gets :class:`AlreadyClaimed`
-    naming who has it.
+    The winner is decided by one conditional UPDATE (:func:`ticket_take`); the loser gets
+    :class:`AlreadyClaimed` naming who has it. Audit: a "claimed" activity.
     """
     now = timezone.now()
     with transaction.atomic():
-        won = Ticket.objects.filter(pk=ticket_id, assignee__isnull=True).update(
-            assignee=user, updated_at=now, version=F("version") + 1
-        )
+        won = ticket_take(ticket_id=ticket_id, assignee_id=user.pk, now=now)
         if not won:
             holder = Ticket.objects.filter(pk=ticket_id).select_related("assignee").first()
             if holder is not None and holder.assignee_id == user.pk:
                 return  # already mine: clicking twice is fine
-            raise AlreadyClaimed(_display(holder.assignee if holder else None))
+            raise AlreadyClaimed(user_display(holder.assignee if holder else None))
         activity_log(
             ticket=Ticket(pk=ticket_id), actor=user, verb="claimed", after={"assignee": user.pk}
         )
 
 
 def ticket_release(*, ticket_id: int, user: AbstractBaseUser, force: bool = False) -> None:
-    """Give a ticket back to the queue. Only its holder may, unless ``force`` (a lead)."""
+    """Give a ticket back to the queue. Only its holder may, unless ``force`` (a lead).
+    Lock: the ticket row. Audit: a "released" activity."""
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         if ticket.assignee_id is None:
             return
         if ticket.assignee_id != user.pk and not force:
             raise ActionError(_("Only the agent who has this ticket can release it."))
         before = {"assignee": ticket.assignee_id}
-        ticket.assignee = None
-        _save(ticket, ["assignee"])
+        ticket_save(ticket, assignee_set(ticket, None))
         activity_log(
             ticket=ticket, actor=user, verb="released", before=before, after={"assignee": None}
         )
@@ -120,7 +181,7 @@ def assignee_check(assignee: AbstractBaseUser | None) -> None:
     Every assigning service calls this before it writes; the views only translate its error."""
     if assignee is None or assignee.pk in access.assignable_ids([assignee.pk]):
         return
-    name = _display(assignee)
+    name = user_display(assignee)
     if not assignee.is_active:
         raise ActionError(
             _("%(name)s's account is deactivated: they cannot be given tickets.") % {"name": name}
@@ -134,7 +195,8 @@ def ticket_assign(
     *, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None
 ) -> None:
     """A lead hands a ticket to someone (or to nobody). The lead's permission is the caller's
-    check; whether ``assignee`` may take tickets is checked here (:func:`assignee_check`)."""
+    check; whether ``assignee`` may take tickets is checked here (:func:`assignee_check`).
+    Lock: the ticket row. Audit: an "assigned" activity (assignee before and after)."""
     assignee_check(assignee)
     _assign(ticket_id=ticket_id, user=user, assignee=assignee)
 
@@ -142,10 +204,9 @@ def ticket_assign(
 def _assign(*, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None) -> None:
     """The write of :func:`ticket_assign`, for callers that ran :func:`assignee_check`."""
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         before = {"assignee": ticket.assignee_id}
-        ticket.assignee = assignee
-        _save(ticket, ["assignee"])
+        ticket_save(ticket, assignee_set(ticket, assignee.pk if assignee else None))
         activity_log(
             ticket=ticket,
             actor=user,
@@ -153,6 +214,44 @@ def _assign(*, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUse
             before=before,
             after={"assignee": assignee.pk if assignee else None},
         )
+
+
+def tickets_hand_over(
+    *,
+    actor: AbstractBaseUser,
+    user: AbstractBaseUser,
+    to: AbstractBaseUser | None,
+    reason: str,
+) -> list[tuple[int, int | None]]:
+    """Every not-closed ticket of ``user`` to ``to`` (or to nobody): the set-based form of
+    :func:`ticket_assign`, in one UPDATE. ``to`` must have passed :func:`assignee_check` (or
+    the caller's stricter check). Lock: the tickets' rows (``FOR UPDATE``), in the caller's
+    transaction. Audit: one "assigned" ("released" for nobody) activity per ticket, with
+    ``reason``, in one insert. Returns (ticket id, team id) of the tickets handed over."""
+    now = timezone.now()
+    rows = list(
+        Ticket.objects.select_for_update()
+        .filter(assignee=user)
+        .exclude(status=TicketStatus.CLOSED)
+        .values_list("pk", "team_id")
+    )
+    if not rows:
+        return []
+    ids = [pk for pk, _team in rows]
+    Ticket.objects.filter(pk__in=ids).update(assignee=to, updated_at=now, version=F("version") + 1)
+    verb = "assigned" if to else "released"
+    Activity.objects.bulk_create(
+        Activity(
+            ticket_id=pk,
+            actor=actor,
+            verb=verb,
+            before={"assignee": user.pk},
+            after={"assignee": to.pk if to else None, "reason": reason},
+            created_at=now,
+        )
+        for pk in ids
+    )
+    return rows
 
 
 # --- tags -------------------------------------------------------------------------------------
@@ -166,10 +265,10 @@ def ticket_tag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> Tag:
     if not name:
         raise ActionError(_("A tag needs a name."))
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         tag, _created = Tag.objects.get_or_create(name=name)
         ticket.tags.add(tag)
-        _save(ticket, [])
+        ticket_save(ticket, [])
         activity_log(ticket=ticket, actor=user, verb="tagged", after={"tag": name})
     return tag
 
@@ -177,12 +276,12 @@ def ticket_tag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> Tag:
 def ticket_untag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> None:
     name = tag_name_clean(name)
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         tag = Tag.objects.filter(name=name).first()
         if tag is None:
             return
         ticket.tags.remove(tag)
-        _save(ticket, [])
+        ticket_save(ticket, [])
         activity_log(ticket=ticket, actor=user, verb="untagged", before={"tag": name})
 
 
@@ -194,7 +293,7 @@ def note_add(*, ticket_id: int, user: AbstractBaseUser, text: str) -> Message:
         raise ActionError(_("The note is empty."))
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         note = Message.objects.create(
             ticket=ticket,
             channel_id=ticket.channel_id,
@@ -204,47 +303,60 @@ def note_add(*, ticket_id: int, user: AbstractBaseUser, text: str) -> Message:
             sent_at=now,
             created_at=now,
         )
-        _save(ticket, [], now)
+        ticket_save(ticket, [], now)
         activity_log(ticket=ticket, actor=user, verb="note_added", after={"message": note.pk})
     return note
 
 
 # --- close, reopen, snooze --------------------------------------------------------------------
-def ticket_close(*, ticket_id: int, user: AbstractBaseUser, reason: str = "") -> None:
-    if reason not in CLOSE_REASONS:
+def ticket_close(
+    *,
+    ticket_id: int,
+    user: AbstractBaseUser,
+    reason: str = "",
+    incident: Any = None,
+    calendars: Calendars | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Close a ticket: the one writer of a close (agents, bulk actions, the review queue, a
+    reply sent with "close", a resolved incident). Lock: the ticket row. Audit: a "closed"
+    activity (status before; status and reason after, and the incident when one closed it).
+
+    An ``incident`` closes with the reason "incident", clears the SLA due time and leaves a ticket
+    that is closed already alone (returns False). ``calendars``: the teams' business hours when
+    the caller loaded them for many tickets. The routing engine closes new tickets at ingest with
+    :func:`closed_set`, the same field logic, on the rows ingest writes."""
+    if incident is not None:
+        reason = "incident"
+    elif reason not in CLOSE_REASONS:
         raise ActionError(_("Unknown close reason."))
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
+        if incident is not None and ticket.status == TicketStatus.CLOSED:
+            return False
         before = {"status": ticket.status}
-        ticket.status = TicketStatus.CLOSED
-        ticket.closed_at = now
-        ticket.close_reason = reason
-        ticket.snoozed_until = None
-        business_durations_set(ticket)
-        _save(
-            ticket,
-            ["status", "closed_at", "close_reason", "snoozed_until", *BUSINESS_DURATION_FIELDS],
-            now,
-        )
-        activity_log(
-            ticket=ticket,
-            actor=user,
-            verb="closed",
-            before=before,
-            after={"status": ticket.status, "reason": reason},
-        )
+        fields = closed_set(ticket, reason=reason, now=now)
+        after: dict[str, Any] = {"status": ticket.status, "reason": reason}
+        if incident is not None:
+            # The incident's answer went out: no SLA clock runs on these tickets any more.
+            ticket.due_at = None
+            fields.append("due_at")
+            after["incident"] = incident.pk
+        business_durations_set(ticket, calendars)
+        ticket_save(ticket, [*fields, *BUSINESS_DURATION_FIELDS], now)
+        activity_log(ticket=ticket, actor=user, verb="closed", before=before, after=after)
+    return True
 
 
 def ticket_reopen(*, ticket_id: int, user: AbstractBaseUser) -> None:
+    """Reopen a ticket: the one writer of a reopen by hand (ingest reopens the rows it writes
+    with :func:`reopened_set`, the same field logic). Lock: the ticket row. Audit: a
+    "reopened" activity."""
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         before = {"status": ticket.status}
-        ticket.status = TicketStatus.OPEN
-        ticket.closed_at = None
-        ticket.close_reason = ""
-        ticket.snoozed_until = None
-        _save(ticket, ["status", "closed_at", "close_reason", "snoozed_until"])
+        ticket_save(ticket, reopened_set(ticket))
         activity_log(
             ticket=ticket,
             actor=user,
@@ -254,16 +366,26 @@ def ticket_reopen(*, ticket_id: int, user: AbstractBaseUser) -> None:
         )
 
 
+def ticket_answered(*, ticket: Ticket, held: bool, now: dt.datetime) -> dict[str, Any]:
+    """Our reply's effect on ``ticket``: the one writer of it (a reply queued, a held reply
+    approved). Lock: the caller's, which holds the ticket row (:func:`ticket_lock`) in its
+    transaction. Audit: none of its own; the caller's "replied" / "reply_approved" row carries
+    the ``before`` this returns (the status before)."""
+    before = {"status": ticket.status}
+    ticket_save(ticket, answered_set(ticket, held=held), now)
+    return before
+
+
 def ticket_snooze(*, ticket_id: int, user: AbstractBaseUser, until: dt.datetime) -> None:
     """Pending until ``until``: out of the open views; a new customer message reopens it."""
     if until <= timezone.now():
         raise ActionError(_("Snooze until a time in the future."))
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        ticket = ticket_lock(ticket_id)
         before = {"status": ticket.status}
         ticket.status = TicketStatus.PENDING
         ticket.snoozed_until = until
-        _save(ticket, ["status", "snoozed_until"])
+        ticket_save(ticket, ["status", "snoozed_until"])
         activity_log(
             ticket=ticket,
             actor=user,
@@ -285,7 +407,7 @@ def snoozed_wake(*, now: dt.datetime | None = None) -> list[int]:
             until = ticket.snoozed_until
             ticket.status = TicketStatus.OPEN
             ticket.snoozed_until = None
-            _save(ticket, ["status", "snoozed_until"])
+            ticket_save(ticket, ["status", "snoozed_until"])
             activity_log(
                 ticket=ticket,
                 actor=None,
@@ -306,8 +428,10 @@ def tickets_bulk(
     tag: str = "",
     assignee: AbstractBaseUser | None = None,
 ) -> int:
-    """Close, tag or assign several tickets; each gets its own activity row. Returns the count.
-    All or nothing: a refused assignee or a failing ticket changes none of them."""
+    """Close, tag or assign several tickets through the one writer of each change
+    (:func:`ticket_close`, :func:`ticket_tag`, :func:`ticket_assign`'s write); each ticket gets
+    its own activity row and lock. Returns the count. All or nothing: a refused assignee or a
+    failing ticket changes none of them."""
     if action == "assign":
         assignee_check(assignee)  # once, before any ticket is touched
     with transaction.atomic():
