@@ -183,10 +183,32 @@ class OutboundReply:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityHint:
+    """Two platform user ids of one person, learnt while talking to the platform (a Facebook
+    private reply answers with the commenter's Messenger id). The inbox links them."""
+
+    known_uid: str  # the id we store already (the commenter)
+    other_uid: str  # the same person's other id (their Messenger PSID)
+
+
+@dataclass(frozen=True, slots=True)
+class Moderation:
+    """A change to a stored message that is not new text: hidden, unhidden, removed on the
+    platform (a comment deleted) or unsent by its author (a Messenger message)."""
+
+    external_id: str
+    hidden: bool | None = None
+    removed: bool = False
+    unsent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     external_id: str
     url: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    # What the send taught us about who the recipient is; stored by delivery, not here.
+    identity_hints: tuple[IdentityHint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

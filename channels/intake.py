@@ -93,7 +93,7 @@ class WebhookIntake:
         May run more than once for one delivery (a retry after a crash): ingest's dedupe makes
         that harmless. The default stores :meth:`items` per channel; a platform whose bodies
         hold more than messages (Meta's moderation changes) overrides this instead."""
-        from inbox.ingest.services import ingest_batch
+        from inbox.ingest.entry import ingest_batch
 
         stored = 0
         for channel_id, items in self.items(payload, channel_ids=channel_ids).items():

@@ -42,10 +42,9 @@ def _audit(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    from inbox.audit.services import activity_log
+    from inbox.ingest.entry import channel_change_log
 
-    activity_log(
-        ticket=None,
+    channel_change_log(
         actor=actor,
         verb=verb,
         before={"channel": channel.pk, **before},

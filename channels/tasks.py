@@ -13,10 +13,9 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from inbox.ingest.services import ingest_batch
+from inbox.ingest.entry import ingest_batch
 
 from . import health
 from .models import Channel
@@ -87,14 +86,10 @@ SENDING_STALL = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 10)
 
 @shared_task(ignore_result=True, expires=60)
 def redeliver_stalled_replies() -> int:
-    from inbox.models import DeliveryState, Direction, Message
+    from inbox.ingest.entry import replies_stalled
 
     now = timezone.now()
-    stalled = Message.objects.filter(direction=Direction.OUTBOUND).filter(
-        Q(delivery_state=DeliveryState.QUEUED, delivery_changed_at__lt=now - QUEUED_STALL)
-        | Q(delivery_state=DeliveryState.SENDING, delivery_changed_at__lt=now - SENDING_STALL)
-    )
-    ids = list(stalled.values_list("pk", flat=True)[:5000])
+    ids = replies_stalled(queued_before=now - QUEUED_STALL, sending_before=now - SENDING_STALL)
     for pk in ids:
         send_message.delay(pk)
     if ids:
@@ -102,29 +97,16 @@ def redeliver_stalled_replies() -> int:
     return len(ids)
 
 
-def dispatch_send(message_id: int) -> None:
-    """Queue the send of a stored reply; if the broker is unreachable, leave it to the sweep.
-
-    Called after commit from web requests: the reply is safe in the database as "queued", so
-    a broker outage must not turn an agent's click into an error.
-    """
-    try:
-        send_message.apply_async((message_id,), retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure; redeliver_stalled_replies retries
-        log.warning("broker unreachable; reply %s waits for the sweep", message_id, exc_info=True)
-
-
 @shared_task(bind=True, ignore_result=True, max_retries=8)
 def send_message(self, message_id: int) -> str:
-    from inbox.replies.delivery import RetryLater, message_deliver
+    # The one channels → inbox call in this direction: the send task runs delivery.
+    from inbox.ingest.entry import RetryLater, reply_deliver, reply_fail
 
     try:
-        return message_deliver(message_id=message_id)
+        return reply_deliver(message_id=message_id)
     except RetryLater as exc:
         if self.request.retries >= self.max_retries:
-            from inbox.replies.delivery import message_fail
-
-            message_fail(message_id=message_id, reason=f"Gave up after retries: {exc}")
+            reply_fail(message_id=message_id, reason=f"Gave up after retries: {exc}")
             return "failed"
         # Exponential backoff, capped well below the broker's visibility timeout.
         countdown = exc.countdown or min(600, 5 * 2**self.request.retries)

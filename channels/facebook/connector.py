@@ -24,6 +24,7 @@ from ..base import (
     Connector,
     ConnectorError,
     FetchResult,
+    IdentityHint,
     InboundAuthor,
     InboundItem,
     OutboundAttachment,
@@ -402,11 +403,9 @@ class FacebookPageConnector(MetaConnector):
         if not message_id:
             raise OutcomeUnknown("Facebook accepted the private reply but returned no id.")
         psid = str(result.get("recipient_id") or "")
-        if psid and commenter:
-            from .tasks import link_private_reply
-
-            link_private_reply.delay(self.channel.id, commenter, psid)
-        return SendResult(external_id=message_id, raw=result)
+        # The commenter and this Messenger id are one person: delivery links them.
+        hints = (IdentityHint(known_uid=commenter, other_uid=psid),) if psid and commenter else ()
+        return SendResult(external_id=message_id, raw=result, identity_hints=hints)
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         if reply.mode in (PRIVATE_REPLY, "private_reply"):

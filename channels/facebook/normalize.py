@@ -28,7 +28,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..base import InboundAttachment, InboundAuthor, InboundItem
+from ..base import InboundAttachment, InboundAuthor, InboundItem, Moderation
 from . import media
 from .client import parse_time
 
@@ -47,17 +47,6 @@ STATUS_PLACEHOLDERS = {
 # ``message.metadata`` on the attachment parts of our replies; the Send API echoes it back.
 REPLY_PART_METADATA = "webcare-part:"
 UNSUPPORTED_TEXT = "[The customer sent something Meta does not pass on]"
-
-
-@dataclass(frozen=True, slots=True)
-class Moderation:
-    """A change to a stored message that is not new text: hidden, unhidden, removed on the
-    platform (a comment deleted) or unsent by its author (a Messenger message)."""
-
-    external_id: str
-    hidden: bool | None = None
-    removed: bool = False
-    unsent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

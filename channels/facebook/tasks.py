@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import shared_task
 
-from ..base import InboundItem
+from ..base import InboundItem, Moderation
 from ..health import record_policy_enforcement
 from ..models import Channel
 from . import normalize
@@ -28,11 +28,10 @@ def process_webhook(payload: dict[str, Any]) -> str:
     an event repeated across entries (or redelivered by Meta) is stored once. One channel's
     failure does not stop the others; it is raised at the end so the task shows as failed.
     """
-    from inbox.ingest.services import ingest_batch
-    from inbox.tickets.moderation import message_platform_moderated
+    from inbox.ingest.entry import webhook_store
 
     items: dict[int, list[InboundItem]] = defaultdict(list)
-    moderations: dict[int, list[normalize.Moderation]] = defaultdict(list)
+    moderations: dict[int, list[Moderation]] = defaultdict(list)
     entries = payload.get("entry") if isinstance(payload, dict) else None
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict) or not entry.get("id"):
@@ -46,7 +45,7 @@ def process_webhook(payload: dict[str, Any]) -> str:
         for channel in channels:
             results = found.feed if channel.kind == "facebook" else found.messaging
             for result in results:
-                if isinstance(result, normalize.Moderation):
+                if isinstance(result, Moderation):
                     moderations[channel.pk].append(result)
                 else:
                     items[channel.pk].append(result)
@@ -57,17 +56,10 @@ def process_webhook(payload: dict[str, Any]) -> str:
     failure: Exception | None = None
     for channel_id in set(items) | set(moderations):
         try:
-            if items.get(channel_id):
-                batch = _with_profiles(channel_id, items[channel_id])
-                stored += ingest_batch(channel_id=channel_id, items=batch).created
-            for change in moderations.get(channel_id, []):
-                message_platform_moderated(
-                    channel_id=channel_id,
-                    external_id=change.external_id,
-                    hidden=change.hidden,
-                    removed=change.removed,
-                    unsent=change.unsent,
-                )
+            batch = _with_profiles(channel_id, items.get(channel_id, []))
+            stored += webhook_store(
+                channel_id=channel_id, items=batch, moderations=moderations.get(channel_id, [])
+            ).created
         except Exception as exc:  # noqa: BLE001 - one channel must not block the others
             log.exception("Meta webhook: channel %s failed", channel_id)
             failure = exc
@@ -84,10 +76,10 @@ def _with_profiles(channel_id: int, items: list[InboundItem]) -> list[InboundIte
     """
     from dataclasses import replace
 
-    from inbox.models import Identity
+    from inbox.ingest.entry import identities_named
 
     channel = Channel.objects.filter(pk=channel_id).first()
-    if channel is None or channel.kind != "messenger":
+    if channel is None or channel.kind != "messenger" or not items:
         return items
     unnamed = {
         i.author.platform_user_id
@@ -96,11 +88,7 @@ def _with_profiles(channel_id: int, items: list[InboundItem]) -> list[InboundIte
     }
     if not unnamed:
         return items
-    named = set(
-        Identity.objects.filter(platform=channel.platform, platform_user_id__in=unnamed)
-        .exclude(display_name="")
-        .values_list("platform_user_id", flat=True)
-    )
+    named = identities_named(platform=channel.platform, platform_user_ids=unnamed)
     connector = channel.connector()
     profiles = {psid: connector.profile(psid) for psid in sorted(unnamed - named)}
     return [
@@ -126,16 +114,3 @@ def token_check_all() -> int:
     for pk in ids:
         token_check_channel.delay(pk)
     return len(ids)
-
-
-@shared_task(name="channels.facebook.link_private_reply", ignore_result=True)
-def link_private_reply(channel_id: int, commenter_uid: str, psid: str) -> str:
-    from .identities import identity_link_messenger_id
-
-    channel = Channel.objects.filter(pk=channel_id).first()
-    if channel is None:
-        return "skipped: channel gone"
-    identity = identity_link_messenger_id(
-        platform=channel.platform, commenter_uid=commenter_uid, psid=psid
-    )
-    return "linked" if identity else "nothing to link"

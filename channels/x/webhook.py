@@ -140,7 +140,7 @@ def _known_threads(channel, payload: dict[str, Any]) -> dict[str, str]:
     """Conversation ids of the tweets these events answer, where we stored them already.
 
     v1.1 tweets carry no conversation id; the tweet a reply answers does (in its thread key)."""
-    from inbox.models import Message
+    from inbox.ingest.entry import thread_keys_of
 
     parents = {
         str(t.get("in_reply_to_status_id_str"))
@@ -150,10 +150,9 @@ def _known_threads(channel, payload: dict[str, Any]) -> dict[str, str]:
     if not parents:
         return {}
     known = {}
-    rows = Message.objects.filter(channel=channel, external_id__in=parents).values_list(
-        "external_id", "ticket__thread_key"
-    )
-    for external_id, thread_key in rows:
+    for external_id, thread_key in thread_keys_of(
+        channel_id=channel.pk, external_ids=parents
+    ).items():
         if thread_key.startswith("conv:"):
             known[external_id] = thread_key[len("conv:") :]
     return known

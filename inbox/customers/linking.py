@@ -1,9 +1,10 @@
-"""One person, two Facebook ids: the commenter's id and their Messenger id (PSID).
+"""One person, two platform ids: what a connector's ``IdentityHint`` tells us, stored.
 
 Meta gives a person a different id in Page comments than in the Page's Messenger inbox. A
 private reply ("move to DM") is the one moment both are known: the Send API answers with the
-recipient's PSID. Linking it to the commenter's customer makes their DM answer land in the
-same customer's view.
+recipient's PSID, and the Facebook connector returns it on its ``SendResult.identity_hints``.
+Delivery (``inbox.replies.delivery``) stores the hint here: linking the PSID to the commenter's
+customer makes their DM answer land in the same customer's view.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from inbox.models import Activity, Customer, Identity
 log = logging.getLogger(__name__)
 
 
-def identity_link_messenger_id(*, platform: str, commenter_uid: str, psid: str) -> Identity | None:
-    """Give the commenter's customer the Messenger identity ``psid``.
+def identity_link_same_person(*, platform: str, known_uid: str, other_uid: str) -> Identity | None:
+    """Give the customer of the identity ``known_uid`` the identity ``other_uid`` too.
+
+    Lock: the other customer's row when it must be linked. Audit: a "customer_linked" activity
+    when two customers are linked.
 
     When the PSID already belongs to another customer (they wrote to the Page before), that
     customer is linked to the commenter's as the same person (``merged_into``), which an admin
     can undo; nothing is moved or deleted.
     """
+    commenter_uid, psid = known_uid, other_uid
     if not commenter_uid or not psid or commenter_uid == psid:
         return None
     with transaction.atomic():

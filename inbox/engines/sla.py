@@ -266,7 +266,7 @@ def auto_ack_queue(
     Returns the ids of the messages queued; they are sent after commit. Their activity rows are
     appended to ``activities`` when given (the caller saves them with its own), else saved.
     ``acks``: the templates when the caller holds them (ingest's per-worker copy), else loaded."""
-    from channels.tasks import dispatch_send
+    from inbox.replies.delivery import dispatch_send
 
     candidates = [
         t

@@ -27,6 +27,7 @@ from channels.base import (
     SendResult,
     TemporaryError,
 )
+from inbox.customers.linking import identity_link_same_person
 from inbox.engines.sla import business_durations_set
 from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
 
@@ -145,7 +146,41 @@ def message_deliver(*, message_id: int) -> str:
         message_fail(message_id=message_id, reason=f"Unexpected error: {exc!r}")
         return "failed"
     message_mark_sent(message_id=message_id, result=result)
+    _identity_hints_store(message.channel.platform, result)
     return "sent"
+
+
+def _identity_hints_store(platform: str, result: SendResult) -> None:
+    """Link the ids the send taught us are one person (a Facebook private reply's PSID). The
+    reply is sent and stored whatever happens here: a failed link is logged, not retried."""
+    for hint in result.identity_hints:
+        try:
+            identity_link_same_person(
+                platform=platform, known_uid=hint.known_uid, other_uid=hint.other_uid
+            )
+        except Exception:  # noqa: BLE001 - the reply is out; the link is a convenience
+            log.exception("linking %s to %s failed", hint.other_uid, hint.known_uid)
+
+
+# The send task is named, not imported: it lives with the connectors (channels.tasks) and
+# calls delivery back through inbox.ingest.entry. Importing it here would make inbox and
+# channels one import cycle (the "no cycles" contract in .importlinter).
+SEND_TASK = "channels.tasks.send_message"
+
+
+def dispatch_send(message_id: int) -> None:
+    """Queue the send of a stored reply; if the broker is unreachable, leave it to the sweep.
+
+    Called after commit from web requests: the reply is safe in the database as "queued", so
+    a broker outage must not turn an agent's click into an error.
+    """
+    from celery import current_app
+
+    task = current_app.tasks[SEND_TASK]  # a missing task is a deploy error: let it raise
+    try:
+        task.apply_async((message_id,), retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure; redeliver_stalled_replies retries
+        log.warning("broker unreachable; reply %s waits for the sweep", message_id, exc_info=True)
 
 
 def attempt_bound() -> dt.timedelta:

@@ -137,7 +137,7 @@ def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None =
     :class:`ActionError`, and the reply is dispatched once. "Reply and close" closes the ticket
     here, with the approval.
     """
-    from channels.tasks import dispatch_send
+    from inbox.replies.delivery import dispatch_send
 
     message = _held(message_id)
     if message.author_user_id == lead.pk:

@@ -72,7 +72,7 @@ def reply_queue(
     ``inbox.replies.review``): no task is queued, and the customer still counts as waiting, so the
     ticket keeps its SLA clock and its place in the list until a lead approves.
     """
-    from channels.tasks import dispatch_send
+    from inbox.replies.delivery import dispatch_send
 
     reply_check(ticket=ticket, text=text, mode=mode)
 
@@ -220,7 +220,7 @@ def reply_send(
 
 def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
     """Queue a failed reply again with the same idempotency key, so it is never posted twice."""
-    from channels.tasks import dispatch_send
+    from inbox.replies.delivery import dispatch_send
 
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)

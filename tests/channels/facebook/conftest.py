@@ -19,7 +19,7 @@ def run_tasks_now(monkeypatch):
     from channels.facebook import tasks
 
     calls = []
-    for name in ("process_webhook", "link_private_reply", "token_check_channel"):
+    for name in ("process_webhook", "token_check_channel"):
         task = getattr(tasks, name)
 
         def delay(*args, _task=task, **kwargs):

@@ -297,14 +297,16 @@ def test_a_private_reply_goes_to_the_commenter_and_their_dm_joins_the_same_custo
 
 
 def test_a_known_messenger_contact_is_linked_to_the_commenter_as_the_same_person(run_tasks_now):
-    from channels.facebook.tasks import link_private_reply
+    from inbox.customers.linking import identity_link_same_person
 
     page = page_channel()
     messenger = messenger_channel()
     ticket = comment_ticket(page)
     ingest_batch(channel_id=messenger.pk, items=[item("m_old", thread="dm:2451", uid="2451")])
     other = Identity.objects.get(platform_user_id="2451").customer
-    link_private_reply(page.pk, "7001000000000001", "2451")
+    identity_link_same_person(
+        platform=page.platform, known_uid="7001000000000001", other_uid="2451"
+    )
     other.refresh_from_db()
     assert other.merged_into_id == ticket.customer_id
 
