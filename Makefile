@@ -45,9 +45,13 @@ test-clock: $(STAMP)
 	    $(BIN)/python -m pytest -q -m "not browser" -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
 	done
 
+# Style, the import boundaries (.importlinter) and the types of inbox/ and channels/ (mypy with
+# django-stubs; .mypy-baseline.txt holds the errors from before mypy: any new one fails).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy | $(BIN)/mypy-baseline filter --baseline-path .mypy-baseline.txt --hide-stats
 
 format: $(STAMP)
 	$(BIN)/ruff format .

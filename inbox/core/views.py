@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -19,8 +20,8 @@ from inbox.replies.review import approvals_waiting_count
 @dataclass(frozen=True)
 class Area:
     url_name: str
-    label: str
-    help: str
+    label: str | Promise  # translated when the page renders (gettext_lazy)
+    help: str | Promise
     admin_only: bool = False
 
 
