@@ -15,3 +15,11 @@ def usage_estimate(channel) -> str:
     if estimate is None:
         return ""
     return estimate(channel.usage or {})
+
+
+@register.inclusion_tag("channels/whatsapp/composer.html")
+def whatsapp_composer(ticket) -> dict:
+    """The WhatsApp part beside the composer: the window's time left, templates outside it."""
+    from channels.whatsapp.views import composer_context
+
+    return composer_context(ticket)

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import health
+from .. import health, registry
 from ..models import Channel
 from . import normalize
 from .client import RESTRICTED, error_text
@@ -31,7 +31,7 @@ def webhook_process(payload: dict[str, Any], *, channel_ids: list[int]) -> str:
     failure does not stop the others; it is raised at the end so the delivery is retried."""
     from inbox.ingest import ingest_batch
 
-    channels = {channel_number(c): c for c in Channel.objects.filter(pk__in=channel_ids)}
+    channels = {_number_of(c): c for c in Channel.objects.filter(pk__in=channel_ids)}
     stored = statuses = 0
     failure: Exception | None = None
     for value in normalize.values(payload):
@@ -57,6 +57,11 @@ def webhook_process(payload: dict[str, Any], *, channel_ids: list[int]) -> str:
     if failure is not None:
         raise failure
     return f"stored {stored}, statuses {statuses}"
+
+
+def _number_of(channel: Channel) -> str:
+    """The phone number id a channel's connector answers for (the demo's is built in)."""
+    return getattr(channel.connector_class, "demo_number", "") or channel_number(channel)
 
 
 # --- statuses ---------------------------------------------------------------------------------
@@ -236,7 +241,7 @@ def template_send(*, ticket_id: int, user, template_id: int, header: list[str], 
     from inbox.services import reply_queue
 
     ticket = Ticket.objects.select_related("channel").get(pk=ticket_id)
-    if ticket.channel.kind != "whatsapp":
+    if ticket.channel.platform != "whatsapp":
         raise TemplateRefused("Templates are sent on WhatsApp tickets only.")
     wa_id = ticket.thread_key.removeprefix("wa:")
     if opted_out(channel_id=ticket.channel_id, wa_id=wa_id):
@@ -276,7 +281,10 @@ def template_send(*, ticket_id: int, user, template_id: int, header: list[str], 
 def window_counts(*, messages) -> dict[str, int]:
     """Answered inside or outside the customer service window, for reports: a template reply
     is outside it, a free-form one inside."""
-    sent = messages.filter(channel__kind="whatsapp", direction="out", delivery_state="sent")
+    kinds = [
+        k for k, _label in registry.kinds() if registry.connector_class(k).platform == "whatsapp"
+    ]
+    sent = messages.filter(channel__kind__in=kinds, direction="out", delivery_state="sent")
     outside = sent.filter(send_options__has_key="template")
     total = sent.count()
     out = outside.count()

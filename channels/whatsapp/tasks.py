@@ -58,7 +58,7 @@ def read_receipt_on_open(ticket) -> bool:
     from inbox.models import Direction
 
     channel = ticket.channel
-    if channel.kind != "whatsapp":
+    if channel.platform != "whatsapp":
         return False
     if not (channel.settings or {}).get("read_receipts", True):
         return False
