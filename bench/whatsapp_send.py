@@ -191,9 +191,33 @@ def setup(replies: int, customers: int):
     )
 
 
-def _worker(work, results, done_flag) -> None:
-    """One worker process, as a Celery worker runs the send task: take, deliver, retry later."""
+def _worker(work, results, done_flag, connector_only: bool) -> None:
+    """One worker process, as a Celery worker runs the send task: take, deliver, retry later.
+
+    ``connector_only``: call the connector's ``send`` (rate counter, Graph call) without the
+    database work of a delivery, to measure the send path by itself."""
+    from channels.base import OutboundReply, RateLimited
+    from channels.models import Channel
     from inbox.delivery import RetryLater, message_deliver
+
+    connector = Channel.objects.get(kind="whatsapp").connector() if connector_only else None
+
+    def deliver(pk: int) -> str:
+        if connector is None:
+            return message_deliver(message_id=pk)
+        reply = OutboundReply(
+            message_id=pk,
+            idempotency_key=str(pk),
+            text=f"Antwoord {pk}",
+            mode="dm",
+            thread_key=f"wa:316{pk % 2000:08d}",
+            ticket_kind="dm",
+        )
+        try:
+            connector.send(reply)
+        except RateLimited as exc:
+            raise RetryLater(exc.message, 1) from exc
+        return "sent"
 
     outcomes: collections.Counter[str] = collections.Counter()
     try:
@@ -208,7 +232,7 @@ def _worker(work, results, done_flag) -> None:
             if wait > 0:
                 time.sleep(wait)
             try:
-                result = message_deliver(message_id=pk)
+                result = deliver(pk)
             except RetryLater as exc:
                 outcomes["retry"] += 1
                 work.put((time.time() + (exc.countdown or 1), pk))
@@ -220,7 +244,7 @@ def _worker(work, results, done_flag) -> None:
         connections.close_all()
 
 
-def run(ids: list[int], workers: int) -> dict:
+def run(ids: list[int], workers: int, connector_only: bool = False) -> dict:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -231,7 +255,8 @@ def run(ids: list[int], workers: int) -> dict:
         work.put((0.0, pk))
     connections.close_all()  # each process opens its own
     processes = [
-        context.Process(target=_worker, args=(work, results, done_flag)) for _ in range(workers)
+        context.Process(target=_worker, args=(work, results, done_flag, connector_only))
+        for _ in range(workers)
     ]
     started = time.monotonic()
     for process in processes:
@@ -273,6 +298,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=6)
     parser.add_argument("--rate", type=int, default=80)
+    parser.add_argument(
+        "--connector-only",
+        action="store_true",
+        help="measure the send path alone (rate counter and Graph call), without delivery's "
+        "database work",
+    )
     args = parser.parse_args()
 
     import multiprocessing
@@ -292,10 +323,12 @@ def main() -> None:
         cache.clear()
         ids = setup(args.replies, args.customers)
         print(f"{len(ids)} replies queued; {args.workers} workers; double at {args.rate}/s")
-        result = run(ids, args.workers)
+        result = run(ids, args.workers, args.connector_only)
         from inbox.models import DeliveryState, Message
 
         sent = Message.objects.filter(pk__in=ids, delivery_state=DeliveryState.SENT).count()
+        if args.connector_only:
+            sent = result["outcomes"].get("sent", 0)
         import requests
 
         figures = requests.get(double_url + "stats", timeout=30).json()
