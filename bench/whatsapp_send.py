@@ -6,7 +6,7 @@ the Cloud API that enforces 80 messages a second.
 
 Creates a throw-away test database, a WhatsApp channel, ``--replies`` queued replies spread over
 customers, and runs ``--workers`` threads that each take a reply and call
-``inbox.delivery.message_deliver`` (what the Celery task runs), re-queueing it after the
+``inbox.replies.delivery.message_deliver`` (what the Celery task runs), re-queueing it after the
 countdown when delivery says "retry later", as the task does. The replies go through the
 connector's per-number rate counter (in the cache: Redis with REDIS_URL) to an HTTP server on
 127.0.0.1 that plays ``POST /{phone-number-id}/messages``: a token bucket of 80 per second
@@ -143,7 +143,7 @@ class CloudAPIDouble:
 def setup(replies: int, customers: int):
     from channels.base import InboundAuthor, InboundItem
     from channels.services import channel_create
-    from inbox.ingest import ingest_batch
+    from inbox.ingest.services import ingest_batch
     from inbox.models import DeliveryState, Direction, Message, Ticket
 
     channel = channel_create(
@@ -198,7 +198,7 @@ def _worker(work, results, done_flag, connector_only: bool) -> None:
     database work of a delivery, to measure the send path by itself."""
     from channels.base import OutboundReply, RateLimited
     from channels.models import Channel
-    from inbox.delivery import RetryLater, message_deliver
+    from inbox.replies.delivery import RetryLater, message_deliver
 
     connector = Channel.objects.get(kind="whatsapp").connector() if connector_only else None
 

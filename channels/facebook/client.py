@@ -219,7 +219,7 @@ def post(
     **data: Any,
 ) -> dict[str, Any]:
     """POST form fields; dicts and lists are JSON-encoded (the library would flatten them).
-    ``files`` go multipart beside the fields (a media upload)."""
+    ``files`` (name → (filename, file, content type)) makes it a multipart upload."""
     fields = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in data.items()}
     return call(
         graph.request,

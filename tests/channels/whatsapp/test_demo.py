@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 
 from channels.models import WhatsAppMessageStatus
 from channels.polling import channel_poll
-from inbox.delivery import message_deliver
 from inbox.models import Message, Ticket
-from inbox.services import reply_queue
+from inbox.replies.delivery import message_deliver
+from inbox.replies.services import reply_queue
 from tests.factories import make_channel
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ import responses
 import time_machine
 
 from channels.models import WhatsAppTemplate
-from inbox.delivery import message_deliver
 from inbox.models import DeliveryState, Message, Ticket
-from inbox.services import reply_queue
+from inbox.replies.delivery import message_deliver
+from inbox.replies.services import reply_queue
 from tests.channels.whatsapp.support import (
     MESSAGES,
     PHONE_NUMBER_ID,

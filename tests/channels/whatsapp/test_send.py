@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from channels.models import Channel, HealthState, WhatsAppMessageStatus, WhatsAppTemplate
 from channels.whatsapp import throughput
 from channels.whatsapp.services import TemplateRefused, template_send, templates_sync
-from inbox.delivery import RetryLater, message_deliver
 from inbox.models import DeliveryState, Ticket
-from inbox.services import reply_queue
+from inbox.replies.delivery import RetryLater, message_deliver
+from inbox.replies.services import reply_queue
 from tests.channels.whatsapp.support import (
     MESSAGES,
     PHONE_NUMBER_ID,
