@@ -65,6 +65,10 @@ class WhatsAppConnector(Connector):
             "Sending rate of this number: 80 by default; Meta raises it for some numbers."
         ),
         "read_receipts": "Mark the customer's messages read when an agent opens the thread.",
+        "incident_template": (
+            'Name of the approved template an incident\'s "answer all" sends to customers '
+            "outside the 24-hour window (body: the answer, or the customer's name and the answer)."
+        ),
     }
     settings_types: ClassVar[dict[str, str]] = {
         "messages_per_second": "int",

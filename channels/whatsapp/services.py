@@ -289,3 +289,52 @@ def window_counts(*, messages) -> dict[str, int]:
     total = sent.count()
     out = outside.count()
     return {"inside": total - out, "outside": out}
+
+
+# --- incidents --------------------------------------------------------------------------------
+def incident_reply(*, ticket, text: str) -> tuple[dict[str, Any], str] | None:
+    """How an incident's "answer all" reaches a WhatsApp customer: free-form inside the
+    24-hour window; outside it, the channel's incident template (setting ``incident_template``,
+    in the customer's language where one exists) with the customer's name as its first
+    variable and the answer as its last. None: the customer opted out, nothing is sent.
+    Raises :class:`TemplateRefused` when a template is needed and none is approved."""
+    connector = ticket.channel.connector()
+    window = connector.reply_window(ticket_kind=ticket.kind, last_inbound_at=ticket.last_inbound_at)
+    if window.allowed:
+        return {}, text
+    if opted_out(channel_id=ticket.channel_id, wa_id=ticket.thread_key.removeprefix("wa:")):
+        return None
+    name = str((ticket.channel.settings or {}).get("incident_template") or "")
+    chosen = [
+        t
+        for t in templates_for(channel_id=ticket.channel_id, language=ticket.language)
+        if t.name == name
+    ]
+    if not name or not chosen:
+        raise TemplateRefused(
+            "outside WhatsApp's 24-hour window and the channel has no approved incident "
+            "template (channel setting incident_template)"
+        )
+    form = template_form(chosen[0])
+    if form.body_slots not in (1, 2) or form.header_slots:
+        raise TemplateRefused(
+            f"the incident template {name} must have one body variable (the answer) or two "
+            "(the customer's name, then the answer), and none in its header"
+        )
+    # Meta refuses new lines and tabs inside a variable: the answer becomes one paragraph.
+    answer = " ".join(text.split())
+    person = getattr(ticket.identity, "display_name", "") or str(ticket.customer or "")
+    body = [answer] if form.body_slots == 1 else [person or "-", answer]
+    header: list[str] = []
+    return (
+        {
+            "template": {
+                "name": form.template.name,
+                "language": form.template.language,
+                "header": header,
+                "body": body,
+            },
+            "pricing_category": form.template.category,
+        },
+        template_preview(form, header=header, body=body),
+    )
