@@ -139,3 +139,15 @@ def test_the_dashboard_counts_replies_inside_and_outside_the_window(client, tick
     assert "WhatsApp replies and the 24-hour window" in page
     assert "Inside the window (free-form)</td><td>1<" in page
     assert "Outside the window (template)</td><td>1<" in page
+
+
+@responses.activate
+def test_the_channel_list_keeps_showing_the_numbers_quality_and_limit_tier(client, ticket):
+    from channels.polling import channel_poll
+    from tests.channels.whatsapp.support import number_fields
+
+    responses.get(graph(PHONE_NUMBER_ID), json=number_fields())
+    channel_poll(ticket.channel)
+    client.force_login(person("adam", "admin"))
+    page = client.get("/settings/channels/").content.decode()
+    assert "Webwinkel Zuid (+31 20 123 4567): quality GREEN, messaging limit TIER_1K" in page
