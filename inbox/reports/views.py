@@ -179,7 +179,20 @@ def figures(period: Period, *, now: dt.datetime | None = None, tz=None) -> dict[
         "compliments": _answered(by_intent.get(Intent.COMPLIMENT)),
         "tags": tags,
         "top_tags": tags[:TOP_TAGS],
+        "whatsapp_window": _whatsapp_window(start, end, team),
     }
+
+
+def _whatsapp_window(start: dt.datetime, end: dt.datetime, team) -> dict[str, int]:
+    """WhatsApp replies sent in the period inside the 24-hour window (free-form) and outside
+    it (templates)."""
+    from channels.whatsapp.services import window_counts
+    from inbox.models import Message
+
+    replies = Message.objects.filter(sent_at__gte=start, sent_at__lt=end)
+    if team:
+        replies = replies.filter(ticket__team_id=team)
+    return window_counts(messages=replies)
 
 
 def _answered(row: dict[str, Any] | None) -> dict[str, Any]:

@@ -18,7 +18,14 @@ from inbox.tickets.thread_html import _ago, _earlier_versions, _returned, _time,
 
 register = template.Library()
 
-CHANNEL_ICONS = {"x": "𝕏", "facebook": "f", "messenger": "m", "simulator": "◎"}
+CHANNEL_ICONS = {
+    "x": "𝕏",
+    "facebook": "f",
+    "messenger": "m",
+    "whatsapp": "✆",
+    "whatsapp_demo": "✆",
+    "simulator": "◎",
+}
 
 
 def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -135,8 +142,11 @@ def thread_messages(context, messages, ticket) -> str:
     """
     from django.urls import reverse
 
+    from channels.whatsapp.marks import receipt_marks
     from inbox.models import DeliveryState
 
+    # What the platform reported of our messages (WhatsApp's sent/delivered/read), one query.
+    platform_marks = receipt_marks(ticket, messages)
     labels = {
         "customer": _("Customer"),
         "verified": _("Verified"),
@@ -229,6 +239,9 @@ def thread_messages(context, messages, ticket) -> str:
             if m.delivery_state:
                 state = state_label.get(m.delivery_state) or e(m.delivery_state)
                 head.append(f'<span class="delivery delivery-{e(m.delivery_state)}">{state}</span>')
+            mark = platform_marks.get(m.external_id) if m.external_id else None
+            if mark:
+                head.append(f'<span class="receipt receipt-{e(mark[0])}">{e(mark[1])}</span>')
         else:
             author = m.author_user
             name = (author.get_full_name() or author.get_username()) if author else ""
