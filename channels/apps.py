@@ -9,5 +9,10 @@ class ChannelsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Importing the connector packages registers their kinds.
-        from . import connectors  # noqa: F401
+        # Importing the connector packages registers their kinds; importing the tasks registers
+        # the send task in every process, web included: the inbox queues a send by the task's
+        # name (inbox.replies.delivery.dispatch_send), without importing this app.
+        from . import (
+            connectors,  # noqa: F401
+            tasks,  # noqa: F401
+        )

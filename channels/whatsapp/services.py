@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def webhook_process(payload: dict[str, Any], *, channel_ids: list[int]) -> str:
     """Store one verified WhatsApp delivery for the channels it was routed to. One channel's
     failure does not stop the others; it is raised at the end so the delivery is retried."""
-    from inbox.ingest.services import ingest_batch
+    from inbox.ingest.entry import ingest_batch
 
     channels = {_number_of(c): c for c in Channel.objects.filter(pk__in=channel_ids)}
     stored = statuses = 0
@@ -237,8 +237,8 @@ class TemplateRefused(Exception):
 
 def template_send(*, ticket_id: int, user, template_id: int, header: list[str], body: list[str]):
     """Queue an approved template to the ticket's customer (outside the window, or anytime)."""
+    from inbox.ingest.entry import reply_queue
     from inbox.models import Ticket
-    from inbox.replies.services import reply_queue
 
     ticket = Ticket.objects.select_related("channel").get(pk=ticket_id)
     if ticket.channel.platform != "whatsapp":

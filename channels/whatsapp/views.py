@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from inbox.core import access
+from inbox.ingest.entry import access
 from inbox.models import Ticket
 
 from . import services

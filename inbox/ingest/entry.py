@@ -16,7 +16,8 @@ Allowed channels → inbox calls, and why each runs in that direction:
   :func:`reply_deliver`, :func:`reply_fail`, :class:`RetryLater`, :func:`replies_stalled`;
 - the audit row of a channel's configuration change: :func:`channel_change_log`;
 - the admin check of the channels pages, so "who is an admin" has one definition:
-  :data:`admin_required`.
+  :data:`admin_required`; the WhatsApp composer's ticket access checks: :data:`access`;
+- the WhatsApp template composer, which queues its template as a reply: :func:`reply_queue`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from django.db.models import Q
 
 from channels.base import InboundItem, Moderation
 from inbox.audit.services import activity_log
+from inbox.core import access
 from inbox.core.decorators import admin_required
 from inbox.ingest import services as ingest_services
 from inbox.ingest.services import IngestResult
@@ -40,11 +42,13 @@ from inbox.tickets.moderation import message_platform_moderated
 __all__ = [
     "IngestResult",
     "RetryLater",
+    "access",
     "admin_required",
     "channel_change_log",
     "identities_named",
     "ingest_batch",
     "replies_stalled",
+    "reply_queue",
     "reply_deliver",
     "reply_fail",
     "thread_keys_of",
@@ -93,6 +97,14 @@ def thread_keys_of(*, channel_id: int, external_ids: Iterable[str]) -> dict[str,
         .values_list("external_id", "ticket__thread_key")
         .iterator()
     )
+
+
+def reply_queue(**kwargs: Any) -> Message:
+    """Queue a reply on a ticket (``inbox.replies.services.reply_queue``: its checks, its lock
+    of the ticket, its "replied" activity); the WhatsApp template composer's way in."""
+    from inbox.replies.services import reply_queue as queue
+
+    return queue(**kwargs)
 
 
 def reply_deliver(*, message_id: int) -> str:

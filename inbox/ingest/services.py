@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import django.dispatch
@@ -53,7 +53,6 @@ from inbox.ingest.rows import (
     _REACH,
     _READ_ONLY,
     _TICKET_FIELDS,
-    _WRITTEN,
     PREVIEW_LENGTH,
     IngestedMessage,
     _advance_ticket,
@@ -61,14 +60,17 @@ from inbox.ingest.rows import (
     _new_ticket,
     _TicketRow,
 )
+from inbox.ingest.steps import (
+    _by_ticket,
+    _cursor_store,
+    _guesses_correct,
+    _messages_send,
+    _messages_stored,
+    _tickets_write,
+)
 from inbox.models import (
-    Activity,
-    DeliveryState,
-    Direction,
     Message,
     Ticket,
-    TicketStatus,
-    primary_language,
 )
 
 # Sent inside the ingest transaction, after messages are stored and tickets updated, so routing
@@ -256,32 +258,7 @@ def ingest_batch(
         ]
         with bulk.pipeline():
             # The messages first: on PostgreSQL they are stored while the engines below run.
-            # One list per column, straight from the items: no Message objects on the hot path.
-            sent = bulk.send_rows(
-                Message,
-                {
-                    "ticket": [tickets[i.thread_key].pk for i in new],
-                    "direction": [
-                        Direction.OUTBOUND if i.is_ours else Direction.INBOUND for i in new
-                    ],
-                    "external_id": [i.external_id for i in new],
-                    "author_identity": author_ids,
-                    "text": [i.text for i in new],
-                    "sent_at": [i.sent_at for i in new],
-                    "raw": [i.raw for i in new],
-                    "rating": [i.rating for i in new],
-                    "url": [i.url for i in new],
-                    "parent_external_id": [i.parent_external_id for i in new],
-                    "language": [primary_language(i.language) for i in new],
-                    "delivery_state": [
-                        DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
-                    ],
-                    "reply_mode": ["echo" if i.is_ours else "" for i in new],
-                },
-                constants={"channel": channel.pk, "created_at": now},
-                conflict=("channel", "external_id"),
-                returning=("id", "external_id"),
-            )
+            sent = _messages_send(channel, tickets, new, author_ids, now)
 
             # Fold the pending items into their tickets as if every one will be stored (all but
             # a rare race are: checked below) and let the engines set their fields now, so each
@@ -315,64 +292,32 @@ def ingest_batch(
         result.created = len(inserted)
         result.duplicates = len(items) - len(inserted)
 
-        edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
-        edits += other_versions
-        fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
-        # An earlier version of a message stored already: history, if the message was edited.
-        late = [i for i in batch if i.version and not i.edited and i.external_id in stored]
-        edited = (
-            _apply_edits(channel, edits, now, fresh=fresh, late=late)
-            if edits or fresh or late
-            else {}
+        edited = _edits_store(
+            channel, batch, other_versions, new, stored, inserted_ids, tickets, reach, now
         )
-        # The tickets of edited messages, where the edit named another thread.
-        elsewhere = sorted({k for k in edited.values() if k not in tickets})
-        if elsewhere:
-            tickets.update(_load_tickets(channel.pk, elsewhere, reach))
         result.edited = len(edited)
         result.duplicates -= len(edited)
-
-        fresh_ids = inserted_ids.union(edited)
-        new_by_ticket: dict[str, list[InboundItem]] = defaultdict(list)
-        for item in batch:
-            if item.external_id in fresh_ids:
-                key = edited.get(item.external_id, item.thread_key)
-                if key != item.thread_key:
-                    item = replace(item, thread_key=key)
-                new_by_ticket[key].append(item)
-        for key in new_by_ticket:
-            new_by_ticket[key].sort(key=lambda i: i.sent_at)
+        new_by_ticket = _by_ticket(batch, inserted_ids.union(edited), edited)
 
         # Where the guess was wrong (an item stored by another path between our lookup and the
         # insert, an edit, a thread opened meanwhile), start that ticket again from its stored
         # state, fold in what was really new and run the engines on it once more.
-        rewrite: dict[str, _TicketRow] = {}
-        redo = []
-        for key in prepared.keys() | new_by_ticket.keys():
-            if key not in tickets:
-                continue
-            got = new_by_ticket.get(key, [])
-            if prepared.get(key) is tickets[key] and _ids(pending[key]) == _ids(got):
-                continue
-            row = tickets[key]
-            if row.pk in created_ids:
-                row = _new_ticket(row.pk, opening[key], identities, channel, now)
-                rewrite[key] = row  # inserted holding the guess: write it again in any case
-            elif key in stored_state:
-                row = stored_state[key]
-            tickets[key] = row
-            reopened[key] = _advance_ticket(row, got, now) if got else None
-            if got:
-                redo.append(row)
+        rewrite, redo = _guesses_correct(
+            channel,
+            tickets,
+            prepared,
+            pending,
+            new_by_ticket,
+            created_ids,
+            opening,
+            stored_state,
+            identities,
+            reopened,
+            now,
+        )
         # The stored messages: those prepared, with their ids and their tickets' real ids.
         by_id = {i.external_id: i for i in new}
-        prepared_by_id = {m.external_id: m for m in prepared_messages}
-        messages = []
-        for pk, external_id in inserted if prepared_messages else ():
-            message = prepared_by_id[external_id]
-            message.id = pk
-            message.ticket_id = tickets[by_id[external_id].thread_key].pk
-            messages.append(message)
+        messages = _messages_stored(inserted, prepared_messages, by_id, tickets)
         if redo:
             redone = set(redo)
             finish_redo = _engines_prepare(
@@ -386,41 +331,11 @@ def ingest_batch(
         else:
             finish_redo = []
 
-        activities: dict[str, list[Any]] = {"ticket": [], "verb": [], "before": [], "after": []}
-
-        def log(ticket_id: int, verb: str, before: dict, after: dict) -> None:
-            for name, value in zip(activities, (ticket_id, verb, before, after), strict=True):
-                activities[name].append(value)
-
-        for pk in created_ids:
-            log(pk, "created", {}, {"status": TicketStatus.NEW})
-        touched = []
-        for key in new_by_ticket:
-            ticket = tickets[key]
-            touched.append(ticket)
-            if ticket.pk in created_ids:
-                continue
-            rewrite[key] = ticket
-            if reopened.get(key) is not None:
-                result.tickets_reopened += 1
-                log(ticket.pk, "reopened", {"status": reopened[key]}, {"status": ticket.status})
-        changed = list(rewrite.values())
-        bulk.update_rows(
-            Ticket,
-            [t.pk for t in changed],
-            {name: [getattr(t, attname) for t in changed] for name, attname in _WRITTEN},
+        touched, result.tickets_reopened = _tickets_write(
+            tickets, new_by_ticket, created_ids, rewrite, reopened, now
         )
-        bulk.insert_rows(Activity, activities, constants={"created_at": now}, returning=())
-
         if cursor is not None:
-            lag = None
-            if inserted:
-                newest = max(i.sent_at for i in batch if i.external_id in inserted_ids)
-                lag = max(0.0, (now - newest).total_seconds())
-            Channel.objects.filter(pk=channel.pk).update(
-                cursor=cursor,
-                **({"last_ingest_lag_seconds": lag} if lag is not None else {}),
-            )
+            _cursor_store(channel, cursor, batch, inserted_ids, now)
         # The engines' links, activities and acknowledgements, now that every ticket has its id.
         as_prepared = [row for key, row in prepared.items() if tickets.get(key) is row]
         for done in finish:
@@ -439,6 +354,34 @@ def ingest_batch(
                 messages=messages,
             )
     return result
+
+
+def _edits_store(
+    channel: Channel,
+    batch: list[InboundItem],
+    other_versions: list[InboundItem],
+    new: list[InboundItem],
+    stored: set[str],
+    inserted_ids: set[str],
+    tickets: dict[str, _TicketRow],
+    reach: dict[int, Reach],
+    now: dt.datetime,
+) -> dict[str, str]:
+    """Apply the batch's edits to stored messages; return external id -> thread key of each
+    message edited. Loads into ``tickets`` the tickets of edits that named another thread."""
+    edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
+    edits += other_versions
+    fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
+    # An earlier version of a message stored already: history, if the message was edited.
+    late = [i for i in batch if i.version and not i.edited and i.external_id in stored]
+    edited = (
+        _apply_edits(channel, edits, now, fresh=fresh, late=late) if edits or fresh or late else {}
+    )
+    # The tickets of edited messages, where the edit named another thread.
+    elsewhere = sorted({k for k in edited.values() if k not in tickets})
+    if elsewhere:
+        tickets.update(_load_tickets(channel.pk, elsewhere, reach))
+    return edited
 
 
 def _ids(items: list[InboundItem]) -> list[str]:

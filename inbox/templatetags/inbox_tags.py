@@ -4,17 +4,24 @@ hottest loops (the thread's messages and the list's rows) rendered in Python."""
 from __future__ import annotations
 
 import datetime as dt
-from html import escape as html_escape
 
 from django import template
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from inbox.tickets.selectors import AT_RISK
-from inbox.tickets.thread_html import _ago, _earlier_versions, _returned, _time, span
+from inbox.tickets.thread_html import (
+    _ago,
+    _message_html,
+    _thread_render,
+    _time,
+    platform_link,
+    span,
+    stars,
+    web_url,
+)
 
 register = template.Library()
 
@@ -83,13 +90,6 @@ def due(value: dt.datetime | None) -> str:
     return _due(value, timezone.now())
 
 
-def web_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL, else "": platforms' URLs are untrusted, and a
-    ``javascript:``, ``data:`` or relative one must never reach an ``href`` or ``src``."""
-    url = (url or "").strip()
-    return url if url.lower().startswith(("https://", "http://")) else ""
-
-
 def avatar_src(identity_id: int | None, url: str) -> str:
     """Where the agent's browser loads an identity's avatar: our own proxy
     (``inbox.customers.avatars``), never the platform's URL, which could track who opens the ticket.
@@ -109,27 +109,13 @@ def avatar(identity) -> str:
     return avatar_src(identity.pk, identity.avatar_url)
 
 
-@register.simple_tag
-def platform_link(url: str, label: str) -> str:
-    """A link to the platform, only for http(s) URLs, never passing our page as referrer."""
-    url = web_url(url)
-    if not url:
-        return ""
-    return format_html(
-        '<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>', url, label
-    )
+register.simple_tag(platform_link)
+register.filter("stars", stars)
 
 
 @register.filter
 def channel_icon(kind: str) -> str:
     return CHANNEL_ICONS.get(kind, "•")
-
-
-@register.filter
-def stars(rating: int | None) -> str:
-    if not rating:
-        return ""
-    return "★" * rating + "☆" * (5 - rating)
 
 
 @register.simple_tag(takes_context=True)
@@ -140,177 +126,9 @@ def thread_messages(context, messages, ticket) -> str:
     engine, ~5 ms here). Every value from a platform goes through ``format_html``/``escape``;
     nothing is marked safe that was not built here.
     """
-    from django.urls import reverse
-
-    from channels.whatsapp.marks import receipt_marks
-    from inbox.models import DeliveryState
-
-    # What the platform reported of our messages (WhatsApp's sent/delivered/read), one query.
-    platform_marks = receipt_marks(ticket, messages)
-    labels = {
-        "customer": _("Customer"),
-        "verified": _("Verified"),
-        "us": _("Us (on the platform)"),
-        "dm": _("private message"),
-        "private": _("moved to DM"),
-        "public": _("public reply"),
-        "hide": _("Hide on platform"),
-        "unhide": _("Show on platform"),
-        "hidden": _("hidden on the platform"),
-        "removed_by_author": _("Removed by the customer"),
-        "note": _("Internal note"),
-        "view": _("View on platform"),
-        "not_sent": _("Not sent"),
-        "retry": _("Retry"),
-        "waiting": _("Waiting for a lead's approval; not sent yet."),
-        "review": _("Review it"),
-        "returned": _("Returned by a lead"),
-        "edit": _("Edit the reply"),
-        "resubmit": _("Send for approval again"),
-        "discard": _("Discard"),
-        "edited": _("edited"),
-        "edited_title": _("The customer edited this message; earlier versions are kept below."),
-        "versions": _("Earlier versions"),
-    }
-    states = {value: str(label) for value, label in DeliveryState.choices}
-    retry_url = reverse("inbox:retry", args=[ticket.pk])
-    hide_url = reverse("inbox:hide", args=[ticket.pk])
-    resubmit_url = reverse("inbox:reply_resubmit", args=[ticket.pk])
-    discard_url = reverse("inbox:reply_discard", args=[ticket.pk])
-    # Avatars through our proxy (inbox.customers.avatars): reverse once, then put each identity's
-    # id in.
-    marker = 987654321
-    avatar_head, avatar_tail = reverse("inbox:avatar", args=[marker]).split(str(marker))
-    review_url = reverse("pages:review") if context.get("can_assign") else ""
-    viewer = context.get("user")
-    viewer_id = viewer.pk if viewer is not None else None
-    # Abusive comments can be hidden on platforms that allow it (Facebook comments).
-    can_hide = ticket.kind in ("comment", "post") and callable(
-        getattr(ticket.channel.connector_class, "set_hidden", None)
-    )
-    csrf = context.get("csrf_token", "")
-    now = timezone.now()
-    # ``escape`` and f-strings in the loop: ``format_html`` per fragment was most of a
-    # 200-message thread's rendering time. Every platform or user value below goes through
-    # ``e``; labels are our own translations but are escaped all the same. ``e`` is the
-    # standard library's ``html.escape`` that Django's ``escape`` wraps, without the wrapper's
-    # lazy-string checks (1,400 calls a long thread): every value passed to it is a str.
-    e = html_escape
-    local_tz = timezone.get_current_timezone()
-    label = {key: e(value) for key, value in labels.items()}
-    state_label = {key: e(value) for key, value in states.items()}
-    csrf_e = e(str(csrf))
-    # Labels that repeat down a thread ("12 min", "1,204 followers"): translated once each.
-    ago_labels: dict[int, str] = {}
-    follower_labels: dict[int, str] = {}
-    parts = []
-    for m in messages:
-        head = []
-        if m.direction == "in":
-            who = m.author_identity
-            if who is None:
-                head.append(f"<strong>{label['customer']}</strong>")
-            else:
-                if web_url(who.avatar_url):
-                    src = f"{avatar_head}{m.author_identity_id}{avatar_tail}"
-                    head.append(
-                        f'<img class="avatar" src="{e(src)}" alt="" width="24" height="24" '
-                        'referrerpolicy="no-referrer" loading="lazy">'
-                    )
-                head.append(f"<strong>{e(who.display_name or who.handle or '')}</strong>")
-                if who.handle:
-                    head.append(f'<span class="handle">@{e(who.handle)}</span>')
-                if who.verified:
-                    head.append(f'<span class="verified" title="{label["verified"]}">✓</span>')
-                if who.followers is not None:
-                    followers = follower_labels.get(who.followers)
-                    if followers is None:
-                        followers = follower_labels[who.followers] = e(
-                            ngettext("%(n)s follower", "%(n)s followers", who.followers)
-                            % {"n": who.followers}
-                        )
-                    head.append(f'<span class="followers">{followers}</span>')
-        elif m.direction == "out":
-            author = m.author_user
-            name = (author.get_full_name() or author.get_username()) if author else labels["us"]
-            mode = label.get(m.reply_mode) if m.reply_mode in ("dm", "private") else None
-            head.append(f"<strong>{e(name)}</strong>")
-            head.append(f'<span class="mode">{mode or label["public"]}</span>')
-            if m.delivery_state:
-                state = state_label.get(m.delivery_state) or e(m.delivery_state)
-                head.append(f'<span class="delivery delivery-{e(m.delivery_state)}">{state}</span>')
-            mark = platform_marks.get(m.external_id) if m.external_id else None
-            if mark:
-                head.append(f'<span class="receipt receipt-{e(mark[0])}">{e(mark[1])}</span>')
-        else:
-            author = m.author_user
-            name = (author.get_full_name() or author.get_username()) if author else ""
-            head.append(f"<strong>{label['note']}</strong> · {e(name)}")
-        head.append("· " + _time(m.sent_at, now, local_tz, ago_labels))
-        if m.rating:
-            head.append(f'<span class="stars">{stars(m.rating)}</span>')
-        link = platform_link(m.url, labels["view"])
-        if link:
-            head.append(link)
-        if m.edited_at is not None:
-            head.append(
-                f'<span class="edited" title="{label["edited_title"]}">{label["edited"]}</span>'
-            )
-        text = e(m.text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
-        history = ""
-        if m.versions and len(m.versions) > 1:
-            history = _earlier_versions(m.versions[:-1], label["versions"], local_tz)
-        if m.removed_by_author_at is not None:
-            # Unsent on the platform: kept for the record, shown as such.
-            head.append(f'<span class="removed-note">{label["removed_by_author"]}</span>')
-        failed = ""
-        if can_hide and m.direction == "in" and m.external_id:
-            hidden_note = f'<span class="hidden-note">{label["hidden"]}</span> ' if m.hidden else ""
-            head.append(
-                f'{hidden_note}<form method="post" action="{hide_url}" hx-post="{hide_url}" '
-                'hx-target="#live" class="inline"><input type="hidden" '
-                f'name="csrfmiddlewaretoken" value="{csrf_e}">'
-                f'<input type="hidden" name="message" value="{int(m.pk)}">'
-                f'<input type="hidden" name="hidden" value="{"0" if m.hidden else "1"}">'
-                f'<button type="submit">{label["unhide"] if m.hidden else label["hide"]}'
-                "</button></form>"
-            )
-        if m.delivery_state == "failed":
-            failed = format_html(
-                '<p class="error">{}: {}</p><form method="post" action="{}" hx-post="{}" '
-                'hx-target="#live"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-                '<input type="hidden" name="message" value="{}">'
-                '<button type="submit">{}</button></form>',
-                labels["not_sent"],
-                m.failure_reason,
-                retry_url,
-                retry_url,
-                csrf,
-                m.pk,
-                labels["retry"],
-            )
-        if m.delivery_state == DeliveryState.AWAITING_APPROVAL:
-            failed = format_html(
-                '<p class="review-wait" role="status">{}{}</p>',
-                labels["waiting"],
-                format_html(' <a href="{}">{}</a>', review_url, labels["review"])
-                if review_url and m.author_user_id != viewer_id
-                else "",
-            )
-        elif m.delivery_state == DeliveryState.RETURNED:
-            failed = _returned(
-                m,
-                labels=labels,
-                mine=m.author_user_id == viewer_id,
-                signature=context.get("signature", ""),
-                csrf=csrf,
-                urls=(resubmit_url, discard_url),
-            )
-        parts.append(
-            f'<li id="msg-{int(m.pk)}" class="msg msg-{e(m.direction)}"><div class="msg-head">'
-            f'{" ".join(head)}</div><p class="text">{text}</p>{history}{failed}</li>'
-        )
-    return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped above
+    r = _thread_render(context, messages, ticket)
+    parts = [_message_html(m, r) for m in messages]
+    return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped in _message_html
 
 
 @register.filter
