@@ -55,6 +55,18 @@ def test_a_new_ticket_is_stored_with_intent_routing_priority_and_due_time(parcel
     assert Activity.objects.filter(ticket=ticket, verb="routed").count() == 1
 
 
+def test_ingest_without_the_engines_stores_the_message_but_routes_nothing(parcels):
+    channel = make_channel()
+    result = ingest_batch(
+        channel_id=channel.pk, items=[item("m1", text="Waar blijft mijn parcel?!")], engines=False
+    )
+    ticket = Ticket.objects.get()
+    assert result.created == 1
+    assert ticket.routing_trace in (None, [])
+    assert not ticket.tags.exists()
+    assert not Activity.objects.filter(ticket=ticket, verb="routed").exists()
+
+
 def test_a_ticket_opened_for_a_message_stored_meanwhile_gets_no_engine_results(
     parcels, monkeypatch
 ):
