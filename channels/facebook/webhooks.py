@@ -46,15 +46,22 @@ def signature_ok(body: bytes, header: str, secret: str) -> bool:
 
 
 class MetaIntake(WebhookIntake):
+    """A Meta app's webhook: the handshake and the ``X-Hub-Signature-256`` check.
+
+    ``secret_settings`` names the settings holding the app secret that signs the bodies, first
+    one set wins (an Instagram Login app signs with its own Instagram app secret:
+    ``channels.instagram.webhooks``)."""
+
     name = "facebook"
+    secret_settings: tuple[str, ...] = ("META_APP_SECRET",)
 
     def handshake(self, request: HttpRequest) -> HttpResponse:
         return _handshake(request)
 
     def verify(self, request: HttpRequest, body: bytes) -> bool:
-        secret = getattr(settings, "META_APP_SECRET", "")
+        secret = next((s for n in self.secret_settings if (s := getattr(settings, n, ""))), "")
         if not secret:
-            log.error("Meta webhook refused: META_APP_SECRET is not set")
+            log.error("%s webhook refused: %s is not set", self.name, self.secret_settings[0])
             raise Refused(403, "webhook not configured")
         return signature_ok(body, request.headers.get(SIGNATURE_HEADER, ""), secret)
 
