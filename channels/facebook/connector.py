@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -31,6 +30,8 @@ from ..base import (
     ReplyWindow,
     SendResult,
 )
+from ..meta.account import MetaAccount
+from ..meta.conversations import recent_conversations
 from ..registry import register
 from . import client, normalize
 from .webhooks import MetaIntake
@@ -70,7 +71,7 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-class MetaConnector(Connector):
+class MetaConnector(MetaAccount, Connector):
     """What the Page feed and Messenger kinds share: the Page, its token, health checks."""
 
     platform = "facebook"
@@ -88,19 +89,10 @@ class MetaConnector(Connector):
 
     @property
     def page_id(self) -> str:
-        return str(self.channel.own_account_id or self.channel.settings.get("page_id") or "")
-
-    @cached_property
-    def graph(self):
-        token = self.channel.credentials.get("page_access_token", "")
-        if not token:
-            raise AuthError("No Page access token is configured for this channel.")
-        return client.graph_api(token)
+        return self.own_id
 
     def _require_page(self) -> str:
-        if not self.page_id:
-            raise PermanentError("The channel has no Page id (settings: page_id).")
-        return self.page_id
+        return self.require_own_id()
 
     def test_connection(self) -> ConnectionInfo:
         me = client.get(self.graph, "me", fields="id,name,username,link")
@@ -481,28 +473,14 @@ class MessengerConnector(MetaConnector):
         since = self._since(cursor)
         floor = since - OVERLAP
         items: list[InboundItem] = []
-        listing = extra = 0
-        fields = f"id,updated_time,participants,messages.limit(25){{{MESSAGE_FIELDS}}}"
-        for batch, calls_so_far in client.pages(
-            self.graph,
-            f"{page_id}/conversations",
-            max_pages=3,
-            platform="messenger",
-            fields=fields,
-            limit=25,
-        ):
-            listing = calls_so_far
-            stale = False
-            for conversation in batch:
-                updated = client.parse_time(conversation.get("updated_time"))
-                if updated is not None and updated < floor:
-                    stale = True  # conversations come most recently updated first
-                    break
-                found, used = self._conversation_items(conversation, floor)
-                items.extend(found)
-                extra += used
-            if stale:
-                break
+        extra = 0
+        conversations, listing = recent_conversations(
+            self.graph, page_id, platform="messenger", message_fields=MESSAGE_FIELDS, floor=floor
+        )
+        for conversation in conversations:
+            found, used = self._conversation_items(conversation, floor)
+            items.extend(found)
+            extra += used
         calls = listing + extra
         return FetchResult(items=items, cursor=self._cursor(items, since), calls=max(calls, 1))
 

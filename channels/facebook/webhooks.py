@@ -71,19 +71,25 @@ class MetaIntake(WebhookIntake):
             raise Ignored()
         from .tokens import channels_for_page
 
-        entries = payload.get("entry")
-        pages = {
-            str(e["id"])
-            for e in (entries if isinstance(entries, list) else [])
-            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
-        }
-        return [c.pk for page in sorted(pages) for c in channels_for_page(page)]
+        return [c.pk for page in entry_ids(payload) for c in channels_for_page(page)]
 
     def process(self, payload: dict[str, Any], *, channel_ids: list[int]) -> str:
         # Channels are found again per entry: a Page connected after receipt still gets it.
         from .tasks import process_webhook
 
         return process_webhook(payload)
+
+
+def entry_ids(payload: dict[str, Any]) -> list[str]:
+    """The account ids (Page or Instagram account) a Meta delivery's entries are for."""
+    entries = payload.get("entry")
+    return sorted(
+        {
+            str(e["id"])
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
+        }
+    )
 
 
 def _handshake(request: HttpRequest) -> HttpResponse:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -24,7 +23,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ..base import (
-    AuthError,
     ConnectionInfo,
     Connector,
     FetchResult,
@@ -48,6 +46,8 @@ from ..facebook.connector import (
     _int,
     _truthy,
 )
+from ..meta.account import MetaAccount
+from ..meta.conversations import recent_conversations
 from ..registry import register
 from . import client, normalize
 from .webhooks import InstagramIntake
@@ -67,7 +67,7 @@ USAGE_KEY = "instagram:usage:{channel_id}"
 
 
 @register
-class InstagramConnector(Connector):
+class InstagramConnector(MetaAccount, Connector):
     kind = "instagram"
     label = "Instagram"
     platform = "instagram"
@@ -122,21 +122,18 @@ class InstagramConnector(Connector):
     webhook = InstagramIntake()
 
     # --- plumbing -----------------------------------------------------------------------------
+    credential_key = "access_token"
+    account_setting = "account_id"
+    credential_label = "Instagram access token"
+    missing_account = "The channel has no Instagram account id: run Test connection."
+    graph_client = staticmethod(client.graph_api)
+
     @property
     def account_id(self) -> str:
-        return str(self.channel.own_account_id or self.channel.settings.get("account_id") or "")
-
-    @cached_property
-    def graph(self):
-        token = self.channel.credentials.get("access_token", "")
-        if not token:
-            raise AuthError("No Instagram access token is configured for this channel.")
-        return client.graph_api(token)
+        return self.own_id
 
     def _require_account(self) -> str:
-        if not self.account_id:
-            raise PermanentError("The channel has no Instagram account id: run Test connection.")
-        return self.account_id
+        return self.require_own_id()
 
     def _call(self, method, path: str, **args: Any) -> dict[str, Any]:
         """One Graph call, refused beforehand while Meta's reported usage is above the back-off
@@ -271,34 +268,21 @@ class InstagramConnector(Connector):
 
     def _conversations(self, floor) -> tuple[list[InboundItem], int]:
         items: list[InboundItem] = []
-        calls = 0
-        fields = f"id,updated_time,participants,messages.limit(25){{{MESSAGE_FIELDS}}}"
-        for batch, used in client.pages(
+        conversations, calls = recent_conversations(
             self.graph,
-            f"{self.account_id}/conversations",
-            max_pages=3,
+            self.account_id,
             platform="instagram",
-            fields=fields,
-            limit=25,
-        ):
-            calls = used
-            stale = False
-            for conversation in batch:
-                updated = client.parse_time(conversation.get("updated_time"))
-                if updated is not None and updated < floor:
-                    stale = True
-                    break
-                igsid, username = normalize.conversation_igsid(
-                    conversation, account_id=self.account_id
+            message_fields=MESSAGE_FIELDS,
+            floor=floor,
+        )
+        for conversation in conversations:
+            igsid, username = normalize.conversation_igsid(conversation, account_id=self.account_id)
+            for message in (conversation.get("messages") or {}).get("data") or []:
+                item = normalize.conversation_message_item(
+                    message, account_id=self.account_id, igsid=igsid, username=username
                 )
-                for message in (conversation.get("messages") or {}).get("data") or []:
-                    item = normalize.conversation_message_item(
-                        message, account_id=self.account_id, igsid=igsid, username=username
-                    )
-                    if item is not None and item.sent_at >= floor:
-                        items.append(item)
-            if stale:
-                break
+                if item is not None and item.sent_at >= floor:
+                    items.append(item)
         self._remember_usage()
         return items, calls
 

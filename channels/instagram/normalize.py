@@ -24,7 +24,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..base import InboundAttachment, InboundAuthor, InboundItem
-from ..facebook.normalize import Moderation, _attachments_text, _text
+from ..facebook.normalize import Moderation, _attachments_text, _text, message_edit_item
 from .client import parse_time
 
 # Webhook attachment ``type`` → InboundAttachment kind. Files are downloaded (Meta's lookaside
@@ -138,6 +138,24 @@ def mention_change(value: Any) -> MentionRef | None:
     )
 
 
+def _mention(
+    ident: str, *, text: str, data: dict[str, Any], fallback_time: Any, **fields: Any
+) -> InboundItem:
+    return InboundItem(
+        external_id=ident,
+        thread_key=f"mention:{ident}",
+        kind="mention",
+        text=text,
+        sent_at=parse_time(data.get("timestamp")) or parse_time(fallback_time) or timezone.now(),
+        **fields,
+    )
+
+
+def _by_username(username: str) -> InboundAuthor | None:
+    # A caption's author is known by username only: the handle is the stable key.
+    return _author({"id": f"username:{username}", "username": username}) if username else None
+
+
 def mentioned_comment_item(
     data: dict[str, Any], *, ref: MentionRef, fallback_time: Any = None
 ) -> InboundItem | None:
@@ -145,21 +163,14 @@ def mentioned_comment_item(
     account @mentioned in a comment on someone else's media."""
     if not isinstance(data, dict) or not (data.get("id") or ref.comment_id):
         return None
-    comment_id = str(data.get("id") or ref.comment_id)
-    sent_at = parse_time(data.get("timestamp")) or parse_time(fallback_time) or timezone.now()
     media = data.get("media") if isinstance(data.get("media"), dict) else {}
-    author = _author(data.get("from") or {"id": f"username:{_text(data.get('username'))}"}, "")
-    if author is not None and author.platform_user_id == "username:":
-        author = None
-    if author is not None and not author.handle and _text(data.get("username")):
-        author = _author({"id": author.platform_user_id, "username": data["username"]})
-    return InboundItem(
-        external_id=comment_id,
-        thread_key=f"mention:{comment_id}",
-        kind="mention",
+    username = _text(data.get("username"))
+    return _mention(
+        str(data.get("id") or ref.comment_id),
         text=_text(data.get("text")),
-        sent_at=sent_at,
-        author=author,
+        data=data,
+        fallback_time=fallback_time,
+        author=_author(data.get("from"), username) or _by_username(username),
         url=_text(media.get("permalink")),
         parent_external_id=ref.media_id,
         raw={"mentioned_comment": data},
@@ -174,27 +185,19 @@ def mentioned_media_item(
     if not isinstance(data, dict):
         return None
     media_id = str(data.get("id") or ref.media_id)
-    sent_at = parse_time(data.get("timestamp")) or parse_time(fallback_time) or timezone.now()
-    username = _text(data.get("username"))
-    kind = {"IMAGE": "image", "VIDEO": "video", "CAROUSEL_ALBUM": "image"}.get(
-        _text(data.get("media_type")), "image"
-    )
-    attachments = ()
-    if _text(data.get("media_url")):
-        attachments = (
-            InboundAttachment(kind=kind, url=data["media_url"], external_id=f"media:{media_id}"),
-        )
-    return InboundItem(
-        external_id=media_id,
-        thread_key=f"mention:{media_id}",
-        kind="mention",
+    kind = "video" if _text(data.get("media_type")) == "VIDEO" else "image"
+    url = _text(data.get("media_url"))
+    return _mention(
+        media_id,
         text=_text(data.get("caption")),
-        sent_at=sent_at,
-        # A caption's author is known by username only: the handle is the stable key.
-        author=_author({"id": f"username:{username}", "username": username}) if username else None,
+        data=data,
+        fallback_time=fallback_time,
+        author=_by_username(_text(data.get("username"))),
         url=_text(data.get("permalink")),
         raw={"mentioned_media": data},
-        attachments=attachments,
+        attachments=(InboundAttachment(kind=kind, url=url, external_id=f"media:{media_id}"),)
+        if url
+        else (),
     )
 
 
@@ -276,21 +279,7 @@ def messaging_event(event: Any, *, account_id: str) -> InboundItem | Moderation 
     sent_at = parse_time(event.get("timestamp")) or timezone.now()
     edit = event.get("message_edit")
     if isinstance(edit, dict) and edit.get("mid"):
-        if not sender or sender == account_id:
-            return None
-        return InboundItem(
-            external_id=str(edit["mid"]),
-            thread_key=dm_thread(sender),
-            kind="dm",
-            text=_text(edit.get("text")),
-            sent_at=sent_at,
-            author=InboundAuthor(platform_user_id=sender),
-            # ``num_edit`` counts edits, but the first version has no number to compare it
-            # with: the latest delivery wins, as on Messenger.
-            edited=True,
-            version_at=sent_at,
-            raw={"webhook": event},
-        )
+        return message_edit_item(event, edit, own_id=account_id)
     reaction = event.get("reaction")
     if isinstance(reaction, dict) and reaction.get("mid"):
         return _reaction(event, reaction, sender=sender, account_id=account_id, sent_at=sent_at)

@@ -9,6 +9,7 @@ from typing import Any
 from celery import shared_task
 
 from ..base import ConnectorError, InboundItem
+from ..meta.store import store_per_channel
 from ..models import Channel
 from . import normalize
 from .tokens import channels_for_account, instagram_channels, token_refresh
@@ -23,9 +24,6 @@ def process_webhook(payload: dict[str, Any]) -> str:
     Comments and DMs are stored as they come; an unsend marks the stored message; a mention is
     looked up first (the webhook carries only ids). One channel's failure does not stop the
     others; it is raised at the end, so the delivery is retried (ingest dedupes)."""
-    from inbox.ingest import ingest_batch
-    from inbox.moderation import message_platform_moderated
-
     items: dict[int, list[InboundItem]] = defaultdict(list)
     moderations: dict[int, list[normalize.Moderation]] = defaultdict(list)
     failure: Exception | None = None
@@ -53,25 +51,7 @@ def process_webhook(payload: dict[str, Any]) -> str:
                     continue
                 if item is not None:
                     items[channel.pk].append(item)
-    stored = 0
-    for channel_id in set(items) | set(moderations):
-        try:
-            if items.get(channel_id):
-                stored += ingest_batch(channel_id=channel_id, items=items[channel_id]).created
-            for change in moderations.get(channel_id, []):
-                message_platform_moderated(
-                    channel_id=channel_id,
-                    external_id=change.external_id,
-                    hidden=change.hidden,
-                    removed=change.removed,
-                    unsent=change.unsent,
-                )
-        except Exception as exc:  # noqa: BLE001 - one channel must not block the others
-            log.exception("Instagram webhook: channel %s failed", channel_id)
-            failure = exc
-    if failure is not None:
-        raise failure
-    return f"stored {stored}"
+    return store_per_channel(items, moderations, failure=failure)
 
 
 @shared_task(name="channels.instagram.token_refresh_channel", ignore_result=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..facebook.webhooks import MetaIntake
+from ..facebook.webhooks import MetaIntake, entry_ids
 from ..intake import Ignored
 
 
@@ -23,13 +23,7 @@ class InstagramIntake(MetaIntake):
             raise Ignored()
         from .tokens import channels_for_account
 
-        entries = payload.get("entry")
-        accounts = {
-            str(e["id"])
-            for e in (entries if isinstance(entries, list) else [])
-            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
-        }
-        return [c.pk for account in sorted(accounts) for c in channels_for_account(account)]
+        return [c.pk for account in entry_ids(payload) for c in channels_for_account(account)]
 
     def process(self, payload: dict[str, Any], *, channel_ids: list[int]) -> str:
         from .tasks import process_webhook
