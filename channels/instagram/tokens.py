@@ -58,6 +58,11 @@ def token_refresh(channel: Channel, *, force: bool = False) -> str:
     if not token:
         health.record_failure(channel.pk, AuthError("No Instagram access token is configured."))
         return "needs reconnect: no token"
+    if not force and not credentials.get("refreshed_at"):
+        # A token an admin just pasted: its age is unknown and Meta refuses to refresh one
+        # younger than 24 hours, so its age counts from now (refreshed a day later).
+        _store(channel.pk, refreshed_at=now.isoformat())
+        return "not due: token age unknown, counted from now"
     if not force and not refresh_due(credentials, now):
         return _warn_expiry(channel, credentials, now) or "not due"
     try:
@@ -72,18 +77,23 @@ def token_refresh(channel: Channel, *, force: bool = False) -> str:
     seconds = answer.get("expires_in")
     if not new_token or not isinstance(seconds, int):
         return f"not refreshed: unexpected answer {sorted(answer)}"
-    with transaction.atomic():
-        locked = Channel.objects.select_for_update().get(pk=channel.pk)
-        stored = dict(locked.credentials or {})
-        stored.update(
-            access_token=new_token,
-            expires_at=(now + dt.timedelta(seconds=seconds)).isoformat(),
-            refreshed_at=now.isoformat(),
-        )
-        locked.credentials = stored
-        locked.save(update_fields=["credentials", "updated_at"])
+    _store(
+        channel.pk,
+        access_token=new_token,
+        expires_at=(now + dt.timedelta(seconds=seconds)).isoformat(),
+        refreshed_at=now.isoformat(),
+    )
     health.clear_warning(channel.pk)
     return "refreshed"
+
+
+def _store(channel_id: int, **values: str) -> None:
+    """Update some credentials (encrypted with the rest), under a lock: a refresh and an admin
+    saving the form must not undo each other."""
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().get(pk=channel_id)
+        locked.credentials = {**(locked.credentials or {}), **values}
+        locked.save(update_fields=["credentials", "updated_at"])
 
 
 def _warn_expiry(channel: Channel, credentials: dict, now: dt.datetime) -> str:
