@@ -290,6 +290,12 @@ class Connector:
     # and the value a setting has when the channel's settings do not name it.
     settings_types: ClassVar[dict[str, str]] = {}
     settings_defaults: ClassVar[dict[str, Any]] = {}
+    # What an agent may attach to a reply here: {"kinds": (...), "mime_types": (...),
+    # "max_bytes": int, "max_count": int}. Empty: no attachments on this platform.
+    attachment_limits: ClassVar[dict[str, Any]] = {}
+    # Hosts (and their subdomains) inbound attachments may be downloaded from; empty: any host
+    # the connector hands over.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel

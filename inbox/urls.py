@@ -25,6 +25,7 @@ urlpatterns = [
     path("inbox/t/<int:ticket_id>/reply/", views.reply, name="reply"),
     path("inbox/t/<int:ticket_id>/retry/", views.retry, name="retry"),
     path("inbox/t/<int:ticket_id>/hide/", views.hide, name="hide"),
+    path("inbox/t/<int:ticket_id>/delete-comment/", views.delete_comment, name="delete_comment"),
     path("inbox/t/<int:ticket_id>/resubmit/", views.reply_resubmit, name="reply_resubmit"),
     path("inbox/t/<int:ticket_id>/discard/", views.reply_discard, name="reply_discard"),
     path("inbox/t/<int:ticket_id>/merge/", views.merge, name="merge"),

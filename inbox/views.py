@@ -419,6 +419,27 @@ def hide(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
+def delete_comment(request: HttpRequest, ticket: Ticket) -> None:
+    """Delete a comment on the platform itself (Instagram comments on our own media)."""
+    from channels.base import ConnectorError
+
+    from .moderation import message_can_delete, message_delete_on_platform
+
+    raw = request.POST.get("message", "")
+    message = (
+        Message.objects.select_related("channel", "ticket")
+        .filter(pk=raw if raw.isdigit() else 0, ticket=ticket)
+        .first()
+    )
+    if message is None or not message_can_delete(message):
+        raise services.ActionError(translation.gettext("This message cannot be deleted."))
+    try:
+        message_delete_on_platform(message=message, actor=request.user)
+    except ConnectorError as exc:
+        raise services.ActionError(exc.message) from exc
+
+
+@_action
 def intent(request: HttpRequest, ticket: Ticket) -> None:
     """Correct the ticket's intent: anyone who may work the ticket."""
     value = request.POST.get("intent", "")
