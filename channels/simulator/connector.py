@@ -23,6 +23,7 @@ from ..base import (
     ConnectionInfo,
     Connector,
     FetchResult,
+    InboundAttachment,
     InboundAuthor,
     InboundItem,
     OutboundReply,
@@ -45,10 +46,12 @@ def _weighted(rng: random.Random, options: list[tuple[str, int]]) -> str:
 
 
 class Simulation:
-    """Deterministic generator of simulated platform items."""
+    """Deterministic generator of simulated platform items. ``kinds`` weighs the ticket kinds
+    new threads open as (an Instagram-shaped channel has comments and DMs only)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, kinds: list[tuple[str, int]] | None = None) -> None:
         self.seed = seed
+        self.kinds = kinds or NEW_KINDS
 
     def _rng(self, *parts: object) -> random.Random:
         return random.Random(":".join(str(p) for p in (self.seed, *parts)))  # noqa: S311
@@ -78,7 +81,7 @@ class Simulation:
 
     def _opening(self, seq: int) -> dict[str, Any]:
         rng = self._rng("open", seq)
-        kind = _weighted(rng, NEW_KINDS)
+        kind = _weighted(rng, self.kinds)
         intent = _weighted(rng, INTENTS)
         language = "nl" if rng.random() < 0.55 else "en"
         return {
@@ -210,3 +213,60 @@ class SimulatorConnector(Connector):
 
     def test_connection(self) -> ConnectionInfo:
         return ConnectionInfo(account_id="simulator", handle="webcare_demo", display_name="Demo")
+
+
+# The photos customers post with simulated Instagram comments and DMs: small images served by
+# this installation (static/demo/), so `make demo` shows them without reaching the internet.
+DEMO_PHOTOS = ("demo/photo-coat.png", "demo/photo-parcel.png", "demo/photo-shoe.png")
+PHOTO_SHARE = 0.35
+
+
+@register
+class SimulatedInstagramConnector(SimulatorConnector):
+    """The simulator shaped like an Instagram account: comments (threaded per top-level
+    comment, answered publicly or moved to DM) and DMs, about a third with a photo."""
+
+    kind = "simulator_instagram"
+    label = "Instagram (simulated)"
+    reply_modes = ("public", "private", "dm")
+    ticket_kinds = ("comment", "dm")
+    platform = "simulator_instagram"
+
+    @property
+    def simulation(self) -> Simulation:
+        seed = int(self.channel.settings.get("seed", self.channel.id or 1))
+        return Simulation(seed, kinds=[("comment", 55), ("dm", 45)])
+
+    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
+        from dataclasses import replace
+
+        from django.conf import settings
+        from django.templatetags.static import static
+
+        result = super().fetch(cursor)
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
+        items = []
+        for item in result.items:
+            rng = random.Random(f"photo:{item.external_id}")  # noqa: S311 - simulated
+            if not item.is_ours and rng.random() < PHOTO_SHARE:
+                photo = rng.choice(DEMO_PHOTOS)
+                item = replace(
+                    item,
+                    attachments=(
+                        InboundAttachment(
+                            kind="image",
+                            url=base + static(photo),
+                            mime_type="image/png",
+                            name=photo.rsplit("/", 1)[-1],
+                            external_id="0",
+                        ),
+                    ),
+                    text=item.text or "[image]",
+                )
+            items.append(item)
+        return replace(result, items=items)
+
+    def test_connection(self) -> ConnectionInfo:
+        return ConnectionInfo(
+            account_id="simulator_instagram", handle="webcare.demo.shop", display_name="Demo"
+        )

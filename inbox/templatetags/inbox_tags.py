@@ -18,7 +18,14 @@ from inbox.selectors import AT_RISK
 
 register = template.Library()
 
-CHANNEL_ICONS = {"x": "𝕏", "facebook": "f", "messenger": "m", "instagram": "◉", "simulator": "◎"}
+CHANNEL_ICONS = {
+    "x": "𝕏",
+    "facebook": "f",
+    "messenger": "m",
+    "instagram": "◉",
+    "simulator": "◎",
+    "simulator_instagram": "◉",
+}
 
 
 def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Create the demo: users for each role, a team and a simulator channel with some history.
+"""Create the demo: users for each role, a team and two simulator channels (one shaped like
+an Instagram account) with some history.
 
 Safe to run again: it keeps what exists and prints the same log-ins.
 """
@@ -89,6 +90,26 @@ class Command(BaseCommand):
             channel_poll(channel)
             channel.settings = {"seed": 2026, "rate_per_minute": 8, "fail_rate": 0.05}
             channel.save(update_fields=["settings"])
+
+        if not Channel.objects.filter(kind="simulator_instagram").exists():
+            # An Instagram-shaped account beside it: comments and DMs, some with photos.
+            history = 12
+            start = timezone.now() - dt.timedelta(minutes=11 * history)
+            instagram = channel_create(
+                kind="simulator_instagram",
+                name="Demo shop on Instagram (simulated)",
+                settings={
+                    "seed": 3033,
+                    "per_poll": history,
+                    "start": start.isoformat(),
+                    "spacing_seconds": 11 * 60,
+                },
+                poll_interval=7,
+                default_team=team,
+            )
+            channel_poll(instagram)
+            instagram.settings = {"seed": 3033, "rate_per_minute": 3, "fail_rate": 0.02}
+            instagram.save(update_fields=["settings"])
 
         self.stdout.write(self.style.SUCCESS("Demo log-ins (role: username / password):"))
         for username, _first, _last, role, _sig in DEMO_USERS:
