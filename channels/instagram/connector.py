@@ -43,6 +43,7 @@ from ..facebook.connector import (
     OVERLAP,
     PRIVATE_REPLY,
     MessengerConnector,
+    MetaConnector,
     _int,
     _truthy,
 )
@@ -197,14 +198,28 @@ class InstagramConnector(MetaAccount, Connector):
 
     def notice(self) -> str:
         """Token expiry and rate-limit usage an admin should know about, or ""."""
+        return " ".join(self.channel_notices())
+
+    def channel_notices(self) -> list[str]:
+        """Shown in channel health: when the token expires (refreshed automatically before)
+        and how much of Meta's rate limit the last answer reported used."""
         parts = []
         expires = client.parse_time(self.channel.credentials.get("expires_at"))
         if expires is not None:
-            parts.append(f"Token valid until {expires:%Y-%m-%d %H:%M} UTC.")
+            parts.append(
+                f"Token valid until {expires:%Y-%m-%d %H:%M} UTC (refreshed automatically)."
+            )
         usage = self.usage()
+        line = _int(self.channel.settings.get("usage_backoff_percent"), 90)
         if usage.get("percent"):
-            parts.append(f"Rate limit used: {float(usage['percent']):.0f}%.")
-        return " ".join(parts)
+            parts.append(
+                f"Rate limit used: {float(usage['percent']):.0f}% (Meta's usage headers; "
+                f"polling pauses at {line}%)."
+            )
+        return parts
+
+    # The configured Graph version near or past Meta's end date, as on the Facebook channels.
+    health_notices = classmethod(MetaConnector.health_notices.__func__)
 
     # --- reading ------------------------------------------------------------------------------
     @staticmethod

@@ -181,3 +181,22 @@ def test_the_poll_backs_off_before_metas_limit_when_usage_is_high():
     assert len(responses.calls) == calls  # the second poll did not call Meta
     assert ch.health_state == HealthState.RATE_LIMITED
     assert "95% of Instagram's rate limit" in ch.last_error
+
+
+@responses.activate
+def test_channel_health_shows_the_token_expiry_and_the_reported_usage(admin_client):
+    now = timezone.now()
+    ch = channel(
+        credentials={
+            "access_token": TOKEN,
+            "refreshed_at": now.isoformat(),
+            "expires_at": (now + dt.timedelta(days=59)).isoformat(),
+        }
+    )
+    usage = {"X-App-Usage": json.dumps({"call_count": 42, "total_time": 7, "total_cputime": 3})}
+    responses.get(graph(f"{ACCOUNT_ID}/media"), json={"data": []}, headers=usage)
+    responses.get(graph(f"{ACCOUNT_ID}/conversations"), json={"data": []}, headers=usage)
+    poll_channel(ch.pk)
+    page = admin_client.get(reverse("channels:list")).content.decode()
+    assert f"Token valid until {(now + dt.timedelta(days=59)):%Y-%m-%d}" in page
+    assert "Rate limit used: 42%" in page
