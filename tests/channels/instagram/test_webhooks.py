@@ -246,3 +246,27 @@ def test_a_webhook_for_another_account_touches_no_channel(client):
     payload["entry"][0]["id"] = "17841499999999999"
     deliver(client, payload)
     assert not Message.objects.filter(channel=ch).exists()
+
+
+def test_a_signed_body_of_odd_shapes_stores_nothing_and_fails_nothing(client):
+    ch = channel()
+    payload = {
+        "object": "instagram",
+        "entry": [
+            {
+                "id": ACCOUNT_ID,
+                "time": T,
+                "changes": [None, {"field": "comments", "value": []}],
+                "messaging": [
+                    "x",
+                    {"message": {"text": "no mid"}},
+                    {"reaction": {"action": "react"}},
+                ],
+            },
+            "not an entry",
+        ],
+    }
+    response = deliver(client, payload)
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().state == "processed"
+    assert not Message.objects.filter(channel=ch).exists()
