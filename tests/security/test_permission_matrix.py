@@ -37,6 +37,7 @@ MATRIX = {
     "inbox:reply": ("POST", EVERYONE_WORKING, True),
     "inbox:retry": ("POST", EVERYONE_WORKING, True),
     "inbox:hide": ("POST", EVERYONE_WORKING, True),
+    "inbox:delete_comment": ("POST", EVERYONE_WORKING, True),
     "inbox:merge": ("POST", EVERYONE_WORKING, True),
     "inbox:unmerge": ("POST", EVERYONE_WORKING, True),
     "inbox:canned": ("GET", EVERYONE_WORKING, True),
