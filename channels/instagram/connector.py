@@ -321,10 +321,29 @@ class InstagramConnector(MetaAccount, Connector):
         )
 
     # --- replying -----------------------------------------------------------------------------
+    @classmethod
+    def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
+        """A DM conversation is answered by DM; a comment publicly or moved to DM; a mention
+        (on someone else's post) has no public answer with Instagram Login."""
+        if ticket_kind == "dm":
+            return ("dm",)
+        if ticket_kind == "comment":
+            return ("public", PRIVATE_REPLY)
+        return ("public",)
+
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
         now = timezone.now()
-        if ticket_kind in ("comment", "mention"):
-            if ticket_kind == "comment" and last_inbound_at is not None:
+        if ticket_kind == "mention":
+            return ReplyWindow(
+                allowed=False,
+                reason=(
+                    "Instagram does not let the account comment on someone else's post through "
+                    "the API: answer this mention on Instagram itself, or by DM once the person "
+                    "has written to the account."
+                ),
+            )
+        if ticket_kind == "comment":
+            if last_inbound_at is not None:
                 closes = last_inbound_at + PRIVATE_REPLY_WINDOW
                 if now < closes:
                     return ReplyWindow(

@@ -232,6 +232,13 @@ class SimulatedInstagramConnector(SimulatorConnector):
     ticket_kinds = ("comment", "dm")
     platform = "simulator_instagram"
 
+    @classmethod
+    def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
+        # As on Instagram: a DM is answered by DM, a comment publicly or moved to DM.
+        from ..instagram.connector import InstagramConnector
+
+        return InstagramConnector.reply_modes_for(ticket_kind)
+
     @property
     def simulation(self) -> Simulation:
         seed = int(self.channel.settings.get("seed", self.channel.id or 1))

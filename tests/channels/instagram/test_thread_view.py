@@ -46,3 +46,30 @@ def test_an_agent_deletes_a_comment_on_instagram_as_an_audited_action(client, th
     assert comment.hidden is True
     assert Activity.objects.filter(ticket=ticket, verb="message_deleted", actor=agent).count() == 1
     assert [c.request.method for c in responses.calls] == ["DELETE"]
+
+
+def test_a_dm_thread_offers_only_a_private_message(client):
+    from tests.channels.instagram.test_send import dm_ticket
+
+    team = Team.objects.create(name="DMs")
+    agent = person("bram", team=team)
+    ticket = dm_ticket(channel())
+    ticket.team = team
+    ticket.save(update_fields=["team"])
+    client.force_login(agent)
+    page = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    assert 'value="dm"' in page
+    assert 'value="public"' not in page
+    assert 'value="private"' not in page
+
+
+def test_a_mention_says_before_typing_that_it_cannot_be_answered_here():
+    from django.utils import timezone
+
+    from channels.instagram.connector import InstagramConnector
+
+    window = InstagramConnector(channel().context()).reply_window(
+        ticket_kind="mention", last_inbound_at=timezone.now()
+    )
+    assert not window.allowed
+    assert "answer this mention on Instagram itself" in window.reason
