@@ -73,3 +73,13 @@ def test_a_mention_says_before_typing_that_it_cannot_be_answered_here():
     )
     assert not window.allowed
     assert "answer this mention on Instagram itself" in window.reason
+
+
+def test_the_reports_legend_marks_the_instagram_channel_with_its_icon(client, thread):
+    from django.contrib.auth.models import Group
+
+    agent, ticket = thread
+    agent.groups.add(Group.objects.get_or_create(name="lead")[0])
+    client.force_login(agent)
+    page = client.get(reverse("pages:dashboard")).content.decode()
+    assert f"◉ {ticket.channel.name}" in page
