@@ -246,6 +246,16 @@ def delete(graph: facebook.GraphAPI, path: str) -> dict[str, Any]:
     )
 
 
+def sent_id(result: Any, *, key: str = "id", what: str = "the reply", platform: str = "Facebook"):
+    """The platform id in a send's answer (``id`` of a comment, ``message_id`` of a message).
+    An answer without one may still mean it was posted: the outcome is unknown, so delivery
+    looks for it before trying again."""
+    ident = str((result or {}).get(key) or "") if isinstance(result, dict) else ""
+    if not ident:
+        raise OutcomeUnknown(f"{platform} accepted {what} but returned no id.")
+    return ident
+
+
 def pages(
     graph: facebook.GraphAPI, path: str, *, max_pages: int, **args: Any
 ) -> Iterator[tuple[list[dict[str, Any]], int]]:

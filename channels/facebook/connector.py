@@ -322,10 +322,7 @@ class FacebookPageConnector(MetaConnector):
             return self._private_reply(reply)
         target = self.reply_target(reply)
         result = client.post(self.graph, f"{target}/comments", message=reply.text)
-        comment_id = str(result.get("id") or "")
-        if not comment_id:
-            raise OutcomeUnknown("Facebook accepted the comment but returned no id.")
-        return SendResult(external_id=comment_id, raw=result)
+        return SendResult(external_id=client.sent_id(result, what="the comment"), raw=result)
 
     def _private_reply(self, reply: OutboundReply) -> SendResult:
         page_id = self._require_page()
@@ -347,9 +344,7 @@ class FacebookPageConnector(MetaConnector):
             message={"text": reply.text},
             messaging_type="RESPONSE",
         )
-        message_id = str(result.get("message_id") or "")
-        if not message_id:
-            raise OutcomeUnknown("Facebook accepted the private reply but returned no id.")
+        message_id = client.sent_id(result, key="message_id", what="the private reply")
         psid = str(result.get("recipient_id") or "")
         if psid and commenter:
             from .tasks import link_private_reply
@@ -461,7 +456,7 @@ class MessengerConnector(MetaConnector):
             return psid
         if reply.recipient_id:
             return reply.recipient_id
-        raise PermanentError("No Messenger recipient for this thread.")
+        raise PermanentError("No recipient for this DM thread.")
 
     @staticmethod
     def wants_human_agent(options: dict[str, Any]) -> bool:
@@ -526,20 +521,23 @@ class MessengerConnector(MetaConnector):
         page_id = self._require_page()
         psid = self._psid(reply)
         data: dict[str, Any] = {"recipient": {"id": psid}, "message": {"text": reply.text}}
-        if self.wants_human_agent(reply.options):
-            if not self.human_agent_approved():
-                raise PermanentError(
-                    "The Human Agent tag is only for Pages Meta approved for it; this channel's "
-                    "settings do not say it is (human_agent_approved)."
-                )
-            data.update(messaging_type="MESSAGE_TAG", tag=HUMAN_AGENT)
-        else:
-            data["messaging_type"] = "RESPONSE"
+        data.update(self.tag_fields(reply.options) or {"messaging_type": "RESPONSE"})
         result = client.post(self.graph, f"{page_id}/messages", **data)
-        message_id = str(result.get("message_id") or "")
-        if not message_id:
-            raise OutcomeUnknown("Facebook accepted the message but returned no id.")
+        message_id = client.sent_id(result, key="message_id", what="the message")
         return SendResult(external_id=message_id, raw=result)
+
+    def tag_fields(self, options: dict[str, Any]) -> dict[str, str]:
+        """The Send API fields of a reply sent with the HUMAN_AGENT tag ({} without it); only
+        where the channel's settings say Meta approved the app for it (Messenger and
+        Instagram alike)."""
+        if not self.wants_human_agent(options):
+            return {}
+        if not self.human_agent_approved():
+            raise PermanentError(
+                "The Human Agent tag is only for accounts Meta approved for it; this channel's "
+                "settings do not say it is (human_agent_approved)."
+            )
+        return {"messaging_type": "MESSAGE_TAG", "tag": HUMAN_AGENT}
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         page_id = self._require_page()

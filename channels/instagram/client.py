@@ -22,7 +22,14 @@ import requests
 from django.conf import settings
 
 from ..facebook import client as graph_client
-from ..facebook.client import delete, get, pages, parse_time, post  # noqa: F401 (re-exported)
+from ..facebook.client import (  # noqa: F401 (re-exported)
+    delete,
+    get,
+    pages,
+    parse_time,
+    post,
+    sent_id,
+)
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,6 @@ from ..base import (
 from ..facebook.connector import (
     CLOCK_SKEW,
     FIRST_POLL_LOOKBACK,
-    HUMAN_AGENT,
     HUMAN_AGENT_WINDOW,
     MESSENGER_WINDOW,
     OVERLAP,
@@ -391,10 +390,11 @@ class InstagramConnector(MetaAccount, Connector):
             raise PermanentError("Instagram comments take text only.")
         target = self._comment_target(reply)
         result = self._post(f"{target}/replies", message=reply.text)
-        comment_id = str(result.get("id") or "")
-        if not comment_id:
-            raise OutcomeUnknown("Instagram accepted the reply but returned no id.")
-        return SendResult(external_id=comment_id, raw=result)
+        return SendResult(external_id=self._sent_id(result, what="the reply"), raw=result)
+
+    @staticmethod
+    def _sent_id(result: Any, *, what: str, key: str = "id") -> str:
+        return client.sent_id(result, key=key, what=what, platform=client.PLATFORM)
 
     def _private_reply(self, reply: OutboundReply) -> SendResult:
         account = self._require_account()
@@ -406,30 +406,18 @@ class InstagramConnector(MetaAccount, Connector):
             recipient={"comment_id": comment_id},
             message={"text": reply.text},
         )
-        message_id = str(result.get("message_id") or "")
-        if not message_id:
-            raise OutcomeUnknown("Instagram accepted the private reply but returned no id.")
+        message_id = self._sent_id(result, key="message_id", what="the private reply")
         return SendResult(external_id=message_id, raw=result)
 
-    def _igsid(self, reply: OutboundReply) -> str:
-        prefix, _, igsid = reply.thread_key.partition(":")
-        if prefix == "dm" and igsid:
-            return igsid
-        if reply.recipient_id:
-            return reply.recipient_id
-        raise PermanentError("No Instagram recipient for this thread.")
+    # The DM thread's recipient and the HUMAN_AGENT fields: Messenger's rules, shared.
+    _igsid = MessengerConnector._psid
+    wants_human_agent = staticmethod(MessengerConnector.wants_human_agent)
+    tag_fields = MessengerConnector.tag_fields
 
     def _dm(self, reply: OutboundReply) -> SendResult:
         account = self._require_account()
         igsid = self._igsid(reply)
-        extra: dict[str, Any] = {}
-        if MessengerConnector.wants_human_agent(reply.options):
-            if not self.human_agent_approved():
-                raise PermanentError(
-                    "The Human Agent tag is only for apps Meta approved for it; this channel's "
-                    "settings do not say it is (human_agent_approved)."
-                )
-            extra = {"messaging_type": "MESSAGE_TAG", "tag": HUMAN_AGENT}
+        extra = self.tag_fields(reply.options)
         last: dict[str, Any] = {}
         ids = []
         # Text and each attachment are separate messages on Instagram; the text goes last so
