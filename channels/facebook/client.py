@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import facebook
@@ -33,6 +33,9 @@ from django.conf import settings
 from ..base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TemporaryError
 
 log = logging.getLogger(__name__)
+
+# Graph error -> one of our typed errors (``translate`` and the WhatsApp client's own).
+Translator = Callable[..., Exception]
 
 GRAPH_TIMEOUT = 20  # seconds; Celery's soft limit is 90
 
@@ -191,15 +194,27 @@ def _has_error_body(exc: facebook.GraphAPIError) -> bool:
     return isinstance(result, dict) and isinstance(result.get("error"), dict)
 
 
-def call(func, *args: Any, sending: bool = False, platform: str = "Facebook", **kwargs: Any) -> Any:
+def call(
+    func,
+    *args: Any,
+    sending: bool = False,
+    translator: Translator | None = None,
+    platform: str = "Facebook",
+    **kwargs: Any,
+) -> Any:
     """Run one Graph call; raise only our typed errors.
 
     For a send (``sending=True``) a timeout after the request left may mean it was posted:
     that is :class:`OutcomeUnknown`, so delivery looks for it before posting again.
+    ``translator`` replaces :func:`translate` for a Meta product with codes of its own
+    (WhatsApp's, ``channels.whatsapp.client``); ``platform`` names the API in messages
+    (Instagram's graph.instagram.com answers with Facebook's codes).
     """
     try:
         return func(*args, **kwargs)
     except facebook.GraphAPIError as exc:
+        if translator is not None:
+            raise translator(exc, sending=sending) from exc
         raise translate(exc, sending=sending, platform=platform) from exc
     except requests.exceptions.ConnectTimeout as exc:
         raise TemporaryError(f"Could not reach {platform}: {exc}") from exc
@@ -219,18 +234,36 @@ def _platform(graph: facebook.GraphAPI) -> str:
     return getattr(graph, "platform_label", "Facebook")
 
 
-def get(graph: facebook.GraphAPI, path: str, **args: Any) -> dict[str, Any]:
-    return call(graph.request, f"{graph.version}/{path}", args, platform=_platform(graph))
+def get(
+    graph: facebook.GraphAPI, path: str, *, translator: Translator | None = None, **args: Any
+) -> dict[str, Any]:
+    return call(
+        graph.request,
+        f"{graph.version}/{path}",
+        args,
+        translator=translator,
+        platform=_platform(graph),
+    )
 
 
-def post(graph: facebook.GraphAPI, path: str, **data: Any) -> dict[str, Any]:
-    """POST form fields; dicts and lists are JSON-encoded (the library would flatten them)."""
+def post(
+    graph: facebook.GraphAPI,
+    path: str,
+    *,
+    translator: Translator | None = None,
+    files: dict[str, Any] | None = None,
+    **data: Any,
+) -> dict[str, Any]:
+    """POST form fields; dicts and lists are JSON-encoded (the library would flatten them).
+    ``files`` (name → (filename, file, content type)) makes it a multipart upload."""
     fields = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in data.items()}
     return call(
         graph.request,
         f"{graph.version}/{path}",
         post_args=fields,
+        files=files,
         sending=True,
+        translator=translator,
         platform=_platform(graph),
     )
 
@@ -246,7 +279,9 @@ def delete(graph: facebook.GraphAPI, path: str) -> dict[str, Any]:
     )
 
 
-def sent_id(result: Any, *, key: str = "id", what: str = "the reply", platform: str = "Facebook"):
+def sent_id(
+    result: Any, *, key: str = "id", what: str = "the reply", platform: str = "Facebook"
+) -> str:
     """The platform id in a send's answer (``id`` of a comment, ``message_id`` of a message).
     An answer without one may still mean it was posted: the outcome is unknown, so delivery
     looks for it before trying again."""

@@ -1,3 +1,5 @@
-"""What the Meta platforms' connectors share (Facebook Page, Messenger, Instagram): the account
-and its token, and storing a webhook delivery's results per channel. The Graph client and the
-webhook intake they share live in ``channels.facebook.client`` and ``.webhooks``."""
+"""What every Meta platform (Facebook Pages, Messenger, Instagram, WhatsApp Business) shares:
+the signed-webhook handshake and check (``signature``), the account and its Graph client
+(``account``), the recently active conversations (``conversations``) and storing a webhook
+delivery's results per channel (``store``). The Graph API client and its error policy live in
+``channels.facebook.client`` and are used from there by the other Meta connectors."""

@@ -22,8 +22,8 @@ def store_per_channel(
     One channel's failure does not stop the others; the last one is raised at the end so the
     delivery is retried (ingest's dedupe makes the retry harmless). ``prepare`` may enrich a
     channel's items first (Messenger's profile names); ``failure`` is one met earlier."""
-    from inbox.ingest import ingest_batch
-    from inbox.moderation import message_platform_moderated
+    from inbox.ingest.services import ingest_batch
+    from inbox.tickets.moderation import message_platform_moderated
 
     stored = 0
     for channel_id in set(items) | set(moderations):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -26,6 +27,7 @@ from ..base import (
     InboundAttachment,
     InboundAuthor,
     InboundItem,
+    MediaRequest,
     OutboundReply,
     PermanentError,
     SendResult,
@@ -39,6 +41,23 @@ RATING_BY_INTENT = {"complaint": (1, 2), "question": (3, 4), "compliment": (4, 5
 FOLLOW_UP_SHARE = 0.25
 ECHO_SHARE = 0.04
 CUSTOMER_POOL = 400
+# Share of complaints that come with a photo of the problem, and of DMs that share a location.
+PHOTO_SHARE = 0.3
+LOCATION_SHARE = 0.08
+# Demo photos shipped with the code: the simulator "downloads" them from here by file:// URL
+# (Connector.media_local_dir), so `make demo` shows photos without any network.
+MEDIA_DIR = Path(__file__).resolve().parent / "media"
+MEDIA_URL = "https://simulator.invalid/media/"
+PHOTOS = [
+    ("parcel-damaged.jpg", "image/jpeg", "A parcel with a crushed corner"),
+    ("coat-torn.jpg", "image/jpeg", "A coat with a torn seam"),
+    ("app-error.png", "image/png", "A screenshot of the app showing an error"),
+]
+PLACES = [
+    ("Amsterdam Centraal", 52.3791, 4.9003),
+    ("Utrecht, Vredenburg", 52.0927, 5.1148),
+    ("Rotterdam, Coolsingel", 51.9225, 4.4792),
+]
 
 
 def _weighted(rng: random.Random, options: list[tuple[str, int]]) -> str:
@@ -102,6 +121,30 @@ class Simulation:
         }
         return template.format(**values)
 
+    def attachments(self, seq: int, opening: dict[str, Any], *, is_root: bool):
+        """A photo with some complaints (the opening message only), a location with some DMs.
+        Drawn from their own random stream, so the texts stay what they were without media."""
+        rng = self._rng("media", seq)
+        found: list[InboundAttachment] = []
+        if is_root and opening["intent"] == "complaint" and rng.random() < PHOTO_SHARE:
+            name, mime, alt = rng.choice(PHOTOS)
+            found.append(
+                InboundAttachment(
+                    kind="image",
+                    url=MEDIA_URL + name,
+                    mime_type=mime,
+                    name=name,
+                    alt_text=alt,
+                    external_id=f"sim-media-{self.seed}-{seq}",
+                )
+            )
+        if opening["kind"] == "dm" and rng.random() < LOCATION_SHARE:
+            title, lat, long = rng.choice(PLACES)
+            found.append(
+                InboundAttachment(kind="location", title=title, latitude=lat, longitude=long)
+            )
+        return tuple(found)
+
     def item(self, seq: int, sent_at: dt.datetime) -> InboundItem:
         rng = self._rng("item", seq)
         roll = rng.random() if seq >= 3 else 1.0
@@ -140,11 +183,13 @@ class Simulation:
                 rng, rng.choice(corpus.FOLLOW_UPS[opening["language"]]), opening["language"]
             )
             is_ours = False
+        attachments = () if is_ours else self.attachments(seq, opening, is_root=root == seq)
         return InboundItem(
             external_id=f"sim-{self.seed}-{seq}",
             thread_key=thread_key,
             kind=kind,
             text=text,
+            attachments=attachments,
             sent_at=sent_at,
             author=None if is_ours else author,
             is_ours=is_ours,
@@ -168,6 +213,16 @@ class SimulatorConnector(Connector):
         "fail_rate": "Share of replies the simulated platform rejects, 0 to 1.",
     }
     settings_types = {"seed": "int"}
+    # No network host: photos come from the demo images shipped in MEDIA_DIR (file:// URLs,
+    # allowed for this connector only by media_url_allowed).
+    media_hosts = ()
+    media_local_dir = str(MEDIA_DIR)
+    attachment_limits = {
+        "kinds": ("image", "video", "audio", "file"),
+        "mime_types": (),
+        "max_bytes": 25 * 1024 * 1024,
+        "max_count": 4,
+    }
 
     @property
     def simulation(self) -> Simulation:
@@ -207,6 +262,16 @@ class SimulatorConnector(Connector):
         # The simulated platform honours idempotency keys: the same key is the same post.
         return SendResult(external_id=f"sim-out-{reply.idempotency_key}")
 
+    def media_request(self, attachment: InboundAttachment) -> MediaRequest:
+        """The simulated platform's media URL → the demo image shipped with the code."""
+        name = attachment.url.removeprefix(MEDIA_URL)
+        path = (MEDIA_DIR / name).resolve()
+        if not attachment.url.startswith(MEDIA_URL) or not path.is_relative_to(MEDIA_DIR):
+            raise PermanentError("Not a simulator media address.")
+        if not path.is_file():
+            raise PermanentError("The simulated platform no longer has this file.")
+        return MediaRequest(url=path.as_uri())
+
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         # Posting again is harmless here (same key, same post), so "not found" is safe to say.
         return None
@@ -215,16 +280,11 @@ class SimulatorConnector(Connector):
         return ConnectionInfo(account_id="simulator", handle="webcare_demo", display_name="Demo")
 
 
-# The photos customers post with simulated Instagram comments and DMs: small images served by
-# this installation (static/demo/), so `make demo` shows them without reaching the internet.
-DEMO_PHOTOS = ("demo/photo-coat.png", "demo/photo-parcel.png", "demo/photo-shoe.png")
-PHOTO_SHARE = 0.35
-
-
 @register
 class SimulatedInstagramConnector(SimulatorConnector):
     """The simulator shaped like an Instagram account: comments (threaded per top-level
-    comment, answered publicly or moved to DM) and DMs, about a third with a photo."""
+    comment, answered publicly or moved to DM) and DMs; complaints come with a photo of the
+    problem now and then (the simulator's demo images)."""
 
     kind = "simulator_instagram"
     label = "Instagram (simulated)"
@@ -243,35 +303,6 @@ class SimulatedInstagramConnector(SimulatorConnector):
     def simulation(self) -> Simulation:
         seed = int(self.channel.settings.get("seed", self.channel.id or 1))
         return Simulation(seed, kinds=[("comment", 55), ("dm", 45)])
-
-    def fetch(self, cursor: dict[str, Any]) -> FetchResult:
-        from dataclasses import replace
-
-        from django.conf import settings
-        from django.templatetags.static import static
-
-        result = super().fetch(cursor)
-        base = settings.PUBLIC_BASE_URL.rstrip("/")
-        items = []
-        for item in result.items:
-            rng = random.Random(f"photo:{item.external_id}")  # noqa: S311 - simulated
-            if not item.is_ours and rng.random() < PHOTO_SHARE:
-                photo = rng.choice(DEMO_PHOTOS)
-                item = replace(
-                    item,
-                    attachments=(
-                        InboundAttachment(
-                            kind="image",
-                            url=base + static(photo),
-                            mime_type="image/png",
-                            name=photo.rsplit("/", 1)[-1],
-                            external_id="0",
-                        ),
-                    ),
-                    text=item.text or "[image]",
-                )
-            items.append(item)
-        return replace(result, items=items)
 
     def test_connection(self) -> ConnectionInfo:
         return ConnectionInfo(

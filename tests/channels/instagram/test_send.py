@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from channels.instagram.connector import InstagramConnector
 from channels.models import Channel, HealthState
-from inbox.delivery import message_deliver
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, DeliveryState, Message, Ticket
-from inbox.moderation import message_set_hidden
-from inbox.services import reply_queue
+from inbox.replies.delivery import message_deliver
+from inbox.replies.services import reply_queue
+from inbox.tickets.moderation import message_set_hidden
 from tests.channels.instagram.support import (
     ACCOUNT_ID,
     C1,
