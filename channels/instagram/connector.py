@@ -33,6 +33,7 @@ from ..base import (
     RateLimited,
     ReplyWindow,
     SendResult,
+    check_attachments,
 )
 from ..facebook.connector import (
     CLOCK_SKEW,
@@ -46,6 +47,7 @@ from ..facebook.connector import (
     _int,
     _truthy,
 )
+from ..facebook.media import META_MEDIA_HOSTS
 from ..meta.account import MetaAccount
 from ..meta.conversations import recent_conversations
 from ..registry import register
@@ -113,12 +115,9 @@ class InstagramConnector(MetaAccount, Connector):
         "max_bytes": 8 * 1024 * 1024,
         "max_count": 1,
     }
-    # Where Instagram's media come from: the CDN of posts and Meta's lookaside for DM media.
-    media_hosts: ClassVar[tuple[str, ...]] = (
-        "cdninstagram.com",
-        "fbcdn.net",
-        "lookaside.fbsbx.com",
-    )
+    # Where Instagram's media come from: Meta's CDNs (as Facebook's, channels.facebook.media)
+    # and the CDN of Instagram posts. A leading "." takes every host under it.
+    media_hosts: ClassVar[tuple[str, ...]] = (*META_MEDIA_HOSTS, ".cdninstagram.com")
     webhook = InstagramIntake()
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -387,7 +386,7 @@ class InstagramConnector(MetaAccount, Connector):
 
     def _comment_reply(self, reply: OutboundReply) -> SendResult:
         if reply.attachments:
-            raise PermanentError("Instagram comments take text only.")
+            raise PermanentError("Instagram comments take text only: send the file by DM.")
         target = self._comment_target(reply)
         result = self._post(f"{target}/replies", message=reply.text)
         return SendResult(external_id=self._sent_id(result, what="the reply"), raw=result)
@@ -417,6 +416,7 @@ class InstagramConnector(MetaAccount, Connector):
     def _dm(self, reply: OutboundReply) -> SendResult:
         account = self._require_account()
         igsid = self._igsid(reply)
+        check_attachments(self, reply.attachments)
         extra = self.tag_fields(reply.options)
         last: dict[str, Any] = {}
         ids = []
