@@ -385,6 +385,12 @@ class Connector:
         """May an agent reply on this ticket now? Platforms with reply windows override."""
         return ReplyWindow()
 
+    @classmethod
+    def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
+        """The reply modes a ticket of ``ticket_kind`` offers. One kind serving comments and
+        DMs (Instagram) narrows ``reply_modes`` per ticket; most return them all."""
+        return cls.reply_modes
+
     # Webhooks are per platform app, not per channel: ``/webhooks/<kind>/`` hands the request
     # to this ``channels.intake.WebhookIntake`` (signature check, routing, processing), and the
     # one intake path stores, answers and ingests. Connectors without webhooks leave it None.

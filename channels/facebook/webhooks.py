@@ -35,15 +35,22 @@ log = logging.getLogger(__name__)
 
 
 class MetaIntake(WebhookIntake):
+    """A Meta app's webhook: the handshake and the ``X-Hub-Signature-256`` check.
+
+    ``secret_settings`` names the settings holding the app secret that signs the bodies, first
+    one set wins (an Instagram Login app signs with its own Instagram app secret:
+    ``channels.instagram.webhooks``)."""
+
     name = "facebook"
+    secret_settings: tuple[str, ...] = ("META_APP_SECRET",)
 
     def handshake(self, request: HttpRequest) -> HttpResponse:
         return _handshake(request)
 
     def verify(self, request: HttpRequest, body: bytes) -> bool:
-        secret = getattr(settings, "META_APP_SECRET", "")
+        secret = next((s for n in self.secret_settings if (s := getattr(settings, n, ""))), "")
         if not secret:
-            log.error("Meta webhook refused: META_APP_SECRET is not set")
+            log.error("%s webhook refused: %s is not set", self.name, self.secret_settings[0])
             raise Refused(403, "webhook not configured")
         return signature_ok(body, request.headers.get(SIGNATURE_HEADER, ""), secret)
 
@@ -53,19 +60,25 @@ class MetaIntake(WebhookIntake):
             raise Ignored()
         from .tokens import channels_for_page
 
-        entries = payload.get("entry")
-        pages = {
-            str(e["id"])
-            for e in (entries if isinstance(entries, list) else [])
-            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
-        }
-        return [c.pk for page in sorted(pages) for c in channels_for_page(page)]
+        return [c.pk for page in entry_ids(payload) for c in channels_for_page(page)]
 
     def process(self, payload: dict[str, Any], *, channel_ids: list[int]) -> str:
         # Channels are found again per entry: a Page connected after receipt still gets it.
         from .tasks import process_webhook
 
         return process_webhook(payload)
+
+
+def entry_ids(payload: dict[str, Any]) -> list[str]:
+    """The account ids (Page or Instagram account) a Meta delivery's entries are for."""
+    entries = payload.get("entry")
+    return sorted(
+        {
+            str(e["id"])
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
+        }
+    )
 
 
 def _handshake(request: HttpRequest) -> HttpResponse:

@@ -244,6 +244,10 @@ def volume_chart(rows: list[dict[str, Any]], days: list[dt.date]) -> Chart:
         channels.setdefault(row["channel_id"], row["channel"])
         cells[(row["day"], row["channel_id"])] = row["tickets"]
     order = sorted(channels, key=lambda pk: (channels[pk].lower(), pk))
+    # Each channel's kind, for its icon in the legend (one small query per chart).
+    from channels.models import Channel
+
+    kinds = dict(Channel.objects.filter(pk__in=order).values_list("pk", "kind"))
     colours = {pk: PALETTE[i % len(PALETTE)] for i, pk in enumerate(order)}
     totals = {day: sum(cells.get((day, pk), 0) for pk in order) for day in days}
     peak = max(totals.values(), default=0)
@@ -304,7 +308,9 @@ def volume_chart(rows: list[dict[str, Any]], days: list[dt.date]) -> Chart:
         plot_bottom=top + plot_h,
         bars=bars,
         ticks=ticks,
-        legend=[{"name": channels[pk], "fill": colours[pk]} for pk in order],
+        legend=[
+            {"name": channels[pk], "fill": colours[pk], "kind": kinds.get(pk, "")} for pk in order
+        ],
         summary=summary,
         table_channels=[channels[pk] for pk in order],
         table_rows=[

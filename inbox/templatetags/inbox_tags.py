@@ -29,9 +29,11 @@ CHANNEL_ICONS = {
     "x": "𝕏",
     "facebook": "f",
     "messenger": "m",
+    "instagram": "◉",
     "whatsapp": "✆",
     "whatsapp_demo": "✆",
     "simulator": "◎",
+    "simulator_instagram": "◉",
 }
 
 

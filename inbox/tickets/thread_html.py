@@ -139,6 +139,7 @@ class _ThreadRender:
     platform_marks: dict[str, Any]
     retry_url: str
     hide_url: str
+    delete_url: str
     resubmit_url: str
     discard_url: str
     avatar_head: str
@@ -146,6 +147,7 @@ class _ThreadRender:
     review_url: str
     viewer_id: int | None
     can_hide: bool
+    can_delete: bool
     csrf: str
     csrf_e: str
     signature: str
@@ -171,6 +173,8 @@ def _thread_render(context, messages, ticket) -> _ThreadRender:
         "hide": _("Hide on platform"),
         "unhide": _("Show on platform"),
         "hidden": _("hidden on the platform"),
+        "delete": _("Delete on platform"),
+        "delete_confirm": _("Delete this comment on the platform? This cannot be undone."),
         "removed_by_author": _("Removed by the customer"),
         "note": _("Internal note"),
         "view": _("View on platform"),
@@ -205,6 +209,7 @@ def _thread_render(context, messages, ticket) -> _ThreadRender:
         platform_marks=receipt_marks(ticket, messages),
         retry_url=reverse("inbox:retry", args=[ticket.pk]),
         hide_url=reverse("inbox:hide", args=[ticket.pk]),
+        delete_url=reverse("inbox:delete_comment", args=[ticket.pk]),
         resubmit_url=reverse("inbox:reply_resubmit", args=[ticket.pk]),
         discard_url=reverse("inbox:reply_discard", args=[ticket.pk]),
         avatar_head=avatar_head,
@@ -214,6 +219,9 @@ def _thread_render(context, messages, ticket) -> _ThreadRender:
         # Abusive comments can be hidden on platforms that allow it (Facebook comments).
         can_hide=ticket.kind in ("comment", "post")
         and callable(getattr(ticket.channel.connector_class, "set_hidden", None)),
+        # Comments the account may delete on the platform (Instagram comments on its own media).
+        can_delete=ticket.kind == "comment"
+        and callable(getattr(ticket.channel.connector_class, "delete_comment", None)),
         csrf=csrf,
         csrf_e=e(str(csrf)),
         signature=context.get("signature", ""),
@@ -342,6 +350,14 @@ def _message_html(m, r: _ThreadRender) -> str:
             f'<input type="hidden" name="hidden" value="{"0" if m.hidden else "1"}">'
             f'<button type="submit">{label["unhide"] if m.hidden else label["hide"]}'
             "</button></form>"
+        )
+    if r.can_delete and m.direction == "in" and m.external_id:
+        head.append(
+            f'<form method="post" action="{r.delete_url}" hx-post="{r.delete_url}" '
+            f'hx-target="#live" hx-confirm="{label["delete_confirm"]}" class="inline">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{r.csrf_e}">'
+            f'<input type="hidden" name="message" value="{int(m.pk)}">'
+            f'<button type="submit">{label["delete"]}</button></form>'
         )
     failed = _delivery_note(m, r)
     return (
