@@ -10,7 +10,8 @@ with a conditional UPDATE (only while still unassigned and open), so a lead assi
 the same moment wins and the run just moves on. On SQLite the IMMEDIATE transactions serialise
 writers, which gives the same guarantee.
 
-Runs are triggered after ingest (on commit, by ``inbox/engines/at_ingest.py``), when an agent becomes
+Runs are triggered after ingest (on commit, by ``inbox/engines/at_ingest.py``), when an agent
+becomes
 available (:func:`agent_set_available`), by the services that close or release a ticket
 (:func:`assignment_request`), and by a periodic sweep as a safety net.
 """

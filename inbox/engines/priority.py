@@ -11,7 +11,8 @@ inbox can show "complaint +10, 12k followers +10, waiting 1 h 30 min +3". Parts:
 - a review's stars: the fewer, the more urgent;
 - routing rules that set a priority (found in the ticket's ``routing_trace``).
 
-Set at ingest (``inbox/engines/at_ingest.py``) and refreshed for waiting tickets by the periodic task
+Set at ingest (``inbox/engines/at_ingest.py``) and refreshed for waiting tickets by the periodic
+task
 ``inbox.tasks.priority_refresh`` because waiting time grows by itself.
 """
 
