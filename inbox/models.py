@@ -362,6 +362,9 @@ class Message(models.Model):
     # unknown). The full-text index stems the text in that language only, and in both Dutch and
     # English when it is neither (inbox.selectors.SEARCH_DOCUMENT).
     language = models.CharField(max_length=8, blank=True, default="")
+    # How many attachments the message has (``inbox.models_media.Attachment``), written with
+    # them at ingest: the list's paperclip reads it without a query per row.
+    attachment_count = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     # Outbound only.
     reply_mode = models.CharField(max_length=10, blank=True)  # public / dm
@@ -487,3 +490,4 @@ class CannedReply(models.Model):
 
 # The team-lead engines' models live in their own module; importing it here registers them.
 from .models_leads import *  # noqa: E402, F403
+from .models_media import *  # noqa: E402, F403
