@@ -182,6 +182,9 @@ class Ticket(models.Model):
 
     subject = models.CharField(max_length=200, blank=True)
     last_message_preview = models.CharField(max_length=200, blank=True)
+    # Attachments of the ticket's messages (photos, files, locations), kept by ingest: the list
+    # shows a paperclip with this count without a query per row.
+    attachment_count = models.PositiveIntegerField(default=0, db_default=0)
     platform_url = models.URLField(max_length=1000, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import avatars, views
+from .media import urls as media_urls
 
 app_name = "inbox"
 
@@ -12,6 +13,8 @@ urlpatterns = [
     # Customer avatars fetched and served by us (inbox/avatars.py), never the platform's URL.
     path("inbox/avatar/<int:identity_id>/", avatars.avatar, name="avatar"),
     path("inbox/t/<int:ticket_id>/", views.thread, name="thread"),
+    # What customers sent, served through a permission-checked view (inbox/media/views.py).
+    *media_urls.urlpatterns,
     path("inbox/t/<int:ticket_id>/poll/", views.thread_poll, name="thread_poll"),
     path("inbox/t/<int:ticket_id>/presence/", views.presence_beat, name="presence"),
     path("inbox/t/<int:ticket_id>/claim/", views.claim, name="claim"),
