@@ -28,6 +28,7 @@ from channels.base import (
     TemporaryError,
 )
 
+from .media.outbound import outbound_attachments
 from .models import Activity, DeliveryState, Direction, Message, Ticket
 from .sla import business_durations_set
 
@@ -64,6 +65,8 @@ def outbound_reply(message: Message) -> OutboundReply:
         ),
         options=dict(message.send_options or {}),
         created_at=message.created_at,
+        # The files the agent attached, in the media storage (inbox.media.outbound).
+        attachments=outbound_attachments(message.pk) if message.attachment_count else (),
     )
 
 

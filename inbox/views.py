@@ -140,6 +140,20 @@ def page_stamp(keys: list[tuple], count_label: str, viewers: dict) -> str:
     return digest.hexdigest()[:20]
 
 
+def _file_limits(ticket: Ticket) -> dict | None:
+    from .media.outbound import limits_text
+
+    limits = ticket.channel.connector_class.attachment_limits
+    if limits is None:
+        return None
+    return {
+        "accept": ",".join(limits.mime_types),
+        "max_bytes": limits.max_bytes,
+        "max_count": limits.max_count,
+        "text": limits_text(limits),
+    }
+
+
 def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
     messages = thread_pane.thread_messages(ticket)
     check = services.composer_state(ticket)
@@ -162,6 +176,8 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         ],
         "signature": request.profile.signature,
         "limit": check.limit,
+        # Files an agent may attach here, shown before sending (None: no picker).
+        "file_limits": _file_limits(ticket),
         # Four-eyes review: tell the author before sending that the reply goes to a lead.
         "approval": _approval_notice(request, ticket),
         # "Why is this here?": intent and its evidence, priority parts, rules, due time.
@@ -499,6 +515,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 seen_message_id=int(seen_raw) if seen_raw.isdigit() else None,
                 option=request.POST.get("option", ""),
                 close=request.POST.get("and_close") == "1",
+                files=request.FILES.getlist("files"),
             )
     except services.Collision as exc:
         error, latest = exc.message, exc.latest_message_id
