@@ -169,3 +169,19 @@ def test_a_signed_out_visitor_is_sent_to_the_login(client, support, cdn):
     response = client.get(file_url(Attachment.objects.get()))
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_the_attachment_labels_are_in_dutch_for_dutch_agents(support):
+    from django.utils import translation
+
+    from inbox.media.render import attachments_html
+
+    ticket_with(
+        support,
+        InboundAttachment(kind="image", url="https://x.test/a.jpg"),
+        InboundAttachment(kind="location", latitude=52.1, longitude=5.1),
+    )
+    with translation.override("nl"):
+        html = attachments_html(list(Attachment.objects.order_by("position")))
+    assert "Bijlage wordt geladen…" in html
+    assert "Bekijk op OpenStreetMap" in html
