@@ -48,4 +48,4 @@ def wake_snoozed() -> int:
 
 # The media area's tasks, registered with the worker through this module (Celery discovers
 # ``<app>.tasks`` only).
-from .media.tasks import attachment_fetch, media_expire  # noqa: E402, F401
+from .media.tasks import attachment_fetch, attachments_fetch, media_expire  # noqa: E402, F401

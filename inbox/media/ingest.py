@@ -80,7 +80,8 @@ def attachments_store(
 
 
 def _queue(ids: list[int]) -> None:
-    from .tasks import attachment_fetch
+    """One message to the broker for the whole batch: a worker fans it out into one fetch task
+    per attachment (a round trip per attachment here cost ingest 3/4 of its speed)."""
+    from .tasks import attachments_fetch
 
-    for pk in ids:
-        attachment_fetch.delay(pk)
+    attachments_fetch.delay(ids)

@@ -19,6 +19,15 @@ def attachment_fetch(self, attachment_id: int) -> str:
     return outcome.state
 
 
+@shared_task(ignore_result=True, acks_late=True)
+def attachments_fetch(attachment_ids: list[int]) -> int:
+    """The fetches of one ingest batch, queued as one task per attachment, so each retries on
+    its own and one bad file never holds up the others."""
+    for pk in attachment_ids:
+        attachment_fetch.delay(pk)
+    return len(attachment_ids)
+
+
 @shared_task(ignore_result=True, expires=3600)
 def media_expire() -> int:
     """Daily: delete stored media older than ``MEDIA_RETENTION_DAYS``."""

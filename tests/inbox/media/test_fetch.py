@@ -94,14 +94,14 @@ def test_the_fetch_is_queued_only_after_the_batch_commits(
     django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr("inbox.media.tasks.attachment_fetch.delay", queued.append)
+    monkeypatch.setattr("inbox.media.tasks.attachments_fetch.delay", queued.append)
     channel = make_channel()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ingest_with(channel, InboundAttachment(kind="image", url="https://pbs.twimg.com/a.jpg"))
     assert queued == []
     for callback in callbacks:
         callback()
-    assert queued == [Attachment.objects.get().pk]
+    assert queued == [[Attachment.objects.get().pk]]
 
 
 # --- fetched and typed ------------------------------------------------------------------------
