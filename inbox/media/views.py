@@ -9,6 +9,7 @@ only types on ``INLINE_TYPES`` are shown inline, the rest is a download.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
@@ -28,8 +29,7 @@ def _attachment_for(user, attachment_id: int) -> Attachment:
         raise Http404("No such attachment.")
     access.require_work(user)
     if not access.can_see_ticket(user, attachment.message.ticket):
-        # The same answer as a missing file: ids of other teams' attachments are not confirmed.
-        raise Http404("No such attachment.")
+        raise PermissionDenied("This ticket belongs to a team you are not in.")
     return attachment
 
 

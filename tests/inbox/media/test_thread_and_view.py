@@ -156,10 +156,10 @@ def test_an_agent_of_another_team_cannot_fetch_the_file(client, support, cdn):
     other = Team.objects.create(name="Billing")
     client.force_login(person("bert", team=other))
     photo = Attachment.objects.get()
-    # Tickets of Support are not his: the file does not exist for him.
+    # Tickets of Support are not his: the file is not served to him.
     Ticket.objects.update(team=support)
-    assert client.get(file_url(photo)).status_code == 404
-    assert client.get(file_url(photo, "thumb")).status_code == 404
+    assert client.get(file_url(photo)).status_code == 403
+    assert client.get(file_url(photo, "thumb")).status_code == 403
 
 
 def test_a_signed_out_visitor_is_sent_to_the_login(client, support, cdn):
