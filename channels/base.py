@@ -308,6 +308,21 @@ class Connector:
     # What agents may attach to a reply here; None (the default): the composer offers no files.
     attachment_limits: ClassVar[AttachmentLimits | None] = None
 
+    # Where this platform's media may be downloaded from (``https`` only): a host name matches
+    # itself, an entry starting with "." matches any host under it (".fbcdn.net" takes
+    # "scontent-ams2-1.xx.fbcdn.net"). Empty: nothing is fetched. The fetcher checks every URL
+    # (and every redirect) with :func:`media_url_allowed` and still refuses private addresses.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
+    # A folder shipped with the code whose files may be "downloaded" by ``file://`` URL (the
+    # simulator's demo images, so ``make demo`` works offline). Empty for real platforms.
+    media_local_dir: ClassVar[str] = ""
+    # What an agent may attach to a reply here, shown in the composer before sending:
+    # ``{"kinds": ("image", ...), "mime_types": ("image/jpeg", ...), "max_bytes": N,
+    # "max_count": N}``, optionally ``"max_bytes_by_kind": {"video": N}`` where one kind may be
+    # larger (X video). An empty ``mime_types`` takes any type. Empty dict: this channel sends
+    # no attachments. :func:`check_attachments` enforces it before any platform call.
+    attachment_limits: ClassVar[dict[str, Any]] = {}
+
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel
 
@@ -351,6 +366,72 @@ class Connector:
     def count_text(cls, text: str) -> int:
         """Length of ``text`` as the platform counts it (X weights some characters double)."""
         return len(text)
+
+
+def host_allowed(host: str, hosts: tuple[str, ...] | list[str]) -> bool:
+    """Whether ``host`` is one of ``hosts`` (exact names, or ".suffix" entries)."""
+    host = (host or "").lower().rstrip(".")
+    if not host:
+        return False
+    for allowed in hosts:
+        allowed = allowed.lower()
+        if allowed.startswith("."):
+            if host.endswith(allowed) and len(host) > len(allowed):
+                return True
+        elif host == allowed:
+            return True
+    return False
+
+
+def media_url_allowed(connector: Connector | type[Connector], url: str) -> bool:
+    """Whether a media URL is on the connector's allow-list: ``https`` on one of its
+    ``media_hosts``, or a ``file://`` URL inside its ``media_local_dir`` (and nowhere else,
+    after resolving "..", symlinks). Address checks (no private, loopback or link-local IPs)
+    are the fetcher's, on top of this."""
+    from pathlib import Path
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url or "")
+    if parts.scheme == "https":
+        if parts.username or parts.password:
+            return False
+        return host_allowed(parts.hostname or "", connector.media_hosts)
+    if parts.scheme == "file" and connector.media_local_dir and parts.netloc in ("", "localhost"):
+        root = Path(connector.media_local_dir).resolve()
+        target = Path(unquote(parts.path)).resolve()
+        return target.is_file() and target.is_relative_to(root)
+    return False
+
+
+def check_attachments(
+    connector: Connector | type[Connector], attachments: tuple[OutboundAttachment, ...]
+) -> None:
+    """Refuse (for good, with the reason) what the channel's ``attachment_limits`` do not
+    allow; the composer shows the same limits before sending."""
+    if not attachments:
+        return
+    limits = connector.attachment_limits
+    if not limits:
+        raise PermanentError(f"{connector.label} replies cannot carry attachments.")
+    if len(attachments) > limits.get("max_count", 0):
+        raise PermanentError(
+            f"{connector.label} takes at most {limits['max_count']} attachment(s) per reply."
+        )
+    for attachment in attachments:
+        if attachment.kind not in limits.get("kinds", ()):
+            raise PermanentError(f"{connector.label} cannot send a {attachment.kind} attachment.")
+        types = limits.get("mime_types") or ()
+        if types and attachment.mime_type not in types:
+            raise PermanentError(
+                f"{connector.label} does not take {attachment.mime_type} files ({attachment.name})."
+            )
+        by_kind = limits.get("max_bytes_by_kind") or {}
+        cap = by_kind.get(attachment.kind) or limits.get("max_bytes")
+        if cap and attachment.size > cap:
+            raise PermanentError(
+                f"{attachment.name} is {attachment.size // 1024} KB; {connector.label} takes "
+                f"at most {cap // (1024 * 1024)} MB."
+            )
 
 
 # Settings an admin edits per channel kind, shown in the channel form: name -> help text.

@@ -241,7 +241,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # attempts before a delivery is "failed", the first retry's delay (doubled per attempt), how
 # long an attempt holds its delivery, and how overdue a waiting delivery must be before the
 # sweep queues it again (its task was lost).
-WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)
 WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_RETRY_SECONDS = _int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
 WEBHOOK_LEASE_SECONDS = _int("WEBHOOK_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)

@@ -201,9 +201,16 @@ def get(graph: facebook.GraphAPI, path: str, **args: Any) -> dict[str, Any]:
     return call(graph.request, f"{graph.version}/{path}", args)
 
 
-def post(graph: facebook.GraphAPI, path: str, **data: Any) -> dict[str, Any]:
-    """POST form fields; dicts and lists are JSON-encoded (the library would flatten them)."""
+def post(
+    graph: facebook.GraphAPI, path: str, *, files: dict[str, Any] | None = None, **data: Any
+) -> dict[str, Any]:
+    """POST form fields; dicts and lists are JSON-encoded (the library would flatten them).
+    ``files`` (name → (filename, file, content type)) makes it a multipart upload."""
     fields = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in data.items()}
+    if files:
+        return call(
+            graph.request, f"{graph.version}/{path}", post_args=fields, files=files, sending=True
+        )
     return call(graph.request, f"{graph.version}/{path}", post_args=fields, sending=True)
 
 

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from ..base import (
@@ -26,14 +27,16 @@ from ..base import (
     FetchResult,
     InboundAuthor,
     InboundItem,
+    OutboundAttachment,
     OutboundReply,
     OutcomeUnknown,
     PermanentError,
     ReplyWindow,
     SendResult,
+    check_attachments,
 )
 from ..registry import register
-from . import client, normalize
+from . import client, media, normalize
 from .webhooks import MetaIntake
 
 log = logging.getLogger(__name__)
@@ -50,10 +53,28 @@ HUMAN_AGENT = "HUMAN_AGENT"
 # The reply mode of "move to DM" (Message.reply_mode holds at most 10 characters).
 PRIVATE_REPLY = "private"
 RATINGS_LAST_VERSION = 21.0  # recommendations answer error 12 from v22.0
+# How long the parts of a multi-part Messenger reply already sent are remembered (a reply is
+# retried within hours; a week covers any backoff).
+PARTS_TTL = 7 * 24 * 3600
+# The ``metadata`` the Send API echoes back on our own attachment messages: those echoes are
+# parts of a reply we store as one message, not new messages from the Page.
+PART_METADATA = normalize.REPLY_PART_METADATA
 
-COMMENT_FIELDS = "id,from,message,created_time,parent{id},permalink_url,attachment"
-POST_FIELDS = "id,message,story,created_time,updated_time,from,permalink_url,status_type"
-MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
+# A comment's ``attachment`` and a post's ``attachments`` are story attachments (photo, album
+# subattachments, video, sticker, GIF, share); a message's ``attachments`` are files with
+# image_data/video_data/file_url, and ``sticker`` its sticker's image (docs/channels/facebook.md).
+STORY_ATTACHMENT = "type,media_type,media,url,unshimmed_url,title,description,target"
+COMMENT_FIELDS = (
+    f"id,from,message,created_time,parent{{id}},permalink_url,attachment{{{STORY_ATTACHMENT}}}"
+)
+POST_FIELDS = (
+    "id,message,story,created_time,updated_time,from,permalink_url,status_type,"
+    f"attachments{{{STORY_ATTACHMENT},subattachments}}"
+)
+MESSAGE_FIELDS = (
+    "id,created_time,from,to,message,sticker,"
+    "attachments{id,mime_type,name,size,image_data,video_data,file_url}"
+)
 RATING_FIELDS = (
     "created_time,recommendation_type,review_text,reviewer,rating,has_rating,has_review,"
     "open_graph_story{id}"
@@ -94,6 +115,9 @@ class MetaConnector(Connector):
     # One Meta app posts every Page's events to one URL; both kinds share one intake (and so
     # one replay guard): see webhooks.py and channels.intake.
     webhook = MetaIntake()
+    # Page photos, videos, Messenger files and stickers: signed CDN links that need no token
+    # (the default media_request), on Meta's CDN hosts only.
+    media_hosts = media.META_MEDIA_HOSTS
 
     @property
     def page_id(self) -> str:
@@ -191,6 +215,14 @@ class FacebookPageConnector(MetaConnector):
     label = "Facebook Page (comments)"
     reply_modes = ("public", PRIVATE_REPLY)
     text_limit = 8000
+    # A comment carries one photo (``source``, form data): Graph Comment reference, "Creating";
+    # the photo limits are the Graph Photo reference's (under 4 MB; JPEG, PNG, GIF, ...).
+    attachment_limits = {
+        "kinds": ("image",),
+        "mime_types": ("image/jpeg", "image/png", "image/gif", "image/webp"),
+        "max_bytes": 4 * 1024 * 1024,
+        "max_count": 1,
+    }
     ticket_kinds = ("comment", "post", "review")
     required_scopes = (
         "pages_read_engagement",
@@ -338,7 +370,18 @@ class FacebookPageConnector(MetaConnector):
         if reply.mode in (PRIVATE_REPLY, "private_reply"):
             return self._private_reply(reply)
         target = self.reply_target(reply)
-        result = client.post(self.graph, f"{target}/comments", message=reply.text)
+        check_attachments(self, reply.attachments)
+        if reply.attachments:
+            photo = reply.attachments[0]
+            with photo.open() as handle:
+                result = client.post(
+                    self.graph,
+                    f"{target}/comments",
+                    files={"source": (photo.name, handle, photo.mime_type)},
+                    message=reply.text,
+                )
+        else:
+            result = client.post(self.graph, f"{target}/comments", message=reply.text)
         comment_id = str(result.get("id") or "")
         if not comment_id:
             raise OutcomeUnknown("Facebook accepted the comment but returned no id.")
@@ -409,6 +452,15 @@ class MessengerConnector(MetaConnector):
     label = "Facebook Messenger"
     reply_modes = ("dm",)
     text_limit = 2000
+    # Send API attachments, uploaded as ``filedata`` (form data): image, video, audio, file, up
+    # to 25 MB each (Messenger "Saving assets"). Each is its own message after the text; ten
+    # per reply is our own limit, to keep a reply one readable burst.
+    attachment_limits = {
+        "kinds": ("image", "video", "audio", "file"),
+        "mime_types": (),  # any type: a "file" attachment takes what an image or video will not
+        "max_bytes": 25 * 1024 * 1024,
+        "max_count": 10,
+    }
     ticket_kinds = ("dm",)
     auto_ack_default = True
     required_scopes = ("pages_messaging",)
@@ -564,9 +616,78 @@ class MessengerConnector(MetaConnector):
         return items, calls
 
     def send(self, reply: OutboundReply) -> SendResult:
+        """The text, then each attachment as its own message (the Send API takes one
+        attachment per message, and text and attachment not together). Every part is sent
+        exactly once: the parts already sent are remembered under the reply's idempotency key,
+        so a retry after part two failed sends part three, not part one again."""
         page_id = self._require_page()
         psid = self._psid(reply)
-        data: dict[str, Any] = {"recipient": {"id": psid}, "message": {"text": reply.text}}
+        check_attachments(self, reply.attachments)
+        if not reply.attachments:
+            return self._send_part(page_id, psid, reply, {"text": reply.text})
+        progress = self._progress(reply)
+        parts = self._parts(reply)
+        for key, message in parts:
+            if key in progress["sent"]:
+                continue
+            progress["pending"] = key
+            self._save_progress(reply, progress)
+            try:
+                result = self._send_part(page_id, psid, reply, message, key=key)
+            except OutcomeUnknown:
+                raise  # "pending" stays: find_sent looks for this part before a retry
+            except Exception:
+                progress["pending"] = ""
+                self._save_progress(reply, progress)
+                raise
+            progress["sent"][key] = result.external_id
+            progress["pending"] = ""
+            self._save_progress(reply, progress)
+        return self._parts_result(progress, parts)
+
+    def _parts(self, reply: OutboundReply) -> list[tuple[str, dict[str, Any]]]:
+        parts: list[tuple[str, dict[str, Any]]] = []
+        if reply.text.strip():
+            parts.append(("text", {"text": reply.text}))
+        for index, attachment in enumerate(reply.attachments):
+            parts.append((f"file{index}", {"attachment": attachment}))
+        return parts
+
+    @staticmethod
+    def _parts_result(progress: dict[str, Any], parts: list[tuple[str, Any]]) -> SendResult:
+        ids = [progress["sent"][key] for key, _ in parts if key in progress["sent"]]
+        return SendResult(external_id=ids[0], raw={"parts": dict(progress["sent"])})
+
+    def _progress_key(self, reply: OutboundReply) -> str:
+        return f"messenger-parts:{self.channel.id}:{reply.idempotency_key}"
+
+    def _progress(self, reply: OutboundReply) -> dict[str, Any]:
+        found = cache.get(self._progress_key(reply))
+        if isinstance(found, dict) and isinstance(found.get("sent"), dict):
+            return found
+        return {"sent": {}, "pending": ""}
+
+    def _save_progress(self, reply: OutboundReply, progress: dict[str, Any]) -> None:
+        cache.set(self._progress_key(reply), progress, PARTS_TTL)
+
+    def _send_part(
+        self,
+        page_id: str,
+        psid: str,
+        reply: OutboundReply,
+        message: dict[str, Any],
+        *,
+        key: str = "",
+    ) -> SendResult:
+        data: dict[str, Any] = {"recipient": {"id": psid}}
+        attachment: OutboundAttachment | None = message.get("attachment")
+        if attachment is None:
+            data["message"] = dict(message)
+        else:
+            data["message"] = {
+                "attachment": {"type": attachment.kind, "payload": {"is_reusable": False}},
+                "metadata": f"{PART_METADATA}{reply.idempotency_key}:{key}",
+            }
         if self.wants_human_agent(reply.options):
             if not self.human_agent_approved():
                 raise PermanentError(
@@ -576,7 +697,16 @@ class MessengerConnector(MetaConnector):
             data.update(messaging_type="MESSAGE_TAG", tag=HUMAN_AGENT)
         else:
             data["messaging_type"] = "RESPONSE"
-        result = client.post(self.graph, f"{page_id}/messages", **data)
+        if attachment is None:
+            result = client.post(self.graph, f"{page_id}/messages", **data)
+        else:
+            with attachment.open() as handle:
+                result = client.post(
+                    self.graph,
+                    f"{page_id}/messages",
+                    files={"filedata": (attachment.name, handle, attachment.mime_type)},
+                    **data,
+                )
         message_id = str(result.get("message_id") or "")
         if not message_id:
             raise OutcomeUnknown("Facebook accepted the message but returned no id.")
@@ -590,12 +720,49 @@ class MessengerConnector(MetaConnector):
             f"{page_id}/conversations",
             platform="messenger",
             user_id=psid,
-            fields="messages.limit(25){id,message,from,created_time}",
+            fields="messages.limit(25){id,message,from,created_time,attachments{id}}",
         )
         messages = []
         for conversation in page.get("data") or []:
             messages.extend((conversation.get("messages") or {}).get("data") or [])
-        return _match_ours(messages, reply, page_id, text_key="message")
+        if not reply.attachments:
+            return _match_ours(messages, reply, page_id, text_key="message")
+        return self._find_parts(reply, messages, page_id)
+
+    def _find_parts(
+        self, reply: OutboundReply, messages: list[dict[str, Any]], page_id: str
+    ) -> SendResult | None:
+        """For a reply in parts: settle the part whose outcome is unknown. Found on Messenger,
+        it is recorded as sent; not found, it will be sent. Returns the whole reply's result
+        only when every part is sent; None lets ``send`` post the parts still missing."""
+        progress = self._progress(reply)
+        parts = self._parts(reply)
+        pending = progress.get("pending") or ""
+        if pending == "text":
+            found = _match_ours(messages, reply, page_id, text_key="message")
+            if found is not None:
+                progress["sent"]["text"] = found.external_id
+        elif pending:
+            # Our attachment messages since the reply was queued, oldest first; those beyond
+            # the ones already recorded are the part in doubt.
+            earliest = (reply.created_at or timezone.now()) - CLOCK_SKEW
+            ours = [
+                m
+                for m in messages
+                if str((m.get("from") or {}).get("id") or "") == page_id
+                and (m.get("attachments") or {}).get("data")
+                and (client.parse_time(m.get("created_time")) or earliest) >= earliest
+            ]
+            ours.sort(key=lambda m: str(m.get("created_time") or ""))
+            known = set(progress["sent"].values())
+            fresh = [m for m in ours if str(m.get("id")) not in known]
+            if fresh:
+                progress["sent"][pending] = str(fresh[0]["id"])
+        progress["pending"] = ""
+        self._save_progress(reply, progress)
+        if parts and all(key in progress["sent"] for key, _ in parts):
+            return self._parts_result(progress, parts)
+        return None
 
 
 def _match_ours(

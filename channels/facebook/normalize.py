@@ -28,7 +28,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..base import InboundAuthor, InboundItem
+from ..base import InboundAttachment, InboundAuthor, InboundItem
+from . import media
 from .client import parse_time
 
 POST_ITEMS = {"post", "status", "photo", "video", "share"}
@@ -43,6 +44,8 @@ STATUS_PLACEHOLDERS = {
 }
 # What an agent sees instead of an empty bubble when Meta says a message exists but not what it
 # holds (``message.is_unsupported``).
+# ``message.metadata`` on the attachment parts of our replies; the Send API echoes it back.
+REPLY_PART_METADATA = "webcare-part:"
 UNSUPPORTED_TEXT = "[The customer sent something Meta does not pass on]"
 
 
@@ -115,24 +118,20 @@ def _text(value: Any) -> str:
 
 
 def _attachments_text(attachments: Any) -> str:
-    """A line per attachment, so a photo-only message is not an empty bubble.
-
-    Media show as a placeholder ("[image]"); templates and shared products (a generic or
-    product template, a button template) show what the customer saw: each element's title and
-    subtitle and the buttons' titles, as plain text.
-    """
+    """The words of the templates and shared products among a message's attachments (each
+    element's title and subtitle, the buttons' titles), as plain text: what the conversation
+    said, readable in the list and in search. Media and files are not text: they are the
+    item's ``attachments`` (``channels.facebook.media``), never a placeholder here."""
     if isinstance(attachments, dict):
-        # A comment's single ``attachment`` object, or a message's ``{"data": [...]}``.
-        attachments = [attachments] if "type" in attachments else attachments.get("data")
+        attachments = attachments.get("data")
     if not isinstance(attachments, list):
         return ""
     parts = []
     for attachment in attachments:
-        if not isinstance(attachment, dict):
-            continue
-        kind = attachment.get("type") or attachment.get("mime_type") or "file"
-        described = _template_text(attachment) if kind in ("template", "fallback") else ""
-        parts.append(described or f"[{kind}]")
+        if isinstance(attachment, dict) and attachment.get("type") == "template":
+            described = _template_text(attachment)
+            if described:
+                parts.append(described)
     return " ".join(parts)
 
 
@@ -202,7 +201,8 @@ def comment_item(
         external_id=str(comment_id),
         thread_key=comment_thread(str(comment_id), parent_id, post_id),
         kind="comment",
-        text=_text(comment.get("message")) or _attachments_text(comment.get("attachment")),
+        text=_text(comment.get("message")),
+        attachments=media.story_attachments(comment.get("attachment")),
         sent_at=sent_at,
         author=None if is_ours else author,
         is_ours=is_ours,
@@ -229,11 +229,17 @@ def visitor_post_item(
         return None
     post_id = str(post["id"])
     text = _text(post.get("message")) or _text(post.get("story"))
+    attachments = media.story_attachments(post.get("attachments"))
+    if not text and not attachments:
+        # Meta named no media (an older post, a field not granted): say what kind of post it is
+        # rather than show an empty bubble.
+        text = placeholder or STATUS_PLACEHOLDERS.get(_text(post.get("status_type")), "")
     return InboundItem(
         external_id=post_id,
         thread_key=f"post:{post_id}",
         kind="post",
-        text=text or placeholder or STATUS_PLACEHOLDERS.get(_text(post.get("status_type")), ""),
+        text=text,
+        attachments=attachments,
         sent_at=sent_at,
         author=author,
         url=post_permalink(post_id, _text(post.get("permalink_url"))),
@@ -283,19 +289,17 @@ def _comment_change(
         "created_time": created if parse_time(created) is not None else entry_time,
         "permalink_url": _text(post.get("permalink_url")),
     }
-    if value.get("photo") or value.get("video"):
-        comment["attachment"] = {"type": "photo" if value.get("photo") else "video"}
     if parent_id and parent_id != post_id:
         comment["parent"] = {"id": parent_id}
     found = comment_item(comment, page_id=page_id, post_id=post_id, edited=verb in EDIT_VERBS)
     if found is None:
         return None
     raw: dict[str, Any] = {"webhook": value, "post_id": post_id}
-    media = _media_urls(value)
-    if media:
-        raw["media"] = media
+    urls = _media_urls(value)
+    if urls:
+        raw["media"] = urls
     # Keep the webhook's own payload for the record, not the reshaped dict.
-    return replace(found, raw=raw)
+    return replace(found, raw=raw, attachments=media.feed_change_attachments(value))
 
 
 def _post_change(
@@ -311,7 +315,8 @@ def _post_change(
         return Moderation(external_id=str(post_id), hidden=verb == "hide")
     if verb not in ADD_VERBS:
         return None
-    media = _media_urls(value)
+    urls = _media_urls(value)
+    attachments = media.feed_change_attachments(value)
     post = value.get("post") if isinstance(value.get("post"), dict) else {}
     created = value.get("created_time")
     shape = {
@@ -322,15 +327,14 @@ def _post_change(
         # A shared post's ``link`` is what it shares, not the post: never its permalink.
         "permalink_url": _text(post.get("permalink_url")),
     }
-    found = visitor_post_item(
-        shape, page_id=page_id, placeholder=_media_placeholder(item, value, media)
-    )
+    placeholder = "" if attachments else _media_placeholder(item, value, urls)
+    found = visitor_post_item(shape, page_id=page_id, placeholder=placeholder)
     if found is None:
         return None
     raw: dict[str, Any] = {"webhook": value}
-    if media:
-        raw["media"] = media
-    return replace(found, raw=raw, edited=verb in EDIT_VERBS)
+    if urls:
+        raw["media"] = urls
+    return replace(found, raw=raw, edited=verb in EDIT_VERBS, attachments=attachments)
 
 
 def _media_placeholder(item: Any, value: dict[str, Any], media: list[str]) -> str:
@@ -428,13 +432,17 @@ def conversation_message_item(
     is_ours = bool(author and author.platform_user_id == page_id)
     if author and not is_ours and not author.display_name and display_name:
         author = InboundAuthor(platform_user_id=author.platform_user_id, display_name=display_name)
-    text = _text(message.get("message"))
-    extra = _attachments_text(message.get("attachments"))
+    attachments = media.graph_message_attachments(message.get("attachments"))
+    sticker = _text(message.get("sticker"))
+    if sticker:
+        # A sticker by itself: the message's ``sticker`` field is its image URL.
+        attachments += (InboundAttachment(kind="sticker", url=sticker),)
     return InboundItem(
         external_id=str(message["id"]),
         thread_key=dm_thread(psid),
         kind="dm",
-        text=" ".join(p for p in (text, extra) if p),
+        text=_text(message.get("message")),
+        attachments=attachments,
         sent_at=sent_at,
         author=None if is_ours else author,
         is_ours=is_ours,
@@ -481,6 +489,10 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Mod
         message = {"mid": mid, "text": text}
     if not isinstance(message, dict) or not message.get("mid"):
         return None
+    if message.get("is_echo") and _text(message.get("metadata")).startswith(REPLY_PART_METADATA):
+        # The echo of an attachment we sent as part of a reply (MessengerConnector.send): that
+        # reply is one stored message already, with its files.
+        return None
     if message.get("is_deleted"):
         # Unsent by the customer: a change to the stored message, never a new empty one.
         return Moderation(external_id=str(message["mid"]), unsent=True)
@@ -491,16 +503,20 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Mod
     sent_at = parse_time(event.get("timestamp")) or timezone.now()
     if not psid:
         return None
+    # The customer's own words; media, files, locations and link cards are attachments. A
+    # template or shared product has no words of the customer's: its title and subtitle are
+    # the text, so the conversation still reads (the attachment carries them as fields too).
     text = _text(message.get("text"))
-    extra = _attachments_text(message.get("attachments"))
-    body = " ".join(p for p in (text, extra) if p)
-    if not body and message.get("is_unsupported"):
+    attachments = media.messenger_attachments(message.get("attachments"))
+    body = text or _attachments_text(message.get("attachments"))
+    if not body and not attachments and message.get("is_unsupported"):
         body = UNSUPPORTED_TEXT
     return InboundItem(
         external_id=str(message["mid"]),
         thread_key=dm_thread(psid),
         kind="dm",
         text=body,
+        attachments=attachments,
         sent_at=sent_at,
         author=None if is_ours else InboundAuthor(platform_user_id=psid),
         is_ours=is_ours,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -23,8 +24,10 @@ from ..base import (
     ConnectionInfo,
     Connector,
     FetchResult,
+    InboundAttachment,
     InboundAuthor,
     InboundItem,
+    MediaRequest,
     OutboundReply,
     PermanentError,
     SendResult,
@@ -38,6 +41,23 @@ RATING_BY_INTENT = {"complaint": (1, 2), "question": (3, 4), "compliment": (4, 5
 FOLLOW_UP_SHARE = 0.25
 ECHO_SHARE = 0.04
 CUSTOMER_POOL = 400
+# Share of complaints that come with a photo of the problem, and of DMs that share a location.
+PHOTO_SHARE = 0.3
+LOCATION_SHARE = 0.08
+# Demo photos shipped with the code: the simulator "downloads" them from here by file:// URL
+# (Connector.media_local_dir), so `make demo` shows photos without any network.
+MEDIA_DIR = Path(__file__).resolve().parent / "media"
+MEDIA_URL = "https://simulator.invalid/media/"
+PHOTOS = [
+    ("parcel-damaged.jpg", "image/jpeg", "A parcel with a crushed corner"),
+    ("coat-torn.jpg", "image/jpeg", "A coat with a torn seam"),
+    ("app-error.png", "image/png", "A screenshot of the app showing an error"),
+]
+PLACES = [
+    ("Amsterdam Centraal", 52.3791, 4.9003),
+    ("Utrecht, Vredenburg", 52.0927, 5.1148),
+    ("Rotterdam, Coolsingel", 51.9225, 4.4792),
+]
 
 
 def _weighted(rng: random.Random, options: list[tuple[str, int]]) -> str:
@@ -99,6 +119,30 @@ class Simulation:
         }
         return template.format(**values)
 
+    def attachments(self, seq: int, opening: dict[str, Any], *, is_root: bool):
+        """A photo with some complaints (the opening message only), a location with some DMs.
+        Drawn from their own random stream, so the texts stay what they were without media."""
+        rng = self._rng("media", seq)
+        found: list[InboundAttachment] = []
+        if is_root and opening["intent"] == "complaint" and rng.random() < PHOTO_SHARE:
+            name, mime, alt = rng.choice(PHOTOS)
+            found.append(
+                InboundAttachment(
+                    kind="image",
+                    url=MEDIA_URL + name,
+                    mime_type=mime,
+                    name=name,
+                    alt_text=alt,
+                    external_id=f"sim-media-{self.seed}-{seq}",
+                )
+            )
+        if opening["kind"] == "dm" and rng.random() < LOCATION_SHARE:
+            title, lat, long = rng.choice(PLACES)
+            found.append(
+                InboundAttachment(kind="location", title=title, latitude=lat, longitude=long)
+            )
+        return tuple(found)
+
     def item(self, seq: int, sent_at: dt.datetime) -> InboundItem:
         rng = self._rng("item", seq)
         roll = rng.random() if seq >= 3 else 1.0
@@ -137,11 +181,13 @@ class Simulation:
                 rng, rng.choice(corpus.FOLLOW_UPS[opening["language"]]), opening["language"]
             )
             is_ours = False
+        attachments = () if is_ours else self.attachments(seq, opening, is_root=root == seq)
         return InboundItem(
             external_id=f"sim-{self.seed}-{seq}",
             thread_key=thread_key,
             kind=kind,
             text=text,
+            attachments=attachments,
             sent_at=sent_at,
             author=None if is_ours else author,
             is_ours=is_ours,
@@ -165,6 +211,16 @@ class SimulatorConnector(Connector):
         "fail_rate": "Share of replies the simulated platform rejects, 0 to 1.",
     }
     settings_types = {"seed": "int"}
+    # No network host: photos come from the demo images shipped in MEDIA_DIR (file:// URLs,
+    # allowed for this connector only by media_url_allowed).
+    media_hosts = ()
+    media_local_dir = str(MEDIA_DIR)
+    attachment_limits = {
+        "kinds": ("image", "video", "audio", "file"),
+        "mime_types": (),
+        "max_bytes": 25 * 1024 * 1024,
+        "max_count": 4,
+    }
 
     @property
     def simulation(self) -> Simulation:
@@ -203,6 +259,16 @@ class SimulatorConnector(Connector):
             raise PermanentError("The simulated platform rejected this reply (fail_rate).")
         # The simulated platform honours idempotency keys: the same key is the same post.
         return SendResult(external_id=f"sim-out-{reply.idempotency_key}")
+
+    def media_request(self, attachment: InboundAttachment) -> MediaRequest:
+        """The simulated platform's media URL → the demo image shipped with the code."""
+        name = attachment.url.removeprefix(MEDIA_URL)
+        path = (MEDIA_DIR / name).resolve()
+        if not attachment.url.startswith(MEDIA_URL) or not path.is_relative_to(MEDIA_DIR):
+            raise PermanentError("Not a simulator media address.")
+        if not path.is_file():
+            raise PermanentError("The simulated platform no longer has this file.")
+        return MediaRequest(url=path.as_uri())
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         # Posting again is harmless here (same key, same post), so "not found" is safe to say.

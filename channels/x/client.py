@@ -73,6 +73,42 @@ def make_client(credentials: dict[str, Any]) -> tweepy.Client:
     return client
 
 
+# Media uploads go through X's v1.1 upload endpoint (tweepy's API.simple_upload and
+# chunked_upload); they can take longer than a read.
+UPLOAD_TIMEOUT = 120
+
+
+def make_api(credentials: dict[str, Any]) -> tweepy.API:
+    """tweepy's v1.1 ``API`` for media uploads, with the brand account's OAuth 1.0a user
+    context (uploads need it)."""
+    if not has_user_context(credentials):
+        raise AuthError("Sending media on X needs the account's access token and secret.")
+    auth = tweepy.OAuth1UserHandler(
+        credentials["consumer_key"],
+        credentials["consumer_secret"],
+        credentials["access_token"],
+        credentials["access_token_secret"],
+    )
+    return tweepy.API(auth, timeout=UPLOAD_TIMEOUT, wait_on_rate_limit=False)
+
+
+def oauth1_headers(credentials: dict[str, Any], url: str) -> dict[str, str]:
+    """An OAuth 1.0a ``Authorization`` header for one GET of ``url``: DM media on
+    ton.twitter.com is served only to the conversation's participants."""
+    from oauthlib.oauth1 import Client as OAuth1Client
+
+    if not has_user_context(credentials):
+        raise AuthError("Direct message media on X needs the account's access token and secret.")
+    signer = OAuth1Client(
+        credentials["consumer_key"],
+        client_secret=credentials["consumer_secret"],
+        resource_owner_key=credentials["access_token"],
+        resource_owner_secret=credentials["access_token_secret"],
+    )
+    _, headers, _ = signer.sign(url, http_method="GET")
+    return {"Authorization": headers["Authorization"]}
+
+
 def has_user_context(credentials: dict[str, Any]) -> bool:
     keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
     return all(credentials.get(k) for k in keys)

@@ -25,16 +25,23 @@ import re
 import unicodedata
 from typing import Any
 
+import tweepy
+
 from ..base import (
     AttachmentLimits,
     ConnectionInfo,
     Connector,
     FetchResult,
+    InboundAttachment,
     InboundItem,
+    MediaRequest,
+    OutboundAttachment,
     OutboundReply,
     OutcomeUnknown,
     PermanentError,
     SendResult,
+    TemporaryError,
+    check_attachments,
 )
 from ..registry import register
 from . import client as x_client
@@ -79,6 +86,11 @@ def comparable_text(text: str) -> str:
     text = re.sub(r"^(?:\s*@\w+)+\s*", "", text)
     text = re.sub(r"https?://\S+", "<url>", text)
     return " ".join(text.split())
+
+
+def _without_media_link(text: str) -> str:
+    """Comparable text without the trailing link X adds for attached media."""
+    return re.sub(r"\s*<url>$", "", text)
 
 
 @register
@@ -126,6 +138,20 @@ class XConnector(Connector):
         "usage_cap_reset_day": "int",
     }
     settings_defaults = {"fetch_dms": True}
+
+    # Post media are public on pbs.twimg.com (photos, video stills) and video.twimg.com (mp4s);
+    # DM media on ton.twitter.com need the account's OAuth 1.0a signature (media_request).
+    media_hosts = ("pbs.twimg.com", "video.twimg.com", "ton.twitter.com", "ton.twimg.com")
+    # X media upload: photos JPEG/PNG/WEBP up to 5 MB, GIFs up to 15 MB, MP4 video up to
+    # 512 MB; a post takes up to 4 photos or 1 video or GIF, a DM one (docs/channels/x.md).
+    attachment_limits = {
+        "kinds": ("image", "video"),
+        "mime_types": ("image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"),
+        "max_bytes": 5 * 1024 * 1024,
+        "max_bytes_by_kind": {"video": 512 * 1024 * 1024},
+        "max_bytes_by_type": {"image/gif": 15 * 1024 * 1024},
+        "max_count": 4,
+    }
 
     # Account Activity webhooks: CRC and signed events (see webhook.py), through the one
     # intake path (channels.intake).
@@ -209,6 +235,7 @@ class XConnector(Connector):
                 expansions=normalize.TWEET_EXPANSIONS,
                 tweet_fields=normalize.TWEET_FIELDS,
                 user_fields=normalize.USER_FIELDS,
+                media_fields=normalize.MEDIA_FIELDS,
                 user_auth=self.user_auth,
                 **self._tweet_paging(mentions, "pagination_token"),
             )
@@ -228,6 +255,7 @@ class XConnector(Connector):
                 event_types="MessageCreate",
                 expansions=normalize.DM_EXPANSIONS,
                 user_fields=normalize.USER_FIELDS,
+                media_fields=normalize.MEDIA_FIELDS,
                 max_results=DM_PAGE_SIZE,
                 **params,
             )
@@ -285,6 +313,7 @@ class XConnector(Connector):
             expansions=normalize.TWEET_EXPANSIONS,
             tweet_fields=normalize.TWEET_FIELDS,
             user_fields=normalize.USER_FIELDS,
+            media_fields=normalize.MEDIA_FIELDS,
             user_auth=self.user_auth,
             **self._tweet_paging(state, "next_token"),
         )
@@ -350,6 +379,7 @@ class XConnector(Connector):
                 f"The reply is {length} characters as X counts them; X allows "
                 f"{counting.MAX_WEIGHTED_LENGTH}."
             )
+        self._check_media(reply)
         if reply.mode == "dm":
             return self._send_dm(reply)
         if reply.thread_key.startswith("dm:"):
@@ -358,11 +388,15 @@ class XConnector(Connector):
             )
         if not reply.in_reply_to:
             raise PermanentError("There is no tweet to reply to in this conversation.")
+        # Uploads first: an uploaded file is not visible to anyone until a post names it, so a
+        # retry that uploads again posts nothing twice. The post itself is one call.
+        media = {"media_ids": self._upload(reply, "tweet")} if reply.attachments else {}
         data = self._call(
             self.api.create_tweet,
-            text=reply.text,
+            text=reply.text or None,
             in_reply_to_tweet_id=reply.in_reply_to,
             sending=True,
+            **media,
         )
         tweet = (data or {}).get("data") or {}
         if not tweet.get("id"):
@@ -380,11 +414,83 @@ class XConnector(Connector):
             target = {"participant_id": reply.recipient_id}
         else:
             raise PermanentError("No one to send this direct message to.")
-        data = self._call(self.api.create_direct_message, text=reply.text, sending=True, **target)
+        if reply.attachments:
+            target["media_id"] = self._upload(reply, "dm")[0]
+        data = self._call(
+            self.api.create_direct_message, text=reply.text or None, sending=True, **target
+        )
         event = (data or {}).get("data") or {}
         if not event.get("dm_event_id"):
             raise OutcomeUnknown("X accepted the message but returned no event id.")
         return SendResult(external_id=str(event["dm_event_id"]), raw=event)
+
+    def _check_media(self, reply: OutboundReply) -> None:
+        files = reply.attachments
+        check_attachments(self, files)
+        by_type = self.attachment_limits["max_bytes_by_type"]
+        for attachment in files:
+            cap = by_type.get(attachment.mime_type)
+            if cap and attachment.size > cap:
+                raise PermanentError(f"{attachment.name}: X takes GIFs up to 15 MB.")
+        moving = [a for a in files if a.kind == "video" or a.mime_type == "image/gif"]
+        if moving and len(files) > 1:
+            raise PermanentError("X takes one video or GIF per post, and nothing beside it.")
+        if reply.mode == "dm" and len(files) > 1:
+            raise PermanentError("An X direct message carries one photo, video or GIF.")
+
+    def _upload(self, reply: OutboundReply, where: str) -> list[str]:
+        """Upload each attachment (v1.1 media upload: simple for photos, chunked with
+        INIT/APPEND/FINALIZE for video and GIFs); their media ids, in order."""
+        api = x_client.make_api(self.channel.credentials)
+        ids = []
+        for attachment in reply.attachments:
+            ids.append(self._upload_one(api, attachment, where))
+        return ids
+
+    def _upload_one(self, api: tweepy.API, attachment: OutboundAttachment, where: str) -> str:
+        if attachment.kind == "video":
+            category = f"{where}_video"
+        elif attachment.mime_type == "image/gif":
+            category = f"{where}_gif"
+        else:
+            category = f"{where}_image"
+        with attachment.open() as handle:
+            try:
+                if category.endswith("_image"):
+                    media = self._call(
+                        api.simple_upload,
+                        attachment.name,
+                        file=handle,
+                        media_category=category,
+                    )
+                else:
+                    media = self._call(
+                        api.chunked_upload,
+                        attachment.name,
+                        file=handle,
+                        file_type=attachment.mime_type,
+                        media_category=category,
+                    )
+            except tweepy.TweepyException as exc:
+                # tweepy's API wraps a failed connection as a plain TweepyException. Nothing
+                # was posted yet: the whole send may be tried again.
+                raise TemporaryError(f"X media upload failed: {exc}") from exc
+        media_id = getattr(media, "media_id_string", "") or str(getattr(media, "media_id", ""))
+        if not media_id:
+            raise TemporaryError("X accepted the upload but returned no media id.")
+        return media_id
+
+    def media_request(self, attachment: InboundAttachment) -> MediaRequest:
+        """Post media are public; a DM's media (ton.twitter.com) is fetched with the account's
+        OAuth 1.0a signature."""
+        request = super().media_request(attachment)
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(request.url).hostname or "").lower()
+        if host in ("ton.twitter.com", "ton.twimg.com"):
+            headers = x_client.oauth1_headers(self.channel.credentials, request.url)
+            return MediaRequest(url=request.url, headers=headers)
+        return request
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         """Our recent replies on X, for one with this text posted after the reply was queued.
@@ -392,6 +498,16 @@ class XConnector(Connector):
         Raises TemporaryError/RateLimited when X cannot be asked now (the delivery retries)."""
         since = (reply.created_at or dt.datetime.now(tz=dt.UTC)) - FIND_SENT_SKEW
         wanted = comparable_text(reply.text)
+
+        def same(text: str) -> bool:
+            found = comparable_text(text)
+            # With media, X appends the media's t.co link to the text it hands back.
+            return (
+                found == wanted
+                or bool(reply.attachments)
+                and (_without_media_link(found) == wanted)
+            )
+
         if reply.mode == "dm":
             params: dict[str, Any] = {}
             if reply.thread_key.startswith("dm:"):
@@ -410,7 +526,7 @@ class XConnector(Connector):
                 if (
                     str(event.get("sender_id") or "") == self.own_id
                     and (created is None or created >= since)
-                    and comparable_text(event.get("text") or "") == wanted
+                    and same(event.get("text") or "")
                 ):
                     return SendResult(external_id=str(event["id"]), raw=event)
             return None
@@ -434,7 +550,7 @@ class XConnector(Connector):
             created = normalize.parse_time(tweet.get("created_at"))
             if created is not None and created < since:
                 continue
-            if comparable_text(tweet.get("text") or "") == wanted:
+            if same(tweet.get("text") or ""):
                 return SendResult(
                     external_id=str(tweet["id"]),
                     url=f"https://x.com/i/web/status/{tweet['id']}",

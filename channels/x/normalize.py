@@ -12,9 +12,10 @@ import contextlib
 import datetime as dt
 import html
 import logging
+import re
 from typing import Any
 
-from ..base import InboundAuthor, InboundItem
+from ..base import InboundAttachment, InboundAuthor, InboundItem
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,19 @@ TWEET_FIELDS = [
     "lang",
     "public_metrics",
     "entities",
+    # ``attachments.media_keys``: the photos, videos and GIFs of a post, expanded below.
+    "attachments",
 ]
 USER_FIELDS = ["username", "name", "profile_image_url", "public_metrics", "verified"]
-TWEET_EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
+TWEET_EXPANSIONS = [
+    "author_id",
+    "referenced_tweets.id",
+    "in_reply_to_user_id",
+    "attachments.media_keys",
+]
+# The media object's fields (X data dictionary, "Media object"): ``url`` is set for photos
+# only; a video or GIF has ``preview_image_url`` and ``variants`` (mp4s by ``bit_rate``).
+MEDIA_FIELDS = ["url", "preview_image_url", "alt_text", "type", "width", "height", "variants"]
 DM_EVENT_FIELDS = [
     "created_at",
     "sender_id",
@@ -41,7 +52,7 @@ DM_EVENT_FIELDS = [
     "attachments",
     "referenced_tweets",
 ]
-DM_EXPANSIONS = ["sender_id"]
+DM_EXPANSIONS = ["sender_id", "attachments.media_keys"]
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -94,6 +105,99 @@ def author_from_user(user_id: str, user: dict[str, Any] | None) -> InboundAuthor
     )
 
 
+# X's media key prefixes (``<prefix>_<media id>``): how a v1.1 media entity, which has only its
+# numeric id, gets the same key as the v2 media object, so one attachment is stored once.
+MEDIA_KEY_PREFIX = {"photo": "3", "video": "7", "animated_gif": "16"}
+
+
+def media_by_key(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``includes.media`` by ``media_key``; absent when the expansion was not asked for."""
+    includes = payload.get("includes")
+    media = includes.get("media") if isinstance(includes, dict) else None
+    return {
+        str(m["media_key"]): m
+        for m in (media if isinstance(media, list) else [])
+        if isinstance(m, dict) and m.get("media_key")
+    }
+
+
+def best_mp4(variants: Any) -> dict[str, Any] | None:
+    """The mp4 variant with the highest bit rate (X also lists an HLS playlist, which is not a
+    file to store)."""
+    mp4s = [
+        v
+        for v in (variants if isinstance(variants, list) else [])
+        if isinstance(v, dict) and v.get("content_type") == "video/mp4" and v.get("url")
+    ]
+    if not mp4s:
+        return None
+    return max(mp4s, key=lambda v: v.get("bit_rate") if isinstance(v.get("bit_rate"), int) else -1)
+
+
+def media_attachment(media: dict[str, Any]) -> InboundAttachment | None:
+    """One v2 media object → attachment: a photo by its ``url``; a video or animated GIF by its
+    best mp4 variant, with ``preview_image_url`` as the still."""
+    kind = media.get("type")
+    key = str(media.get("media_key") or "")
+    size = {k: media[k] for k in ("width", "height") if isinstance(media.get(k), int)}
+    alt = media.get("alt_text") if isinstance(media.get("alt_text"), str) else ""
+    preview = (
+        media.get("preview_image_url") if isinstance(media.get("preview_image_url"), str) else ""
+    )
+    if kind == "photo":
+        url = media.get("url") if isinstance(media.get("url"), str) else ""
+        return InboundAttachment(kind="image", url=url, alt_text=alt, external_id=key, detail=size)
+    if kind in ("video", "animated_gif"):
+        variant = best_mp4(media.get("variants"))
+        detail = dict(size)
+        if isinstance(media.get("duration_ms"), int):
+            detail["duration_ms"] = media["duration_ms"]
+        return InboundAttachment(
+            kind="video" if kind == "video" else "gif",
+            url=str(variant["url"]) if variant else "",
+            mime_type="video/mp4" if variant else "",
+            alt_text=alt,
+            preview_url=preview,
+            external_id=key,
+            detail=detail,
+        )
+    return None
+
+
+def attachments_of(
+    obj: dict[str, Any], media: dict[str, dict[str, Any]]
+) -> tuple[InboundAttachment, ...]:
+    """The attachments a post or DM event names in ``attachments.media_keys``, in that order.
+    A key missing from ``includes.media`` (media deleted, expansion refused) is skipped."""
+    block = obj.get("attachments")
+    keys = block.get("media_keys") if isinstance(block, dict) else None
+    found = []
+    for key in keys if isinstance(keys, list) else []:
+        item = media.get(str(key))
+        attachment = media_attachment(item) if item else None
+        if attachment is not None:
+            found.append(attachment)
+    return tuple(found)
+
+
+def without_media_links(text: str, obj: dict[str, Any]) -> str:
+    """The text without the t.co link X appends for attached media (an ``entities.urls``
+    entry carrying a ``media_key``; for a DM with media, its trailing t.co link): the
+    attachment shows the media, and the link is not what the person wrote."""
+    entities = obj.get("entities") if isinstance(obj.get("entities"), dict) else {}
+    urls = entities.get("urls") if isinstance(entities.get("urls"), list) else []
+    links = [
+        str(u["url"]) for u in urls if isinstance(u, dict) and u.get("media_key") and u.get("url")
+    ]
+    if not links and "media_keys" in (obj.get("attachments") or {}) and "event_type" in obj:
+        links = re.findall(r"https://t\.co/\w+\s*$", text)
+    if not links:
+        return text
+    for link in links:
+        text = text.replace(link.strip(), "")
+    return text.strip()
+
+
 def edit_chain(tweet: dict[str, Any]) -> list[str]:
     """The ids of every version of this post, original first (``edit_history_tweet_ids``);
     just its own id when X did not send the chain."""
@@ -138,8 +242,12 @@ def tweet_to_item(
     own_id: str,
     own_handle: str = "",
     source: str,
+    media: dict[str, dict[str, Any]] | None = None,
 ) -> InboundItem | None:
     """One v2 tweet → item, or None for what we do not ingest (retweets, malformed tweets).
+
+    ``media`` is ``includes.media`` by key (:func:`media_by_key`): the post's photos, videos
+    and GIFs become its attachments, and the t.co links X adds for them leave the text.
 
     ``source`` is where it came from: "mentions", "search" or "webhook". A tweet that is not
     addressed to us and came from a keyword search is "listening": agents choose to step in.
@@ -186,10 +294,11 @@ def tweet_to_item(
         kind=kind,
         # v2 returns text HTML-escaped (&amp; &lt; &gt;); we store what the person wrote and
         # never render it as HTML.
-        text=html.unescape(text or ""),
+        text=html.unescape(without_media_links(text or "", tweet)),
         sent_at=sent_at,
         author=author,
         is_ours=is_ours,
+        attachments=attachments_of(tweet, media or {}),
         url=f"https://x.com/{handle or 'i/web'}/status/{tweet_id}",
         parent_external_id=parent,
         language=(tweet.get("lang") or "")[:8] if tweet.get("lang") not in ("und", "zxx") else "",
@@ -204,12 +313,15 @@ def tweets_page_to_items(
     payload: dict[str, Any], *, own_id: str, own_handle: str = "", source: str
 ) -> list[InboundItem]:
     users = users_by_id(payload)
+    media = media_by_key(payload)
     items = []
     for tweet in payload.get("data") or []:
         if not isinstance(tweet, dict):
             continue
         try:
-            item = tweet_to_item(tweet, users, own_id=own_id, own_handle=own_handle, source=source)
+            item = tweet_to_item(
+                tweet, users, own_id=own_id, own_handle=own_handle, source=source, media=media
+            )
         except (AttributeError, TypeError, ValueError) as exc:
             # One malformed post is logged and skipped; the rest of the page is stored.
             log.warning("X post %r skipped, malformed: %r", tweet.get("id"), exc)
@@ -231,8 +343,10 @@ def dm_event_to_item(
     *,
     own_id: str,
     from_us: bool | None = None,
+    media: dict[str, dict[str, Any]] | None = None,
 ) -> InboundItem | None:
-    """One DM event → item. ``from_us``: the delivery itself says who sent it (the X Activity
+    """One DM event → item (its ``attachments.media_keys`` through ``media``, as for posts).
+    ``from_us``: the delivery itself says who sent it (the X Activity
     API's ``dm.sent`` / ``dm.received``), which counts when ``sender_id`` is absent.
 
     An event without ``sender_id`` (not asked for in ``dm_event.fields``) is nobody's in
@@ -257,11 +371,16 @@ def dm_event_to_item(
         else:
             conversation = event_id
     is_ours = (bool(own_id) and sender == own_id) or bool(from_us)
+    attachments = attachments_of(event, media or {})
+    text = event["text"] if isinstance(event.get("text"), str) else ""
+    if attachments:
+        text = without_media_links(text, event)
     return InboundItem(
         external_id=event_id,
         thread_key=f"dm:{conversation}",
         kind="dm",
-        text=event["text"] if isinstance(event.get("text"), str) else "",
+        text=text,
+        attachments=attachments,
         sent_at=parse_time(event.get("created_at")) or snowflake_time(event_id),
         author=None if is_ours or not sender else author_from_user(sender, users.get(sender)),
         is_ours=is_ours,
@@ -271,12 +390,13 @@ def dm_event_to_item(
 
 def dm_page_to_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
     users = users_by_id(payload)
+    media = media_by_key(payload)
     items = []
     for event in payload.get("data") or []:
         if not isinstance(event, dict):
             continue
         try:
-            item = dm_event_to_item(event, users, own_id=own_id)
+            item = dm_event_to_item(event, users, own_id=own_id, media=media)
         except (AttributeError, TypeError, ValueError) as exc:
             log.warning("X DM event %r skipped, malformed: %r", event.get("id"), exc)
             continue
@@ -345,6 +465,9 @@ def v1_tweet_to_v2(tweet: dict[str, Any], *, conversation_id: str = "") -> dict[
         for m in entities.get("user_mentions") or []
     ]
     chain = v1_edit_chain(tweet)
+    entities_media = v1_media_entities(tweet)
+    media_keys = [key for key, _, _ in entities_media]
+    urls = [{"url": link, "media_key": key} for key, _, link in entities_media if link]
     converted: dict[str, Any] = {
         "id": tweet_id,
         "edit_history_tweet_ids": chain,
@@ -354,11 +477,92 @@ def v1_tweet_to_v2(tweet: dict[str, Any], *, conversation_id: str = "") -> dict[
         "created_at": _v1_time(tweet.get("created_at")),
         "in_reply_to_user_id": str(tweet.get("in_reply_to_user_id_str") or "") or None,
         "lang": tweet.get("lang") or "",
-        "entities": {"mentions": mentions},
+        "entities": {"mentions": mentions, "urls": urls},
     }
+    if media_keys:
+        converted["attachments"] = {"media_keys": media_keys}
     if refs:
         converted["referenced_tweets"] = refs
     return {k: v for k, v in converted.items() if v is not None}
+
+
+def v1_media_to_v2(entity: dict[str, Any]) -> dict[str, Any] | None:
+    """A v1.1 media entity (``extended_entities.media[]``, a DM's ``attachment.media``) as a v2
+    media object: ``media_url_https`` is the photo (or a video's still), ``ext_alt_text`` the
+    alt text, ``video_info.variants[]`` the files with ``bitrate`` (v2: ``bit_rate``)."""
+    kind = entity.get("type")
+    media_id = str(entity.get("id_str") or entity.get("id") or "")
+    if kind not in MEDIA_KEY_PREFIX or not media_id:
+        return None
+    key = str(entity.get("media_key") or f"{MEDIA_KEY_PREFIX[kind]}_{media_id}")
+    converted: dict[str, Any] = {"media_key": key, "type": kind}
+    still = entity.get("media_url_https") or entity.get("media_url") or ""
+    if kind == "photo":
+        converted["url"] = still
+    else:
+        converted["preview_image_url"] = still
+        info = entity.get("video_info") if isinstance(entity.get("video_info"), dict) else {}
+        converted["variants"] = [
+            {
+                "bit_rate": v.get("bitrate"),
+                "content_type": v.get("content_type"),
+                "url": v.get("url"),
+            }
+            for v in info.get("variants") or []
+            if isinstance(v, dict)
+        ]
+        if isinstance(info.get("duration_millis"), int):
+            converted["duration_ms"] = info["duration_millis"]
+    if isinstance(entity.get("ext_alt_text"), str):
+        converted["alt_text"] = entity["ext_alt_text"]
+    large = (
+        (entity.get("sizes") or {}).get("large") if isinstance(entity.get("sizes"), dict) else None
+    )
+    if isinstance(large, dict):
+        converted["width"] = large.get("w") if isinstance(large.get("w"), int) else None
+        converted["height"] = large.get("h") if isinstance(large.get("h"), int) else None
+    return {k: v for k, v in converted.items() if v is not None}
+
+
+def v1_media_entities(tweet: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """(media key, v2 media object, t.co link in the text) of a v1.1 tweet's media:
+    ``extended_entities.media`` (all photos, the video or GIF), in ``extended_tweet`` for a
+    long tweet; ``entities.media`` (the first photo only) when nothing else is there."""
+    extended = tweet.get("extended_tweet") if isinstance(tweet.get("extended_tweet"), dict) else {}
+    found = []
+    for holder in (extended, tweet):
+        for name in ("extended_entities", "entities"):
+            block = holder.get(name) if isinstance(holder.get(name), dict) else {}
+            media = block.get("media")
+            if isinstance(media, list) and media:
+                found = media
+                break
+        if found:
+            break
+    result = []
+    for entity in found:
+        if not isinstance(entity, dict):
+            continue
+        converted = v1_media_to_v2(entity)
+        if converted is not None:
+            link = entity.get("url") if isinstance(entity.get("url"), str) else ""
+            result.append((converted["media_key"], converted, link))
+    return result
+
+
+def v1_tweet_media(tweet: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A v1.1 tweet's media by key, as :func:`media_by_key` gives them for v2 pages."""
+    return {key: media for key, media, _ in v1_media_entities(tweet)}
+
+
+def v1_dm_media(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A v1.1 DM event's one media attachment (``message_data.attachment.media``) by key."""
+    create = event.get("message_create") if isinstance(event.get("message_create"), dict) else {}
+    data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
+    attachment = data.get("attachment") if isinstance(data.get("attachment"), dict) else {}
+    entity = attachment.get("media") if attachment.get("type") == "media" else None
+    converted = v1_media_to_v2(entity) if isinstance(entity, dict) else None
+    return {converted["media_key"]: converted} if converted else {}
 
 
 def v1_edit_chain(tweet: dict[str, Any]) -> list[str]:
@@ -400,10 +604,21 @@ def v1_dm_to_v2(event: dict[str, Any]) -> dict[str, Any] | None:
     created = None
     with contextlib.suppress(KeyError, TypeError, ValueError):
         created = dt.datetime.fromtimestamp(int(event["created_timestamp"]) / 1000, tz=dt.UTC)
+    data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
+    text = data.get("text") or ""
+    media = v1_dm_media(event)
+    extra: dict[str, Any] = {}
+    if media:
+        extra["attachments"] = {"media_keys": list(media)}
+        entity = (data.get("attachment") or {}).get("media") or {}
+        link = entity.get("url") if isinstance(entity.get("url"), str) else ""
+        if link:
+            extra["entities"] = {"urls": [{"url": link, "media_key": next(iter(media))}]}
     return {
+        **extra,
         "id": str(event.get("id") or ""),
         "event_type": "MessageCreate",
-        "text": (create.get("message_data") or {}).get("text") or "",
+        "text": text,
         "sender_id": sender,
         "participant_ids": [p for p in (sender, recipient) if p],
         "dm_conversation_id": dm_conversation_id(sender, recipient) if sender and recipient else "",

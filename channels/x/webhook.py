@@ -213,7 +213,11 @@ def xaa_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
             if kind in XAA_POST_EVENTS:
                 users = normalize.users_by_id(event)
                 item = normalize.tweet_to_item(
-                    body, users, own_id=own_id, source=XAA_POST_EVENTS[kind]
+                    body,
+                    users,
+                    own_id=own_id,
+                    source=XAA_POST_EVENTS[kind],
+                    media=normalize.media_by_key(event),
                 )
                 if item is not None:
                     items.append(item)
@@ -231,7 +235,11 @@ def xaa_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
                     if v2 is None:
                         continue
                     item = normalize.dm_event_to_item(
-                        v2, users, own_id=own_id, from_us=XAA_DM_EVENTS[kind]
+                        v2,
+                        users,
+                        own_id=own_id,
+                        from_us=XAA_DM_EVENTS[kind],
+                        media=normalize.v1_dm_media(dm),
                     )
                     if item is not None:
                         items.append(item)
@@ -259,7 +267,9 @@ def webhook_items(
             v2 = normalize.v1_tweet_to_v2(tweet, conversation_id=known.get(parent, ""))
             user = normalize.v1_user_to_v2(tweet.get("user") or {})
             users = {user["id"]: user} if user["id"] else {}
-            item = normalize.tweet_to_item(v2, users, own_id=own_id, source="webhook")
+            item = normalize.tweet_to_item(
+                v2, users, own_id=own_id, source="webhook", media=normalize.v1_tweet_media(tweet)
+            )
         except (AttributeError, TypeError, ValueError) as exc:
             log.warning("X webhook tweet %s skipped, malformed: %r", tweet.get("id_str"), exc)
             continue
@@ -276,7 +286,8 @@ def webhook_items(
             continue
         try:
             v2 = normalize.v1_dm_to_v2(event)
-            item = normalize.dm_event_to_item(v2, users, own_id=own_id) if v2 else None
+            media = normalize.v1_dm_media(event)
+            item = normalize.dm_event_to_item(v2, users, own_id=own_id, media=media) if v2 else None
         except (AttributeError, TypeError, ValueError) as exc:
             log.warning("X webhook DM %s skipped, malformed: %r", event.get("id"), exc)
             continue

@@ -24,9 +24,11 @@ def test_a_polled_reply_threads_under_its_top_level_comment():
     assert item.parent_external_id == C1
 
 
-def test_a_photo_comment_without_text_says_so():
+def test_a_photo_comment_without_text_carries_the_photo_not_a_placeholder():
     value = dict(feed_value("webhook_comment_add.json"), message=None, photo="https://x/p.jpg")
-    assert normalize.feed_change(value, page_id=PAGE_ID).text == "[photo]"
+    found = normalize.feed_change(value, page_id=PAGE_ID)
+    assert found.text == ""
+    assert [(a.kind, a.url) for a in found.attachments] == [("image", "https://x/p.jpg")]
 
 
 def test_reactions_and_unknown_verbs_are_not_items():

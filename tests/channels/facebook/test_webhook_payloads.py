@@ -102,8 +102,16 @@ def test_visitor_video_and_photo_posts_without_text_are_tickets_with_their_media
     deliver(client, "webhook_feed_video_and_status_posts.json")
     video = Message.objects.get(channel=channel, external_id=f"{PAGE_ID}_900000000000022")
     photos = Message.objects.get(channel=channel, external_id=f"{PAGE_ID}_900000000000023")
-    assert video.text == "[video]"
-    assert photos.text == "[photo]"
+    # No "[video]"/"[photo]" placeholder: the media are the item's attachments.
+    assert video.text == "" and photos.text == ""
+    items = [
+        normalize.feed_change(
+            change_value("webhook_feed_video_and_status_posts.json", i), page_id=PAGE_ID
+        )
+        for i in (0, 1)
+    ]
+    assert [a.kind for a in items[0].attachments] == ["video"]
+    assert [a.kind for a in items[1].attachments] == ["image"] * len(photos.raw["media"])
     assert video.raw["media"] == [change_value("webhook_feed_video_and_status_posts.json")["link"]]
     assert (
         photos.raw["media"] == change_value("webhook_feed_video_and_status_posts.json", 1)["photos"]
