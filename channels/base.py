@@ -91,17 +91,6 @@ class MediaRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class AttachmentLimits:
-    """What an agent may attach to one reply on a platform, shown in the composer before
-    sending and checked again when the reply is queued. ``mime_types`` are the accepted types
-    (decided from the bytes, not the file name); ``max_bytes`` is per file."""
-
-    mime_types: tuple[str, ...]
-    max_bytes: int
-    max_count: int = 1
-
-
-@dataclass(frozen=True, slots=True)
 class InboundItem:
     """One message from a platform, normalised.
 
@@ -301,12 +290,6 @@ class Connector:
     # and the value a setting has when the channel's settings do not name it.
     settings_types: ClassVar[dict[str, str]] = {}
     settings_defaults: ClassVar[dict[str, Any]] = {}
-    # Hosts the platform serves its media from (``*`` matches any characters, so
-    # ``*.fbcdn.net`` is every subdomain). Attachments are fetched only from these, over https
-    # (``webcare.safe_http``): empty, the default, refuses every attachment URL.
-    media_hosts: ClassVar[tuple[str, ...]] = ()
-    # What agents may attach to a reply here; None (the default): the composer offers no files.
-    attachment_limits: ClassVar[AttachmentLimits | None] = None
 
     # Where this platform's media may be downloaded from (``https`` only): a host name matches
     # itself, an entry starting with "." matches any host under it (".fbcdn.net" takes

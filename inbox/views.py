@@ -144,12 +144,18 @@ def _file_limits(ticket: Ticket) -> dict | None:
     from .media.outbound import limits_text
 
     limits = ticket.channel.connector_class.attachment_limits
-    if limits is None:
+    if not limits:
         return None
     return {
-        "accept": ",".join(limits.mime_types),
-        "max_bytes": limits.max_bytes,
-        "max_count": limits.max_count,
+        "accept": ",".join(limits.get("mime_types") or ()),
+        "max_bytes": max(
+            [
+                limits.get("max_bytes", 0),
+                *(limits.get("max_bytes_by_kind") or {}).values(),
+                *(limits.get("max_bytes_by_type") or {}).values(),
+            ]
+        ),
+        "max_count": limits.get("max_count", 1),
         "text": limits_text(limits),
     }
 

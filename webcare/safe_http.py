@@ -5,8 +5,8 @@ must not become a way into our own network (SSRF) nor a way to fill its memory, 
 :func:`stream`
 
 - takes only ``https`` URLs on the default port, without user names or passwords, and, when
-  the caller names ``hosts`` (a connector's ``media_hosts``), only on those hosts (``*`` in a
-  pattern stands for any run of characters: ``*.fbcdn.net``); an empty list refuses everything;
+  the caller passes ``url_allowed`` (for media: ``channels.base.media_url_allowed`` with the
+  connector's ``media_hosts``), only URLs it accepts, redirect targets included;
 - resolves the host itself and refuses it unless *every* address is public (no private,
   loopback, link-local, multicast, reserved or unspecified address, IPv4-mapped ones included),
   then connects to that checked address (:class:`_PinnedAdapter`), so a second DNS answer
@@ -29,11 +29,10 @@ empty unless a test sets it, and is never read from the environment) lists loopb
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -102,11 +101,6 @@ def _addresses(host: str) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in found))
 
 
-def host_allowed(host: str, patterns: Iterable[str]) -> bool:
-    host = host.lower().rstrip(".")
-    return any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns)
-
-
 def _local(parts) -> bool:
     """A loopback test server named in ``SAFE_FETCH_LOCAL_HOSTS`` (tests only)."""
     allowed = getattr(settings, "SAFE_FETCH_LOCAL_HOSTS", ()) or ()
@@ -119,7 +113,9 @@ def _local(parts) -> bool:
     return loopback and f"{parts.hostname}:{parts.port}" in allowed
 
 
-def checked_target(url: str, hosts: Iterable[str] | None = None) -> tuple[str, str | None]:
+def checked_target(
+    url: str, url_allowed: Callable[[str], bool] | None = None
+) -> tuple[str, str | None]:
     """(host, public address to connect to) for ``url``, or :class:`Refused`. The address is
     None for a test server of ``SAFE_FETCH_LOCAL_HOSTS``."""
     try:
@@ -135,7 +131,7 @@ def checked_target(url: str, hosts: Iterable[str] | None = None) -> tuple[str, s
         raise Refused("no host, or credentials in the URL")
     if port not in (None, 443):
         raise Refused("not the https port")
-    if hosts is not None and not host_allowed(parts.hostname, hosts):
+    if url_allowed is not None and not url_allowed(url):
         raise Refused(f"{parts.hostname} is not one of the platform's media hosts")
     addresses = _addresses(parts.hostname)
     if not addresses or not all(_public(a) for a in addresses):
@@ -186,7 +182,7 @@ def stream(
     sink: Callable[[bytes], None],
     max_bytes: int,
     deadline: float,
-    hosts: Iterable[str] | None = None,
+    url_allowed: Callable[[str], bool] | None = None,
     headers: dict[str, str] | None = None,
     accept: str = "*/*",
     max_redirects: int = 3,
@@ -194,15 +190,14 @@ def stream(
 ) -> Answer:
     """Fetch ``url`` under the rules above, handing the body to ``sink`` chunk by chunk.
 
-    ``hosts`` None takes any public host (avatars: every platform's profile images); a list
-    takes only those. ``headers`` (a connector's credentials) go to the first host only, never
+    ``url_allowed`` None takes any public host (avatars: every platform's profile images).
+    ``headers`` (a connector's credentials) go to the first host only, never
     to a host a redirect names.
     """
-    hosts = tuple(hosts) if hosts is not None else None
     started = time.monotonic()
     first_host = None
     for _hop in range(max_redirects + 1):
-        host, address = checked_target(url, hosts)
+        host, address = checked_target(url, url_allowed)
         first_host = first_host or host
         with requests.Session() as session:
             session.trust_env = False  # no proxy or .netrc from the environment

@@ -19,7 +19,6 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ..base import (
-    AttachmentLimits,
     AuthError,
     ConnectionInfo,
     Connector,
@@ -96,14 +95,6 @@ class MetaConnector(Connector):
     """What the Page feed and Messenger kinds share: the Page, its token, health checks."""
 
     platform = "facebook"
-    # Meta's CDN: photos and videos on scontent*.xx.fbcdn.net and other *.fbcdn.net hosts,
-    # Instagram's on *.cdninstagram.com, Messenger files behind lookaside.fbsbx.com
-    # (docs/channels/facebook.md, "Media").
-    media_hosts: ClassVar[tuple[str, ...]] = (
-        "*.fbcdn.net",
-        "*.cdninstagram.com",
-        "lookaside.fbsbx.com",
-    )
     credential_fields: ClassVar[dict[str, str]] = {
         "page_access_token": (
             "A Page access token for this Page (from a long-lived user token of a Page admin, "
@@ -464,16 +455,6 @@ class MessengerConnector(MetaConnector):
     ticket_kinds = ("dm",)
     auto_ack_default = True
     required_scopes = ("pages_messaging",)
-    # The Send API takes one attachment per message, up to 25 MB (docs/channels/facebook.md,
-    # "Media").
-    attachment_limits: ClassVar[AttachmentLimits | None] = AttachmentLimits(
-        mime_types=(
-            "image/jpeg", "image/png", "image/gif", "video/mp4", "audio/mpeg", "audio/mp4",
-            "application/pdf",
-        ),
-        max_bytes=25 * 1024 * 1024,
-        max_count=1,
-    )  # fmt: skip
     settings_fields: ClassVar[dict[str, str]] = {
         "page_id": "The numeric id of the Facebook Page.",
         "human_agent_approved": (

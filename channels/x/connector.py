@@ -28,7 +28,6 @@ from typing import Any
 import tweepy
 
 from ..base import (
-    AttachmentLimits,
     ConnectionInfo,
     Connector,
     FetchResult,
@@ -101,15 +100,6 @@ class XConnector(Connector):
     reply_modes = ("public", "dm")
     text_limit = counting.MAX_WEIGHTED_LENGTH
     ticket_kinds = ("mention", "reply", "dm", "listening")
-    # Photos and previews on pbs.twimg.com, video and GIF variants on video.twimg.com
-    # (docs/channels/x.md, "Media").
-    media_hosts = ("pbs.twimg.com", "video.twimg.com")
-    # Up to four photos per post, 5 MB each (docs/channels/x.md, "Media").
-    attachment_limits = AttachmentLimits(
-        mime_types=("image/jpeg", "image/png", "image/gif", "image/webp"),
-        max_bytes=5 * 1024 * 1024,
-        max_count=4,
-    )
     credential_fields = {
         "consumer_key": "API key of your X app (OAuth 1.0a consumer key).",
         "consumer_secret": "API key secret; also signs webhook deliveries (CRC and signature).",

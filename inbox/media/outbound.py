@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels.base import AttachmentLimits, OutboundAttachment
+from channels.base import OutboundAttachment
 
 from ..models_media import Attachment, AttachmentState
 from .services import (
@@ -51,42 +51,67 @@ def kind_of(mime: str) -> str:
     return family if family in ("image", "video", "audio") else "file"
 
 
-def limits_text(limits: AttachmentLimits) -> str:
-    """The limits as the composer shows them before sending."""
-    kinds = ", ".join(sorted({extension(m).lstrip(".") or m for m in limits.mime_types}))
-    return _("Up to %(count)s file(s), %(size)s each: %(kinds)s") % {
-        "count": limits.max_count,
-        "size": filesizeformat(limits.max_bytes),
+def _cap(limits: dict, mime: str, kind: str) -> int:
+    by_type = limits.get("max_bytes_by_type") or {}
+    by_kind = limits.get("max_bytes_by_kind") or {}
+    return int(by_type.get(mime) or by_kind.get(kind) or limits.get("max_bytes") or 0)
+
+
+def limits_text(limits: dict) -> str:
+    """The limits (``Connector.attachment_limits``) as the composer shows them before sending."""
+    types = limits.get("mime_types") or ()
+    kinds = (
+        ", ".join(sorted({extension(m).lstrip(".") for m in types}))
+        if types
+        else ", ".join(str(k) for k in limits.get("kinds", ()))
+    )
+    text = _("Up to %(count)s file(s), %(size)s each: %(kinds)s") % {
+        "count": limits.get("max_count", 0),
+        "size": filesizeformat(limits.get("max_bytes", 0)),
         "kinds": kinds,
     }
+    larger = {**(limits.get("max_bytes_by_kind") or {}), **(limits.get("max_bytes_by_type") or {})}
+    if larger:
+        text += (
+            " ("
+            + ", ".join(
+                f"{name.split('/')[-1]} {filesizeformat(size)}" for name, size in larger.items()
+            )
+            + ")"
+        )
+    return text
 
 
-def files_check(files: Sequence, limits: AttachmentLimits | None) -> list[tuple[object, str]]:
+def files_check(files: Sequence, limits: dict | None) -> list[tuple[object, str]]:
     """(file, type from its bytes) for each upload, or :class:`FilesRefused` with what breaks
-    the platform's limits. Nothing is stored yet."""
+    the platform's limits (``Connector.attachment_limits``). Nothing is stored yet; the
+    connector checks the same limits again before it calls the platform."""
     if not files:
         return []
-    if limits is None:
+    if not limits:
         raise FilesRefused(_("This channel does not take attachments."))
-    if len(files) > limits.max_count:
+    if len(files) > limits.get("max_count", 0):
         raise FilesRefused(
             _("This channel takes at most %(count)s file(s) per reply.")
-            % {"count": limits.max_count}
+            % {"count": limits.get("max_count", 0)}
         )
+    types = limits.get("mime_types") or ()
     checked = []
     for upload in files:
-        if upload.size > limits.max_bytes:
-            raise FilesRefused(
-                _("%(name)s is larger than %(size)s.")
-                % {"name": upload.name, "size": filesizeformat(limits.max_bytes)}
-            )
         upload.seek(0)
         mime = detect_type(upload.read(8192))
         upload.seek(0)
-        if mime not in limits.mime_types:
+        kind = kind_of(mime)
+        if kind not in limits.get("kinds", ()) or (types and mime not in types):
             raise FilesRefused(
                 _("%(name)s is %(type)s, which this channel does not take.")
                 % {"name": upload.name, "type": mime}
+            )
+        cap = _cap(limits, mime, kind)
+        if cap and upload.size > cap:
+            raise FilesRefused(
+                _("%(name)s is larger than %(size)s.")
+                % {"name": upload.name, "size": filesizeformat(cap)}
             )
         checked.append((upload, mime))
     return checked

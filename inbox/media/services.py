@@ -17,6 +17,8 @@ import logging
 import tempfile
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import filetype
 from django.conf import settings
@@ -28,7 +30,14 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from channels.base import AuthError, InboundAttachment, PermanentError, RateLimited, TemporaryError
+from channels.base import (
+    AuthError,
+    InboundAttachment,
+    PermanentError,
+    RateLimited,
+    TemporaryError,
+    media_url_allowed,
+)
 from channels.models import Channel
 from webcare import safe_http
 
@@ -235,14 +244,17 @@ def attachment_fetch(*, attachment_id: int) -> Outcome | None:
             spool.write(chunk)
 
         try:
-            answer = safe_http.stream(
-                request.url,
-                sink=sink,
-                max_bytes=max_bytes,
-                deadline=settings.MEDIA_FETCH_DEADLINE,
-                hosts=connector_class.media_hosts,
-                headers=request.headers,
-            )
+            if request.url.startswith("file://"):
+                answer = _local_file(request.url, connector_class, sink=sink, max_bytes=max_bytes)
+            else:
+                answer = safe_http.stream(
+                    request.url,
+                    sink=sink,
+                    max_bytes=max_bytes,
+                    deadline=settings.MEDIA_FETCH_DEADLINE,
+                    url_allowed=lambda url: media_url_allowed(connector_class, url),
+                    headers=request.headers,
+                )
         except safe_http.Gone as exc:
             return _finish(attachment, AttachmentState.UNAVAILABLE, exc.reason)
         except safe_http.Refused as exc:
@@ -289,6 +301,22 @@ def attachment_fetch(*, attachment_id: int) -> Outcome | None:
         sha256=digest.hexdigest(),
         fetched_at=timezone.now(),
     )
+
+
+def _local_file(url: str, connector_class, *, sink, max_bytes: int) -> safe_http.Answer:
+    """A ``file://`` URL inside the connector's ``media_local_dir`` (the simulator's demo
+    images, shipped with the code), read under the same cap; anything else is refused."""
+    if not media_url_allowed(connector_class, url):
+        raise safe_http.Refused("a local file outside the connector's media folder")
+    path = Path(unquote(urlsplit(url).path))
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(safe_http.CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise safe_http.Refused(f"larger than the limit of {max_bytes} bytes")
+            sink(chunk)
+    return safe_http.Answer(url=url, declared_type="", size=size)
 
 
 def _base_name(attachment: Attachment, channel_id: int) -> str:

@@ -90,7 +90,7 @@ def test_an_agent_sees_the_customers_photo_and_location_and_sends_a_photo_back(
         expect(viewer).to_be_hidden()
 
         # The limits are shown before sending; the agent attaches a photo and sends.
-        expect(page.locator("#reply-files-limits")).to_contain_text("Up to 1 file(s)")
+        expect(page.locator("#reply-files-limits")).to_contain_text("Up to 10 file(s)")
         label = tmp_path / "return-label.jpg"
         label.write_bytes(jpeg((600, 400), gps=False))
         page.set_input_files("#reply-files", str(label))

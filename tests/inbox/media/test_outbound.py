@@ -16,7 +16,14 @@ from inbox.delivery import message_deliver, outbound_reply
 from inbox.ingest import ingest_batch
 from inbox.models import Attachment, Message, Ticket
 from inbox.services import ActionError, reply_send
-from tests.channels.facebook.support import PAGE_ID, PSID, graph, load, messenger_channel
+from tests.channels.facebook.support import (
+    PAGE_ID,
+    PSID,
+    graph,
+    load,
+    messenger_channel,
+    page_channel,
+)
 from tests.factories import item, make_channel
 from tests.media_cdn import jpeg
 from tests.personas import person
@@ -35,6 +42,16 @@ def dm(media_storage) -> Ticket:
     ingest_batch(
         channel_id=channel.pk,
         items=[item("m_in_1", thread=f"dm:{PSID}", kind="dm", uid=PSID)],
+    )
+    return Ticket.objects.get(channel=channel)
+
+
+@pytest.fixture
+def comment(media_storage) -> Ticket:
+    channel = page_channel()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[item("900000000000001_111", thread="c:900000000000001_111", kind="comment")],
     )
     return Ticket.objects.get(channel=channel)
 
@@ -86,9 +103,10 @@ def test_a_reply_with_a_file_is_sent_once_with_the_same_states_as_text(
     assert len(seen) == 1 and seen[0][0].name == "box.jpg"
 
 
-def test_more_files_than_the_platform_takes_are_refused(dm, anna):
+def test_more_files_than_the_platform_takes_are_refused(comment, anna):
+    # A Facebook comment carries one photo.
     with pytest.raises(ActionError, match="at most 1 file"):
-        reply_send(ticket_id=dm.pk, user=anna, text="x", mode="dm",
+        reply_send(ticket_id=comment.pk, user=anna, text="x",
                    files=[photo("a.jpg"), photo("b.jpg")])  # fmt: skip
     assert not Attachment.objects.exists()
 
@@ -99,10 +117,11 @@ def test_a_file_over_the_platforms_size_is_refused(dm, anna, monkeypatch):
         reply_send(ticket_id=dm.pk, user=anna, text="x", mode="dm", files=[big])
 
 
-def test_the_type_is_read_from_the_bytes_not_the_name(dm, anna):
+def test_the_type_is_read_from_the_bytes_not_the_name(comment, anna):
+    # A Facebook comment takes images only; these bytes are a web page, whatever the name.
     fake = SimpleUploadedFile("photo.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg")
     with pytest.raises(ActionError, match="photo.jpg is text/html"):
-        reply_send(ticket_id=dm.pk, user=anna, text="x", mode="dm", files=[fake])
+        reply_send(ticket_id=comment.pk, user=anna, text="x", files=[fake])
 
 
 def test_a_collision_removes_the_stored_files_again(dm, anna, media_storage):
@@ -123,11 +142,16 @@ def test_the_composer_shows_the_limits_before_sending(client, dm, anna):
     client.force_login(anna)
     html = client.get(reverse("inbox:thread", args=[dm.pk])).content.decode()
     assert 'type="file" id="reply-files" name="files"' in html
-    assert "Up to 1 file(s), 25.0\xa0MB each" in html
+    assert "Up to 10 file(s), 25.0\xa0MB each: image, video, audio, file" in html
     assert 'enctype="multipart/form-data"' in html
 
 
-def test_a_channel_without_attachment_limits_shows_no_picker(client, anna, media_storage):
+def test_a_channel_without_attachment_limits_shows_no_picker(
+    client, anna, media_storage, monkeypatch
+):
+    from channels.simulator.connector import SimulatorConnector
+
+    monkeypatch.setattr(SimulatorConnector, "attachment_limits", {})  # as review sites have
     channel = make_channel()
     ingest_batch(channel_id=channel.pk, items=[item("s1")])
     client.force_login(anna)

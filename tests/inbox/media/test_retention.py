@@ -16,7 +16,8 @@ from channels.base import InboundAttachment
 from inbox.ingest import ingest_batch
 from inbox.media import services
 from inbox.models import Attachment
-from tests.factories import item, make_channel
+from tests.channels.facebook.support import messenger_channel
+from tests.factories import item
 from tests.media_cdn import Route, jpeg
 from tests.personas import person
 
@@ -43,7 +44,7 @@ def stored_photo(channel, cdn, external_id: str) -> Attachment:
 
 def test_media_older_than_the_retention_is_deleted_and_the_thread_says_so(cdn, settings):
     settings.MEDIA_RETENTION_DAYS = 30
-    channel = make_channel()
+    channel = messenger_channel()
     now = timezone.now()
     with time_machine.travel(now - dt.timedelta(days=31)):
         old = stored_photo(channel, cdn, "old")
@@ -68,7 +69,7 @@ def cdn_files(media, path="attachments"):
 
 def test_retention_off_deletes_nothing(cdn, settings):
     settings.MEDIA_RETENTION_DAYS = 0
-    channel = make_channel()
+    channel = messenger_channel()
     with time_machine.travel(timezone.now() - dt.timedelta(days=3000)):
         old = stored_photo(channel, cdn, "old")
     assert services.media_expire() == 0
@@ -81,14 +82,14 @@ def test_the_beat_task_runs_the_same_deletion(cdn, settings):
 
     settings.MEDIA_RETENTION_DAYS = 7
     with time_machine.travel(timezone.now() - dt.timedelta(days=8)):
-        old = stored_photo(make_channel(), cdn, "old")
+        old = stored_photo(messenger_channel(), cdn, "old")
     assert media_expire() == 1
     old.refresh_from_db()
     assert old.state == "deleted"
 
 
 def test_an_admin_sees_the_storage_a_channels_media_uses(client, cdn):
-    channel = make_channel()
+    channel = messenger_channel()
     stored_photo(channel, cdn, "a")
     stored_photo(channel, cdn, "b")
     client.force_login(person("ada", "admin"))

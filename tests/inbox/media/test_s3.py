@@ -16,7 +16,8 @@ from channels.base import InboundAttachment
 from inbox.ingest import ingest_batch
 from inbox.media import services
 from inbox.models import Attachment, Team, Ticket
-from tests.factories import item, make_channel
+from tests.channels.facebook.support import messenger_channel
+from tests.factories import item
 from tests.media_cdn import Route, jpeg
 from tests.personas import person
 
@@ -86,7 +87,7 @@ def keys(client) -> set[str]:
 
 def stored_photo(cdn, support=None) -> Attachment:
     cdn.routes["/p.jpg"] = Route(content_type="image/jpeg", body=jpeg())
-    channel = make_channel(default_team=support)
+    channel = messenger_channel(default_team=support)
     ingest_batch(
         channel_id=channel.pk,
         items=[item("m1", attachments=(InboundAttachment(kind="image", url=cdn.url("/p.jpg")),))],

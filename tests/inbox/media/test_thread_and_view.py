@@ -10,7 +10,8 @@ from channels.base import InboundAttachment
 from inbox.ingest import ingest_batch
 from inbox.media import services
 from inbox.models import Attachment, Team, Ticket
-from tests.factories import item, make_channel
+from tests.channels.facebook.support import messenger_channel
+from tests.factories import item
 from tests.media_cdn import SVG_WITH_SCRIPT, Route, jpeg
 from tests.personas import person
 
@@ -29,7 +30,7 @@ def agent(client, support):
 
 
 def ticket_with(support, *attachments, text="See attached") -> Ticket:
-    channel = make_channel(default_team=support)
+    channel = messenger_channel(default_team=support)
     ingest_batch(
         channel_id=channel.pk, items=[item("m1", text=text, attachments=tuple(attachments))]
     )
