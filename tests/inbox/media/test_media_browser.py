@@ -5,7 +5,9 @@ setting ``SAFE_FETCH_LOCAL_HOSTS``); Meta's Send API is stubbed at the HTTP leve
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -102,5 +104,10 @@ def test_an_agent_sees_the_customers_photo_and_location_and_sends_a_photo_back(
     reply = Message.objects.get(ticket=ticket, direction="out")
     assert reply.delivery_state == "sent"
     assert reply.attachments.get().name == "return-label.jpg"
-    assert len(sends) == 1  # sent once
+    # Messenger takes the text and each file as messages of their own: each sent once.
+    assert len(sends) == 2
+    first = sends[0].request.body
+    text = parse_qs(first.decode() if isinstance(first, bytes) else first)["message"][0]
+    assert json.loads(text)["text"].startswith("Here is a return label.")
+    assert b"return-label.jpg" in sends[1].request.body
     assert page.errors == []
