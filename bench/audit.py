@@ -36,7 +36,7 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from channels.models import Channel  # noqa: E402
-from inbox import audit  # noqa: E402
+from inbox.audit import selectors as audit  # noqa: E402
 from inbox.models import Activity, AgentProfile, Team, Ticket  # noqa: E402
 
 START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)

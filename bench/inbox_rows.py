@@ -46,8 +46,8 @@ def main() -> None:
     args = parser.parse_args()
 
     connection.creation.create_test_db(verbosity=0)
-    from inbox import selectors
     from inbox.models import Tag, Team, Ticket
+    from inbox.tickets import selectors
     from tests.personas import person, tickets
 
     team = Team.objects.create(name="Support")
@@ -73,7 +73,7 @@ def main() -> None:
     context = {"page": page, "flt": selectors.ListFilter(), "selected_id": page.tickets[3].pk}
 
     def render() -> str:
-        return render_to_string("inbox/inbox.html#list", context, request=request)
+        return render_to_string("inbox/tickets/inbox.html#list", context, request=request)
 
     html = render()
     if args.dump:

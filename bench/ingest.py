@@ -41,7 +41,7 @@ from django.utils import timezone  # noqa: E402
 
 from channels.base import InboundAttachment, InboundAuthor, InboundItem  # noqa: E402
 from channels.services import channel_create  # noqa: E402
-from inbox.ingest import ingest_batch  # noqa: E402
+from inbox.ingest.services import ingest_batch  # noqa: E402
 from inbox.models import Message  # noqa: E402
 
 BATCH = 500
@@ -142,7 +142,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.core:
-        from inbox.ingest import tickets_ingesting
+        from inbox.ingest.services import tickets_ingesting
 
         tickets_ingesting.disconnect(dispatch_uid="inbox.engines")
     old_name = connection.settings_dict["NAME"]

@@ -12,7 +12,8 @@ DATABASE_URL). Everything runs on loopback and stops by itself after ``--seconds
   CSRF and HSTS settings stay as they are in production;
 - one Celery worker (sends the agents' replies to the simulator channel);
 - an ingest process storing ``--rate`` messages a second through the real ingest service
-  (``inbox.ingest.ingest_batch``) in batches every 100 ms: new threads and follow-ups, plus one
+  (``inbox.ingest.services.ingest_batch``) in batches every 100 ms: new threads and follow-ups,
+  plus one
   probe ticket every half second on a channel of its own;
 - ``--agents`` agents, each a thread with its own session: they log in, poll their list every
   4 s as the page does (sending the stamp, so an unchanged list costs a 204), switch views and
@@ -113,7 +114,7 @@ def ingest_child(
 
     django.setup()
     from channels.base import InboundAuthor, InboundItem
-    from inbox.ingest import ingest_batch
+    from inbox.ingest.services import ingest_batch
 
     per_tick = max(1, rate // 10)
     seq = probe = 0

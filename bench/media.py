@@ -43,7 +43,7 @@ from PIL import Image  # noqa: E402
 
 from channels.base import InboundAttachment, InboundAuthor, InboundItem  # noqa: E402
 from channels.services import channel_create  # noqa: E402
-from inbox.ingest import ingest_batch  # noqa: E402
+from inbox.ingest.services import ingest_batch  # noqa: E402
 from inbox.media import ingest as media_ingest  # noqa: E402
 from inbox.media.services import attachment_fetch  # noqa: E402
 from inbox.models import Attachment  # noqa: E402

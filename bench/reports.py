@@ -33,9 +33,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from channels.models import Channel  # noqa: E402
-from inbox import reports  # noqa: E402
 from inbox.models import Team, Ticket  # noqa: E402
-from inbox.pages.dashboard import Period, figures  # noqa: E402
+from inbox.reports import selectors as reports  # noqa: E402
+from inbox.reports.views import Period, figures  # noqa: E402
 
 START = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 DAYS = 60

@@ -2,7 +2,8 @@
 
 A connector knows its platform's API and nothing of tickets or the ORM: it turns the platform's
 data into :class:`InboundItem` (plain, frozen data) and sends an :class:`OutboundReply`. The
-ingest service in ``inbox.ingest`` stores items; the tasks in ``channels.tasks`` call connectors.
+ingest service in ``inbox.ingest.services`` stores items; the tasks in ``channels.tasks`` call
+connectors.
 
 Errors are typed so that one policy (``channels.health``) decides what a failure means:
 
@@ -258,6 +259,22 @@ class PermanentError(ConnectorError):
     """The platform refused this request for good (e.g. outside the reply window)."""
 
 
+class RecipientRateLimited(RateLimited):
+    """The platform limits messages to this one recipient (WhatsApp 131056, the pair rate
+    limit): this reply waits, the channel and its other customers do not."""
+
+
+class AccountRestricted(PermanentError):
+    """The platform restricted the whole account (WhatsApp/Meta 368, policy violations): this
+    reply fails and the channel's health shows the restriction until an admin resolves it."""
+
+
+class RecipientRefused(PermanentError):
+    """The platform refused this reply for a reason of this recipient or this message (outside
+    the window, undeliverable, unsupported type): the reply fails with the reason, and the
+    channel's health notes it as its latest error without changing its state."""
+
+
 class OutcomeUnknown(ConnectorError):
     """A send may or may not have reached the platform (timeout after the request left)."""
 
@@ -290,6 +307,12 @@ class Connector:
     # and the value a setting has when the channel's settings do not name it.
     settings_types: ClassVar[dict[str, str]] = {}
     settings_defaults: ClassVar[dict[str, Any]] = {}
+    # Hosts the media download (``media_request``) may fetch from: the fetcher refuses others,
+    # so a hostile payload cannot point it at an internal address. Empty: any public host.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
+    # What a reply may carry: attachment kind -> the largest file in bytes the platform takes
+    # (``OutboundAttachment.kind``). Empty: the channel sends no attachments.
+    attachment_limits: ClassVar[dict[str, int]] = {}
 
     # Where this platform's media may be downloaded from (``https`` only): a host name matches
     # itself, an entry starting with "." matches any host under it (".fbcdn.net" takes

@@ -32,7 +32,7 @@ class ChannelForm(forms.Form):
         label=_("Our account id on the platform"),
         help_text=_("Filled in by 'Test connection'; our own messages are recognised by it."),
     )
-    # Four-eyes review (inbox.review); stored as settings["approval"].
+    # Four-eyes review (inbox.replies.review); stored as settings["approval"].
     approval = forms.ChoiceField(
         required=False,
         label=_("Replies need a lead's approval"),

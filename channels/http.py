@@ -1,7 +1,7 @@
 """One HTTP JSON call with a timeout, its failures turned into the connector's typed errors.
 
 Connectors that speak plain HTTP (the review sites) share this so that every platform's 401,
-429, 5xx and timeout means the same thing to ``channels.health`` and ``inbox.delivery``:
+429, 5xx and timeout means the same thing to ``channels.health`` and ``inbox.replies.delivery``:
 
 - no connection made (connect timeout, refused) → :class:`TemporaryError`, for reads and writes:
   nothing reached the platform;

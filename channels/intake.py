@@ -17,7 +17,8 @@ Everything else is here and the same for every platform:
    row — that is the replay guard.
 4. **Ingest in a task, processed only after it commits.** :func:`process_delivery` claims the
    row with one conditional UPDATE (a lease), runs the connector's ``process`` (which stores
-   through ``inbox.ingest`` in its own transactions), and marks the row processed only after it
+   through ``inbox.ingest.services`` in its own transactions), and marks the row processed only
+   after it
    returned. A failure leaves it waiting with exponential backoff; a worker killed mid-way or a
    task lost with the broker leaves it waiting too, and :func:`sweep` queues it again. Running a
    delivery twice stores nothing twice: ingest dedupes on ``(channel, external_id)``.
@@ -92,7 +93,7 @@ class WebhookIntake:
         May run more than once for one delivery (a retry after a crash): ingest's dedupe makes
         that harmless. The default stores :meth:`items` per channel; a platform whose bodies
         hold more than messages (Meta's moderation changes) overrides this instead."""
-        from inbox.ingest import ingest_batch
+        from inbox.ingest.services import ingest_batch
 
         stored = 0
         for channel_id, items in self.items(payload, channel_ids=channel_ids).items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 
 from . import health
 from .models import Channel

@@ -42,7 +42,7 @@ def _audit(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    from inbox.services import activity_log
+    from inbox.audit.services import activity_log
 
     activity_log(
         ticket=None,

@@ -3,7 +3,7 @@
 Both tasks are late-acknowledged (settings): a worker killed mid-task leaves the message on the
 broker and another worker runs it again. That is safe because a poll advances its cursor only in
 the transaction that stores the batch, and a send looks for an earlier attempt's post before
-posting again (``inbox.delivery``).
+posting again (``inbox.replies.delivery``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 
 from . import health
 from .models import Channel
@@ -116,13 +116,13 @@ def dispatch_send(message_id: int) -> None:
 
 @shared_task(bind=True, ignore_result=True, max_retries=8)
 def send_message(self, message_id: int) -> str:
-    from inbox.delivery import RetryLater, message_deliver
+    from inbox.replies.delivery import RetryLater, message_deliver
 
     try:
         return message_deliver(message_id=message_id)
     except RetryLater as exc:
         if self.request.retries >= self.max_retries:
-            from inbox.delivery import message_fail
+            from inbox.replies.delivery import message_fail
 
             message_fail(message_id=message_id, reason=f"Gave up after retries: {exc}")
             return "failed"

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from inbox.core.decorators import admin_required
 from inbox.media.services import channel_usage
-from inbox.pages.common import admin_required
 
 from . import registry
 from .base import ConnectorError

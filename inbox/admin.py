@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import (
+from inbox.models import (
     Activity,
     AgentProfile,
     CannedReply,
@@ -38,7 +38,7 @@ admin.site.register([Team, Tag, Customer, Identity, AgentProfile, CannedReply])
 
 
 # --- the team-lead engines (until their own pages exist) ---------------------------------------
-from .models import (  # noqa: E402
+from inbox.models import (  # noqa: E402
     AutoAck,
     BusinessHours,
     Holiday,

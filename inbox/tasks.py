@@ -7,7 +7,7 @@ from celery import shared_task
 
 @shared_task(ignore_result=True)
 def priority_refresh() -> int:
-    from .priority import priority_refresh as refresh
+    from inbox.engines.priority import priority_refresh as refresh
 
     return refresh()
 
@@ -15,7 +15,7 @@ def priority_refresh() -> int:
 @shared_task(ignore_result=True)
 def assign_team(team_id: int) -> int:
     """One fair-assignment run for a team; safe to run twice or concurrently."""
-    from .assignment import team_assign
+    from inbox.engines.assignment import team_assign
 
     return len(team_assign(team_id=team_id))
 
@@ -23,7 +23,7 @@ def assign_team(team_id: int) -> int:
 @shared_task(ignore_result=True)
 def assign_all_teams() -> int:
     """Safety net on a schedule: a run per automatic team (catches frees no service reported)."""
-    from .assignment import auto_teams
+    from inbox.engines.assignment import auto_teams
 
     teams = auto_teams()
     for team_id in teams:
@@ -33,7 +33,7 @@ def assign_all_teams() -> int:
 
 @shared_task(ignore_result=True)
 def sla_sweep() -> int:
-    from .sla import sla_sweep as sweep
+    from inbox.engines.sla import sla_sweep as sweep
 
     return sweep()
 
@@ -41,7 +41,7 @@ def sla_sweep() -> int:
 @shared_task(ignore_result=True, expires=60)
 def wake_snoozed() -> int:
     """Every minute: snoozed tickets whose time has come are open again."""
-    from .services import snoozed_wake
+    from inbox.tickets.services import snoozed_wake
 
     return len(snoozed_wake())
 

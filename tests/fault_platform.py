@@ -158,10 +158,10 @@ class LoopbackConnector(Connector):
 def _slow_ingest_when_asked(**kwargs) -> None:
     import os
 
-    import inbox.ingest
+    import inbox.ingest.services
 
     delay = float(os.environ.get("WEBCARE_TEST_SLOW_INGEST") or 0)
-    real = inbox.ingest.ingest_batch
+    real = inbox.ingest.services.ingest_batch
     if not delay or getattr(real, "slowed", False):
         return
 
@@ -170,7 +170,7 @@ def _slow_ingest_when_asked(**kwargs) -> None:
         return real(**kw)
 
     slow.slowed = True
-    inbox.ingest.ingest_batch = slow
+    inbox.ingest.services.ingest_batch = slow
 
 
 def _connect_slow_ingest() -> None:

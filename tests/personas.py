@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
 
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import AgentProfile, Team, Ticket
 from tests.factories import item, make_channel
 

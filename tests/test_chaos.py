@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import DeliveryState, Message, Ticket
 from tests.factories import item, make_channel
 from tests.fault_platform import FakePlatform

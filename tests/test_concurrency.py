@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Customer, Identity, Message, Ticket
 from tests.factories import item, make_channel
 

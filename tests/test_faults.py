@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 
 from channels.models import Channel
 from channels.tasks import poll_channel
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import DeliveryState, Message, Ticket
-from inbox.services import reply_queue
+from inbox.replies.services import reply_queue
 from tests.factories import item, make_channel
 from tests.fault_platform import FakePlatform
 from tests.processes import Processes, wait_for

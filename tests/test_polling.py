@@ -10,7 +10,7 @@ from channels.base import AuthError, Connector, FetchResult, RateLimited, Tempor
 from channels.models import Channel, HealthState
 from channels.registry import register
 from channels.tasks import poll_channel
-from inbox.ingest import tickets_ingested
+from inbox.ingest.services import tickets_ingested
 from inbox.models import Message
 from tests.factories import item, make_channel
 

@@ -88,7 +88,7 @@ def test_a_redis_outage_loses_nothing_and_the_web_keeps_working(redis_server, pl
         ticket = Ticket.objects.filter(channel=channel).order_by("pk").first()
         queued = procs.run(
             "from django.contrib.auth import get_user_model;"
-            "from inbox.models import Ticket; from inbox.services import reply_queue;"
+            "from inbox.models import Ticket; from inbox.tickets.services import reply_queue;"
             f"m = reply_queue(ticket=Ticket.objects.get(pk={ticket.pk}),"
             " author=get_user_model().objects.get(username='ada'), text='Sorry, on it!');"
             "print(m.pk)"

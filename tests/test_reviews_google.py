@@ -15,9 +15,9 @@ from channels.models import Channel, HealthState
 from channels.reviews.base import reply_external_id
 from channels.reviews.tokens import forget_all
 from channels.tasks import poll_channel
-from inbox.delivery import RetryLater, message_deliver
 from inbox.models import DeliveryState, Direction, Message, Ticket, TicketKind
-from inbox.services import reply_queue
+from inbox.replies.delivery import RetryLater, message_deliver
+from inbox.replies.services import reply_queue
 from tests.factories import make_channel
 from tests.reviews_support import ALL_HISTORY, fixture, fixture_text
 

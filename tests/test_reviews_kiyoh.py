@@ -11,7 +11,7 @@ from responses import matchers
 from channels.models import HealthState
 from channels.tasks import poll_channel
 from inbox.models import DeliveryState, Direction, Message, Ticket
-from inbox.services import reply_queue
+from inbox.replies.services import reply_queue
 from tests.factories import make_channel
 from tests.reviews_support import ALL_HISTORY, fixture
 

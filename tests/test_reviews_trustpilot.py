@@ -12,7 +12,7 @@ from channels.reviews.base import reply_external_id
 from channels.reviews.tokens import forget_all
 from channels.tasks import poll_channel
 from inbox.models import DeliveryState, Direction, Ticket
-from inbox.services import reply_queue
+from inbox.replies.services import reply_queue
 from tests.factories import make_channel
 from tests.reviews_support import ALL_HISTORY, fixture
 

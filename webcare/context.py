@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 
 def navigation(request: HttpRequest) -> dict:
-    from inbox.access import can_assign, can_configure
+    from inbox.core.access import can_assign, can_configure
 
     user = getattr(request, "user", None)
     known = bool(user and user.is_authenticated)

@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in user's time zone and language on every page.
-    "inbox.middleware.UserPreferencesMiddleware",
+    "inbox.core.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -157,7 +157,7 @@ def _database(url: str) -> dict:
         # against 0.3 ms). 0 turns preparing off (for a transaction-mode connection pooler,
         # such as PgBouncer without max_prepared_statements). Statements whose best plan
         # depends on their values (the list's id scans, ingest's bulk statements) are never
-        # prepared (inbox.bulk.cursor). docs/inbox.md, "Prepared statements".
+        # prepared (inbox.ingest.bulk.cursor). docs/inbox.md, "Prepared statements".
         config["OPTIONS"]["server_side_binding"] = True
         threshold = _int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
         config["OPTIONS"]["prepare_threshold"] = threshold or None
@@ -262,8 +262,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend with roles cached until they change (inbox/auth.py).
-    "inbox.auth.RoleCachingBackend",
+    # Django's ModelBackend with roles cached until they change (inbox/core/auth.py).
+    "inbox.core.auth.RoleCachingBackend",
 ]
 AXES_FAILURE_LIMIT = _int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -348,7 +348,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        # Only our own images: customer avatars come through our proxy (inbox/avatars.py), so
+        # Only our own images: customer avatars come through our proxy
+        # (inbox/customers/avatars.py), so
         # a URL planted in a platform payload cannot make the agent's browser call out.
         "img-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from inbox import urls as inbox_urls
+
 from . import redirects, views
 
 urlpatterns = [
     path("", include("inbox.urls")),
     path("", include("channels.urls")),
-    path("", include("inbox.pages.urls")),
+    path("", include(inbox_urls.pages)),
     path("login/", redirects.LoginView.as_view(), name="login"),
     path("logout/", redirects.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),

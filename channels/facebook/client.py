@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import facebook
@@ -33,6 +33,9 @@ from django.conf import settings
 from ..base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TemporaryError
 
 log = logging.getLogger(__name__)
+
+# Graph error -> one of our typed errors (``translate`` and the WhatsApp client's own).
+Translator = Callable[..., Exception]
 
 GRAPH_TIMEOUT = 20  # seconds; Celery's soft limit is 90
 
@@ -174,16 +177,20 @@ def _has_error_body(exc: facebook.GraphAPIError) -> bool:
     return isinstance(result, dict) and isinstance(result.get("error"), dict)
 
 
-def call(func, *args: Any, sending: bool = False, **kwargs: Any) -> Any:
+def call(
+    func, *args: Any, sending: bool = False, translator: Translator | None = None, **kwargs: Any
+) -> Any:
     """Run one Graph call; raise only our typed errors.
 
     For a send (``sending=True``) a timeout after the request left may mean it was posted:
     that is :class:`OutcomeUnknown`, so delivery looks for it before posting again.
+    ``translator`` replaces :func:`translate` for a Meta product with codes of its own
+    (WhatsApp's, ``channels.whatsapp.client``).
     """
     try:
         return func(*args, **kwargs)
     except facebook.GraphAPIError as exc:
-        raise translate(exc, sending=sending) from exc
+        raise (translator or translate)(exc, sending=sending) from exc
     except requests.exceptions.ConnectTimeout as exc:
         raise TemporaryError(f"Could not reach Facebook: {exc}") from exc
     except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
@@ -197,21 +204,31 @@ def call(func, *args: Any, sending: bool = False, **kwargs: Any) -> Any:
         raise TemporaryError(f"Request to Facebook failed: {exc}") from exc
 
 
-def get(graph: facebook.GraphAPI, path: str, **args: Any) -> dict[str, Any]:
-    return call(graph.request, f"{graph.version}/{path}", args)
+def get(
+    graph: facebook.GraphAPI, path: str, *, translator: Translator | None = None, **args: Any
+) -> dict[str, Any]:
+    return call(graph.request, f"{graph.version}/{path}", args, translator=translator)
 
 
 def post(
-    graph: facebook.GraphAPI, path: str, *, files: dict[str, Any] | None = None, **data: Any
+    graph: facebook.GraphAPI,
+    path: str,
+    *,
+    translator: Translator | None = None,
+    files: dict[str, Any] | None = None,
+    **data: Any,
 ) -> dict[str, Any]:
     """POST form fields; dicts and lists are JSON-encoded (the library would flatten them).
     ``files`` (name → (filename, file, content type)) makes it a multipart upload."""
     fields = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in data.items()}
-    if files:
-        return call(
-            graph.request, f"{graph.version}/{path}", post_args=fields, files=files, sending=True
-        )
-    return call(graph.request, f"{graph.version}/{path}", post_args=fields, sending=True)
+    return call(
+        graph.request,
+        f"{graph.version}/{path}",
+        post_args=fields,
+        files=files,
+        sending=True,
+        translator=translator,
+    )
 
 
 def pages(

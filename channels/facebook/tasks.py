@@ -28,8 +28,8 @@ def process_webhook(payload: dict[str, Any]) -> str:
     an event repeated across entries (or redelivered by Meta) is stored once. One channel's
     failure does not stop the others; it is raised at the end so the task shows as failed.
     """
-    from inbox.ingest import ingest_batch
-    from inbox.moderation import message_platform_moderated
+    from inbox.ingest.services import ingest_batch
+    from inbox.tickets.moderation import message_platform_moderated
 
     items: dict[int, list[InboundItem]] = defaultdict(list)
     moderations: dict[int, list[normalize.Moderation]] = defaultdict(list)

@@ -4,7 +4,8 @@ A Meta app has one callback URL per object ("page"); both the ``feed`` and ``mes
 arrive there. Either URL may be configured; both run this code, and a body is one delivery
 whichever URL it came to (the intake's name is "facebook" for both).
 
-- GET is the subscription handshake: echo ``hub.challenge`` when ``hub.mode`` is "subscribe" and
+- GET is the subscription handshake (``channels.meta.signature``): echo ``hub.challenge``
+  when ``hub.mode`` is "subscribe" and
   ``hub.verify_token`` equals META_WEBHOOK_VERIFY_TOKEN (Django keeps the dots in GET keys).
   The echo is not signed; it is text/plain and only a short token is echoed.
 - POST must carry ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with
@@ -15,34 +16,22 @@ whichever URL it came to (the intake's name is "facebook" for both).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ..intake import Ignored, Refused, WebhookIntake
+from ..meta.signature import (  # noqa: F401 - re-exported: the Facebook tests and tools use them
+    CHALLENGE,
+    SIGNATURE_HEADER,
+    signature_for,
+    signature_ok,
+)
+from ..meta.signature import handshake as meta_handshake
 
 log = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-
-# Meta sends an integer as hub.challenge (docs/channels/facebook.md); anything short of
-# letters, digits, "-", "_" and "." is still echoed, nothing longer or stranger.
-CHALLENGE = re.compile(r"\A[A-Za-z0-9._-]{1,128}\Z")
-
-
-def signature_for(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_ok(body: bytes, header: str, secret: str) -> bool:
-    if not secret or not header:
-        return False
-    return hmac.compare_digest(header.strip().encode(), signature_for(body, secret).encode())
 
 
 class MetaIntake(WebhookIntake):
@@ -80,13 +69,4 @@ class MetaIntake(WebhookIntake):
 
 
 def _handshake(request: HttpRequest) -> HttpResponse:
-    expected = getattr(settings, "META_WEBHOOK_VERIFY_TOKEN", "")
-    mode = request.GET.get("hub.mode", "")
-    token = request.GET.get("hub.verify_token", "")
-    challenge = request.GET.get("hub.challenge", "")
-    if mode == "subscribe" and expected and hmac.compare_digest(token.encode(), expected.encode()):
-        if not CHALLENGE.match(challenge):
-            return HttpResponse("bad challenge", status=400, content_type="text/plain")
-        # text/plain (and nosniff): the challenge is echoed, never interpreted as markup.
-        return HttpResponse(challenge, content_type="text/plain")
-    return HttpResponse("verification failed", status=403, content_type="text/plain")
+    return meta_handshake(request, [getattr(settings, "META_WEBHOOK_VERIFY_TOKEN", "")])

@@ -4,7 +4,7 @@ Talks to X API v2 through tweepy 4.17's ``Client`` (see ``client.py`` for how it
 how its errors map to ours). API facts, with sources: docs/channels/x.md.
 
 The channel cursor holds one entry per stream, each advanced only in the transaction that
-stores its items (``inbox.ingest``)::
+stores its items (``inbox.ingest.services``)::
 
     {"mentions": {"since_id": ..., "next_token": ..., "newest_id": ...},
      "dms": {"newest_id": ..., "next_token": ..., "pending_newest": ...},

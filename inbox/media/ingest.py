@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from channels.base import FILE_KINDS, InboundItem
+from inbox.ingest import bulk
 
-from .. import bulk
-from ..models_media import Attachment, AttachmentState
+from ..models.media import Attachment, AttachmentState
 
 
 def _text(value: str | None, limit: int | None = None) -> str:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from channels.base import OutboundAttachment
 
-from ..models_media import Attachment, AttachmentState
+from ..models.media import Attachment, AttachmentState
 from .services import (
     THUMBNAIL_TYPES,
     ImageRefused,

@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..models_media import Attachment, AttachmentState
+from ..models.media import Attachment, AttachmentState
 from .services import INLINE_TYPES
 
 SMALL_KINDS = frozenset({"sticker"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ..models_media import Attachment
+from ..models.media import Attachment
 
 COLUMNS = (
     "id", "message_id", "position", "kind", "declared_type", "detected_type", "name", "size",

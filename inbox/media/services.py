@@ -1,6 +1,6 @@
 """Fetching, typing and storing what customers send (docs/media.md).
 
-The lifecycle of an :class:`~inbox.models_media.Attachment` that is a file:
+The lifecycle of an :class:`~inbox.models.media.Attachment` that is a file:
 ``pending`` (stored at ingest) → ``fetching`` (a worker has it) → ``stored`` (the bytes and, for
 images, a thumbnail are in the ``media`` storage) or ``unavailable`` (the platform no longer has
 it, or every try failed: ``reason`` says which) or ``refused`` (it broke a rule: too large, not
@@ -41,7 +41,7 @@ from channels.base import (
 from channels.models import Channel
 from webcare import safe_http
 
-from ..models_media import Attachment, AttachmentState
+from ..models.media import Attachment, AttachmentState
 
 log = logging.getLogger(__name__)
 

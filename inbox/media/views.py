@@ -13,8 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-from .. import access
-from ..models_media import Attachment, AttachmentState
+from inbox.core import access
+
+from ..models.media import Attachment, AttachmentState
 from .services import INLINE_TYPES, extension, storage
 
 FILE_CSP = "default-src 'none'; media-src 'self'; img-src 'self'; sandbox"

@@ -4,7 +4,7 @@ Permissions live on the ticket's content type: ``work_tickets`` (agent), ``assig
 (lead: assign, review, see every team) and ``configure_inbox`` (admin). The demo setup puts users
 in the groups by name, so the names are part of the contract.
 
-The GIN index serves the inbox search (``inbox.selectors.FTS_MATCH``): Dutch and English stems of
+The GIN index serves the inbox search (``inbox.tickets.selectors.FTS_MATCH``): Dutch and English stems of
 every message, so "pakketten" finds "pakket" and "delivered" finds "delivery". PostgreSQL only;
 SQLite searches with a plain ``LIKE``.
 """

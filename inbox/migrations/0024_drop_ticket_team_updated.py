@@ -1,5 +1,5 @@
 """The newest change an agent could see was read per team from (team, updated_at); the list's
-poll now compares its first page instead (inbox.selectors.first_page_keys), so the index only
+poll now compares its first page instead (inbox.tickets.selectors.first_page_keys), so the index only
 cost every ticket write."""
 
 from django.db import migrations

@@ -6,7 +6,7 @@ quarter of a 500-message batch's INSERT. Now a text whose language the platform 
 ``lang``, review sites, the simulator) is stemmed once, in that language; other texts (Facebook,
 Messenger) still get both stems.
 
-Searches stem the query with both stemmers and take either (``inbox.selectors.SEARCH_DOCUMENT``,
+Searches stem the query with both stemmers and take either (``inbox.tickets.selectors.SEARCH_DOCUMENT``,
 the same expression as this index), so a word written exactly as in the message always matches,
 whatever its language label, and inflections ("pakketten" for "pakket") match in the message's
 own language.

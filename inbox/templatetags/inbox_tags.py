@@ -8,7 +8,6 @@ from html import escape as html_escape
 
 from django import template
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -16,31 +15,23 @@ from django.utils.translation import ngettext
 
 from inbox.media.render import attachments_html
 from inbox.media.selectors import thread_attachments
-from inbox.selectors import AT_RISK
+from inbox.tickets.selectors import AT_RISK
+from inbox.tickets.thread_html import _ago, _earlier_versions, _returned, _time, span
 
 register = template.Library()
 
-CHANNEL_ICONS = {"x": "𝕏", "facebook": "f", "messenger": "m", "simulator": "◎"}
+CHANNEL_ICONS = {
+    "x": "𝕏",
+    "facebook": "f",
+    "messenger": "m",
+    "whatsapp": "✆",
+    "whatsapp_demo": "✆",
+    "simulator": "◎",
+}
 
 
 def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
     return _ago(max(0, int(((now or timezone.now()) - value).total_seconds())))
-
-
-def _ago(seconds: int) -> str:
-    return _("now") if seconds < 60 else span(seconds)
-
-
-def span(seconds: int) -> str:
-    """A duration of at least a minute, roughly: "12 min", "3 h", "2 days"."""
-    minutes = seconds // 60
-    if minutes < 60:
-        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
-    hours = minutes // 60
-    if hours < 48:
-        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
-    days = hours // 24
-    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
 
 
 @register.simple_tag
@@ -103,7 +94,7 @@ def web_url(url: str) -> str:
 
 def avatar_src(identity_id: int | None, url: str) -> str:
     """Where the agent's browser loads an identity's avatar: our own proxy
-    (``inbox.avatars``), never the platform's URL, which could track who opens the ticket.
+    (``inbox.customers.avatars``), never the platform's URL, which could track who opens the ticket.
     "" when the identity has no http(s) avatar to show."""
     from django.urls import reverse
 
@@ -153,8 +144,11 @@ def thread_messages(context, messages, ticket) -> str:
     """
     from django.urls import reverse
 
+    from channels.whatsapp.marks import receipt_marks
     from inbox.models import DeliveryState
 
+    # What the platform reported of our messages (WhatsApp's sent/delivered/read), one query.
+    platform_marks = receipt_marks(ticket, messages)
     labels = {
         "customer": _("Customer"),
         "verified": _("Verified"),
@@ -185,7 +179,8 @@ def thread_messages(context, messages, ticket) -> str:
     hide_url = reverse("inbox:hide", args=[ticket.pk])
     resubmit_url = reverse("inbox:reply_resubmit", args=[ticket.pk])
     discard_url = reverse("inbox:reply_discard", args=[ticket.pk])
-    # Avatars through our proxy (inbox.avatars): reverse once, then put each identity's id in.
+    # Avatars through our proxy (inbox.customers.avatars): reverse once, then put each identity's
+    # id in.
     marker = 987654321
     avatar_head, avatar_tail = reverse("inbox:avatar", args=[marker]).split(str(marker))
     review_url = reverse("pages:review") if context.get("can_assign") else ""
@@ -249,6 +244,9 @@ def thread_messages(context, messages, ticket) -> str:
             if m.delivery_state:
                 state = state_label.get(m.delivery_state) or e(m.delivery_state)
                 head.append(f'<span class="delivery delivery-{e(m.delivery_state)}">{state}</span>')
+            mark = platform_marks.get(m.external_id) if m.external_id else None
+            if mark:
+                head.append(f'<span class="receipt receipt-{e(mark[0])}">{e(mark[1])}</span>')
         else:
             author = m.author_user
             name = (author.get_full_name() or author.get_username()) if author else ""
@@ -322,79 +320,6 @@ def thread_messages(context, messages, ticket) -> str:
     return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped above
 
 
-def _earlier_versions(versions: list, title: str, tz) -> str:
-    """The earlier texts of an edited message, oldest first, escaped like the message itself."""
-    rows = []
-    for version in versions:
-        if not isinstance(version, dict):
-            continue
-        text = str(version.get("text") or "")
-        when = ""
-        at = parse_datetime(str(version.get("at") or ""))
-        if at is not None:
-            local = at.astimezone(tz) if tz is not None else timezone.localtime(at)
-            when = f'<time datetime="{html_escape(at.isoformat())}">{local:%Y-%m-%d %H:%M}</time> '
-        body = html_escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
-        rows.append(f"<li>{when}{body}</li>")
-    if not rows:
-        return ""
-    return f'<details class="versions"><summary>{title}</summary><ol>{"".join(rows)}</ol></details>'
-
-
-def _returned(m, *, labels: dict, mine: bool, signature: str, csrf: str, urls) -> str:
-    """A reply a lead returned: the lead's comment and, for its author, edit and resubmit or
-    discard."""
-    from inbox.review import reply_body
-
-    note = format_html(
-        '<p class="review-note" role="status"><strong>{}:</strong> {}</p>',
-        labels["returned"],
-        m.review_note,
-    )
-    if not mine:
-        return note
-    resubmit_url, discard_url = urls
-    return format_html(
-        '{}<form method="post" action="{}" hx-post="{}" hx-target="#live" class="review-edit">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<input type="hidden" name="message" value="{}">'
-        '<label>{} <textarea name="text" rows="3">{}</textarea></label>'
-        '<button type="submit">{}</button></form>'
-        '<form method="post" action="{}" hx-post="{}" hx-target="#live" class="inline">'
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-        '<input type="hidden" name="message" value="{}">'
-        '<button type="submit">{}</button></form>',
-        note,
-        resubmit_url,
-        resubmit_url,
-        csrf,
-        m.pk,
-        labels["edit"],
-        reply_body(m, signature),
-        labels["resubmit"],
-        discard_url,
-        discard_url,
-        csrf,
-        m.pk,
-        labels["discard"],
-    )
-
-
-def _time(value: dt.datetime, now: dt.datetime, tz, labels: dict[int, str]) -> str:
-    """``<time>`` with the relative label and the exact local time on hover; ``labels`` keeps
-    the escaped relative labels by whole minute across the rows or messages of one render."""
-    local = value.astimezone(tz) if tz is not None else timezone.localtime(value)
-    seconds = max(0, int((now - value).total_seconds()))
-    label = labels.get(seconds // 60)
-    if label is None:
-        label = labels[seconds // 60] = html_escape(_ago(seconds))
-    return (
-        f'<time datetime="{value.isoformat()}" title="'
-        f'{html_escape(local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""))}">'
-        f"{label}</time>"
-    )
-
-
 @register.filter
 def intent_label(value: str) -> str:
     """complaint → "Complaint", in the user's language."""
@@ -405,7 +330,8 @@ def intent_label(value: str) -> str:
 
 @register.filter
 def evidence_rule(rule: str) -> str:
-    """The name of an intent rule (``inbox.intent.Evidence.rule``) in the user's language."""
+    """The name of an intent rule (``inbox.engines.intent.Evidence.rule``) in the user's
+    language."""
     return {
         "lexicon": _("word"),
         "emoji": _("emoji"),

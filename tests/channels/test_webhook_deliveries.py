@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-import inbox.ingest
+import inbox.ingest.services
 from channels import intake, tasks
 from channels.models import DeliveryState, WebhookDelivery
 from inbox.models import Message
@@ -46,8 +46,8 @@ def _x_post(client, body: bytes):
 
 @pytest.fixture
 def ingest_fails(monkeypatch):
-    """Make ``inbox.ingest.ingest_batch`` raise for the next ``fails[0]`` calls."""
-    real = inbox.ingest.ingest_batch
+    """Make ``inbox.ingest.services.ingest_batch`` raise for the next ``fails[0]`` calls."""
+    real = inbox.ingest.services.ingest_batch
     fails = [1]
 
     def flaky(**kwargs):
@@ -56,7 +56,7 @@ def ingest_fails(monkeypatch):
             raise RuntimeError("database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(inbox.ingest, "ingest_batch", flaky)
+    monkeypatch.setattr(inbox.ingest.services, "ingest_batch", flaky)
     return fails
 
 

@@ -1,6 +1,6 @@
 """Tickets go only to people who may work them, whichever way they are assigned.
 
-One check (``inbox.access.assignable_ids``: an active account whose role works tickets) holds
+One check (``inbox.core.access.assignable_ids``: an active account whose role works tickets) holds
 for a lead's single and bulk assignment (``services.assignee_check``), fair auto-assignment and
 routing rules. Bulk assignment once skipped it: a lead could hand tickets to a user with no role
 or a deactivated account.
@@ -12,11 +12,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from inbox.assignment import team_assign
-from inbox.ingest import ingest_batch
+from inbox.engines.assignment import team_assign
+from inbox.engines.routing import rule_create
+from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, AgentProfile, Team, Ticket
-from inbox.routing import rule_create
-from inbox.services import ticket_assign
+from inbox.tickets.services import ticket_assign
 from tests.factories import item, make_channel
 from tests.personas import person, tickets
 

@@ -16,8 +16,8 @@ import requests
 import responses
 from django.urls import reverse
 
-from inbox import avatars
-from inbox.ingest import ingest_batch
+from inbox.customers import avatars
+from inbox.ingest.services import ingest_batch
 from inbox.models import Identity, Team, Ticket
 from tests.factories import author, item, make_channel
 from tests.personas import person

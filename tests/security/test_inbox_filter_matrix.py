@@ -1,7 +1,8 @@
 """Every inbox filter, alone and in pairs, for every role: the list answers and shows the match.
 
 An agent's list is read through other code than a lead's (one scan per way the agent sees
-tickets, ``inbox.selectors._Scans``), so a filter can break for one role alone: ``?tag=`` did,
+tickets, ``inbox.tickets.selectors._Scans``), so a filter can break for one role alone: ``?tag=``
+did,
 with a 500 for agents only. Each case here builds a ticket that matches the filters, asks for
 the full page and for the list poll (which reads the first page's keys first), and expects the
 ticket's row. A plain test: CI's PostgreSQL pass runs it against PostgreSQL too.
@@ -16,7 +17,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import AgentProfile, Intent, Tag, Team, Ticket, TicketStatus
 from tests.factories import item, make_channel
 from tests.personas import person

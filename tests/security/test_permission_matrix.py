@@ -162,7 +162,7 @@ def _held_reply(world):
     """A reply of the world's agent awaiting approval, on a ticket of its own (the world's
     ticket must not change before the forbidden roles' "nothing changed" check)."""
     from inbox.models import AgentProfile
-    from inbox.services import reply_send
+    from inbox.replies.services import reply_send
 
     agent = world["users"]["agent"]
     AgentProfile.objects.filter(user=agent).update(needs_approval=True)
@@ -189,7 +189,7 @@ def _led_team(world) -> Team:
 
 def _incident(world):
     """An open incident with the world's ticket linked (resolving it would answer and close it)."""
-    from inbox.incidents import incident_declare, incident_link
+    from inbox.incidents.services import incident_declare, incident_link
     from inbox.models import Incident
 
     incident = Incident.objects.filter(title="Matrix").first()
@@ -222,7 +222,7 @@ def _failed_delivery(world) -> list[int]:
 
 
 def _rule(world):
-    from inbox.routing import rule_create
+    from inbox.engines.routing import rule_create
 
     return rule_create(actor=None, name="Matrix", priority_points=5)
 
@@ -230,7 +230,7 @@ def _rule(world):
 def _holiday(world):
     import datetime as dt
 
-    from inbox.hours import holiday_add
+    from inbox.engines.hours import holiday_add
 
     return holiday_add(actor=None, team=_led_team(world), date=dt.date(2026, 12, 25))
 

@@ -17,11 +17,11 @@ import pytest
 from django.db import transaction
 
 from channels.base import InboundAuthor, InboundItem
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Tag, Team, Ticket
 from tests.factories import make_channel
+from tests.inbox.tickets.test_inbox_browser import CHROMIUM_ARGS
 from tests.personas import person
-from tests.test_inbox_browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

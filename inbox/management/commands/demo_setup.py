@@ -90,6 +90,20 @@ class Command(BaseCommand):
             channel.settings = {"seed": 2026, "rate_per_minute": 8, "fail_rate": 0.05}
             channel.save(update_fields=["settings"])
 
+        if not Channel.objects.filter(kind="whatsapp_demo").exists():
+            # A WhatsApp-shaped number: texts, photos, a location now and then, and ticks on
+            # replies (sent, delivered, read) a few seconds after an agent answers.
+            whatsapp = channel_create(
+                kind="whatsapp_demo",
+                name="Demo shop WhatsApp (simulated)",
+                settings={"seed": 2027, "per_poll": 8, "read_receipts": False},
+                poll_interval=5,
+                default_team=team,
+            )
+            channel_poll(whatsapp)
+            whatsapp.settings = {"seed": 2027, "rate_per_minute": 2, "read_receipts": False}
+            whatsapp.save(update_fields=["settings"])
+
         self.stdout.write(self.style.SUCCESS("Demo log-ins (role: username / password):"))
         for username, _first, _last, role, _sig in DEMO_USERS:
             trainee = (

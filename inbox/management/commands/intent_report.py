@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from inbox import intent_eval
-from inbox.intent_eval import Example, Report
+from inbox.engines import intent_eval
+from inbox.engines.intent_eval import Example, Report
 
 
 class Command(BaseCommand):

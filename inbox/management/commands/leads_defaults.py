@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from inbox.models import AutoAck, BusinessHours, Rule, SlaTarget
-from inbox.models_leads import default_week
+from inbox.models.engines import default_week
 
 ACKS = {
     "nl": "Bedankt voor je bericht! We zijn er {opening} weer en antwoorden je dan zo snel "

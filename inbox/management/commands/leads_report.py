@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from inbox import reports
+from inbox.reports import selectors as reports
 
 SECTIONS = ("volume", "times", "sla", "agents", "intents", "tags")
 

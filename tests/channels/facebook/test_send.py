@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from channels.base import PermanentError
 from channels.facebook.connector import MessengerConnector
-from inbox.delivery import message_deliver
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, DeliveryState, Identity, Message, Ticket
-from inbox.moderation import message_set_hidden
-from inbox.services import reply_queue
+from inbox.replies.delivery import message_deliver
+from inbox.replies.services import reply_queue
+from inbox.tickets.moderation import message_set_hidden
 from tests.channels.facebook.support import (
     C1,
     PAGE_ID,

@@ -37,7 +37,7 @@ from django.urls import reverse
 from channels.facebook import normalize
 from channels.facebook.client import parse_time
 from channels.models import HealthState
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, Direction, Message, Team, Ticket
 from tests.channels.facebook.support import (
     PAGE_ID,

@@ -8,7 +8,7 @@ import responses
 from channels.facebook.connector import FacebookPageConnector
 from channels.facebook.normalize import comment_item
 from channels.models import DeliveryState, WebhookDelivery
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, Direction, Message, Ticket
 from tests.channels.facebook.support import (
     C1,

@@ -17,7 +17,7 @@ import pytest
 
 from channels.tasks import poll_channel
 from channels.x.webhook import delivery_account, webhook_items
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Direction, Message, Ticket
 
 from .conftest import CREDENTIALS, MENTIONS, OWN_ID, load, make_x_channel, raw

@@ -363,7 +363,7 @@ def test_a_full_page_is_polled_with_a_constant_number_of_queries(
     api.get(MENTIONS, json=_full_page())
 
     # 24 for the poll itself, plus the team-lead engines' constant 13 per batch (see
-    # tests/test_ingest.py).
+    # tests/inbox/ingest/test_ingest.py).
     with django_assert_max_num_queries(24 + 13):
         assert poll_channel(channel.pk) == "stored 100"
 

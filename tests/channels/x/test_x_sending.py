@@ -12,9 +12,9 @@ from responses import matchers
 
 from channels.models import HealthState
 from channels.tasks import poll_channel
-from inbox.delivery import RetryLater, message_deliver
 from inbox.models import DeliveryState, Ticket
-from inbox.services import ReplyInvalid, reply_queue
+from inbox.replies.delivery import RetryLater, message_deliver
+from inbox.replies.services import ReplyInvalid, reply_queue
 
 from .conftest import API, DM_EVENTS, MENTIONS, OWN_ID, OWN_TWEETS, TWEETS, load, make_x_channel
 

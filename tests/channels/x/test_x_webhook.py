@@ -9,7 +9,7 @@ import hmac
 import pytest
 
 from channels.tasks import poll_channel
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Direction, Message, Ticket
 from tests.factories import item
 

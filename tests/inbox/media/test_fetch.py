@@ -15,7 +15,7 @@ from django.core.files.storage import storages
 from PIL import Image
 
 from channels.base import InboundAttachment
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.media import services
 from inbox.models import Attachment, AttachmentState, Message
 from tests.channels.facebook.support import messenger_channel

@@ -13,13 +13,13 @@ import pytest
 import responses
 
 from channels.base import InboundAttachment
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Attachment, Message, Team, Ticket
 from tests.channels.facebook.support import PAGE_ID, PSID, graph, load, messenger_channel
 from tests.factories import item
+from tests.inbox.tickets.test_inbox_browser import browser, log_in  # noqa: F401 - the browser fixture
 from tests.media_cdn import Route, jpeg
 from tests.personas import eager_celery, person
-from tests.test_inbox_browser import browser, log_in  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,10 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from channels.facebook.connector import MessengerConnector
-from inbox.delivery import message_deliver, outbound_reply
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.models import Attachment, Message, Ticket
-from inbox.services import ActionError, reply_send
+from inbox.replies.delivery import message_deliver, outbound_reply
+from inbox.replies.services import reply_send
+from inbox.tickets.services import ActionError
 from tests.channels.facebook.support import (
     PAGE_ID,
     PSID,
@@ -125,7 +126,7 @@ def test_the_type_is_read_from_the_bytes_not_the_name(comment, anna):
 
 
 def test_a_collision_removes_the_stored_files_again(dm, anna, media_storage):
-    from inbox.services import Collision
+    from inbox.tickets.services import Collision
 
     seen = Message.objects.filter(ticket=dm).order_by("pk").first().pk
     ingest_batch(

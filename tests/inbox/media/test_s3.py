@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels.base import InboundAttachment
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.media import services
 from inbox.models import Attachment, Team, Ticket
 from tests.channels.facebook.support import messenger_channel

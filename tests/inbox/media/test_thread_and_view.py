@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from channels.base import InboundAttachment
-from inbox.ingest import ingest_batch
+from inbox.ingest.services import ingest_batch
 from inbox.media import services
 from inbox.models import Attachment, Team, Ticket
 from tests.channels.facebook.support import messenger_channel

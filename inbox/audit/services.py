@@ -1,0 +1,39 @@
+"""Writing the audit log: the activity row every change writes, and deletes recorded with
+what was deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from inbox.models import (
+    Activity,
+    Ticket,
+)
+
+
+def activity_log(
+    *,
+    ticket: Ticket | None,
+    actor: AbstractBaseUser | None,
+    verb: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Activity:
+    return Activity.objects.create(
+        ticket=ticket,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        verb=verb,
+        before=before or {},
+        after=after or {},
+    )
+
+
+def audited_delete(*, actor: AbstractBaseUser | None, row, before: dict, verb: str) -> None:
+    """Delete a settings row and write its audit entry (``before`` as it was), in one
+    transaction."""
+    with transaction.atomic():
+        row.delete()
+        activity_log(ticket=None, actor=actor, verb=verb, before=before)

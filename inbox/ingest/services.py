@@ -1,0 +1,482 @@
+"""Store a batch of inbound items: one transaction, a constant number of queries per batch.
+
+The order of work inside the transaction:
+
+1. lock the channel row (two workers ingesting one channel queue here; SQLite's IMMEDIATE
+   transactions give the same guarantee);
+2. ask which platform ids of the batch are stored already: those items (a replay, a webhook
+   plus a poll) skip the identity and ticket work, so an all-duplicate batch costs a few small
+   queries. This is a shortcut only; step 5 is what keeps every message once;
+3. upsert the authors' identities, creating a customer for each new one
+(``inbox.customers.identities``);
+4. find the stored ticket of each thread key, and reserve an id for each new thread's ticket;
+5. send the messages' insert with ``ON CONFLICT (channel, external_id) DO NOTHING`` — duplicates,
+   from this batch, an earlier one or another worker, are dropped by the database, never by a
+   lookup. On PostgreSQL it runs while the engines (``tickets_ingesting``) work out the tickets'
+   new state in Python (``bulk.pipeline``): the deferred foreign keys let a message name a
+   ticket inserted after it, in the same transaction;
+6. insert the new tickets, already holding their messages; apply edits (a changed review) to
+   messages already stored;
+7. update each earlier ticket that got something new: timestamps, waiting time, reopen when
+   closed;
+8. write the activity rows and advance the channel cursor — all in the same transaction, so a
+   crash anywhere before commit fetches the same items again and nothing is skipped.
+
+The hot path works on plain tuples and column lists (``inbox.ingest.bulk``), not model instances:
+building a model object costs more than storing its row. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import django.dispatch
+from django.db import transaction
+from django.utils import timezone
+
+from channels.base import InboundItem
+from channels.models import Channel
+from inbox.customers.identities import identities_upsert
+from inbox.engines.engine_config import config_stamp_subquery
+from inbox.engines.priority import Reach
+from inbox.ingest import bulk
+from inbox.ingest.items import _apply_edits, _dedupe_batch, _without_nul
+from inbox.ingest.rows import (
+    _ENGINE_ONLY,
+    _INSERTED,
+    _REACH,
+    _READ_ONLY,
+    _TICKET_FIELDS,
+    _WRITTEN,
+    PREVIEW_LENGTH,
+    IngestedMessage,
+    _advance_ticket,
+    _messages,
+    _new_ticket,
+    _TicketRow,
+)
+from inbox.media.ingest import attachments_store
+from inbox.models import (
+    Activity,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+    TicketStatus,
+    primary_language,
+)
+
+# Sent inside the ingest transaction, after messages are stored and tickets updated, so routing
+# and SLA code can act before anyone sees the ticket. Receivers get ``channel``, ``tickets``
+# (the touched Ticket objects, loaded after the update), ``created_ticket_ids`` and ``messages``
+# (the newly stored messages as ``IngestedMessage`` values, with their ids). They must not do
+# network I/O. The objects are built only when a receiver is connected (one more query for the
+# tickets).
+tickets_ingested = django.dispatch.Signal()
+
+# Sent inside the ingest transaction *before* the touched tickets are written, with the rows
+# ingest is about to write (``tickets``: each as it will be stored, its new items folded in; a
+# new ticket has the id it will be inserted with), ``created_ticket_ids`` (those rows' ids),
+# ``messages`` (the items about to be stored, as ``IngestedMessage`` values without ids, whose
+# ``ticket_id`` is the row's id) and ``reach`` (identity id -> ``priority.Reach`` of the authors
+# in the batch). Receivers change the rows' engine fields in memory; ingest stores them with the
+# tickets, in the same statements. A receiver may return a callable: ingest calls it with
+# ``tickets=`` (the rows written as prepared, now with their real ids) after writing, still in
+# the transaction, for what needs ticket ids (links, activities, queued replies). In the rare
+# case that a guess about what is new was wrong, the affected rows are prepared again, once.
+# This is how the team-lead engines run (inbox/engines/signals.py); no network I/O here either.
+tickets_ingesting = django.dispatch.Signal()
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    created: int = 0
+    duplicates: int = 0
+    edited: int = 0
+    tickets_created: int = 0
+    tickets_reopened: int = 0
+    ticket_ids: list[int] = field(default_factory=list)
+
+
+def _stored_ids(channel_id: int, external_ids: list[str]) -> set[str]:
+    """Which of these platform ids the channel has stored already.
+
+    Only a shortcut, never the dedupe: it lets a replayed batch skip identity and ticket work.
+    The channel row is locked, so no other ingest of this channel stores anything meanwhile; a
+    message stored by another path in between (a reply's id learnt after sending) is still
+    refused by the unique constraint on insert.
+    """
+    if not external_ids:
+        return set()
+    sql, params = bulk.probe(
+        "inbox_message", ("channel_id", channel_id), "external_id", external_ids,
+        "found.external_id",
+    )  # fmt: skip
+    return {external_id for (external_id,) in bulk.fetch(sql, params)}
+
+
+def _load_tickets(
+    channel_id: int, keys: list[str], reach: dict[int, Reach] | None = None
+) -> dict[str, _TicketRow]:
+    """The stored tickets of these threads; with ``reach``, their authors' reach is added to it
+    (for the engines; authors of this batch keep the values ingest just stored)."""
+    if not keys:
+        return {}
+    # The ids first, one index probe per thread (bulk.probe: a new channel has no statistics).
+    sql, params = bulk.probe(
+        "inbox_ticket", ("channel_id", channel_id), "thread_key", keys, "found.id"
+    )
+    ids = [pk for (pk,) in bulk.fetch(sql, params)]
+    rows = Ticket.objects.filter(pk__in=ids).values_list(
+        "id", "thread_key", *_TICKET_FIELDS, *_ENGINE_ONLY, *_READ_ONLY, *_REACH
+    )
+    tickets = {}
+    size = len(_TicketRow.__slots__)
+    for row in rows:
+        ticket = tickets[row[1]] = _TicketRow(row[:size])
+        if reach is not None and ticket.identity_id and ticket.identity_id not in reach:
+            followers, verified, vip, merged_vip = row[size:]
+            reach[ticket.identity_id] = Reach(followers, bool(verified), bool(vip or merged_vip))
+    return tickets
+
+
+def _find_tickets(
+    channel: Channel,
+    items: Sequence[InboundItem],
+    identities: dict[str, tuple[int, int | None]],
+    reach: dict[int, Reach],
+    now: dt.datetime,
+    stored: set[str],
+) -> tuple[dict[str, _TicketRow], dict[str, InboundItem]]:
+    """The stored tickets of ``items``' threads, and a new row (not inserted yet, no id) for
+    each thread that starts with a customer's item; returns the rows by thread key and the
+    first customer item of each new thread. An edit of a stored message (``stored``) opens no
+    thread: its message has its ticket already, even when the edit names its thread otherwise."""
+    keys = list({i.thread_key for i in items})
+    tickets = _load_tickets(channel.pk, keys, reach)
+    first_inbound: dict[str, InboundItem] = {}
+    for item in sorted(items, key=lambda i: i.sent_at):
+        if item.external_id in stored:
+            continue
+        if not item.is_ours and item.thread_key not in tickets:
+            first_inbound.setdefault(item.thread_key, item)
+    for key, item in first_inbound.items():
+        tickets[key] = _new_ticket(None, item, identities, channel, now)
+    return tickets, first_inbound
+
+
+def _insert_tickets(
+    channel: Channel,
+    tickets: dict[str, _TicketRow],
+    opening: dict[str, InboundItem],
+    identities: dict[str, tuple[int, int | None]],
+    now: dt.datetime,
+) -> tuple[set[int], set[str]]:
+    """Insert the new tickets, with their reserved ids, in their final state (ingest's fields
+    and the engines'). Returns the ids inserted, and the threads opened by another path since
+    we looked (the channel lock keeps other ingests out): their stored ticket's row replaces
+    ours in ``tickets``."""
+    if not opening:
+        return set(), set()
+    firsts = list(opening.values())
+    rows = [tickets[key] for key in opening]
+    owners = [
+        identities.get(i.author.platform_user_id, (None, None)) if i.author else (None, None)
+        for i in firsts
+    ]
+    created = bulk.insert_rows(
+        Ticket,
+        {
+            "id": [r.pk for r in rows],
+            "thread_key": list(opening),
+            "customer": [customer for _, customer in owners],
+            "subject": [i.text[:PREVIEW_LENGTH] for i in firsts],
+            "platform_url": [i.url for i in firsts],
+            **{name: [getattr(r, attname) for r in rows] for name, attname in _INSERTED},
+        },
+        constants={"channel": channel.pk, "created_at": now},
+        conflict=("channel", "thread_key"),
+        returning=("id",),
+    )
+    created_ids = {pk for (pk,) in created}
+    if len(created_ids) == len(opening):
+        return created_ids, set()
+    lost = {key for key in opening if tickets[key].pk not in created_ids}
+    stored = _load_tickets(channel.pk, list(lost))
+    unseen = sorted(lost - stored.keys())
+    if unseen:
+        # Its messages are stored already, naming a ticket that will not exist: roll back the
+        # batch (it is fetched again) rather than lose them.
+        raise RuntimeError(f"threads opened by a transaction this one cannot see: {unseen}")
+    tickets.update(stored)
+    return created_ids, lost
+
+
+def ingest_batch(
+    *,
+    channel_id: int,
+    items: Sequence[InboundItem],
+    cursor: dict[str, Any] | None = None,
+) -> IngestResult:
+    """Store ``items`` for the channel and, with them, its new ``cursor``.
+
+    Safe to call again with the same items (replay, webhook plus poll, two workers): stored
+    messages are never duplicated and the tickets end in the same state.
+    """
+    result = IngestResult(received=len(items))
+    with transaction.atomic():
+        # The engines' configuration stamp comes along (inbox.engines.engine_config): no round trip
+        # of its own for the check whether their cached rules are current.
+        channel = (
+            Channel.objects.select_for_update()
+            .annotate(engine_stamp=config_stamp_subquery())
+            .get(pk=channel_id)
+        )
+        batch, other_versions = _dedupe_batch(_without_nul(items))
+        now = timezone.now()
+        stored = _stored_ids(channel.pk, [i.external_id for i in batch])
+        # Items already stored need no identity or ticket work, unless they are edits.
+        work = [i for i in batch if i.edited or i.external_id not in stored]
+        identities, reach = identities_upsert(channel.platform, work, now) if work else ({}, {})
+        pending: dict[str, list[InboundItem]] = defaultdict(list)
+        for item in sorted(work, key=lambda i: i.sent_at):
+            if item.external_id not in stored:
+                pending[item.thread_key].append(item)
+        tickets, opening = (
+            _find_tickets(channel, work, identities, reach, now, stored) if work else ({}, {})
+        )
+        new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
+
+        # Every new thread's ticket gets its id now, so its messages can be written before it.
+        for key, pk in zip(opening, bulk.reserve_ids(Ticket, len(opening)), strict=True):
+            tickets[key].pk = pk
+        stored_state = {key: row.copy() for key, row in tickets.items() if key not in opening}
+        author_ids = [
+            None
+            if i.is_ours or i.author is None
+            else identities.get(i.author.platform_user_id, (None,))[0]
+            for i in new
+        ]
+        with bulk.pipeline():
+            # The messages first: on PostgreSQL they are stored while the engines below run.
+            # One list per column, straight from the items: no Message objects on the hot path.
+            sent = bulk.send_rows(
+                Message,
+                {
+                    "ticket": [tickets[i.thread_key].pk for i in new],
+                    "direction": [
+                        Direction.OUTBOUND if i.is_ours else Direction.INBOUND for i in new
+                    ],
+                    "external_id": [i.external_id for i in new],
+                    "author_identity": author_ids,
+                    "text": [i.text for i in new],
+                    "sent_at": [i.sent_at for i in new],
+                    "raw": [i.raw for i in new],
+                    "rating": [i.rating for i in new],
+                    "url": [i.url for i in new],
+                    "parent_external_id": [i.parent_external_id for i in new],
+                    "language": [primary_language(i.language) for i in new],
+                    "delivery_state": [
+                        DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
+                    ],
+                    "reply_mode": ["echo" if i.is_ours else "" for i in new],
+                    "attachment_count": [len(i.attachments) for i in new],
+                },
+                constants={"channel": channel.pk, "created_at": now},
+                conflict=("channel", "external_id"),
+                returning=("id", "external_id"),
+            )
+
+            # Fold the pending items into their tickets as if every one will be stored (all but
+            # a rare race are: checked below) and let the engines set their fields now, so each
+            # ticket is written once, in its final state.
+            reopened: dict[str, str | None] = {}
+            prepared = {key: tickets[key] for key in pending if key in tickets}
+            for key, row in prepared.items():
+                reopened[key] = _advance_ticket(row, pending[key], now)
+            engines = tickets_ingesting.has_listeners(Channel)
+            observed = tickets_ingested.has_listeners(Channel)
+            prepared_messages = (
+                _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
+            )
+            finish = _engines_prepare(
+                channel,
+                list(prepared.values()),
+                {tickets[key].pk for key in opening},
+                prepared_messages,
+                reach,
+            )
+            created_ids, lost = _insert_tickets(channel, tickets, opening, identities, now)
+            inserted = sent()
+        if lost:
+            # Threads whose ticket another path opened meanwhile: their messages go to it.
+            thread_of = {i.external_id: i.thread_key for i in new}
+            moved = [(pk, thread_of[x]) for pk, x in inserted if thread_of[x] in lost]
+            bulk.update_rows(
+                Message, [pk for pk, _ in moved], {"ticket": [tickets[k].pk for _, k in moved]}
+            )
+        inserted_ids = {external_id for _, external_id in inserted}
+        if any(i.attachments for i in new):
+            # What came with the new messages, in one insert; fetched after commit.
+            by_external = {i.external_id: i for i in new}
+            attachments_store(
+                channel_id=channel.pk,
+                stored=[(pk, by_external[x]) for pk, x in inserted if by_external[x].attachments],
+                now=now,
+            )
+        result.created = len(inserted)
+        result.duplicates = len(items) - len(inserted)
+
+        edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
+        edits += other_versions
+        fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
+        # An earlier version of a message stored already: history, if the message was edited.
+        late = [i for i in batch if i.version and not i.edited and i.external_id in stored]
+        edited = (
+            _apply_edits(channel, edits, now, fresh=fresh, late=late)
+            if edits or fresh or late
+            else {}
+        )
+        # The tickets of edited messages, where the edit named another thread.
+        elsewhere = sorted({k for k in edited.values() if k not in tickets})
+        if elsewhere:
+            tickets.update(_load_tickets(channel.pk, elsewhere, reach))
+        result.edited = len(edited)
+        result.duplicates -= len(edited)
+
+        fresh_ids = inserted_ids.union(edited)
+        new_by_ticket: dict[str, list[InboundItem]] = defaultdict(list)
+        for item in batch:
+            if item.external_id in fresh_ids:
+                key = edited.get(item.external_id, item.thread_key)
+                if key != item.thread_key:
+                    item = replace(item, thread_key=key)
+                new_by_ticket[key].append(item)
+        for key in new_by_ticket:
+            new_by_ticket[key].sort(key=lambda i: i.sent_at)
+
+        # Where the guess was wrong (an item stored by another path between our lookup and the
+        # insert, an edit, a thread opened meanwhile), start that ticket again from its stored
+        # state, fold in what was really new and run the engines on it once more.
+        rewrite: dict[str, _TicketRow] = {}
+        redo = []
+        for key in prepared.keys() | new_by_ticket.keys():
+            if key not in tickets:
+                continue
+            got = new_by_ticket.get(key, [])
+            if prepared.get(key) is tickets[key] and _ids(pending[key]) == _ids(got):
+                continue
+            row = tickets[key]
+            if row.pk in created_ids:
+                row = _new_ticket(row.pk, opening[key], identities, channel, now)
+                rewrite[key] = row  # inserted holding the guess: write it again in any case
+            elif key in stored_state:
+                row = stored_state[key]
+            tickets[key] = row
+            reopened[key] = _advance_ticket(row, got, now) if got else None
+            if got:
+                redo.append(row)
+        # The stored messages: those prepared, with their ids and their tickets' real ids.
+        by_id = {i.external_id: i for i in new}
+        prepared_by_id = {m.external_id: m for m in prepared_messages}
+        messages = []
+        for pk, external_id in inserted if prepared_messages else ():
+            message = prepared_by_id[external_id]
+            message.id = pk
+            message.ticket_id = tickets[by_id[external_id].thread_key].pk
+            messages.append(message)
+        if redo:
+            redone = set(redo)
+            finish_redo = _engines_prepare(
+                channel,
+                redo,
+                created_ids,
+                [m for m in messages if tickets[by_id[m.external_id].thread_key] in redone],
+                reach,
+            )
+        else:
+            finish_redo = []
+
+        activities: dict[str, list[Any]] = {"ticket": [], "verb": [], "before": [], "after": []}
+
+        def log(ticket_id: int, verb: str, before: dict, after: dict) -> None:
+            for name, value in zip(activities, (ticket_id, verb, before, after), strict=True):
+                activities[name].append(value)
+
+        for pk in created_ids:
+            log(pk, "created", {}, {"status": TicketStatus.NEW})
+        touched = []
+        for key in new_by_ticket:
+            ticket = tickets[key]
+            touched.append(ticket)
+            if ticket.pk in created_ids:
+                continue
+            rewrite[key] = ticket
+            if reopened.get(key) is not None:
+                result.tickets_reopened += 1
+                log(ticket.pk, "reopened", {"status": reopened[key]}, {"status": ticket.status})
+        changed = list(rewrite.values())
+        bulk.update_rows(
+            Ticket,
+            [t.pk for t in changed],
+            {name: [getattr(t, attname) for t in changed] for name, attname in _WRITTEN},
+        )
+        bulk.insert_rows(Activity, activities, constants={"created_at": now}, returning=())
+
+        if cursor is not None:
+            lag = None
+            if inserted:
+                newest = max(i.sent_at for i in batch if i.external_id in inserted_ids)
+                lag = max(0.0, (now - newest).total_seconds())
+            Channel.objects.filter(pk=channel.pk).update(
+                cursor=cursor,
+                **({"last_ingest_lag_seconds": lag} if lag is not None else {}),
+            )
+        # The engines' links, activities and acknowledgements, now that every ticket has its id.
+        as_prepared = [row for key, row in prepared.items() if tickets.get(key) is row]
+        for done in finish:
+            done(tickets=as_prepared)
+        for done in finish_redo:
+            done(tickets=redo)
+
+        result.tickets_created = len(created_ids)
+        result.ticket_ids = [t.pk for t in touched]
+        if touched and observed:
+            tickets_ingested.send(
+                sender=Channel,
+                channel=channel,
+                tickets=list(Ticket.objects.filter(pk__in=result.ticket_ids)),
+                created_ticket_ids=created_ids,
+                messages=messages,
+            )
+    return result
+
+
+def _ids(items: list[InboundItem]) -> list[str]:
+    return [i.external_id for i in items]
+
+
+def _engines_prepare(
+    channel: Channel,
+    rows: list[_TicketRow],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    reach: dict[int, Reach],
+) -> list[Callable[..., None]]:
+    """Send ``tickets_ingesting``; return the receivers' finishing steps."""
+    if not rows or not tickets_ingesting.has_listeners(Channel):
+        return []
+    responses = tickets_ingesting.send(
+        sender=Channel,
+        channel=channel,
+        tickets=rows,
+        created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
+        messages=messages,
+        reach=reach,
+    )
+    return [response for _, response in responses if callable(response)]

@@ -1,0 +1,66 @@
+"""Canned replies and coaching reviews of closed threads."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from inbox.models.people import Team
+
+
+class CannedReply(models.Model):
+    """A saved answer agents insert from the composer.
+
+    ``body`` may hold ``{customer_name}`` and ``{agent_first_name}``; they are filled in when the
+    reply is inserted. Without a team the reply is shared with everyone.
+    """
+
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_replies"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ThreadReview(models.Model):
+    """A lead's coaching review of a closed thread: a score and a note for the agent."""
+
+    ticket = models.ForeignKey(
+        "inbox.Ticket", on_delete=models.CASCADE, related_name="thread_reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Served by ``thread_review_agent_time``.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="thread_reviews",
+        db_index=False,
+    )
+    score = models.PositiveSmallIntegerField()  # 1 (poor) .. 5 (excellent)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="thread_review_score_1_5"
+            )
+        ]
+        indexes = [
+            # An agent's "My reviews", newest first.
+            models.Index(fields=["agent", "created_at"], name="thread_review_agent_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of #{self.ticket_id}: {self.score}"

@@ -1,0 +1,90 @@
+"""Services for canned replies: create, change, delete, each with one audit row.
+
+The variables are filled by ``inbox.replies.services.canned_fill`` when an agent inserts a reply;
+this
+module only keeps the saved texts.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from inbox.audit.services import activity_log, audited_delete
+from inbox.models import AgentProfile, CannedReply, Team
+from inbox.replies.services import canned_fill, reply_text
+
+#: The variables ``canned_fill`` replaces, with what they become.
+VARIABLES = (
+    ("{customer_name}", gettext_lazy("the customer's name on the platform (or their handle)")),
+    ("{agent_first_name}", gettext_lazy("the first name of the agent who inserts the reply")),
+)
+EXAMPLE_CUSTOMER = "Sanne de Vries"
+
+
+def _snapshot(canned: CannedReply) -> dict[str, Any]:
+    return {
+        "canned": canned.pk,
+        "title": canned.title,
+        "body": canned.body,
+        "team": canned.team_id,
+    }
+
+
+def _validate(title: str, body: str) -> None:
+    errors = {}
+    if not title.strip():
+        errors["title"] = _("A canned reply needs a title.")
+    if not body.strip():
+        errors["body"] = _("A canned reply needs a text.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def canned_save(
+    *,
+    actor: AbstractBaseUser | None,
+    canned: CannedReply | None = None,
+    title: str,
+    body: str,
+    team: Team | None,
+) -> CannedReply:
+    """Create (``canned`` None) or change a canned reply; without a team it is for everyone."""
+    _validate(title, body)
+    with transaction.atomic():
+        if canned is None:
+            before, verb = {}, "canned_created"
+            canned = CannedReply()
+        else:
+            canned = CannedReply.objects.select_for_update().get(pk=canned.pk)
+            before, verb = _snapshot(canned), "canned_updated"
+        canned.title, canned.body, canned.team = title.strip(), body.strip(), team
+        canned.save()
+        activity_log(ticket=None, actor=actor, verb=verb, before=before, after=_snapshot(canned))
+    return canned
+
+
+def canned_delete(*, actor: AbstractBaseUser | None, canned: CannedReply) -> None:
+    audited_delete(actor=actor, row=canned, before=_snapshot(canned), verb="canned_deleted")
+
+
+def canned_preview(*, body: str, user: AbstractBaseUser) -> str:
+    """The body as ``user`` would post it to an example customer: variables filled by the very
+    function the composer uses, then ``user``'s signature."""
+    # canned_fill reads only the ticket's identity/customer names: a stand-in with an example
+    # name keeps the preview on the composer's own code path without a database row.
+    example = SimpleNamespace(
+        identity_id=0,
+        identity=None,
+        customer_id=1,
+        customer=SimpleNamespace(display_name=EXAMPLE_CUSTOMER),
+    )
+    filled = canned_fill(canned=CannedReply(body=body), ticket=example, user=user)
+    profile = AgentProfile.objects.filter(user=user).first()
+    return reply_text(text=filled, signature=profile.signature if profile else "")
