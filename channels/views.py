@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from inbox.ingest.entry import admin_required
+from inbox.ingest.entry import admin_required, channel_media_usage
 
 from . import registry
 from .base import ConnectorError
@@ -93,6 +94,8 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
             "kind": channel.kind,
             "connector": connector,
             "deliveries": _webhook_deliveries(channel),
+            "media_usage": channel_media_usage(channel.pk),
+            "media_retention_days": settings.MEDIA_RETENTION_DAYS,
         },
     )
 

@@ -17,7 +17,8 @@ Allowed channels → inbox calls, and why each runs in that direction:
 - the audit row of a channel's configuration change: :func:`channel_change_log`;
 - the admin check of the channels pages, so "who is an admin" has one definition:
   :data:`admin_required`; the WhatsApp composer's ticket access checks: :data:`access`;
-- the WhatsApp template composer, which queues its template as a reply: :func:`reply_queue`.
+- the WhatsApp template composer, which queues its template as a reply: :func:`reply_queue`;
+- the storage a channel's media takes, shown on its page: :func:`channel_media_usage`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "access",
     "admin_required",
     "channel_change_log",
+    "channel_media_usage",
     "identities_named",
     "ingest_batch",
     "replies_stalled",
@@ -131,3 +133,10 @@ def channel_change_log(
 ) -> None:
     """The audit row of a channel's configuration change (an activity without a ticket)."""
     activity_log(ticket=None, actor=actor, verb=verb, before=before, after=after)
+
+
+def channel_media_usage(channel_id: int):
+    """How many files the channel's customers sent and the storage they take (channel page)."""
+    from inbox.media.services import channel_usage
+
+    return channel_usage(channel_id)

@@ -68,6 +68,7 @@ from inbox.ingest.steps import (
     _messages_stored,
     _tickets_write,
 )
+from inbox.media.ingest import attachments_store
 from inbox.models import (
     Message,
     Ticket,
@@ -289,6 +290,14 @@ def ingest_batch(
                 Message, [pk for pk, _ in moved], {"ticket": [tickets[k].pk for _, k in moved]}
             )
         inserted_ids = {external_id for _, external_id in inserted}
+        if any(i.attachments for i in new):
+            # What came with the new messages, in one insert; fetched after commit.
+            by_external = {i.external_id: i for i in new}
+            attachments_store(
+                channel_id=channel.pk,
+                stored=[(pk, by_external[x]) for pk, x in inserted if by_external[x].attachments],
+                now=now,
+            )
         result.created = len(inserted)
         result.duplicates = len(items) - len(inserted)
 

@@ -61,6 +61,7 @@ def _messages_send(
                 DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
             ],
             "reply_mode": ["echo" if i.is_ours else "" for i in new],
+            "attachment_count": [len(i.attachments) for i in new],
         },
         constants={"channel": channel.pk, "created_at": now},
         conflict=("channel", "external_id"),

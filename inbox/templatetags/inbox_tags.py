@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inbox.tickets.selectors import AT_RISK
 from inbox.tickets.thread_html import (
@@ -215,6 +216,13 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
     channels: dict[int, tuple[str, str, str]] = {}
     people: dict[int, str] = {}
     ago_labels: dict[int, str] = {}
+    clip_cache: dict[int, str] = {}
+
+    def clip_labels(n: int) -> str:
+        if n not in clip_cache:
+            clip_cache[n] = escape(ngettext("%(n)s attachment", "%(n)s attachments", n) % {"n": n})
+        return clip_cache[n]
+
     parts = []
     for t in tickets:
         pk = int(t.pk)
@@ -263,6 +271,12 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
                 )
         tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in t.tags.all())
         href = f"{url_head}{pk}{url_tail}?{query}"
+        files = getattr(t, "attachment_count", 0) or 0
+        clip = (
+            f'<span class="paperclip" title="{clip_labels(files)}">📎 {int(files)}</span> '
+            if files
+            else ""
+        )
         waited = _time(t.waiting_since, now, None, ago_labels) if t.waiting_since else ""
         parts.append(
             f'<tr id="row-{pk}" class="row{" selected" if pk == selected_id else ""}" '
@@ -277,7 +291,7 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
             f'                <strong class="name">{escape(name)}</strong>{handle}\n'
             "              </a>\n"
             f"              {rating}\n"
-            f'              <div class="preview">{escape(t.last_message_preview)}</div>\n'
+            f'              <div class="preview">{clip}{escape(t.last_message_preview)}</div>\n'
             f"              {viewers}\n"
             "            </td>\n"
             f'            <td class="wait">{waited}</td>\n'

@@ -156,6 +156,8 @@ class _ThreadRender:
     # Labels that repeat down a thread ("12 min", "1,204 followers"): translated once each.
     ago_labels: dict[int, str] = field(default_factory=dict)
     follower_labels: dict[int, str] = field(default_factory=dict)
+    # The thread's attachments by message id, read in one query for the messages that have any.
+    files: dict[int, Any] = field(default_factory=dict)
 
 
 def _thread_render(context, messages, ticket) -> _ThreadRender:
@@ -227,7 +229,15 @@ def _thread_render(context, messages, ticket) -> _ThreadRender:
         signature=context.get("signature", ""),
         now=timezone.now(),
         local_tz=timezone.get_current_timezone(),
+        files=_thread_files(messages),
     )
+
+
+def _thread_files(messages) -> dict[int, Any]:
+    from inbox.media.selectors import thread_attachments
+
+    with_files = [m.pk for m in messages if getattr(m, "attachment_count", 0)]
+    return thread_attachments(with_files) if with_files else {}
 
 
 def _author_head(m, r: _ThreadRender) -> list[str]:
@@ -360,7 +370,15 @@ def _message_html(m, r: _ThreadRender) -> str:
             f'<button type="submit">{label["delete"]}</button></form>'
         )
     failed = _delivery_note(m, r)
+    attached = _attachments_html(r.files.get(m.pk, ())) if r.files else ""
+    body = f'<p class="text">{text}</p>' if text or not attached else ""
     return (
         f'<li id="msg-{int(m.pk)}" class="msg msg-{e(m.direction)}"><div class="msg-head">'
-        f'{" ".join(head)}</div><p class="text">{text}</p>{history}{failed}</li>'
+        f"{' '.join(head)}</div>{body}{attached}{history}{failed}</li>"
     )
+
+
+def _attachments_html(files) -> str:
+    from inbox.media.render import attachments_html
+
+    return attachments_html(files)
