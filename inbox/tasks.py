@@ -44,3 +44,12 @@ def wake_snoozed() -> int:
     from inbox.tickets.services import snoozed_wake
 
     return len(snoozed_wake())
+
+
+@shared_task(ignore_result=True)
+def webhooks_deliver() -> int:
+    """Send the due outbound webhook deliveries (queued after each change's commit; also on a
+    schedule, which picks up retries and anything a killed worker left)."""
+    from inbox.api.webhooks import deliver_due
+
+    return deliver_due(limit=5000)

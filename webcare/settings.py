@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "axes",
+    "ninja",
     "inbox",
     "channels",
 ]
