@@ -17,7 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -776,7 +776,7 @@ def token_create(request, body: TokenIn):
     token, raw = api_services.token_create(
         user=request.user, owner=owner, name=body.name, scope=body.scope
     )
-    return 201, {**_token(token), "token": raw}
+    return Status(201, {**_token(token), "token": raw})
 
 
 @admin.delete("/tokens/{token_id}", response={200: TokenOut, **ERRORS})
@@ -838,7 +838,7 @@ def webhook_create(request, body: WebhookIn):
     sub = api_services.subscription_create(
         user=request.user, url=body.url, events=[str(e) for e in body.events]
     )
-    return 201, {**_webhook(sub), "secret": sub.secret}
+    return Status(201, {**_webhook(sub), "secret": sub.secret})
 
 
 @admin.patch("/webhooks/{webhook_id}", response={200: WebhookOut, **ERRORS})
@@ -858,7 +858,7 @@ def webhook_delete(request, webhook_id: int):
     _configure(request)
     sub = WebhookSubscription.objects.get(pk=_id(webhook_id))
     api_services.subscription_delete(user=request.user, subscription_id=sub.pk)
-    return 204, None
+    return Status(204, None)
 
 
 class DeliveryOut(Schema):
@@ -907,7 +907,7 @@ def webhook_deliveries(
 def delivery_resend(request, delivery_id: int):
     """Send a delivery again (a new copy at the end of its ticket's queue)."""
     _configure(request)
-    return 201, _delivery(webhooks.send_again(delivery_id=_id(delivery_id)))
+    return Status(201, _delivery(webhooks.send_again(delivery_id=_id(delivery_id))))
 
 
 api.add_router("", tickets)
