@@ -111,7 +111,7 @@ def ingest_events(*, created_ticket_ids, messages) -> None:
     for ticket_id in sorted(created_ticket_ids):
         event_emit(event="ticket.created", ticket_id=ticket_id, data={})
     for m in messages:
-        if m.direction == "inbound" and m.id is not None:
+        if m.direction == "in" and m.id is not None:
             data = {"message_id": m.id, "channel_id": m.channel_id, "text": m.text}
             event_emit(event="message.received", ticket_id=m.ticket_id, data=data)
 
