@@ -111,12 +111,17 @@ def _value_error(request, exc):
     return _error(request, 422, "invalid", str(exc))
 
 
+# ninja's own HTTP errors: 400 for a body that is not JSON, 405 for a method a path lacks.
+HTTP_CODES = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "error", str(exc))
+    status = exc.status_code
+    return _error(request, status, HTTP_CODES.get(status, "error"), str(exc))
 
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 ACTION_ERRORS = {**ERRORS, 409: ErrorOut}
 
 
