@@ -112,6 +112,12 @@ MATRIX = {
     "pages:incident_link": ("POST", {"lead", "admin"}, False),
     "pages:incident_unlink": ("POST", {"lead", "admin"}, False),
     "pages:incident_resolve": ("POST", {"lead", "admin"}, False),
+    # API tokens (your own; anyone's for admins) and outbound webhooks (admins).
+    "pages:api_tokens": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "pages:people_tokens": ("GET", {"admin"}, False),
+    "pages:webhooks": ("GET", {"admin"}, False),
+    "pages:webhook": ("GET", {"admin"}, False),
+    "pages:webhook_resend": ("POST", {"admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -152,6 +158,9 @@ ARGS = {
     "pages:incident_link": lambda world: [_incident(world).pk],
     "pages:incident_unlink": lambda world: [_incident(world).pk],
     "pages:incident_resolve": lambda world: [_incident(world).pk],
+    "pages:people_tokens": lambda world: [_someone_else(world)],
+    "pages:webhook": lambda world: [_webhook(world)],
+    "pages:webhook_resend": lambda world: [_delivery(world)],
 }
 
 
@@ -384,6 +393,13 @@ API_PATHS = {
     "api:webhook_update": "api:webhook_delete",
     "api:ticket_detail": "api:ticket_detail",
 }
+
+
+def _someone_else(world) -> int:
+    """A user who is none of the roles asking (their own tokens page is theirs to open)."""
+    from django.contrib.auth.models import User
+
+    return User.objects.get_or_create(username="someone-else")[0].pk
 
 
 def _agent_token(world) -> int:

@@ -84,3 +84,28 @@ def test_the_schema_is_openapi_3(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/tickets" in schema["paths"]
+
+
+def test_the_profile_page_creates_a_token_shown_once(client, world):
+    agent = world["users"]["agent"]
+    client.force_login(agent)
+    page = client.post("/profile/tokens/", {"name": "Zapier", "scope": "write"})
+    raw = ApiToken.objects.get().prefix
+    assert raw in page.content.decode() and "shown only now" in page.content.decode()
+    listing = client.get("/profile/tokens/").content.decode()
+    assert "Zapier" in listing and "shown only now" not in listing
+
+
+def test_an_admin_revokes_someone_elses_token_on_the_people_page(client, world):
+    agent, admin = world["users"]["agent"], world["users"]["admin"]
+    headers = bearer(agent)
+    client.force_login(admin)
+    token = ApiToken.objects.get()
+    client.post(f"/settings/people/{agent.pk}/tokens/", {"revoke": token.pk})
+    assert client.get("/api/v1/tickets", **headers).status_code == 401
+
+
+def test_an_agent_cannot_open_someone_elses_tokens(client, world):
+    client.force_login(world["users"]["agent"])
+    response = client.get(f"/settings/people/{world['users']['lead'].pk}/tokens/")
+    assert response.status_code == 403
