@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import formats, timezone, translation
@@ -412,4 +412,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/reports/dashboard.html", context)
 
 
-urlpatterns = [path("", dashboard, name="dashboard")]
+@require_GET
+@lead_required
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    """One row per conversation created in the dashboard's period, streamed."""
+    from inbox.reports.export import conversations, csv_lines
+
+    tz = timezone.get_current_timezone()
+    period = Period.from_query(request.GET, timezone.localdate(timezone.now(), tz))
+    start, end = period.bounds(tz)
+    rows = conversations(start=start, end=end, team_id=period.team_id)
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    name = f"webcare-conversations-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("conversations.csv", export, name="dashboard_export"),
+]

@@ -105,6 +105,7 @@ MATRIX = {
     "pages:review_mine": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     # Dashboard and incidents (leads and admins only).
     "pages:dashboard": ("GET", {"lead", "admin"}, False),
+    "pages:dashboard_export": ("GET", {"lead", "admin"}, False),
     "pages:incidents": ("GET", {"lead", "admin"}, False),
     "pages:incident_new": ("GET", {"lead", "admin"}, False),
     "pages:incident": ("GET", {"lead", "admin"}, False),
