@@ -227,9 +227,9 @@ tickets = Router(tags=["tickets"])
 
 
 class TicketFilter(Schema):
-    view: Literal["mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk"] = (
-        "open"
-    )
+    view: Literal[
+        "mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk", "all"
+    ] = "open"
     channel: int | None = Field(None, ge=1, le=2**31 - 1)
     kind: str = Field("", max_length=16)
     tag: str = Field("", max_length=60)
@@ -238,6 +238,13 @@ class TicketFilter(Schema):
     q: str = Field("", max_length=200, description="Search in messages and customers.")
     sort: Literal["", "due"] = ""
     after: str = Field("", max_length=80, description="The `next_after` of the previous page.")
+    period: Literal["", "created", "opened", "closed", "due"] = Field(
+        "", description="Which instant `since`/`until` apply to (as the dashboard counts)."
+    )
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    intent: str = Field("", max_length=12)
+    sla: Literal["", "met", "breached"] = ""
 
 
 @tickets.get("/tickets", response={200: TicketPageOut, **ERRORS}, summary="The inbox list")
@@ -245,6 +252,9 @@ def ticket_list(request, filters: Query[TicketFilter]):
     access.require_work(request.user)
     if filters.view == "at_risk":
         access.require_assign(request.user)
+    for instant in (filters.since, filters.until):
+        if instant is not None and instant.tzinfo is None:
+            raise ValueError("since and until need a time zone offset")
     flt = ticket_selectors.ListFilter(**{**filters.dict(), "q": filters.q.strip()})
     page = ticket_selectors.ticket_page(request.user, flt)
     return {

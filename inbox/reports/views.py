@@ -402,6 +402,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         **data,
         "query": period.query(),
         "poll_seconds": POLL_SECONDS,
+        "drill": drill_queries(period, tz),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "inbox/reports/dashboard.html#figures", context)
@@ -410,6 +411,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "presets": [(key, label, period.query_for_preset(key)) for key, label in PRESET_LABELS],
     }
     return render(request, "inbox/reports/dashboard.html", context)
+
+
+def drill_queries(period: Period, tz) -> dict[str, str]:
+    """The inbox list's query selecting the tickets behind each kind of figure: all statuses,
+    the period on the instant that figure counts by (``inbox.tickets.selectors.PERIOD_FIELDS``),
+    the team. A figure adds its own filter (channel, intent, tag, assignee, SLA outcome)."""
+    start, end = period.bounds(tz)
+    base = {"view": "all", "since": start.isoformat(), "until": end.isoformat()}
+    if period.team_id:
+        base["team"] = str(period.team_id)
+    return {
+        name: urlencode({**base, "period": name}) for name in ("created", "opened", "closed", "due")
+    }
 
 
 @require_GET
