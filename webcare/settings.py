@@ -393,3 +393,11 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+
+# --- API, outbound webhooks, CRM panel (docs/api.md) -------------------------------------------
+API_THROTTLE = env("API_THROTTLE", default="120/min")
+# Outbound webhooks and the CRM look-up go only to public addresses unless this is set.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+CRM_LOOKUP_URL = env("CRM_LOOKUP_URL", default="")
+CRM_SECRET = env("CRM_SECRET", default="")

@@ -25,6 +25,7 @@ MATRIX = {
     "inbox:bulk": ("POST", {"outsider", *EVERYONE_WORKING}, False),
     "inbox:thread": ("GET", EVERYONE_WORKING, True),
     "inbox:thread_poll": ("GET", EVERYONE_WORKING, True),
+    "inbox:crm": ("GET", EVERYONE_WORKING, True),
     "inbox:presence": ("POST", EVERYONE_WORKING, True),
     "inbox:claim": ("POST", EVERYONE_WORKING, True),
     "inbox:release": ("POST", EVERYONE_WORKING, True),
