@@ -33,9 +33,12 @@ def assign_all_teams() -> int:
 
 @shared_task(ignore_result=True)
 def sla_sweep() -> int:
+    from inbox.engines.sla import sla_breaches_record
     from inbox.engines.sla import sla_sweep as sweep
 
-    return sweep()
+    cleared = sweep()
+    sla_breaches_record()
+    return cleared
 
 
 @shared_task(ignore_result=True, expires=60)

@@ -245,6 +245,7 @@ class TicketFilter(Schema):
     until: dt.datetime | None = None
     intent: str = Field("", max_length=12)
     sla: Literal["", "met", "breached"] = ""
+    limit: int = Field(50, ge=1, le=100, description="Rows per page.")
 
 
 @tickets.get("/tickets", response={200: TicketPageOut, **ERRORS}, summary="The inbox list")
@@ -255,8 +256,10 @@ def ticket_list(request, filters: Query[TicketFilter]):
     for instant in (filters.since, filters.until):
         if instant is not None and instant.tzinfo is None:
             raise ValueError("since and until need a time zone offset")
-    flt = ticket_selectors.ListFilter(**{**filters.dict(), "q": filters.q.strip()})
-    page = ticket_selectors.ticket_page(request.user, flt)
+    fields = filters.dict()
+    limit = fields.pop("limit")
+    flt = ticket_selectors.ListFilter(**{**fields, "q": filters.q.strip()})
+    page = ticket_selectors.ticket_page(request.user, flt, limit=limit)
     return {
         "items": [_ticket(t) for t in page.tickets],
         "next_after": page.next_after,

@@ -396,7 +396,8 @@ def page_from_keys(flt: ListFilter, keys: list[tuple], count_label: str) -> Tick
     )
 
 
-def ticket_page(user, flt: ListFilter) -> TicketPage:
+def ticket_page(user, flt: ListFilter, limit: int = PAGE_SIZE) -> TicketPage:
+    """A page of ``limit`` rows (the screen's PAGE_SIZE; the API lets callers pick 1-100)."""
     view = _Scans.of(user, flt)
     column, order = view.column, view.order
     nulls = {f"{column}__isnull": True}
@@ -408,10 +409,10 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
 
     cursor = _parse_after(flt.after) if flt.after else None
     if cursor is None:
-        rows = take(lambda q: q, order, PAGE_SIZE + 1)
+        rows = take(lambda q: q, order, limit + 1)
     elif cursor[0] is None:
         # Past the tickets with a value (waiting, or due): the rest, by id.
-        rows = take(lambda q: q.filter(pk__gt=cursor[1], **nulls), by_id, PAGE_SIZE + 1)
+        rows = take(lambda q: q.filter(pk__gt=cursor[1], **nulls), by_id, limit + 1)
     else:
         # As the backend stores it: SQLite compares text, and a raw aware datetime there reads
         # "...+00:00", which sorts after the stored naive value, so rows tied on the time and
@@ -420,14 +421,14 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
         rows = take(
             lambda q: q.extra(where=[_AFTER_ROW.format(column)], params=after),  # noqa: S610
             order,
-            PAGE_SIZE + 1,
+            limit + 1,
         )
-        if len(rows) <= PAGE_SIZE:
+        if len(rows) <= limit:
             # The tickets with a value ran out on this page: continue with the rest, by id.
-            rows += take(lambda q: q.filter(**nulls), by_id, PAGE_SIZE + 1 - len(rows))
-    more = len(rows) > PAGE_SIZE
+            rows += take(lambda q: q.filter(**nulls), by_id, limit + 1 - len(rows))
+    more = len(rows) > limit
     keys = [(t.pk, getattr(t, column), t.updated_at) for t in rows] if cursor is None else None
-    rows = rows[:PAGE_SIZE]
+    rows = rows[:limit]
     return TicketPage(
         tickets=rows,
         next_after=_cursor(rows[-1], column) if more else "",

@@ -157,3 +157,29 @@ def test_ingest_emits_ticket_created_and_message_received(world, receiver):
         ("ticket.created", ticket.pk),
         ("message.received", ticket.pk),
     ]
+
+
+def test_an_sla_breach_is_sent_once(world, receiver):
+    from inbox.engines.sla import sla_breaches_record
+
+    subscribe(world, receiver, ["sla.breached"])
+    Ticket = world["ticket"].__class__
+    Ticket.objects.filter(pk=world["ticket"].pk).update(
+        first_response_due_at=timezone.now() - dt.timedelta(minutes=1), first_response_at=None
+    )
+    assert sla_breaches_record() == 1
+    assert sla_breaches_record() == 0
+    webhooks.deliver_due()
+    assert [(e["event"], e["ticket_id"]) for e in receiver.received] == [
+        ("sla.breached", world["ticket"].pk)
+    ]
+
+
+def test_an_incident_resolved_event_is_sent(world, receiver):
+    from inbox.incidents.services import incident_declare, incident_resolve
+
+    subscribe(world, receiver, ["incident.resolved"])
+    incident = incident_declare(actor=None, title="Outage", reply_template="Fixed.")
+    incident_resolve(incident=incident, actor=world["users"]["lead"])
+    webhooks.deliver_due()
+    assert [e["event"] for e in receiver.received] == ["incident.resolved"]
