@@ -183,3 +183,22 @@ def test_an_incident_resolved_event_is_sent(world, receiver):
     incident_resolve(incident=incident, actor=world["users"]["lead"])
     webhooks.deliver_due()
     assert [e["event"] for e in receiver.received] == ["incident.resolved"]
+
+
+def test_a_ticket_waiting_for_a_retry_does_not_starve_other_tickets(world, receiver):
+    from tests.personas import tickets
+
+    subscribe(world, receiver, ["ticket.closed"])
+    other = tickets(1, prefix="other")[0]
+    agent = world["users"]["agent"]
+    stuck = world["ticket"]
+    receiver.fail_with = 500
+    ticket_services.ticket_close(ticket_id=stuck.pk, user=agent)
+    webhooks.deliver_due()  # the stuck ticket's first event now waits for a retry
+    receiver.fail_with = None
+    for _ in range(webhooks.BATCH + 5):  # a long queue behind it
+        ticket_services.ticket_reopen(ticket_id=stuck.pk, user=agent)
+        ticket_services.ticket_close(ticket_id=stuck.pk, user=agent)
+    ticket_services.ticket_close(ticket_id=other.pk, user=agent)
+    webhooks.deliver_due()
+    assert [e["ticket_id"] for e in receiver.received] == [other.pk]
