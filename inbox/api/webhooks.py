@@ -34,6 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from inbox.customers import avatars
+from inbox.ingest import bulk
 from inbox.models import (
     Activity,
     DeliveryStatus,
@@ -302,11 +303,17 @@ def _send_batch(ids: list[int], now: dt.datetime) -> int:
                 delivery.status = DeliveryStatus.DEAD
             failed[delivery.pk] = delivery.subscription
     with transaction.atomic():
-        OutboundDelivery.objects.bulk_update(
-            rows,
-            ["status", "attempts", "response_code", "duration_ms", "error", "next_attempt_at",
-             "delivered_at"],
+        # One set-based UPDATE (the ingest's): Django's bulk_update builds a CASE per field per
+        # row and was half a batch's time.
+        fields = (
+            "status", "attempts", "response_code", "duration_ms", "error", "next_attempt_at",
+            "delivered_at",
         )  # fmt: skip
+        bulk.update_rows(
+            OutboundDelivery,
+            [d.pk for d in rows],
+            {name: [getattr(d, name) for d in rows] for name in fields},
+        )
         ok_subs = succeeded - {sub.pk for sub in failed.values()}
         if ok_subs:
             WebhookSubscription.objects.filter(pk__in=ok_subs, failures__gt=0).update(failures=0)
