@@ -200,12 +200,21 @@ def _session(key: str, pin: str | None) -> requests.Session:
     return session
 
 
-def post(sub: WebhookSubscription, delivery: OutboundDelivery) -> tuple[int | None, str, int]:
-    """(status code or None, error, milliseconds) of one attempt."""
+def post(
+    sub: WebhookSubscription, delivery: OutboundDelivery, targets: dict | None = None
+) -> tuple[int | None, str, int]:
+    """(status code or None, error, milliseconds) of one attempt; ``targets`` keeps each URL's
+    checked address for the rest of a batch (resolved once per batch, not per delivery)."""
     body = delivery.body.encode()
     started = time.monotonic()
     try:
-        url, extra = target(sub.url)
+        if targets is not None and sub.url in targets:
+            url, extra = targets[sub.url]
+        else:
+            url, extra = target(sub.url)
+            if targets is not None:
+                targets[sub.url] = (url, extra)
+        extra = dict(extra)
         pin = extra.pop("__pin__", None)
         headers = {
             "Content-Type": "application/json",
@@ -287,8 +296,9 @@ def _send_batch(ids: list[int], now: dt.datetime) -> int:
         return 0
     failed: dict[int, WebhookSubscription] = {}
     succeeded: set[int] = set()
+    targets: dict = {}
     for delivery in rows:
-        code, error, ms = post(delivery.subscription, delivery)
+        code, error, ms = post(delivery.subscription, delivery, targets)
         done = timezone.now()
         delivery.attempts += 1
         delivery.response_code, delivery.duration_ms, delivery.error = code, ms, error
