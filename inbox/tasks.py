@@ -56,3 +56,8 @@ def webhooks_deliver() -> int:
     from inbox.api.webhooks import deliver_due
 
     return deliver_due(limit=5000)
+
+
+# The media area's tasks, registered with the worker through this module (Celery discovers
+# ``<app>.tasks`` only).
+from .media.tasks import attachment_fetch, attachments_fetch, media_expire  # noqa: E402, F401

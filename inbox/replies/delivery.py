@@ -32,6 +32,7 @@ from channels.base import (
 )
 from inbox.api.webhooks import activity_event
 from inbox.engines.sla import business_durations_set
+from inbox.media.outbound import outbound_attachments
 from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ def outbound_reply(message: Message) -> OutboundReply:
         ),
         options=dict(message.send_options or {}),
         created_at=message.created_at,
+        # The files the agent attached, in the media storage (inbox.media.outbound).
+        attachments=outbound_attachments(message.pk) if message.attachment_count else (),
     )
 
 

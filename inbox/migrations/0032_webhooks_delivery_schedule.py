@@ -19,7 +19,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0029_api_tokens_webhooks_customer_attributes"),
+        ("inbox", "0031_api_tokens_webhooks_customer_attributes"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
