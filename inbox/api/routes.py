@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -155,6 +156,17 @@ class TicketPageOut(Schema):
     count: str = Field(description='The view\'s count, capped ("99+").')
 
 
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    state: str
+    name: str
+    content_type: str
+    size: int | None
+    alt_text: str
+    url: str = Field(description="The file, for a signed-in session (empty until stored).")
+
+
 class MessageOut(Schema):
     id: int
     direction: str
@@ -165,6 +177,7 @@ class MessageOut(Schema):
     delivery_state: str
     hidden: bool
     url: str
+    attachments: list[AttachmentOut]
 
 
 class TicketDetailOut(TicketOut):
@@ -219,6 +232,21 @@ def _message(m: Message) -> dict:
         "delivery_state": m.delivery_state or "",
         "hidden": m.hidden,
         "url": m.url,
+        "attachments": [
+            {
+                "id": a.pk,
+                "kind": a.kind,
+                "state": a.state,
+                "name": a.name,
+                "content_type": a.detected_type or a.declared_type,
+                "size": a.size,
+                "alt_text": a.alt_text,
+                "url": reverse("inbox:attachment", args=[a.pk, "download"])
+                if a.state == "stored"
+                else "",
+            }
+            for a in m.attachments.all()
+        ],
     }
 
 
@@ -274,6 +302,7 @@ def ticket_detail(request, ticket_id: int):
     messages = (
         Message.objects.filter(ticket=ticket)
         .select_related("author_user", "author_identity")
+        .prefetch_related("attachments")
         .order_by("sent_at", "pk")
     )
     return {

@@ -109,3 +109,20 @@ def test_an_agent_cannot_open_someone_elses_tokens(client, world):
     client.force_login(world["users"]["agent"])
     response = client.get(f"/settings/people/{world['users']['lead'].pk}/tokens/")
     assert response.status_code == 403
+
+
+def test_a_ticket_comes_with_its_messages_and_their_attachments(client, world):
+    from inbox.models import Attachment, Message
+
+    message = Message.objects.filter(ticket=world["ticket"]).first()
+    Attachment.objects.create(
+        message=message, channel_id=message.channel_id, kind="image", name="photo.jpg"
+    )
+    body = client.get(
+        f"/api/v1/tickets/{world['ticket'].pk}", **bearer(world["users"]["agent"])
+    ).json()
+    [first] = body["messages"]
+    assert first["text"] == "Hello 0"
+    assert [(a["kind"], a["name"], a["url"]) for a in first["attachments"]] == [
+        ("image", "photo.jpg", "")
+    ]
