@@ -11,8 +11,8 @@
   subscription and tell the admins (an activity row shown in the audit log and on the page).
 - **Signed**: ``Webcare-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
 - **No SSRF**: the host must resolve only to public addresses (the same check as the avatar
-  fetch, ``inbox.customers.avatars``), unless ``WEBHOOKS_ALLOW_PRIVATE`` is set; the connection
-  goes to the checked address.
+  and media fetches, ``webcare.safe_http``), unless ``WEBHOOKS_ALLOW_PRIVATE`` is set; the
+  connection goes to the checked address.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inbox.customers import avatars
 from inbox.ingest import bulk
 from inbox.models import (
     Activity,
@@ -41,6 +40,7 @@ from inbox.models import (
     OutboundDelivery,
     WebhookSubscription,
 )
+from webcare import safe_http
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +171,11 @@ def target(url: str) -> tuple[str, dict]:
     if parts.username is not None or parts.password is not None:
         raise Refused("credentials in the URL")
     try:
-        addresses = avatars._addresses(parts.hostname)
-    except avatars.Refused as exc:
+        addresses = safe_http._addresses(parts.hostname)
+    except safe_http.Refused as exc:
         raise Refused(str(exc)) from exc
     allow_private = getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False)
-    if not addresses or not (allow_private or all(avatars._public(a) for a in addresses)):
+    if not addresses or not (allow_private or all(safe_http._public(a) for a in addresses)):
         raise Refused(f"{parts.hostname} resolves to a non-public address")
     if parts.scheme == "https":
         return url, {"__pin__": addresses[0]}
@@ -195,7 +195,7 @@ def _session(key: str, pin: str | None) -> requests.Session:
         session = requests.Session()
         session.trust_env = False
         if pin:
-            session.mount("https://", avatars._PinnedAdapter(pin))
+            session.mount("https://", safe_http._PinnedAdapter(pin))
         _sessions[key] = session
     return session
 
