@@ -33,9 +33,12 @@ def assign_all_teams() -> int:
 
 @shared_task(ignore_result=True)
 def sla_sweep() -> int:
+    from inbox.engines.sla import sla_breaches_record
     from inbox.engines.sla import sla_sweep as sweep
 
-    return sweep()
+    cleared = sweep()
+    sla_breaches_record()
+    return cleared
 
 
 @shared_task(ignore_result=True, expires=60)
@@ -44,6 +47,15 @@ def wake_snoozed() -> int:
     from inbox.tickets.services import snoozed_wake
 
     return len(snoozed_wake())
+
+
+@shared_task(ignore_result=True)
+def webhooks_deliver() -> int:
+    """Send the due outbound webhook deliveries (queued after each change's commit; also on a
+    schedule, which picks up retries and anything a killed worker left)."""
+    from inbox.api.webhooks import deliver_due
+
+    return deliver_due(limit=5000)
 
 
 # The media area's tasks, registered with the worker through this module (Celery discovers

@@ -7,6 +7,7 @@ Two namespaces, as before the areas: ``inbox`` for the agents' inbox screen (thi
 
 from django.urls import include, path
 
+from inbox.api import views as api_pages
 from inbox.audit import urls as audit
 from inbox.core import urls as core
 from inbox.customers import urls as customers
@@ -26,7 +27,7 @@ urlpatterns = [*tickets.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
 pages = (
     [
         path("", include(area.urlpatterns))
-        for area in (core, engines, replies, incidents, reports, people, audit)
+        for area in (core, engines, replies, incidents, reports, people, audit, api_pages)
     ],
     "pages",
 )

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "axes",
+    "ninja",
     "inbox",
     "channels",
 ]
@@ -434,3 +435,13 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+
+# --- API, outbound webhooks, CRM panel (docs/api.md) -------------------------------------------
+API_THROTTLE = env("API_THROTTLE", default="120/min")
+# Outbound webhooks and the CRM look-up go only to public addresses unless this is set.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# How long a worker holds the deliveries it is sending (a killed worker's are sent again after).
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
+CRM_LOOKUP_URL = env("CRM_LOOKUP_URL", default="")
+CRM_SECRET = env("CRM_SECRET", default="")

@@ -7,6 +7,7 @@ from . import redirects, views
 
 urlpatterns = [
     path("", include("inbox.urls")),
+    path("", include("inbox.api.urls")),
     path("", include("channels.urls")),
     path("", include(inbox_urls.pages)),
     path("login/", redirects.LoginView.as_view(), name="login"),

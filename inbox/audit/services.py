@@ -22,13 +22,18 @@ def activity_log(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> Activity:
-    return Activity.objects.create(
+    from inbox.api.webhooks import activity_event
+
+    row = Activity.objects.create(
         ticket=ticket,
         actor=actor if actor is not None and actor.is_authenticated else None,
         verb=verb,
         before=before or {},
         after=after or {},
     )
+    # The outbound webhook event of this change, in the same transaction (the outbox).
+    activity_event(row)
+    return row
 
 
 def audited_delete(*, actor: AbstractBaseUser | None, row, before: dict, verb: str) -> None:

@@ -37,6 +37,7 @@ AREAS = (
     Area("pages:incidents", _("Incidents"), _("Known faults and one answer to all.")),
     Area("pages:dashboard", _("Dashboard"), _("Volumes, response times, SLA attainment.")),
     Area("pages:audit", _("Audit log"), _("Who changed what, and when.")),
+    Area("pages:webhooks", _("Webhooks"), _("Events sent to other systems, and their log."), True),
 )
 
 

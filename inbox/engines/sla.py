@@ -184,6 +184,45 @@ def sla_sweep(*, now: dt.datetime | None = None) -> int:
     )
 
 
+BREACH_LOOKBACK = dt.timedelta(days=1)
+
+
+def sla_breaches_record(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Write one ``sla_breached`` activity for each open ticket whose first answer fell due
+    (within ``BREACH_LOOKBACK``) without one; the activity row is the marker that it was
+    recorded, and through ``activity_log`` it is also the ``sla.breached`` webhook event.
+    Runs with the SLA sweep; idempotent."""
+    from django.db import transaction
+    from django.db.models import Exists, OuterRef
+
+    from inbox.audit.services import activity_log
+    from inbox.models import Activity
+
+    now = now or timezone.now()
+    recorded = Activity.objects.filter(ticket_id=OuterRef("pk"), verb="sla_breached")
+    due = (
+        Ticket.objects.filter(
+            status__in=OPEN_STATUSES,
+            first_response_at__isnull=True,
+            first_response_due_at__gt=now - BREACH_LOOKBACK,
+            first_response_due_at__lte=now,
+        )
+        .exclude(Exists(recorded))
+        .order_by("first_response_due_at", "pk")[:limit]
+    )
+    n = 0
+    for ticket in due:
+        with transaction.atomic():
+            activity_log(
+                ticket=ticket,
+                actor=None,
+                verb="sla_breached",
+                after={"due_at": ticket.first_response_due_at.isoformat()},
+            )
+        n += 1
+    return n
+
+
 def at_risk_q(*, within: dt.timedelta, now: dt.datetime | None = None) -> Q:
     """Open tickets due within ``within`` of ``now``, or overdue: shared by :func:`sla_at_risk`
     and the inbox's "At risk" view, so both mean the same."""

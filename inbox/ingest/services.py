@@ -353,6 +353,10 @@ def ingest_batch(
             done(tickets=redo)
 
         result.tickets_created = len(created_ids)
+        # Outbound webhooks' outbox rows, in this transaction (none without subscriptions).
+        from inbox.api.webhooks import ingest_events
+
+        ingest_events(created_ticket_ids=created_ids, messages=messages)
         result.ticket_ids = [t.pk for t in touched]
         if touched and observed:
             tickets_ingested.send(

@@ -3,6 +3,14 @@ with Django and keeps ``from inbox.models import Ticket`` working. Tables keep t
 (app label ``inbox``).
 """
 
+from inbox.models.api import (  # noqa: F401, E402
+    ApiToken,
+    DeliveryStatus,
+    OutboundDelivery,
+    TokenScope,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from inbox.models.audit import (  # noqa: F401
     Activity,
 )

@@ -19,6 +19,8 @@ class Customer(models.Model):
     )
     vip = models.BooleanField(default=False)
     note = models.TextField(blank=True)
+    # Free key-value facts from the business (a CRM pushes them through the API): shown escaped.
+    attributes = models.JSONField(default=dict, db_default={}, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from channels.base import (
     SendResult,
     TemporaryError,
 )
+from inbox.api.webhooks import activity_event
 from inbox.customers.linking import identity_link_same_person
 from inbox.engines.sla import business_durations_set
 from inbox.media.outbound import outbound_attachments
@@ -262,12 +263,14 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
             Ticket.objects.filter(pk=message.ticket_id).update(
                 last_response_at=now, updated_at=now, version=F("version") + 1
             )
-        Activity.objects.create(
-            ticket_id=message.ticket_id,
-            actor_id=message.author_user_id,
-            verb="reply_sent",
-            after={"message": message.pk, "external_id": result.external_id},
-            created_at=now,
+        activity_event(
+            Activity.objects.create(
+                ticket_id=message.ticket_id,
+                actor_id=message.author_user_id,
+                verb="reply_sent",
+                after={"message": message.pk, "external_id": result.external_id},
+                created_at=now,
+            )
         )
     if message.reply_mode != "note":
         # Platforms that bill per post (X) have a monthly post budget; see channels.health.
@@ -297,10 +300,12 @@ def message_fail(*, message_id: int, reason: str) -> None:
         ticket.updated_at = now
         ticket.version += 1
         ticket.save(update_fields=["waiting_since", "updated_at", "version"])
-        Activity.objects.create(
-            ticket_id=ticket.pk,
-            actor_id=None,
-            verb="reply_failed",
-            after={"message": message.pk, "reason": reason[:500]},
-            created_at=now,
+        activity_event(
+            Activity.objects.create(
+                ticket_id=ticket.pk,
+                actor_id=None,
+                verb="reply_failed",
+                after={"message": message.pk, "reason": reason[:500]},
+                created_at=now,
+            )
         )

@@ -263,21 +263,22 @@ def tag_counts(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[di
     return [{"name": name, "tickets": n} for name, n in rows]
 
 
+def csv_cell(value: Any) -> str:
+    """A CSV cell's text; one that a spreadsheet would run as a formula is quoted with a leading
+    apostrophe (channel, tag and customer names are typed by people)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
 def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """CSV text of ``rows``. Cells that a spreadsheet would run as a formula are quoted with a
-    leading apostrophe (channel and tag names are typed by people)."""
+    """CSV text of ``rows``, every cell through :func:`csv_cell`."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        cells = []
-        for column in columns:
-            value = row.get(column)
-            text = "" if value is None else str(value)
-            if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-                text = "'" + text
-            cells.append(text)
-        writer.writerow(cells)
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
     return out.getvalue()
 
 

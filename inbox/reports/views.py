@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import formats, timezone, translation
@@ -421,6 +421,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         **data,
         "query": period.query(),
         "poll_seconds": POLL_SECONDS,
+        "drill": drill_queries(period, tz),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "inbox/reports/dashboard.html#figures", context)
@@ -431,4 +432,36 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/reports/dashboard.html", context)
 
 
-urlpatterns = [path("", dashboard, name="dashboard")]
+def drill_queries(period: Period, tz) -> dict[str, str]:
+    """The inbox list's query selecting the tickets behind each kind of figure: all statuses,
+    the period on the instant that figure counts by (``inbox.tickets.selectors.PERIOD_FIELDS``),
+    the team. A figure adds its own filter (channel, intent, tag, assignee, SLA outcome)."""
+    start, end = period.bounds(tz)
+    base = {"view": "all", "since": start.isoformat(), "until": end.isoformat()}
+    if period.team_id:
+        base["team"] = str(period.team_id)
+    return {
+        name: urlencode({**base, "period": name}) for name in ("created", "opened", "closed", "due")
+    }
+
+
+@require_GET
+@lead_required
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    """One row per conversation created in the dashboard's period, streamed."""
+    from inbox.reports.export import conversations, csv_lines
+
+    tz = timezone.get_current_timezone()
+    period = Period.from_query(request.GET, timezone.localdate(timezone.now(), tz))
+    start, end = period.bounds(tz)
+    rows = conversations(start=start, end=end, team_id=period.team_id)
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    name = f"webcare-conversations-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("conversations.csv", export, name="dashboard_export"),
+]

@@ -35,7 +35,17 @@ PAGE_SIZE = 50
 COUNT_CAP = 99
 
 # "at_risk" is for leads only (the views check): open tickets overdue or due within AT_RISK.
-VIEWS = ("mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk")
+VIEWS = ("mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk", "all")
+# Drill-down from the dashboard: which instant a period filter ("from"/"to") applies to, as each
+# figure counts it (inbox.reports.selectors), and the SLA outcome of the first response.
+PERIOD_FIELDS = {
+    "created": "created_at",
+    "opened": "first_inbound_at",
+    "closed": "closed_at",
+    "due": "first_response_due_at",
+}
+SLA_OUTCOMES = ("met", "breached")
+INTENTS = tuple(Intent.values)
 AT_RISK = dt.timedelta(minutes=30)
 # List orders: longest waiting first (the default), or soonest due first ("due").
 SORTS = ("", "due")
@@ -65,6 +75,13 @@ class ListFilter:
     q: str = ""
     sort: str = ""
     after: str = ""  # keyset cursor "<waiting_since or due_at iso, or ->|<id>"
+    # Drill-down filters (the dashboard's links): tickets whose ``period`` instant is in
+    # [since, until), their intent, and the first response's SLA outcome.
+    period: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    intent: str = ""
+    sla: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,9 +95,24 @@ class ListFilter:
             raw = params.get(name, "")
             return int(raw) if raw.isdigit() else None
 
+        def as_instant(name: str) -> dt.datetime | None:
+            try:
+                value = parse_datetime(params.get(name, "")[:40])
+            except ValueError:
+                return None
+            return value if value is not None and value.tzinfo is not None else None
+
         view = params.get("view", "open")
         sort = params.get("sort", "")
+        period = params.get("period", "")
+        intent = params.get("intent", "")
+        sla = params.get("sla", "")
         return cls(
+            period=period if period in PERIOD_FIELDS else "",
+            since=as_instant("since"),
+            until=as_instant("until"),
+            intent=intent if intent in INTENTS else "",
+            sla=sla if sla in SLA_OUTCOMES else "",
             view=view if view in VIEWS else "open",
             channel=as_int("channel"),
             kind=params.get("kind", "")[:16],
@@ -103,6 +135,11 @@ class ListFilter:
             "team": self.team,
             "q": self.q,
             "sort": self.sort,
+            "period": self.period,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "intent": self.intent,
+            "sla": self.sla,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -124,6 +161,8 @@ def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet
         qs = qs.filter(intent=Intent.COMPLIMENT, status__in=OPEN_STATUSES)
     elif flt.view == "at_risk":
         qs = qs.filter(at_risk_q(within=AT_RISK))
+    elif flt.view == "all":
+        pass
     else:
         qs = qs.filter(status__in=OPEN_STATUSES)
     if flt.channel:
@@ -143,6 +182,31 @@ def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet
         qs = qs.filter(team_id=flt.team)
     if flt.q:
         qs = qs.filter(search_q(flt.q))
+    return drill_down(qs, flt)
+
+
+def drill_down(qs: QuerySet[Ticket], flt: ListFilter) -> QuerySet[Ticket]:
+    """The dashboard's selections, counted as its figures count them."""
+    column = PERIOD_FIELDS.get(flt.period)
+    if column and flt.since:
+        qs = qs.filter(**{f"{column}__gte": flt.since})
+    if column and flt.until:
+        qs = qs.filter(**{f"{column}__lt": flt.until})
+    if flt.period == "closed":
+        qs = qs.filter(status=TicketStatus.CLOSED)
+    if flt.intent:
+        qs = qs.filter(intent=flt.intent)
+    if flt.sla == "met":
+        qs = qs.filter(
+            first_response_at__isnull=False, first_response_at__lte=F("first_response_due_at")
+        )
+    elif flt.sla == "breached":
+        from django.utils import timezone
+
+        qs = qs.filter(
+            Q(first_response_at__isnull=False, first_response_at__gt=F("first_response_due_at"))
+            | Q(first_response_at__isnull=True, first_response_due_at__lte=timezone.now())
+        )
     return qs
 
 
@@ -333,7 +397,8 @@ def page_from_keys(flt: ListFilter, keys: list[tuple], count_label: str) -> Tick
     )
 
 
-def ticket_page(user, flt: ListFilter) -> TicketPage:
+def ticket_page(user, flt: ListFilter, limit: int = PAGE_SIZE) -> TicketPage:
+    """A page of ``limit`` rows (the screen's PAGE_SIZE; the API lets callers pick 1-100)."""
     view = _Scans.of(user, flt)
     column, order = view.column, view.order
     nulls = {f"{column}__isnull": True}
@@ -345,10 +410,10 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
 
     cursor = _parse_after(flt.after) if flt.after else None
     if cursor is None:
-        rows = take(lambda q: q, order, PAGE_SIZE + 1)
+        rows = take(lambda q: q, order, limit + 1)
     elif cursor[0] is None:
         # Past the tickets with a value (waiting, or due): the rest, by id.
-        rows = take(lambda q: q.filter(pk__gt=cursor[1], **nulls), by_id, PAGE_SIZE + 1)
+        rows = take(lambda q: q.filter(pk__gt=cursor[1], **nulls), by_id, limit + 1)
     else:
         # As the backend stores it: SQLite compares text, and a raw aware datetime there reads
         # "...+00:00", which sorts after the stored naive value, so rows tied on the time and
@@ -357,14 +422,14 @@ def ticket_page(user, flt: ListFilter) -> TicketPage:
         rows = take(
             lambda q: q.extra(where=[_AFTER_ROW.format(column)], params=after),  # noqa: S610
             order,
-            PAGE_SIZE + 1,
+            limit + 1,
         )
-        if len(rows) <= PAGE_SIZE:
+        if len(rows) <= limit:
             # The tickets with a value ran out on this page: continue with the rest, by id.
-            rows += take(lambda q: q.filter(**nulls), by_id, PAGE_SIZE + 1 - len(rows))
-    more = len(rows) > PAGE_SIZE
+            rows += take(lambda q: q.filter(**nulls), by_id, limit + 1 - len(rows))
+    more = len(rows) > limit
     keys = [(t.pk, getattr(t, column), t.updated_at) for t in rows] if cursor is None else None
-    rows = rows[:PAGE_SIZE]
+    rows = rows[:limit]
     return TicketPage(
         tickets=rows,
         next_after=_cursor(rows[-1], column) if more else "",

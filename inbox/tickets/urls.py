@@ -11,6 +11,7 @@ urlpatterns = [
     path("inbox/tags/", views.tag_suggest, name="tags"),
     path("inbox/t/<int:ticket_id>/", views.thread, name="thread"),
     path("inbox/t/<int:ticket_id>/poll/", views.thread_poll, name="thread_poll"),
+    path("inbox/t/<int:ticket_id>/crm/", views.crm, name="crm"),
     path("inbox/t/<int:ticket_id>/presence/", views.presence_beat, name="presence"),
     path("inbox/t/<int:ticket_id>/claim/", actions.claim, name="claim"),
     path("inbox/t/<int:ticket_id>/release/", actions.release, name="release"),

@@ -422,3 +422,15 @@ def count(request: HttpRequest, ticket_id: int) -> HttpResponse:
         f"{PAGE}#counter",
         {"used": cls.count_text(full), "limit": cls.text_limit},
     )
+
+
+@login_required
+@require_GET
+def crm(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The thread's CRM panel, fetched by htmx after the thread rendered (inbox.customers.crm)."""
+    from inbox.customers.crm import crm_panel
+
+    access.require_work(request.user)
+    ticket = access.ticket_for(request.user, ticket_id, Ticket.objects.select_related("customer"))
+    panel = crm_panel(ticket.customer)
+    return render(request, "inbox/customers/crm_panel.html", {"panel": panel, "ticket": ticket})

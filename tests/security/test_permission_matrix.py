@@ -27,6 +27,7 @@ MATRIX = {
     "inbox:bulk": ("POST", {"outsider", *EVERYONE_WORKING}, False),
     "inbox:thread": ("GET", EVERYONE_WORKING, True),
     "inbox:thread_poll": ("GET", EVERYONE_WORKING, True),
+    "inbox:crm": ("GET", EVERYONE_WORKING, True),
     "inbox:presence": ("POST", EVERYONE_WORKING, True),
     "inbox:claim": ("POST", EVERYONE_WORKING, True),
     "inbox:release": ("POST", EVERYONE_WORKING, True),
@@ -112,6 +113,7 @@ MATRIX = {
     "pages:review_mine": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     # Dashboard and incidents (leads and admins only).
     "pages:dashboard": ("GET", {"lead", "admin"}, False),
+    "pages:dashboard_export": ("GET", {"lead", "admin"}, False),
     "pages:incidents": ("GET", {"lead", "admin"}, False),
     "pages:incident_new": ("GET", {"lead", "admin"}, False),
     "pages:incident": ("GET", {"lead", "admin"}, False),
@@ -119,6 +121,12 @@ MATRIX = {
     "pages:incident_link": ("POST", {"lead", "admin"}, False),
     "pages:incident_unlink": ("POST", {"lead", "admin"}, False),
     "pages:incident_resolve": ("POST", {"lead", "admin"}, False),
+    # API tokens (your own; anyone's for admins) and outbound webhooks (admins).
+    "pages:api_tokens": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "pages:people_tokens": ("GET", {"admin"}, False),
+    "pages:webhooks": ("GET", {"admin"}, False),
+    "pages:webhook": ("GET", {"admin"}, False),
+    "pages:webhook_resend": ("POST", {"admin"}, False),
 }
 # URL arguments for pages about one object, made on demand: name -> callable(world) -> args.
 # Lead and admin pages add their row here beside their row in MATRIX.
@@ -162,6 +170,9 @@ ARGS = {
     "pages:incident_link": lambda world: [_incident(world).pk],
     "pages:incident_unlink": lambda world: [_incident(world).pk],
     "pages:incident_resolve": lambda world: [_incident(world).pk],
+    "pages:people_tokens": lambda world: [_someone_else(world)],
+    "pages:webhook": lambda world: [_webhook(world)],
+    "pages:webhook_resend": lambda world: [_delivery(world)],
 }
 
 
@@ -262,7 +273,17 @@ def _canned(world):
 
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
 # and Django's admin, which has its own staff check.
-NOT_IN_MATRIX = {"login", "logout", "healthz", "set_language", "channels:webhook"}
+# The API's schema and docs page are public (they describe, they hold no data).
+NOT_IN_MATRIX = {
+    "login",
+    "logout",
+    "healthz",
+    "set_language",
+    "channels:webhook",
+    "api:api-root",
+    "api:openapi-json",
+    "api:openapi-view",
+}
 
 
 def _named_urls() -> set[str]:
@@ -282,7 +303,7 @@ def _named_urls() -> set[str]:
 
 
 def test_every_url_is_in_the_matrix():
-    assert _named_urls() - NOT_IN_MATRIX == set(MATRIX)
+    assert _named_urls() - NOT_IN_MATRIX == set(MATRIX) | set(API_MATRIX)
 
 
 @pytest.fixture
@@ -339,3 +360,126 @@ def test_another_teams_tickets_do_not_leak_into_an_outsiders_lists(client, world
     page = client.get(reverse(name), {"view": "all"}).content.decode()
     assert world["ticket"].identity.display_name not in page
     assert "Hello 0" not in page
+
+
+# --- the REST API (/api/v1/), with a read-write token of each role -----------------------------
+# name -> (method, who may, path arguments(world), JSON body). Anonymous callers get 401; a
+# forbidden role gets 403, or 404 where the object is outside what the role can see at all.
+EVERYONE = {"outsider", *EVERYONE_WORKING}
+LEADS = {"lead", "admin"}
+ADMINS = {"admin"}
+_T = lambda world: [world["ticket"].pk]  # noqa: E731
+_C = lambda world: [world["ticket"].customer_id]  # noqa: E731
+API_MATRIX = {
+    "api:ticket_list": ("GET", EVERYONE, None, None),
+    "api:ticket_detail": ("GET", EVERYONE_WORKING, _T, None),
+    "api:ticket_claim": ("POST", EVERYONE_WORKING, _T, {}),
+    "api:ticket_release": ("POST", EVERYONE_WORKING, _T, {}),
+    "api:ticket_assign": ("POST", LEADS, _T, {"assignee_id": None}),
+    "api:ticket_reply": ("POST", EVERYONE_WORKING, _T, {"text": "Hi"}),
+    "api:ticket_note": ("POST", EVERYONE_WORKING, _T, {"text": "note"}),
+    "api:ticket_tag": ("POST", EVERYONE_WORKING, _T, {"name": "x"}),
+    "api:ticket_untag": ("DELETE", EVERYONE_WORKING, lambda w: [w["ticket"].pk, "x"], None),
+    "api:ticket_close": ("POST", EVERYONE_WORKING, _T, {"reason": "spam"}),
+    "api:ticket_reopen": ("POST", EVERYONE_WORKING, _T, {}),
+    "api:ticket_snooze": ("POST", EVERYONE_WORKING, _T, {"until": "2999-01-01T00:00:00Z"}),
+    "api:customer_lookup": ("GET", EVERYONE, None, None),
+    "api:customer_detail": ("GET", EVERYONE_WORKING, _C, None),
+    "api:customer_attributes": ("PATCH", EVERYONE_WORKING, _C, {"attributes": {"tier": "gold"}}),
+    "api:customer_merge": ("POST", EVERYONE_WORKING, _C, {"into_customer_id": 1}),
+    "api:channel_list": ("GET", EVERYONE, None, None),
+    "api:channel_update": ("PATCH", ADMINS, lambda w: [w["channel"].pk], {"name": "Renamed"}),
+    "api:incident_list": ("GET", LEADS, None, None),
+    "api:dashboard": ("GET", LEADS, None, None),
+    "api:audit": ("GET", LEADS, None, None),
+    "api:token_list": ("GET", EVERYONE, None, None),
+    "api:token_create": ("POST", EVERYONE, None, {"name": "mine"}),
+    # The agent's own token: the agent and admins may revoke it.
+    "api:token_revoke": ("DELETE", {"agent", "admin"}, lambda w: [_agent_token(w)], None),
+    "api:webhook_list": ("GET", ADMINS, None, None),
+    "api:webhook_create": (
+        "POST",
+        ADMINS,
+        None,
+        {"url": "http://127.0.0.1:9/hook", "events": ["ticket.closed"]},
+    ),
+    "api:webhook_update": ("PATCH", ADMINS, lambda w: [_webhook(w)], {"enabled": False}),
+    "api:webhook_delete": ("DELETE", ADMINS, lambda w: [_webhook(w)], None),
+    "api:webhook_deliveries": ("GET", ADMINS, lambda w: [_webhook(w)], None),
+    "api:delivery_resend": ("POST", ADMINS, lambda w: [_delivery(w)], None),
+}
+# Paths shared by two operations (GET and POST of one URL) resolve to one name.
+API_PATHS = {
+    "api:token_create": "api:token_list",
+    "api:webhook_create": "api:webhook_list",
+    "api:webhook_update": "api:webhook_delete",
+    "api:ticket_detail": "api:ticket_detail",
+}
+
+
+def _someone_else(world) -> int:
+    """A user who is none of the roles asking (their own tokens page is theirs to open)."""
+    from django.contrib.auth.models import User
+
+    return User.objects.get_or_create(username="someone-else")[0].pk
+
+
+def _agent_token(world) -> int:
+    from inbox.api.services import token_create
+
+    agent = world["users"]["agent"]
+    return token_create(user=agent, owner=agent, name="agent's", scope="read")[0].pk
+
+
+def _webhook(world) -> int:
+    from inbox.models import WebhookSubscription
+
+    sub = WebhookSubscription.objects.filter(url="http://127.0.0.1:9/m").first()
+    sub = sub or WebhookSubscription.objects.create(
+        url="http://127.0.0.1:9/m", events=["ticket.closed"], secret="s"
+    )
+    return sub.pk
+
+
+def _delivery(world) -> int:
+    from inbox.models import OutboundDelivery
+
+    return OutboundDelivery.objects.create(
+        subscription_id=_webhook(world), event="ticket.closed", body="{}", status="dead"
+    ).pk
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(API_MATRIX))
+def test_each_role_gets_the_expected_api_answer_and_forbidden_changes_nothing(
+    client, world, role, name, settings
+):
+    import json
+
+    from inbox.api.services import token_create
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    method, allowed, args, body = API_MATRIX[name]
+    headers = {}
+    if role != "anonymous":
+        user = world["users"][role]
+        raw = token_create(user=user, owner=user, name="matrix", scope="write")[1]
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    url = reverse(API_PATHS.get(name, name), args=args(world) if args else None)
+    ticket = world["ticket"]
+    before = Ticket.objects.values("version", "status", "assignee_id").get(pk=ticket.pk)
+    kwargs = {"content_type": "application/json", **headers}
+    if body is not None:
+        kwargs["data"] = json.dumps(body)
+    response = getattr(client, method.lower())(url, **kwargs)
+    assert response.status_code < 500, response.content
+    assert response["Content-Type"].startswith("application/json") or response.status_code == 204
+    if role == "anonymous":
+        assert response.status_code == 401
+    elif role in allowed:
+        assert response.status_code not in (401, 403, 404), (response.status_code, response.content)
+    else:
+        assert response.status_code in (403, 404), response.status_code
+    if role not in allowed:
+        after = Ticket.objects.values("version", "status", "assignee_id").get(pk=ticket.pk)
+        assert after == before

@@ -1,0 +1,47 @@
+"""Contract tests from the schema: schemathesis generates requests for every operation of
+/api/v1/openapi.json (valid and invalid input) and sends them to the live WSGI app with an
+admin's read-write token; no answer may be a 5xx, and every answer must match its schema."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from webcare.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture
+def admin_headers(world, settings):
+    from inbox.api.services import token_create
+
+    settings.API_THROTTLE = "100000/min"
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    admin = world["users"]["admin"]
+    raw = token_create(user=admin, owner=admin, name="fuzz", scope="write")[1]
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_no_generated_request_gets_a_server_error(case, admin_headers):
+    case.call_and_validate(
+        headers=admin_headers,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )
