@@ -655,7 +655,7 @@ class IncidentOut(Schema):
     id: int
     title: str
     status: str
-    created_at: dt.datetime
+    declared_at: dt.datetime
     resolved_at: dt.datetime | None
     ticket_ids: list[int]
 
@@ -672,7 +672,7 @@ def incident_list(request, status: Literal["", "open", "resolved"] = ""):
             "id": i.pk,
             "title": i.title,
             "status": i.status,
-            "created_at": i.created_at,
+            "declared_at": i.declared_at,
             "resolved_at": i.resolved_at,
             "ticket_ids": [link.ticket_id for link in i.links.all()],
         }

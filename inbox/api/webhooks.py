@@ -18,29 +18,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
 import logging
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from inbox.ingest import bulk
 from inbox.models import (
-    Activity,
     DeliveryStatus,
     OutboundDelivery,
     WebhookSubscription,
 )
-from webcare import safe_http
 
 log = logging.getLogger(__name__)
 
@@ -51,153 +43,40 @@ DISABLE_AFTER = 50  # failed attempts in a row
 TIMEOUT = (3.0, 10.0)
 BATCH = 200
 
-# Activity verbs that are webhook events (written by the one writer, activity_log).
-VERB_EVENTS = {
-    "claimed": "ticket.assigned",
-    "assigned": "ticket.assigned",
-    "closed": "ticket.closed",
-    "reply_sent": "reply.sent",
-    "reply_failed": "reply.failed",
-    "incident_resolved": "incident.resolved",
-    "sla_breached": "sla.breached",
-}
+# The outbox side (which changes are events, writing them in the change's transaction) is
+# ``inbox.events.services``: the areas that emit events import it, never this module.
+from inbox.events.services import (  # noqa: E402
+    BATCH_KICK_TASK,
+    SUBSCRIPTIONS_KEY,
+    VERB_EVENTS,
+    _kick,
+    activity_event,
+    event_emit,
+    ingest_events,
+    subscriptions_changed,
+)
+
+__all__ = [
+    "BATCH_KICK_TASK",
+    "SUBSCRIPTIONS_KEY",
+    "VERB_EVENTS",
+    "activity_event",
+    "event_emit",
+    "ingest_events",
+    "subscriptions_changed",
+]
 
 
-SUBSCRIPTIONS_KEY = "webhooks:subscriptions"
+from webcare.signed_http import (  # noqa: E402
+    Refused,
+    _session,
+    signature,
+    signature_header,
+    signature_valid,
+    target,
+)
 
-
-def subscriptions_changed() -> None:
-    """Forget the cached subscriptions (every writer of a subscription calls this)."""
-    cache.delete(SUBSCRIPTIONS_KEY)
-
-
-def _subscriptions_for(event: str) -> list[tuple[int, list[str]]]:
-    """(id, events) of the enabled subscriptions to ``event``. Read from the shared cache: every
-    state change asks, and most installations have no subscription at all, so the question costs
-    no statement. A JSON "contains" is not portable to SQLite; subscriptions are few."""
-    subs = cache.get(SUBSCRIPTIONS_KEY)
-    if subs is None:
-        subs = list(WebhookSubscription.objects.filter(enabled=True).values_list("pk", "events"))
-        cache.set(SUBSCRIPTIONS_KEY, subs, 300)
-    return [(pk, events) for pk, events in subs if event in events]
-
-
-def event_emit(*, event: str, ticket_id: int | None, data: dict) -> int:
-    """Queue ``event`` for every subscription to it, in the caller's transaction."""
-    subs = _subscriptions_for(event)
-    if not subs:
-        return 0
-    now = timezone.now()
-    rows = []
-    for sub_id, _events in subs:
-        body = json.dumps(
-            {"event": event, "ticket_id": ticket_id, "occurred_at": now, "data": data},
-            cls=DjangoJSONEncoder,
-            separators=(",", ":"),
-        )
-        rows.append(
-            OutboundDelivery(
-                subscription_id=sub_id, event=event, ticket_id=ticket_id, body=body, created_at=now
-            )
-        )
-    OutboundDelivery.objects.bulk_create(rows)
-    transaction.on_commit(_kick)
-    return len(rows)
-
-
-def ingest_events(*, created_ticket_ids, messages) -> None:
-    """ticket.created and message.received for a stored batch (in ingest's transaction)."""
-    if not (_subscriptions_for("ticket.created") or _subscriptions_for("message.received")):
-        return
-    for ticket_id in sorted(created_ticket_ids):
-        event_emit(event="ticket.created", ticket_id=ticket_id, data={})
-    for m in messages:
-        if m.direction == "in" and m.id is not None:
-            data = {"message_id": m.id, "channel_id": m.channel_id, "text": m.text}
-            event_emit(event="message.received", ticket_id=m.ticket_id, data=data)
-
-
-def activity_event(activity: Activity) -> None:
-    """The webhook event of an activity row, if its verb is one."""
-    event = VERB_EVENTS.get(activity.verb)
-    if event is None:
-        return
-    data = {"verb": activity.verb, "actor_id": activity.actor_id, **(activity.after or {})}
-    event_emit(event=event, ticket_id=activity.ticket_id, data=data)
-
-
-def _kick() -> None:
-    from inbox.tasks import webhooks_deliver
-
-    try:
-        webhooks_deliver.delay()
-    except Exception:  # broker down: the beat sweep delivers them later
-        log.warning("webhooks: could not queue a delivery run", exc_info=True)
-
-
-# --- signing ----------------------------------------------------------------------------------
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return mac.hexdigest()
-
-
-def signature_header(secret: str, body: bytes, now: float | None = None) -> str:
-    t = int(now if now is not None else time.time())
-    return f"t={t},v1={signature(secret, t, body)}"
-
-
-def signature_valid(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        t = int(parts.get("t", ""))
-    except ValueError:
-        return False
-    if abs(time.time() - t) > tolerance:
-        return False
-    return hmac.compare_digest(signature(secret, t, body), parts.get("v1", ""))
-
-
-# --- where we may connect ---------------------------------------------------------------------
-class Refused(Exception):
-    pass
-
-
-def target(url: str) -> tuple[str, dict]:
-    """(URL to request, extra headers): the host resolved and checked, the connection pinned to
-    the checked address (http) or through the avatar fetch's pinned adapter (https)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused("not an http(s) URL")
-    if parts.username is not None or parts.password is not None:
-        raise Refused("credentials in the URL")
-    try:
-        addresses = safe_http._addresses(parts.hostname)
-    except safe_http.Refused as exc:
-        raise Refused(str(exc)) from exc
-    allow_private = getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False)
-    if not addresses or not (allow_private or all(safe_http._public(a) for a in addresses)):
-        raise Refused(f"{parts.hostname} resolves to a non-public address")
-    if parts.scheme == "https":
-        return url, {"__pin__": addresses[0]}
-    address = addresses[0]
-    host = f"[{address}]" if ":" in address else address
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc}
-
-
-_sessions: dict[str, requests.Session] = {}
-
-
-def _session(key: str, pin: str | None) -> requests.Session:
-    """One keep-alive session per target, so a burst reuses its connection."""
-    session = _sessions.get(key)
-    if session is None:
-        session = requests.Session()
-        session.trust_env = False
-        if pin:
-            session.mount("https://", safe_http._PinnedAdapter(pin))
-        _sessions[key] = session
-    return session
+__all__ += ["Refused", "signature", "signature_header", "signature_valid", "target"]
 
 
 def post(

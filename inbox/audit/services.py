@@ -22,7 +22,7 @@ def activity_log(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> Activity:
-    from inbox.api.webhooks import activity_event
+    from inbox.events.services import activity_event
 
     row = Activity.objects.create(
         ticket=ticket,

@@ -75,7 +75,7 @@ def _query(customer: Customer) -> str:
 
 
 def _fetch(customer: Customer) -> dict:
-    from inbox.api import webhooks
+    from webcare import signed_http as webhooks
 
     query = _query(customer)
     base = settings.CRM_LOOKUP_URL

@@ -354,7 +354,7 @@ def ingest_batch(
 
         result.tickets_created = len(created_ids)
         # Outbound webhooks' outbox rows, in this transaction (none without subscriptions).
-        from inbox.api.webhooks import ingest_events
+        from inbox.events.services import ingest_events
 
         ingest_events(created_ticket_ids=created_ids, messages=messages)
         result.ticket_ids = [t.pk for t in touched]

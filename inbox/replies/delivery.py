@@ -30,9 +30,9 @@ from channels.base import (
     SendResult,
     TemporaryError,
 )
-from inbox.api.webhooks import activity_event
 from inbox.customers.linking import identity_link_same_person
 from inbox.engines.sla import business_durations_set
+from inbox.events.services import activity_event
 from inbox.media.outbound import outbound_attachments
 from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
 

@@ -126,3 +126,15 @@ def test_a_ticket_comes_with_its_messages_and_their_attachments(client, world):
     assert [(a["kind"], a["name"], a["url"]) for a in first["attachments"]] == [
         ("image", "photo.jpg", "")
     ]
+
+
+def test_a_lead_lists_the_incidents_with_their_tickets(client, world):
+    from inbox.incidents.services import incident_declare
+
+    lead = world["users"]["lead"]
+    incident = incident_declare(actor=lead, title="Payments down")
+    response = client.get("/api/v1/incidents", **bearer(lead))
+    assert response.status_code == 200
+    (shown,) = response.json()
+    assert shown["id"] == incident.pk and shown["title"] == "Payments down"
+    assert shown["declared_at"] and shown["resolved_at"] is None
