@@ -152,9 +152,10 @@ def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None =
             raise ActionError(_("This reply is no longer waiting for approval."))
         # Now it answers the customer: the same effect on the ticket as a reply sent directly.
         ticket.waiting_since = None
+        ticket.due_at = None
         if ticket.status == TicketStatus.NEW:
             ticket.status = TicketStatus.OPEN
-        _save(ticket, ["waiting_since", "status"], now)
+        _save(ticket, ["waiting_since", "due_at", "status"], now)
         after = {"message": message.pk, "author": message.author_user_id}
         before = {}
         if edited:

@@ -89,12 +89,14 @@ def reply_queue(
         )
         before = {"status": ticket.status}
         if not hold:
+            # Answered: nobody waits, so nothing is due (not "overdue" until the sweep).
             ticket.waiting_since = None
+            ticket.due_at = None
         if ticket.status == TicketStatus.NEW:
             ticket.status = TicketStatus.OPEN
         ticket.updated_at = now
         ticket.version += 1
-        ticket.save(update_fields=["waiting_since", "status", "updated_at", "version"])
+        ticket.save(update_fields=["waiting_since", "due_at", "status", "updated_at", "version"])
         activity_log(
             ticket=ticket,
             actor=author,

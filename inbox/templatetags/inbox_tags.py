@@ -8,6 +8,7 @@ from html import escape as html_escape
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -37,6 +38,32 @@ def reltime(value: dt.datetime | None) -> str:
         value.isoformat(),
         local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
         ago(value),
+    )
+
+
+@register.simple_tag
+def until(value: dt.datetime | None) -> str:
+    """``<time>`` for a moment ahead (a snooze's end): "today 17:00", "tomorrow 09:00",
+    "Mon 14 Dec 09:00" in the user's time zone; a moment already past reads "now"."""
+    if value is None:
+        return ""
+    now = timezone.localtime()
+    local = timezone.localtime(value)
+    clock = local.strftime("%H:%M")
+    days = (local.date() - now.date()).days
+    if value <= now:
+        label = _("now")
+    elif days == 0:
+        label = _("today %(time)s") % {"time": clock}
+    elif days == 1:
+        label = _("tomorrow %(time)s") % {"time": clock}
+    else:
+        label = date_format(local, "D j M") + " " + clock
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
+        label,
     )
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
@@ -24,6 +25,7 @@ from inbox.models import (
     Message,
     Ticket,
 )
+from inbox.tickets.thread_html import span
 
 
 class ThreadAuthor:
@@ -158,6 +160,18 @@ class Why:
     rules: list[RuleTouch]
 
 
+_DURATION_PART = re.compile(r"(\d+) (d|h|min)")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "min": 60}
+
+
+def _stored_duration_seconds(text: str) -> int | None:
+    """ "2 h 59 min" / "1 d 3 h" / "12 min" (``inbox.engines.priority._duration``) in seconds."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or _DURATION_PART.sub("", text).strip():
+        return None
+    return sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+
+
 def priority_reason_label(reason: str) -> str:
     """A stored priority reason (``inbox.engines.priority.priority_parts``, English) in the user's
     language; an unknown one is shown as stored."""
@@ -165,7 +179,11 @@ def priority_reason_label(reason: str) -> str:
     if reason in intents:
         return str(intents[reason])
     if reason.startswith("waiting "):
-        return _("waiting %(duration)s") % {"duration": reason.removeprefix("waiting ")}
+        stored = reason.removeprefix("waiting ")
+        seconds = _stored_duration_seconds(stored)
+        # Stored in English units ("2 h 59 min"): shown rounded, in the reader's units.
+        duration = span(seconds) if seconds is not None else stored
+        return _("waiting %(duration)s") % {"duration": duration}
     if reason.endswith(" followers"):
         return _("%(count)s followers") % {"count": reason.removesuffix(" followers")}
     if reason.endswith("-star review") and reason[:1].isdigit():

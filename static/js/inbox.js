@@ -124,11 +124,27 @@
     clearTimeout(countTimer);
     countTimer = setTimeout(function () {
       var form = $("#composer");
-      if (!form || !window.htmx) { return; }
+      var current = $("#reply-text");
+      if (!form || !current || !window.htmx) { return; }
+      // The text as it is now: after a send the composer is fresh and the count is 0.
       window.htmx.ajax("POST", form.getAttribute("data-count-url"), {
-        source: "#reply-text", target: "#counter", swap: "outerHTML", values: { text: event.target.value }
+        source: "#reply-text", target: "#counter", swap: "outerHTML", values: { text: current.value }
       });
     }, 600);
+  });
+
+  // A send or a tag clears what was typed: a pending count must not bring the old figure
+  // back, and a form marked data-reset-on-success empties once the server took the action
+  // (it says so with its "inbox:changed" event; a refusal keeps the text to correct).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "composer") { clearTimeout(countTimer); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-reset-on-success")) { return; }
+    var xhr = event.detail.xhr;
+    var trigger = xhr && xhr.getResponseHeader("HX-Trigger");
+    if (event.detail.successful && trigger && trigger.indexOf("inbox:changed") >= 0) { elt.reset(); }
   });
 
   // Live swaps of the list must keep the checked rows and the selection.
