@@ -58,7 +58,7 @@ class ThreadReview(models.Model):
             )
         ]
         indexes = [
-            # An agent's "My reviews", newest first.
+            # An agent's "My coaching", newest first.
             models.Index(fields=["agent", "created_at"], name="thread_review_agent_time"),
         ]
 

@@ -7,6 +7,7 @@ module only keeps the saved texts.
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -37,12 +38,30 @@ def _snapshot(canned: CannedReply) -> dict[str, Any]:
     }
 
 
+#: ``{word}`` in a body: what looks like a variable, known or not.
+_VARIABLE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def unknown_variables(body: str) -> list[str]:
+    """The ``{names}`` in ``body`` that ``canned_fill`` does not replace (they would be sent
+    literally), in order of first appearance."""
+    known = {name for name, _label in VARIABLES}
+    return list(dict.fromkeys(v for v in _VARIABLE.findall(body) if v not in known))
+
+
 def _validate(title: str, body: str) -> None:
     errors = {}
     if not title.strip():
         errors["title"] = _("A canned reply needs a title.")
     if not body.strip():
         errors["body"] = _("A canned reply needs a text.")
+    elif unknown := unknown_variables(body):
+        errors["body"] = _(
+            "Unknown variable %(unknown)s: it would be sent as it is. Known variables: %(known)s."
+        ) % {
+            "unknown": ", ".join(unknown),
+            "known": ", ".join(name for name, _label in VARIABLES),
+        }
     if errors:
         raise ValidationError(errors)
 

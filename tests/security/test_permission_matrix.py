@@ -92,7 +92,7 @@ MATRIX = {
     "pages:canned_delete": ("POST", {"lead", "admin"}, False),
     "pages:profile": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     "pages:profile_preview": ("GET", {"outsider", *EVERYONE_WORKING}, False),
-    # Four-eyes review: the queue and coaching for leads, "My reviews" for every agent; the
+    # Four-eyes review: the queue and coaching for leads, "My coaching" for every agent; the
     # author's resubmit and discard of a returned reply are ticket actions.
     "inbox:reply_resubmit": ("POST", EVERYONE_WORKING, True),
     "inbox:reply_discard": ("POST", EVERYONE_WORKING, True),

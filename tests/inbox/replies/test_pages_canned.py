@@ -162,3 +162,14 @@ def test_an_agent_cannot_open_create_change_or_delete_canned_replies(agent_clien
         assert getattr(agent_client, method)(url, data).status_code == 403, url
     assert list(CannedReply.objects.values_list("title", "body")) == [("Keep", "Keep me")]
     assert not Activity.objects.filter(verb__startswith="canned").exists()
+
+
+def test_an_unknown_variable_is_refused_with_the_list_of_known_ones(lead_client):
+    response = lead_client.post(
+        reverse("pages:canned_new"),
+        {"title": "Thanks", "body": "Hi {customer_first_name}, thanks!", "team": ""},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and not CannedReply.objects.exists()
+    assert "Unknown variable {customer_first_name}" in html
+    assert "Known variables: {customer_name}, {agent_first_name}" in html

@@ -682,3 +682,10 @@ def test_the_closed_tab_and_my_reviews_cost_the_same_queries_for_one_thread_or_m
         lead_client.get(reverse("pages:review_closed"))
     with django_assert_max_num_queries(len(mine_one.captured_queries)):
         client.get(reverse("pages:review_mine"))
+
+
+def test_the_trainees_coaching_page_is_called_my_coaching_not_reviews(client):
+    client.force_login(person("anna"))
+    html = client.get(reverse("pages:review_mine")).content.decode()
+    assert "<h1>My coaching</h1>" in html and 'href="/review/mine/"' in html
+    assert "My reviews" not in html
