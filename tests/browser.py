@@ -100,7 +100,7 @@ def axe_problems(page, *, impacts=("serious", "critical")) -> list[str]:
 def overflows(page) -> list[str]:
     """Elements that stick out past the right edge of the viewport (cut off on a phone)."""
     return page.evaluate(
-        """() => {
+        r"""() => {
           const width = document.documentElement.clientWidth;
           const out = [];
           for (const el of document.querySelectorAll('body *')) {

@@ -7,6 +7,18 @@
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
 
+  // Scripted pages hide the buttons that only a page without JavaScript needs.
+  document.documentElement.classList.add("js");
+
+  // Forms marked data-autosubmit apply as soon as a choice changes (their button stays for
+  // use without JavaScript); an htmx form submits through htmx, a plain one reloads.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.hasAttribute("data-autosubmit") || event.target.type === "text" ||
+        event.target.type === "search") { return; }
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  });
+
   var selectedId = null;
   var checked = {};
 
