@@ -20,6 +20,7 @@ from inbox.models import (
     Message,
     Ticket,
     TicketStatus,
+    in_language,
     primary_language,
 )
 from inbox.tickets.services import ActionError, Collision, _display, _lock, _save, ticket_close
@@ -254,7 +255,8 @@ def canned_fill(*, canned: CannedReply, ticket: Ticket, user: AbstractBaseUser) 
         "{customer_name}": customer_name,
         "{agent_first_name}": getattr(user, "first_name", "") or user.get_username(),
     }
-    body = canned.body
+    # The customer's language picks the text (a Dutch customer gets the Dutch one).
+    body = in_language(canned.body, canned.translations, getattr(ticket, "language", ""))
     for key, value in values.items():
         body = body.replace(key, value)
     return body
