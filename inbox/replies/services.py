@@ -188,7 +188,19 @@ def reply_send(
     except ReplyInvalid as exc:
         raise ActionError(str(exc)) from exc
     with transaction.atomic():
-        _lock(ticket_id)
+        locked = _lock(ticket_id)
+        if locked.assignee_id is None:
+            # Whoever answers a ticket nobody holds takes it: one voice towards the customer,
+            # and the ticket does not sit unassigned after the answer. Under the row lock, so a
+            # colleague's claim in between is seen.
+            locked.assignee_id = user.pk
+            _save(locked, ["assignee"])
+            activity_log(ticket=locked, actor=user, verb="claimed", after={"assignee": user.pk})
+        elif locked.assignee_id != user.pk:
+            raise ActionError(
+                _("%(name)s has this ticket; only they can reply. Add a note instead.")
+                % {"name": _display(locked.assignee)}
+            )
         if seen_message_id is not None:
             newer = (
                 Message.objects.filter(ticket_id=ticket_id, pk__gt=seen_message_id)

@@ -91,9 +91,9 @@ def _ago(seconds: int) -> str:
 
 
 def span(seconds: int) -> str:
-    """A duration of at least a minute, rounded to the nearest unit people read: "12 min",
-    "3 h" (for 2 h 56 min, not "2 h"), "2 days"."""
-    minutes = max(1, round(seconds / 60))
+    """A duration of at least a minute as people read it: whole minutes under the hour ("12
+    min"), then rounded to the nearest hour or day ("3 h" for 2 h 56 min, not "2 h")."""
+    minutes = max(1, seconds // 60)
     if minutes < 60:
         return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
     hours = round(minutes / 60)

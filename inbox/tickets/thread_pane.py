@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from inbox.core import access
 from inbox.engines.intent import Evidence, classify
 from inbox.models import (
+    Activity,
     Customer,
     Direction,
     Incident,
@@ -256,3 +257,20 @@ def ticket_incidents(user, ticket: Ticket) -> TicketIncidents:
     return TicketIncidents(
         linked=[i for i in rows if i.linked], choices=[i for i in rows if not i.linked]
     )
+
+
+def claimed_by_holder(ticket: Ticket) -> bool:
+    """Whether the ticket's holder took it themselves (a claim, or replying to it) rather than
+    being given it (a lead's assignment, team rotation, a rule): the header says "Claimed by"
+    or "Assigned to". One indexed query (``activity_ticket_time``); none when nobody holds it."""
+    if ticket.assignee_id is None:
+        return False
+    last = (
+        Activity.objects.filter(
+            ticket_id=ticket.pk, verb__in=("claimed", "assigned", "team_assignment", "routed")
+        )
+        .order_by("-created_at", "-id")
+        .values_list("verb", "actor_id")
+        .first()
+    )
+    return last is not None and last[0] == "claimed" and last[1] == ticket.assignee_id

@@ -158,6 +158,7 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
             ("duplicate", translation.gettext("Duplicate")),
         ],
         "signature": request.profile.signature,
+        "claimed_self": thread_pane.claimed_by_holder(ticket),
         "limit": check.limit,
         # Four-eyes review: tell the author before sending that the reply goes to a lead.
         "approval": _approval_notice(request, ticket),

@@ -175,5 +175,44 @@
       event.detail.parameters.t = selectedId;
     }
   });
+  // The composer says before anyone types what sending will do: claim the ticket (nobody holds
+  // it), reply (you hold it) or only add a note (a colleague holds it). The live head carries
+  // the holder; it changes under the open composer when someone claims or assigns.
+  function syncOwner() {
+    var live = $("#live");
+    var hint = $("#owner-hint");
+    var send = $("#composer button[data-send]");
+    var sendClose = $("#composer button[data-send-close]");
+    if (!live || !hint || !send) { return; }
+    var holder = live.getAttribute("data-holder");
+    var mine = holder === hint.getAttribute("data-me");
+    var other = holder && !mine;
+    hint.textContent = !holder ? hint.getAttribute("data-text-free") :
+      other ? hint.getAttribute("data-text-other").replace("%(name)s", live.getAttribute("data-holder-name")) : "";
+    hint.hidden = !hint.textContent;
+    $all('#composer input[data-public-mode]').forEach(function (radio) {
+      radio.disabled = !!other;
+      if (other) { radio.checked = false; }
+    });
+    var note = $('#composer input[name="mode"][value="note"]');
+    if (other && note) { note.checked = true; }
+    if (!other && note && note.checked && !$('#composer input[data-public-mode]:checked') && send.getAttribute("data-was-other")) {
+      var first = $('#composer input[data-public-mode]');
+      if (first) { first.checked = true; note.checked = false; }
+    }
+    if (other) { send.setAttribute("data-was-other", "1"); } else { send.removeAttribute("data-was-other"); }
+    var noting = note && note.checked;
+    send.textContent = noting ? send.getAttribute("data-label-note") :
+      !holder ? send.getAttribute("data-label-claim") : send.getAttribute("data-label-reply");
+    if (sendClose) {
+      sendClose.hidden = !!other || noting;
+      sendClose.textContent = !holder ? sendClose.getAttribute("data-label-claim") : sendClose.getAttribute("data-label-reply");
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "mode" && event.target.closest("#composer")) { syncOwner(); }
+  });
+  document.addEventListener("htmx:afterSettle", syncOwner);
+  document.addEventListener("DOMContentLoaded", syncOwner);
   document.addEventListener("DOMContentLoaded", markSelected);
 })();

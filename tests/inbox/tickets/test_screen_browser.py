@@ -35,7 +35,7 @@ def test_after_sending_the_counter_starts_again_and_the_tag_box_is_empty(web, li
     ticket = _one_ticket(support)
     page = web.log_in(live_server, "anna")
     page.goto(f"{live_server.url}/inbox/t/{ticket.pk}/")
-    page.get_by_role("button", name="Claim").click()
+    page.get_by_role("button", name="Claim", exact=True).click()
     text = page.get_by_label("Reply text", exact=True)
     text.fill("It left our warehouse today.")
     expect(page.locator("#counter")).to_contain_text("28 /")
