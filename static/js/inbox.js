@@ -153,6 +153,15 @@
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
+    if (elt && elt.id === "bulk-form") {
+      var said = event.detail.xhr && event.detail.xhr.getResponseHeader("HX-Trigger");
+      if (event.detail.successful && said && said.indexOf("inbox:changed") >= 0) {
+        // Done: the ticks go, or the next action would hit the same tickets again.
+        checked = {};
+        $all('#list input[name="ticket"]:checked').forEach(function (box) { box.checked = false; });
+      }
+      return;
+    }
     if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-reset-on-success")) { return; }
     var xhr = event.detail.xhr;
     var trigger = xhr && xhr.getResponseHeader("HX-Trigger");

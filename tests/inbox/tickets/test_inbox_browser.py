@@ -195,7 +195,11 @@ def test_bulk_close_of_selected_rows(browser, live_server):
     page.get_by_label(f"Select ticket {first.pk}", exact=True).check()
     page.get_by_label(f"Select ticket {second.pk}", exact=True).check()
     page.get_by_role("button", name="Close selected").click()
+    expect(page.locator("#bulk-error")).to_have_text("Closed 2 tickets.")
     expect(page.locator("#list tr.row")).to_have_count(1)
+    expect(page.locator('#list input[name="ticket"]:checked')).to_have_count(0)
+    page.get_by_role("button", name="Close selected").click()
+    expect(page.locator("#bulk-error")).to_contain_text("Nothing is ticked")
     assert set(Ticket.objects.filter(status=TicketStatus.CLOSED).values_list("pk", flat=True)) == {
         first.pk,
         second.pk,

@@ -60,3 +60,27 @@ def test_a_leads_assignment_reads_assigned_to_and_a_claim_claimed_by(client, sup
     assert "Assigned to Anna" in _thread(client, given)
     assert "Claimed by Anna" not in _thread(client, given)
     assert "Claimed by Anna" in _thread(client, taken)
+
+
+# --- bulk actions say what they did -----------------------------------------------------------
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_bulk_action_says_what_it_did(client, support):
+    client.force_login(person("anna", team=support))
+    ids = [t.pk for t in tickets(3, team=support)]
+    response = client.post(reverse("inbox:bulk"), {"action": "close", "ticket": ids[:2]}, **HTMX)
+    html = response.content.decode()
+    assert 'role="status"' in html and "Closed 2 tickets." in html
+    assert response["HX-Trigger"] == "inbox:changed"
+    response = client.post(
+        reverse("inbox:bulk"), {"action": "tag", "tag": "late", "ticket": ids[2:]}, **HTMX
+    )
+    assert "Tagged 1 ticket “late”." in response.content.decode()
+
+
+def test_a_bulk_action_with_nothing_ticked_says_so(client, support):
+    client.force_login(person("anna", team=support))
+    response = client.post(reverse("inbox:bulk"), {"action": "close"}, **HTMX)
+    assert 'role="alert"' in response.content.decode()
+    assert "Nothing is ticked" in response.content.decode()
