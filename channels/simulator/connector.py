@@ -202,6 +202,9 @@ class Simulation:
 class SimulatorConnector(Connector):
     kind = "simulator"
     label = "Simulator"
+    short_label = "Demo"
+    icon = "◎"
+    colour = "#475569"
     reply_modes = ("public", "dm")
     text_limit = 1000
     ticket_kinds = ("mention", "dm", "comment", "review")

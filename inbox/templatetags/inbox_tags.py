@@ -14,12 +14,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from channels.registry import appearance
 from inbox.tickets.selectors import AT_RISK
 from inbox.tickets.thread_html import _ago, _earlier_versions, _returned, _time, span
 
 register = template.Library()
-
-CHANNEL_ICONS = {"x": "𝕏", "facebook": "f", "messenger": "m", "simulator": "◎"}
 
 
 def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -142,7 +141,16 @@ def platform_link(url: str, label: str) -> str:
 
 @register.filter
 def channel_icon(kind: str) -> str:
-    return CHANNEL_ICONS.get(kind, "•")
+    """The kind as a badge: its icon on its colour, and its short name (``Connector.icon``,
+    ``colour``, ``short_label``), so no kind is told apart by colour alone."""
+    icon, label, _colour = appearance(kind)
+    return format_html(
+        '<span class="chan chan-{}"><span class="chan-icon" aria-hidden="true">{}</span>'
+        '<span class="chan-label">{}</span></span>',
+        kind,
+        icon,
+        label,
+    )
 
 
 @register.filter
@@ -417,7 +425,7 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
             channel = channels[t.channel_id] = (
                 escape(t.channel.name),
                 escape(t.channel.kind),
-                escape(channel_icon(t.channel.kind)),
+                channel_icon(t.channel.kind),
             )
         kind = kinds.get(t.kind) or escape(t.kind)
         identity = t.identity
