@@ -259,6 +259,22 @@ class PermanentError(ConnectorError):
     """The platform refused this request for good (e.g. outside the reply window)."""
 
 
+class RecipientRateLimited(RateLimited):
+    """The platform limits messages to this one recipient (WhatsApp 131056, the pair rate
+    limit): this reply waits, the channel and its other customers do not."""
+
+
+class AccountRestricted(PermanentError):
+    """The platform restricted the whole account (WhatsApp/Meta 368, policy violations): this
+    reply fails and the channel's health shows the restriction until an admin resolves it."""
+
+
+class RecipientRefused(PermanentError):
+    """The platform refused this reply for a reason of this recipient or this message (outside
+    the window, undeliverable, unsupported type): the reply fails with the reason, and the
+    channel's health notes it as its latest error without changing its state."""
+
+
 class OutcomeUnknown(ConnectorError):
     """A send may or may not have reached the platform (timeout after the request left)."""
 
@@ -298,6 +314,12 @@ class Connector:
     # and the value a setting has when the channel's settings do not name it.
     settings_types: ClassVar[dict[str, str]] = {}
     settings_defaults: ClassVar[dict[str, Any]] = {}
+    # Hosts the media download (``media_request``) may fetch from: the fetcher refuses others,
+    # so a hostile payload cannot point it at an internal address. Empty: any public host.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
+    # What a reply may carry: attachment kind -> the largest file in bytes the platform takes
+    # (``OutboundAttachment.kind``). Empty: the channel sends no attachments.
+    attachment_limits: ClassVar[dict[str, int]] = {}
 
     # Where this platform's media may be downloaded from (``https`` only): a host name matches
     # itself, an entry starting with "." matches any host under it (".fbcdn.net" takes
@@ -347,6 +369,12 @@ class Connector:
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
         """May an agent reply on this ticket now? Platforms with reply windows override."""
         return ReplyWindow()
+
+    @classmethod
+    def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
+        """The reply modes a ticket of ``ticket_kind`` offers. One kind serving comments and
+        DMs (Instagram) narrows ``reply_modes`` per ticket; most return them all."""
+        return cls.reply_modes
 
     # Webhooks are per platform app, not per channel: ``/webhooks/<kind>/`` hands the request
     # to this ``channels.intake.WebhookIntake`` (signature check, routing, processing), and the

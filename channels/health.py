@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .base import AuthError, ConnectorError, RateLimited
+from .base import AuthError, ConnectorError, PermanentError, RateLimited
 from .models import Channel, HealthState
 
 log = logging.getLogger(__name__)
@@ -236,6 +236,15 @@ def record_send_rate_limit(channel_id: int, error: RateLimited) -> None:
         last_error=f"Sending: {error.message}"[:2000],
         last_error_at=now,
         updated_at=now,
+    )
+
+
+def record_send_refusal(channel_id: int, error: PermanentError) -> None:
+    """A reply was refused for a reason of its recipient (outside the window, undeliverable):
+    the channel works, so its state stays; its latest error says why, for the admin."""
+    now = timezone.now()
+    Channel.objects.filter(pk=channel_id).update(
+        last_error=f"Sending: {error.message}"[:2000], last_error_at=now, updated_at=now
     )
 
 

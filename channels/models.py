@@ -144,3 +144,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} delivery {self.sha256[:12]} ({self.state})"
+
+
+# WhatsApp's own tables belong to this app (templates, statuses, opt-outs).
+from .whatsapp.models import (  # noqa: E402, F401
+    WhatsAppContact,
+    WhatsAppMessageStatus,
+    WhatsAppTemplate,
+)

@@ -56,11 +56,18 @@ def attention_reason(channel: Channel, now: dt.datetime) -> str:
 
 def health_notices(channel: Channel, now: dt.datetime) -> list[str]:
     """Warnings about the channel's kind worked out now (a platform API version near its end
-    of life), from the connector class's ``health_notices`` where it has one."""
-    notices = getattr(channel.connector_class, "health_notices", None)
-    if not channel.enabled or notices is None:
+    of life), from the connector class's ``health_notices`` where it has one, and what the
+    connector says of this channel itself (``channel_notices``: a token's expiry, the rate-limit
+    usage the platform reported)."""
+    if not channel.enabled:
         return []
-    return list(notices(today=timezone.localdate(now, dt.UTC)))
+    found: list[str] = []
+    notices = getattr(channel.connector_class, "health_notices", None)
+    if notices is not None:
+        found.extend(notices(today=timezone.localdate(now, dt.UTC)))
+    if callable(getattr(channel.connector_class, "channel_notices", None)):
+        found.extend(channel.connector().channel_notices())
+    return found
 
 
 def last_poll_at(channel: Channel) -> dt.datetime | None:

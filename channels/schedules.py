@@ -40,3 +40,33 @@ def sync_schedule(channel: Channel) -> PeriodicTask:
 
 def drop_schedule(channel: Channel) -> None:
     PeriodicTask.objects.filter(name=task_name(channel)).delete()
+
+
+def daily_task_operation(*, name: str, task: str, minute: str, hour: str, description: str):
+    """A migration operation that creates (and on reverse drops) a daily beat task at
+    ``hour:minute`` UTC, for checks that run once a day (token refreshes)."""
+    from django.db import migrations
+
+    def create(apps, schema_editor):
+        crontab, _ = apps.get_model("django_celery_beat", "CrontabSchedule").objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.get_or_create(
+            name=name,
+            defaults={
+                "task": task,
+                "crontab": crontab,
+                "enabled": True,
+                "description": description,
+            },
+        )
+
+    def drop(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, drop)

@@ -346,6 +346,11 @@ META_APP_ID = env.str("META_APP_ID", default="")
 META_APP_SECRET = env.str("META_APP_SECRET", default="")
 META_WEBHOOK_VERIFY_TOKEN = env.str("META_WEBHOOK_VERIFY_TOKEN", default="")
 META_TOKEN_WARN_DAYS = _int("META_TOKEN_WARN_DAYS", 7)
+# An app using Business Login for Instagram signs its webhooks with the Instagram app secret
+# (App Dashboard > Instagram > API setup); empty: META_APP_SECRET. Tokens are refreshed when
+# they expire within INSTAGRAM_REFRESH_DAYS. See docs/channels/instagram.md.
+INSTAGRAM_APP_SECRET = env.str("INSTAGRAM_APP_SECRET", default="")
+INSTAGRAM_REFRESH_DAYS = _int("INSTAGRAM_REFRESH_DAYS", 10)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import facebook
@@ -33,6 +33,9 @@ from django.conf import settings
 from ..base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TemporaryError
 
 log = logging.getLogger(__name__)
+
+# Graph error -> one of our typed errors (``translate`` and the WhatsApp client's own).
+Translator = Callable[..., Exception]
 
 GRAPH_TIMEOUT = 20  # seconds; Celery's soft limit is 90
 
@@ -44,6 +47,9 @@ AUTH_CODES = {102, 190}
 PERMISSION_CODES = {3, 10} | set(range(200, 300))
 DEPRECATED_CODE = 12
 OUTSIDE_WINDOW_SUBCODE = 2018278
+# Instagram's Send API answers a DM outside its window with this subcode
+# (docs/channels/instagram.md).
+IG_OUTSIDE_WINDOW_SUBCODE = 2534022
 TOKEN_SUBCODES = {
     458: "the app is no longer installed for this account",
     459: "the account is checkpointed: log in on facebook.com to fix it",
@@ -129,29 +135,43 @@ def error_details(exc: facebook.GraphAPIError) -> dict[str, Any]:
     }
 
 
-def translate(exc: facebook.GraphAPIError, *, sending: bool = False) -> Exception:
-    """One policy for what a Graph error means (see docs/channels/facebook.md)."""
+def translate(
+    exc: facebook.GraphAPIError, *, sending: bool = False, platform: str = "Facebook"
+) -> Exception:
+    """One policy for what a Graph error means (see docs/channels/facebook.md).
+
+    ``platform`` names whose API answered ("Facebook", or "Instagram" for graph.instagram.com,
+    which answers with the same error shape and codes): admins read it in channel health."""
     info = error_details(exc)
     code, subcode, message = info["code"], info["subcode"], info["message"]
     if code is None and not _has_error_body(exc):
         # No JSON error body: an HTML page or plain text from Meta's edge (502, 503, 504).
         return TemporaryError(
-            "Facebook answered with a non-JSON page (a server or proxy error); trying again later."
+            f"{platform} answered with a non-JSON page (a server or proxy error); "
+            "trying again later."
         )
     if code is None:
         # A JSON error without a code: Meta's own words are all there is to go on.
         kind = f" ({info['type']})" if info["type"] else ""
-        label = f"Facebook error{kind}"
+        label = f"{platform} error{kind}"
         if info["transient"]:
             return TemporaryError(f"{label}: {message}")
         return PermanentError(f"{label}: {message}")
-    label = f"Facebook error {code}" + (f"/{subcode}" if subcode else "")
+    label = f"{platform} error {code}" + (f"/{subcode}" if subcode else "")
     if code in AUTH_CODES:
         reason = TOKEN_SUBCODES.get(subcode, "")
         text = f"{label}: {message}" + (f" ({reason})" if reason else "")
-        return AuthError(f"Reconnect the Page: {text}", code=code)
+        what = "the Page" if platform == "Facebook" else f"the {platform} account"
+        return AuthError(f"Reconnect {what}: {text}", code=code)
     if code in RATE_LIMIT_CODES:
         return RateLimited(f"{label}: Meta rate limit reached: {message}", code=code)
+    if code == 10 and subcode == IG_OUTSIDE_WINDOW_SUBCODE:
+        return PermanentError(
+            "Outside Instagram's 24-hour reply window: Meta refuses a normal DM more than 24 "
+            "hours after the customer's last message. Where the app is approved for it, reply "
+            f"with the HUMAN_AGENT tag (up to 7 days). [{label}: {message}]",
+            code=code,
+        )
     if code == 10 and subcode == OUTSIDE_WINDOW_SUBCODE:
         return PermanentError(
             "Outside Messenger's 24-hour reply window: Meta refuses a normal reply more than 24 "
@@ -174,44 +194,101 @@ def _has_error_body(exc: facebook.GraphAPIError) -> bool:
     return isinstance(result, dict) and isinstance(result.get("error"), dict)
 
 
-def call(func, *args: Any, sending: bool = False, **kwargs: Any) -> Any:
+def call(
+    func,
+    *args: Any,
+    sending: bool = False,
+    translator: Translator | None = None,
+    platform: str = "Facebook",
+    **kwargs: Any,
+) -> Any:
     """Run one Graph call; raise only our typed errors.
 
     For a send (``sending=True``) a timeout after the request left may mean it was posted:
     that is :class:`OutcomeUnknown`, so delivery looks for it before posting again.
+    ``translator`` replaces :func:`translate` for a Meta product with codes of its own
+    (WhatsApp's, ``channels.whatsapp.client``); ``platform`` names the API in messages
+    (Instagram's graph.instagram.com answers with Facebook's codes).
     """
     try:
         return func(*args, **kwargs)
     except facebook.GraphAPIError as exc:
-        raise translate(exc, sending=sending) from exc
+        if translator is not None:
+            raise translator(exc, sending=sending) from exc
+        raise translate(exc, sending=sending, platform=platform) from exc
     except requests.exceptions.ConnectTimeout as exc:
-        raise TemporaryError(f"Could not reach Facebook: {exc}") from exc
+        raise TemporaryError(f"Could not reach {platform}: {exc}") from exc
     except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
         if sending:
-            raise OutcomeUnknown(f"Facebook did not answer in time: {exc}") from exc
-        raise TemporaryError(f"Facebook did not answer in time: {exc}") from exc
+            raise OutcomeUnknown(f"{platform} did not answer in time: {exc}") from exc
+        raise TemporaryError(f"{platform} did not answer in time: {exc}") from exc
     except (ValueError, KeyError) as exc:
         # A body claiming JSON that is not, or a response without a content type.
-        raise TemporaryError(f"Unreadable answer from Facebook: {exc!r}") from exc
+        raise TemporaryError(f"Unreadable answer from {platform}: {exc!r}") from exc
     except requests.exceptions.RequestException as exc:
-        raise TemporaryError(f"Request to Facebook failed: {exc}") from exc
+        raise TemporaryError(f"Request to {platform} failed: {exc}") from exc
 
 
-def get(graph: facebook.GraphAPI, path: str, **args: Any) -> dict[str, Any]:
-    return call(graph.request, f"{graph.version}/{path}", args)
+def _platform(graph: facebook.GraphAPI) -> str:
+    # Set on the Instagram client (channels.instagram.client); Facebook's otherwise.
+    return getattr(graph, "platform_label", "Facebook")
+
+
+def get(
+    graph: facebook.GraphAPI, path: str, *, translator: Translator | None = None, **args: Any
+) -> dict[str, Any]:
+    return call(
+        graph.request,
+        f"{graph.version}/{path}",
+        args,
+        translator=translator,
+        platform=_platform(graph),
+    )
 
 
 def post(
-    graph: facebook.GraphAPI, path: str, *, files: dict[str, Any] | None = None, **data: Any
+    graph: facebook.GraphAPI,
+    path: str,
+    *,
+    translator: Translator | None = None,
+    files: dict[str, Any] | None = None,
+    **data: Any,
 ) -> dict[str, Any]:
     """POST form fields; dicts and lists are JSON-encoded (the library would flatten them).
     ``files`` (name → (filename, file, content type)) makes it a multipart upload."""
     fields = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in data.items()}
-    if files:
-        return call(
-            graph.request, f"{graph.version}/{path}", post_args=fields, files=files, sending=True
-        )
-    return call(graph.request, f"{graph.version}/{path}", post_args=fields, sending=True)
+    return call(
+        graph.request,
+        f"{graph.version}/{path}",
+        post_args=fields,
+        files=files,
+        sending=True,
+        translator=translator,
+        platform=_platform(graph),
+    )
+
+
+def delete(graph: facebook.GraphAPI, path: str) -> dict[str, Any]:
+    """DELETE an object (a comment); the answer is ``{"success": true}``."""
+    return call(
+        graph.request,
+        f"{graph.version}/{path}",
+        method="DELETE",
+        sending=True,
+        platform=_platform(graph),
+    )
+
+
+def sent_id(
+    result: Any, *, key: str = "id", what: str = "the reply", platform: str = "Facebook"
+) -> str:
+    """The platform id in a send's answer (``id`` of a comment, ``message_id`` of a message).
+    An answer without one may still mean it was posted: the outcome is unknown, so delivery
+    looks for it before trying again."""
+    ident = str((result or {}).get(key) or "") if isinstance(result, dict) else ""
+    if not ident:
+        raise OutcomeUnknown(f"{platform} accepted {what} but returned no id.")
+    return ident
 
 
 def pages(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -34,6 +33,8 @@ from ..base import (
     SendResult,
     check_attachments,
 )
+from ..meta.account import MetaAccount
+from ..meta.conversations import recent_conversations
 from ..registry import register
 from . import client, media, normalize
 from .webhooks import MetaIntake
@@ -91,7 +92,7 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-class MetaConnector(Connector):
+class MetaConnector(MetaAccount, Connector):
     """What the Page feed and Messenger kinds share: the Page, its token, health checks."""
 
     platform = "facebook"
@@ -112,19 +113,10 @@ class MetaConnector(Connector):
 
     @property
     def page_id(self) -> str:
-        return str(self.channel.own_account_id or self.channel.settings.get("page_id") or "")
-
-    @cached_property
-    def graph(self):
-        token = self.channel.credentials.get("page_access_token", "")
-        if not token:
-            raise AuthError("No Page access token is configured for this channel.")
-        return client.graph_api(token)
+        return self.own_id
 
     def _require_page(self) -> str:
-        if not self.page_id:
-            raise PermanentError("The channel has no Page id (settings: page_id).")
-        return self.page_id
+        return self.require_own_id()
 
     def test_connection(self) -> ConnectionInfo:
         me = client.get(self.graph, "me", fields="id,name,username,link")
@@ -404,9 +396,7 @@ class FacebookPageConnector(MetaConnector):
             message={"text": reply.text},
             messaging_type="RESPONSE",
         )
-        message_id = str(result.get("message_id") or "")
-        if not message_id:
-            raise OutcomeUnknown("Facebook accepted the private reply but returned no id.")
+        message_id = client.sent_id(result, key="message_id", what="the private reply")
         psid = str(result.get("recipient_id") or "")
         if psid and commenter:
             from .tasks import link_private_reply
@@ -533,7 +523,20 @@ class MessengerConnector(MetaConnector):
             return psid
         if reply.recipient_id:
             return reply.recipient_id
-        raise PermanentError("No Messenger recipient for this thread.")
+        raise PermanentError("No recipient for this DM thread.")
+
+    def tag_fields(self, options: dict[str, Any]) -> dict[str, str]:
+        """The Send API fields of a reply sent with the HUMAN_AGENT tag ({} without it); only
+        where the channel's settings say Meta approved the app for it (Messenger and
+        Instagram alike)."""
+        if not self.wants_human_agent(options):
+            return {}
+        if not self.human_agent_approved():
+            raise PermanentError(
+                "The Human Agent tag is only for accounts Meta approved for it; this channel's "
+                "settings do not say it is (human_agent_approved)."
+            )
+        return {"messaging_type": "MESSAGE_TAG", "tag": HUMAN_AGENT}
 
     @staticmethod
     def wants_human_agent(options: dict[str, Any]) -> bool:
@@ -545,28 +548,14 @@ class MessengerConnector(MetaConnector):
         since = self._since(cursor)
         floor = since - OVERLAP
         items: list[InboundItem] = []
-        listing = extra = 0
-        fields = f"id,updated_time,participants,messages.limit(25){{{MESSAGE_FIELDS}}}"
-        for batch, calls_so_far in client.pages(
-            self.graph,
-            f"{page_id}/conversations",
-            max_pages=3,
-            platform="messenger",
-            fields=fields,
-            limit=25,
-        ):
-            listing = calls_so_far
-            stale = False
-            for conversation in batch:
-                updated = client.parse_time(conversation.get("updated_time"))
-                if updated is not None and updated < floor:
-                    stale = True  # conversations come most recently updated first
-                    break
-                found, used = self._conversation_items(conversation, floor)
-                items.extend(found)
-                extra += used
-            if stale:
-                break
+        extra = 0
+        conversations, listing = recent_conversations(
+            self.graph, page_id, platform="messenger", message_fields=MESSAGE_FIELDS, floor=floor
+        )
+        for conversation in conversations:
+            found, used = self._conversation_items(conversation, floor)
+            items.extend(found)
+            extra += used
         calls = listing + extra
         return FetchResult(items=items, cursor=self._cursor(items, since), calls=max(calls, 1))
 
@@ -681,15 +670,7 @@ class MessengerConnector(MetaConnector):
                 "attachment": {"type": attachment.kind, "payload": {"is_reusable": False}},
                 "metadata": f"{PART_METADATA}{reply.idempotency_key}:{key}",
             }
-        if self.wants_human_agent(reply.options):
-            if not self.human_agent_approved():
-                raise PermanentError(
-                    "The Human Agent tag is only for Pages Meta approved for it; this channel's "
-                    "settings do not say it is (human_agent_approved)."
-                )
-            data.update(messaging_type="MESSAGE_TAG", tag=HUMAN_AGENT)
-        else:
-            data["messaging_type"] = "RESPONSE"
+        data.update(self.tag_fields(reply.options) or {"messaging_type": "RESPONSE"})
         if attachment is None:
             result = client.post(self.graph, f"{page_id}/messages", **data)
         else:

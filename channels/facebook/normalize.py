@@ -463,21 +463,7 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Mod
         return None
     edit = event.get("message_edit")
     if isinstance(edit, dict) and edit.get("mid"):
-        # The customer edited a message (``message_edits`` field): the new text replaces it.
-        sender = str((event.get("sender") or {}).get("id") or "")
-        sent_at = parse_time(event.get("timestamp")) or timezone.now()
-        if not sender or sender == page_id:
-            return None
-        return InboundItem(
-            external_id=str(edit["mid"]),
-            thread_key=dm_thread(sender),
-            kind="dm",
-            text=_text(edit.get("text")),
-            sent_at=sent_at,
-            author=InboundAuthor(platform_user_id=sender),
-            edited=True,
-            raw={"webhook": event},
-        )
+        return message_edit_item(event, edit, own_id=page_id)
     message = event.get("message")
     postback = event.get("postback")
     if isinstance(postback, dict) and not isinstance(message, dict):
@@ -520,6 +506,28 @@ def messaging_event(event: dict[str, Any], *, page_id: str) -> InboundItem | Mod
         sent_at=sent_at,
         author=None if is_ours else InboundAuthor(platform_user_id=psid),
         is_ours=is_ours,
+        raw={"webhook": event},
+    )
+
+
+def message_edit_item(
+    event: dict[str, Any], edit: dict[str, Any], *, own_id: str
+) -> InboundItem | None:
+    """The customer edited a message (``message_edit``: ``{mid, text, num_edit}``, Messenger
+    and Instagram alike): the new text replaces the stored one. ``num_edit`` counts edits, but
+    the first version has no number to compare it with: the latest delivery wins."""
+    sender = str((event.get("sender") or {}).get("id") or "")
+    sent_at = parse_time(event.get("timestamp")) or timezone.now()
+    if not sender or sender == own_id:
+        return None
+    return InboundItem(
+        external_id=str(edit["mid"]),
+        thread_key=dm_thread(sender),
+        kind="dm",
+        text=_text(edit.get("text")),
+        sent_at=sent_at,
+        author=InboundAuthor(platform_user_id=sender),
+        edited=True,
         raw={"webhook": event},
     )
 

@@ -10,6 +10,7 @@ from celery import shared_task
 
 from ..base import InboundItem
 from ..health import record_policy_enforcement
+from ..meta.store import store_per_channel
 from ..models import Channel
 from . import normalize
 from .tokens import channels_for_page, meta_channels, token_check
@@ -28,9 +29,6 @@ def process_webhook(payload: dict[str, Any]) -> str:
     an event repeated across entries (or redelivered by Meta) is stored once. One channel's
     failure does not stop the others; it is raised at the end so the task shows as failed.
     """
-    from inbox.ingest.services import ingest_batch
-    from inbox.tickets.moderation import message_platform_moderated
-
     items: dict[int, list[InboundItem]] = defaultdict(list)
     moderations: dict[int, list[normalize.Moderation]] = defaultdict(list)
     entries = payload.get("entry") if isinstance(payload, dict) else None
@@ -53,27 +51,7 @@ def process_webhook(payload: dict[str, Any]) -> str:
             if channel.kind == "messenger":
                 for notice in found.policy:
                     record_policy_enforcement(channel.pk, notice.action, notice.reason)
-    stored = 0
-    failure: Exception | None = None
-    for channel_id in set(items) | set(moderations):
-        try:
-            if items.get(channel_id):
-                batch = _with_profiles(channel_id, items[channel_id])
-                stored += ingest_batch(channel_id=channel_id, items=batch).created
-            for change in moderations.get(channel_id, []):
-                message_platform_moderated(
-                    channel_id=channel_id,
-                    external_id=change.external_id,
-                    hidden=change.hidden,
-                    removed=change.removed,
-                    unsent=change.unsent,
-                )
-        except Exception as exc:  # noqa: BLE001 - one channel must not block the others
-            log.exception("Meta webhook: channel %s failed", channel_id)
-            failure = exc
-    if failure is not None:
-        raise failure
-    return f"stored {stored}"
+    return store_per_channel(items, moderations, prepare=_with_profiles)
 
 
 def _with_profiles(channel_id: int, items: list[InboundItem]) -> list[InboundItem]:

@@ -4,7 +4,8 @@ A Meta app has one callback URL per object ("page"); both the ``feed`` and ``mes
 arrive there. Either URL may be configured; both run this code, and a body is one delivery
 whichever URL it came to (the intake's name is "facebook" for both).
 
-- GET is the subscription handshake: echo ``hub.challenge`` when ``hub.mode`` is "subscribe" and
+- GET is the subscription handshake (``channels.meta.signature``): echo ``hub.challenge``
+  when ``hub.mode`` is "subscribe" and
   ``hub.verify_token`` equals META_WEBHOOK_VERIFY_TOKEN (Django keeps the dots in GET keys).
   The echo is not signed; it is text/plain and only a short token is echoed.
 - POST must carry ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with
@@ -15,46 +16,41 @@ whichever URL it came to (the intake's name is "facebook" for both).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ..intake import Ignored, Refused, WebhookIntake
+from ..meta.signature import (  # noqa: F401 - re-exported: the Facebook tests and tools use them
+    CHALLENGE,
+    SIGNATURE_HEADER,
+    signature_for,
+    signature_ok,
+)
+from ..meta.signature import handshake as meta_handshake
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-
-# Meta sends an integer as hub.challenge (docs/channels/facebook.md); anything short of
-# letters, digits, "-", "_" and "." is still echoed, nothing longer or stranger.
-CHALLENGE = re.compile(r"\A[A-Za-z0-9._-]{1,128}\Z")
-
-
-def signature_for(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_ok(body: bytes, header: str, secret: str) -> bool:
-    if not secret or not header:
-        return False
-    return hmac.compare_digest(header.strip().encode(), signature_for(body, secret).encode())
-
 
 class MetaIntake(WebhookIntake):
+    """A Meta app's webhook: the handshake and the ``X-Hub-Signature-256`` check.
+
+    ``secret_settings`` names the settings holding the app secret that signs the bodies, first
+    one set wins (an Instagram Login app signs with its own Instagram app secret:
+    ``channels.instagram.webhooks``)."""
+
     name = "facebook"
+    secret_settings: tuple[str, ...] = ("META_APP_SECRET",)
 
     def handshake(self, request: HttpRequest) -> HttpResponse:
         return _handshake(request)
 
     def verify(self, request: HttpRequest, body: bytes) -> bool:
-        secret = getattr(settings, "META_APP_SECRET", "")
+        secret = next((s for n in self.secret_settings if (s := getattr(settings, n, ""))), "")
         if not secret:
-            log.error("Meta webhook refused: META_APP_SECRET is not set")
+            log.error("%s webhook refused: %s is not set", self.name, self.secret_settings[0])
             raise Refused(403, "webhook not configured")
         return signature_ok(body, request.headers.get(SIGNATURE_HEADER, ""), secret)
 
@@ -64,13 +60,7 @@ class MetaIntake(WebhookIntake):
             raise Ignored()
         from .tokens import channels_for_page
 
-        entries = payload.get("entry")
-        pages = {
-            str(e["id"])
-            for e in (entries if isinstance(entries, list) else [])
-            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
-        }
-        return [c.pk for page in sorted(pages) for c in channels_for_page(page)]
+        return [c.pk for page in entry_ids(payload) for c in channels_for_page(page)]
 
     def process(self, payload: dict[str, Any], *, channel_ids: list[int]) -> str:
         # Channels are found again per entry: a Page connected after receipt still gets it.
@@ -79,14 +69,17 @@ class MetaIntake(WebhookIntake):
         return process_webhook(payload)
 
 
+def entry_ids(payload: dict[str, Any]) -> list[str]:
+    """The account ids (Page or Instagram account) a Meta delivery's entries are for."""
+    entries = payload.get("entry")
+    return sorted(
+        {
+            str(e["id"])
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and isinstance(e.get("id"), str | int) and e.get("id")
+        }
+    )
+
+
 def _handshake(request: HttpRequest) -> HttpResponse:
-    expected = getattr(settings, "META_WEBHOOK_VERIFY_TOKEN", "")
-    mode = request.GET.get("hub.mode", "")
-    token = request.GET.get("hub.verify_token", "")
-    challenge = request.GET.get("hub.challenge", "")
-    if mode == "subscribe" and expected and hmac.compare_digest(token.encode(), expected.encode()):
-        if not CHALLENGE.match(challenge):
-            return HttpResponse("bad challenge", status=400, content_type="text/plain")
-        # text/plain (and nosniff): the challenge is echoed, never interpreted as markup.
-        return HttpResponse(challenge, content_type="text/plain")
-    return HttpResponse("verification failed", status=403, content_type="text/plain")
+    return meta_handshake(request, [getattr(settings, "META_WEBHOOK_VERIFY_TOKEN", "")])

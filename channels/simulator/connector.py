@@ -65,10 +65,12 @@ def _weighted(rng: random.Random, options: list[tuple[str, int]]) -> str:
 
 
 class Simulation:
-    """Deterministic generator of simulated platform items."""
+    """Deterministic generator of simulated platform items. ``kinds`` weighs the ticket kinds
+    new threads open as (an Instagram-shaped channel has comments and DMs only)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, kinds: list[tuple[str, int]] | None = None) -> None:
         self.seed = seed
+        self.kinds = kinds or NEW_KINDS
 
     def _rng(self, *parts: object) -> random.Random:
         return random.Random(":".join(str(p) for p in (self.seed, *parts)))  # noqa: S311
@@ -98,7 +100,7 @@ class Simulation:
 
     def _opening(self, seq: int) -> dict[str, Any]:
         rng = self._rng("open", seq)
-        kind = _weighted(rng, NEW_KINDS)
+        kind = _weighted(rng, self.kinds)
         intent = _weighted(rng, INTENTS)
         language = "nl" if rng.random() < 0.55 else "en"
         return {
@@ -279,3 +281,36 @@ class SimulatorConnector(Connector):
 
     def test_connection(self) -> ConnectionInfo:
         return ConnectionInfo(account_id="simulator", handle="webcare_demo", display_name="Demo")
+
+
+@register
+class SimulatedInstagramConnector(SimulatorConnector):
+    """The simulator shaped like an Instagram account: comments (threaded per top-level
+    comment, answered publicly or moved to DM) and DMs; complaints come with a photo of the
+    problem now and then (the simulator's demo images)."""
+
+    kind = "simulator_instagram"
+    label = "Instagram (simulated)"
+    short_label = "Instagram"
+    icon = "◉"
+    colour = "#be185d"
+    reply_modes = ("public", "private", "dm")
+    ticket_kinds = ("comment", "dm")
+    platform = "simulator_instagram"
+
+    @classmethod
+    def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
+        # As on Instagram: a DM is answered by DM, a comment publicly or moved to DM.
+        from ..instagram.connector import InstagramConnector
+
+        return InstagramConnector.reply_modes_for(ticket_kind)
+
+    @property
+    def simulation(self) -> Simulation:
+        seed = int(self.channel.settings.get("seed", self.channel.id or 1))
+        return Simulation(seed, kinds=[("comment", 55), ("dm", 45)])
+
+    def test_connection(self) -> ConnectionInfo:
+        return ConnectionInfo(
+            account_id="simulator_instagram", handle="webcare.demo.shop", display_name="Demo"
+        )

@@ -223,6 +223,8 @@ def incident_resolve(
         texts = {}
         profile = AgentProfile.objects.filter(user_id=actor.pk).first()
         signature = profile.signature if profile else ""
+        plans: dict[int, tuple[dict, str] | None] = {}
+        refused = []
         for link in links:
             ticket = tickets[link.ticket_id]
             text = answer_text(
@@ -231,6 +233,17 @@ def incident_resolve(
                 ticket=ticket,
                 signature=signature,
             )
+            if ticket.channel.platform == "whatsapp":
+                # Outside WhatsApp's 24-hour window only an approved template goes out.
+                from channels.whatsapp.services import TemplateRefused, incident_reply
+
+                try:
+                    plans[link.pk] = incident_reply(ticket=ticket, text=text)
+                except TemplateRefused as exc:
+                    refused.append(f"{ticket.pk}: {exc}")
+                    continue
+                if plans[link.pk] is not None:
+                    text = plans[link.pk][1]
             limit = ticket.channel.connector_class.text_limit
             if limit is not None and ticket.channel.connector_class.count_text(text) > limit:
                 too_long.append(ticket.pk)
@@ -239,14 +252,21 @@ def incident_resolve(
             raise ValidationError(
                 {"template": f"Too long for the channel of tickets {too_long}; shorten it."}
             )
+        if refused:
+            raise ValidationError({"template": "WhatsApp tickets " + "; ".join(refused)})
         calendars = Calendars({t.team_id for t in tickets.values()})
         for link in links:
             ticket = tickets[link.ticket_id]
+            if link.pk in plans and plans[link.pk] is None:
+                # Opted out of WhatsApp messages: no reply until they write again; the ticket
+                # stays linked and open, so a later resolution answers it.
+                continue
             message = reply_queue(
                 ticket=ticket,
                 author=actor,
                 text=texts[link.pk],
                 mode="dm" if ticket.kind == TicketKind.DM else "public",
+                options=plans[link.pk][0] if link.pk in plans else None,
             )
             link.reply = message
             link.save(update_fields=["reply"])

@@ -19,11 +19,14 @@ from django.utils import timezone
 
 from channels import health
 from channels.base import (
+    AccountRestricted,
     AuthError,
     OutboundReply,
     OutcomeUnknown,
     PermanentError,
     RateLimited,
+    RecipientRateLimited,
+    RecipientRefused,
     SendResult,
     TemporaryError,
 )
@@ -130,7 +133,8 @@ def message_deliver(*, message_id: int) -> str:
             delivery_changed_at=timezone.now(),
             failure_reason=exc.message,
         )
-        if isinstance(exc, RateLimited):
+        # A limit on this one recipient (WhatsApp's pair rate limit) is no news about the channel.
+        if isinstance(exc, RateLimited) and not isinstance(exc, RecipientRateLimited):
             health.record_send_rate_limit(message.channel_id, exc)
         raise RetryLater(exc.message, _countdown(exc)) from exc
     except (PermanentError, AuthError) as exc:
@@ -139,6 +143,11 @@ def message_deliver(*, message_id: int) -> str:
             # Dead credentials (Meta 190, X 401): every other reply would fail the same way,
             # so the channel shows "needs reconnect" now rather than at its next poll.
             health.record_send_auth_failure(message.channel_id, exc)
+        elif isinstance(exc, AccountRestricted):
+            # The platform restricted the account: every reply fails until that ends.
+            health.record_policy_enforcement(message.channel_id, "block", exc.message)
+        elif isinstance(exc, RecipientRefused):
+            health.record_send_refusal(message.channel_id, exc)
         return "failed"
     except Exception as exc:
         log.exception("send of message %s failed unexpectedly", message_id)

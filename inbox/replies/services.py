@@ -36,7 +36,7 @@ def reply_check(*, ticket: Ticket, text: str, mode: str) -> None:
     if mode == "note":
         return
     connector = ticket.channel.connector_class
-    if mode not in connector.reply_modes:
+    if mode not in connector.reply_modes_for(ticket.kind):
         raise ReplyInvalid(_("This channel cannot send a reply of that kind."))
     if connector.text_limit is not None:
         length = connector.count_text(text)
@@ -128,7 +128,7 @@ def composer_state(ticket: Ticket) -> ComposerState:
         ticket_kind=ticket.kind, last_inbound_at=ticket.last_inbound_at
     )
     return ComposerState(
-        modes=tuple(cls.reply_modes),
+        modes=tuple(cls.reply_modes_for(ticket.kind)),
         limit=cls.text_limit,
         allowed=window.allowed,
         reason=window.reason,

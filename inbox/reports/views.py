@@ -179,7 +179,20 @@ def figures(period: Period, *, now: dt.datetime | None = None, tz=None) -> dict[
         "compliments": _answered(by_intent.get(Intent.COMPLIMENT)),
         "tags": tags,
         "top_tags": tags[:TOP_TAGS],
+        "whatsapp_window": _whatsapp_window(start, end, team),
     }
+
+
+def _whatsapp_window(start: dt.datetime, end: dt.datetime, team) -> dict[str, int]:
+    """WhatsApp replies sent in the period inside the 24-hour window (free-form) and outside
+    it (templates)."""
+    from channels.whatsapp.services import window_counts
+    from inbox.models import Message
+
+    replies = Message.objects.filter(sent_at__gte=start, sent_at__lt=end)
+    if team:
+        replies = replies.filter(ticket__team_id=team)
+    return window_counts(messages=replies)
 
 
 def _answered(row: dict[str, Any] | None) -> dict[str, Any]:
@@ -231,6 +244,10 @@ def volume_chart(rows: list[dict[str, Any]], days: list[dt.date]) -> Chart:
         channels.setdefault(row["channel_id"], row["channel"])
         cells[(row["day"], row["channel_id"])] = row["tickets"]
     order = sorted(channels, key=lambda pk: (channels[pk].lower(), pk))
+    # Each channel's kind, for its icon in the legend (one small query per chart).
+    from channels.models import Channel
+
+    kinds = dict(Channel.objects.filter(pk__in=order).values_list("pk", "kind"))
     colours = {pk: PALETTE[i % len(PALETTE)] for i, pk in enumerate(order)}
     totals = {day: sum(cells.get((day, pk), 0) for pk in order) for day in days}
     peak = max(totals.values(), default=0)
@@ -291,7 +308,9 @@ def volume_chart(rows: list[dict[str, Any]], days: list[dt.date]) -> Chart:
         plot_bottom=top + plot_h,
         bars=bars,
         ticks=ticks,
-        legend=[{"name": channels[pk], "fill": colours[pk]} for pk in order],
+        legend=[
+            {"name": channels[pk], "fill": colours[pk], "kind": kinds.get(pk, "")} for pk in order
+        ],
         summary=summary,
         table_channels=[channels[pk] for pk in order],
         table_rows=[

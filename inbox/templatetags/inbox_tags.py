@@ -170,8 +170,11 @@ def thread_messages(context, messages, ticket) -> str:
     """
     from django.urls import reverse
 
+    from channels.whatsapp.marks import receipt_marks
     from inbox.models import DeliveryState
 
+    # What the platform reported of our messages (WhatsApp's sent/delivered/read), one query.
+    platform_marks = receipt_marks(ticket, messages)
     labels = {
         "customer": _("Customer"),
         "verified": _("Verified"),
@@ -182,6 +185,8 @@ def thread_messages(context, messages, ticket) -> str:
         "hide": _("Hide on platform"),
         "unhide": _("Show on platform"),
         "hidden": _("hidden on the platform"),
+        "delete": _("Delete on platform"),
+        "delete_confirm": _("Delete this comment on the platform? This cannot be undone."),
         "removed_by_author": _("Removed by the customer"),
         "note": _("Internal note"),
         "view": _("View on platform"),
@@ -200,6 +205,7 @@ def thread_messages(context, messages, ticket) -> str:
     states = {value: str(label) for value, label in DeliveryState.choices}
     retry_url = reverse("inbox:retry", args=[ticket.pk])
     hide_url = reverse("inbox:hide", args=[ticket.pk])
+    delete_url = reverse("inbox:delete_comment", args=[ticket.pk])
     resubmit_url = reverse("inbox:reply_resubmit", args=[ticket.pk])
     discard_url = reverse("inbox:reply_discard", args=[ticket.pk])
     # Avatars through our proxy (inbox.customers.avatars): reverse once, then put each identity's
@@ -212,6 +218,10 @@ def thread_messages(context, messages, ticket) -> str:
     # Abusive comments can be hidden on platforms that allow it (Facebook comments).
     can_hide = ticket.kind in ("comment", "post") and callable(
         getattr(ticket.channel.connector_class, "set_hidden", None)
+    )
+    # Comments the account may delete on the platform (Instagram comments on its own media).
+    can_delete = ticket.kind == "comment" and callable(
+        getattr(ticket.channel.connector_class, "delete_comment", None)
     )
     csrf = context.get("csrf_token", "")
     now = timezone.now()
@@ -264,6 +274,9 @@ def thread_messages(context, messages, ticket) -> str:
             if m.delivery_state:
                 state = state_label.get(m.delivery_state) or e(m.delivery_state)
                 head.append(f'<span class="delivery delivery-{e(m.delivery_state)}">{state}</span>')
+            mark = platform_marks.get(m.external_id) if m.external_id else None
+            if mark:
+                head.append(f'<span class="receipt receipt-{e(mark[0])}">{e(mark[1])}</span>')
         else:
             author = m.author_user
             name = (author.get_full_name() or author.get_username()) if author else ""
@@ -296,6 +309,14 @@ def thread_messages(context, messages, ticket) -> str:
                 f'<input type="hidden" name="hidden" value="{"0" if m.hidden else "1"}">'
                 f'<button type="submit">{label["unhide"] if m.hidden else label["hide"]}'
                 "</button></form>"
+            )
+        if can_delete and m.direction == "in" and m.external_id:
+            head.append(
+                f'<form method="post" action="{delete_url}" hx-post="{delete_url}" '
+                f'hx-target="#live" hx-confirm="{label["delete_confirm"]}" class="inline">'
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_e}">'
+                f'<input type="hidden" name="message" value="{int(m.pk)}">'
+                f'<button type="submit">{label["delete"]}</button></form>'
             )
         if m.delivery_state == "failed":
             failed = format_html(

@@ -161,12 +161,7 @@ def hide(request: HttpRequest, ticket: Ticket) -> None:
     from channels.base import ConnectorError
     from inbox.tickets.moderation import message_can_hide, message_set_hidden
 
-    raw = request.POST.get("message", "")
-    message = (
-        Message.objects.select_related("channel", "ticket")
-        .filter(pk=raw if raw.isdigit() else 0, ticket=ticket)
-        .first()
-    )
+    message = _posted_message(request, ticket)
     if message is None or not message_can_hide(message):
         raise services.ActionError(translation.gettext("This message cannot be hidden."))
     try:
@@ -175,6 +170,31 @@ def hide(request: HttpRequest, ticket: Ticket) -> None:
         )
     except ConnectorError as exc:
         raise services.ActionError(exc.message) from exc
+
+
+@_action
+def delete_comment(request: HttpRequest, ticket: Ticket) -> None:
+    """Delete a comment on the platform itself (Instagram comments on our own media)."""
+    from channels.base import ConnectorError
+    from inbox.tickets.moderation import message_can_delete, message_delete_on_platform
+
+    message = _posted_message(request, ticket)
+    if message is None or not message_can_delete(message):
+        raise services.ActionError(translation.gettext("This message cannot be deleted."))
+    try:
+        message_delete_on_platform(message=message, actor=request.user)
+    except ConnectorError as exc:
+        raise services.ActionError(exc.message) from exc
+
+
+def _posted_message(request: HttpRequest, ticket: Ticket) -> Message | None:
+    """The message of ``ticket`` a moderation form names (``message``), or None."""
+    raw = request.POST.get("message", "")
+    return (
+        Message.objects.select_related("channel", "ticket")
+        .filter(pk=raw if raw.isdigit() else 0, ticket=ticket)
+        .first()
+    )
 
 
 @_action

@@ -42,6 +42,48 @@ def message_set_hidden(
     return _record(message_id=message.pk, actor=actor, hidden=hidden, verb_suffix="")
 
 
+def message_can_delete(message: Message) -> bool:
+    """Whether the thread view should offer deleting this comment on its platform (Instagram
+    lets an account delete comments on its own media)."""
+    connector_class = message.channel.connector_class
+    return (
+        message.direction == Direction.INBOUND
+        and bool(message.external_id)
+        and callable(getattr(connector_class, "delete_comment", None))
+        and message.ticket.kind == "comment"
+    )
+
+
+def message_delete_on_platform(*, message: Message, actor: AbstractBaseUser | None) -> Message:
+    """Delete a comment on its platform, then record it: the message is kept here (an agent
+    may have read or answered it), shown hidden, with an activity naming who deleted it.
+
+    The platform call comes first and outside the transaction: if it fails, nothing changes
+    here. A deletion is recorded once however often it is asked for."""
+    if not message_can_delete(message):
+        raise PermanentError("This message cannot be deleted on its platform.")
+    if Activity.objects.filter(
+        ticket_id=message.ticket_id, verb="message_deleted", after__message=message.pk
+    ).exists():
+        return message
+    message.channel.connector().delete_comment(message.external_id)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+        before = locked.hidden
+        locked.hidden = True
+        locked.save(update_fields=["hidden"])
+        activity_log(
+            ticket=locked.ticket,
+            actor=actor,
+            verb="message_deleted",
+            before={"hidden": before},
+            after={"hidden": True, "message": locked.pk},
+        )
+        Ticket.objects.filter(pk=locked.ticket_id).update(updated_at=now, version=F("version") + 1)
+    return locked
+
+
 def message_platform_moderated(
     *,
     channel_id: int,

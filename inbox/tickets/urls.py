@@ -23,6 +23,7 @@ urlpatterns = [
     path("inbox/t/<int:ticket_id>/reply/", views.reply, name="reply"),
     path("inbox/t/<int:ticket_id>/retry/", actions.retry, name="retry"),
     path("inbox/t/<int:ticket_id>/hide/", actions.hide, name="hide"),
+    path("inbox/t/<int:ticket_id>/delete-comment/", actions.delete_comment, name="delete_comment"),
     path("inbox/t/<int:ticket_id>/resubmit/", actions.reply_resubmit, name="reply_resubmit"),
     path("inbox/t/<int:ticket_id>/discard/", actions.reply_discard, name="reply_discard"),
     path("inbox/t/<int:ticket_id>/merge/", actions.merge, name="merge"),

@@ -231,6 +231,10 @@ def list_poll(request: HttpRequest) -> HttpResponse:
 def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
+    if ticket.channel.platform == "whatsapp":
+        from channels.whatsapp.tasks import read_receipt_on_open
+
+        read_receipt_on_open(ticket)  # the customer sees their message read (a channel setting)
     context = _thread_context(request, ticket)
     if _wants_fragment(request):
         return render(request, f"{PAGE}#thread", context)

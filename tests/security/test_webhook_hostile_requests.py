@@ -41,8 +41,33 @@ def _meta_setup(settings) -> None:
     settings.META_WEBHOOK_VERIFY_TOKEN = "verify-me-123"
 
 
+def _instagram_setup(settings) -> None:
+    # An Instagram Login app signs with the Instagram app secret (docs/channels/instagram.md).
+    settings.INSTAGRAM_APP_SECRET = APP_SECRET
+    settings.META_APP_SECRET = "another-app-secret"
+    settings.META_WEBHOOK_VERIFY_TOKEN = "verify-me-123"
+
+
+def _whatsapp_setup(settings) -> None:
+    # A WhatsApp number's app secret and verify token are the channel's own credentials.
+    from tests.channels.whatsapp.support import whatsapp_channel
+
+    whatsapp_channel()
+
+
+def _whatsapp_headers(body: bytes) -> dict[str, str]:
+    from tests.channels.whatsapp.support import signed
+
+    return signed(body)
+
+
 # intake name -> (set up a configured channel/app, headers that sign a body validly)
-SIGNERS = {"x": (_x_setup, _x_headers), "facebook": (_meta_setup, _meta_headers)}
+SIGNERS = {
+    "x": (_x_setup, _x_headers),
+    "facebook": (_meta_setup, _meta_headers),
+    "instagram": (_instagram_setup, _meta_headers),
+    "whatsapp": (_whatsapp_setup, _whatsapp_headers),
+}
 
 WEBHOOK_KINDS = [
     kind for kind, _ in registry.kinds() if registry.connector_class(kind).webhook is not None

@@ -1,4 +1,5 @@
-"""Create the demo: users for each role, a team and a simulator channel with some history.
+"""Create the demo: users for each role, a team and two simulator channels (one shaped like
+an Instagram account) with some history.
 
 Safe to run again: it keeps what exists and prints the same log-ins.
 """
@@ -68,27 +69,43 @@ class Command(BaseCommand):
         # acknowledgements show from the first ticket on.
         call_command("leads_defaults", verbosity=0)
 
-        channel = Channel.objects.filter(kind="simulator").first()
-        if channel is None:
-            # Some history first, spread over the last three hours, so the inbox is not empty
-            # on first sight and "longest waiting first" has something to sort.
-            history = 25
-            start = timezone.now() - dt.timedelta(minutes=7 * history)
-            channel = channel_create(
-                kind="simulator",
-                name="Demo shop (simulated)",
-                settings={
-                    "seed": 2026,
-                    "per_poll": history,
-                    "start": start.isoformat(),
-                    "spacing_seconds": 7 * 60,
-                },
+        # Some history first, spread over the last hours, so the inbox is not empty on first
+        # sight and "longest waiting first" has something to sort; then live traffic.
+        _simulated_channel(
+            kind="simulator",
+            name="Demo shop (simulated)",
+            team=team,
+            seed=2026,
+            history=25,
+            spacing_minutes=7,
+            poll_interval=5,
+            live={"rate_per_minute": 8, "fail_rate": 0.05},
+        )
+        # An Instagram-shaped account beside it: comments and DMs, some with photos.
+        _simulated_channel(
+            kind="simulator_instagram",
+            name="Demo shop on Instagram (simulated)",
+            team=team,
+            seed=3033,
+            history=12,
+            spacing_minutes=11,
+            poll_interval=7,
+            live={"rate_per_minute": 3, "fail_rate": 0.02},
+        )
+
+        if not Channel.objects.filter(kind="whatsapp_demo").exists():
+            # A WhatsApp-shaped number: texts, photos, a location now and then, and ticks on
+            # replies (sent, delivered, read) a few seconds after an agent answers.
+            whatsapp = channel_create(
+                kind="whatsapp_demo",
+                name="Demo shop WhatsApp (simulated)",
+                settings={"seed": 2027, "per_poll": 8, "read_receipts": False},
                 poll_interval=5,
                 default_team=team,
             )
-            channel_poll(channel)
-            channel.settings = {"seed": 2026, "rate_per_minute": 8, "fail_rate": 0.05}
-            channel.save(update_fields=["settings"])
+            channel_poll(whatsapp)
+            whatsapp.settings = {"seed": 2027, "rate_per_minute": 2, "read_receipts": False}
+            whatsapp.save(update_fields=["settings"])
 
         self.stdout.write(self.style.SUCCESS("Demo log-ins (role: username / password):"))
         for username, _first, _last, role, _sig in DEMO_USERS:
@@ -96,3 +113,36 @@ class Command(BaseCommand):
                 "  (trainee: replies wait for the lead's approval)" if username in TRAINEES else ""
             )
             self.stdout.write(f"  {role:6} {username:6} / {passwords[username]}{trainee}")
+
+
+def _simulated_channel(
+    *,
+    kind: str,
+    name: str,
+    team,
+    seed: int,
+    history: int,
+    spacing_minutes: int,
+    poll_interval: int,
+    live: dict,
+) -> None:
+    """Create a simulator channel of ``kind`` once: ``history`` items spaced over the past,
+    polled now, then the ``live`` settings for the traffic that follows."""
+    if Channel.objects.filter(kind=kind).exists():
+        return
+    start = timezone.now() - dt.timedelta(minutes=spacing_minutes * history)
+    channel = channel_create(
+        kind=kind,
+        name=name,
+        settings={
+            "seed": seed,
+            "per_poll": history,
+            "start": start.isoformat(),
+            "spacing_seconds": spacing_minutes * 60,
+        },
+        poll_interval=poll_interval,
+        default_team=team,
+    )
+    channel_poll(channel)
+    channel.settings = {"seed": seed, **live}
+    channel.save(update_fields=["settings"])

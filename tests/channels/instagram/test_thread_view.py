@@ -1,0 +1,85 @@
+"""What an agent sees and does in an Instagram thread: reply options, hide, delete."""
+
+import pytest
+import responses
+from django.urls import reverse
+
+from inbox.models import Activity, Message, Team
+from tests.channels.instagram.support import C1, channel, graph
+from tests.channels.instagram.test_send import comment_ticket
+from tests.personas import person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def thread():
+    team = Team.objects.create(name="Social")
+    agent = person("anna", team=team)
+    ticket = comment_ticket(channel())
+    ticket.team = team
+    ticket.save(update_fields=["team"])
+    return agent, ticket
+
+
+def test_the_thread_offers_public_reply_move_to_dm_hide_and_delete(client, thread):
+    agent, ticket = thread
+    client.force_login(agent)
+    page = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    assert "Public reply" in page
+    assert "Move to DM (private reply to the commenter)" in page
+    assert "Hide on platform" in page
+    assert "Delete on platform" in page
+    assert "◉" in page  # Instagram's icon
+
+
+@responses.activate
+def test_an_agent_deletes_a_comment_on_instagram_as_an_audited_action(client, thread):
+    agent, ticket = thread
+    comment = Message.objects.get(ticket=ticket, external_id=C1)
+    # DELETE /{ig-comment-id} answers {"success": true} (Instagram comment moderation guide).
+    responses.delete(graph(C1), json={"success": True})
+    client.force_login(agent)
+    client.post(reverse("inbox:delete_comment", args=[ticket.pk]), {"message": comment.pk})
+    client.post(reverse("inbox:delete_comment", args=[ticket.pk]), {"message": comment.pk})
+    comment.refresh_from_db()
+    assert comment.hidden is True
+    assert Activity.objects.filter(ticket=ticket, verb="message_deleted", actor=agent).count() == 1
+    assert [c.request.method for c in responses.calls] == ["DELETE"]
+
+
+def test_a_dm_thread_offers_only_a_private_message(client):
+    from tests.channels.instagram.test_send import dm_ticket
+
+    team = Team.objects.create(name="DMs")
+    agent = person("bram", team=team)
+    ticket = dm_ticket(channel())
+    ticket.team = team
+    ticket.save(update_fields=["team"])
+    client.force_login(agent)
+    page = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    assert 'value="dm"' in page
+    assert 'value="public"' not in page
+    assert 'value="private"' not in page
+
+
+def test_a_mention_says_before_typing_that_it_cannot_be_answered_here():
+    from django.utils import timezone
+
+    from channels.instagram.connector import InstagramConnector
+
+    window = InstagramConnector(channel().context()).reply_window(
+        ticket_kind="mention", last_inbound_at=timezone.now()
+    )
+    assert not window.allowed
+    assert "answer this mention on Instagram itself" in window.reason
+
+
+def test_the_reports_legend_marks_the_instagram_channel_with_its_icon(client, thread):
+    from django.contrib.auth.models import Group
+
+    agent, ticket = thread
+    agent.groups.add(Group.objects.get_or_create(name="lead")[0])
+    client.force_login(agent)
+    page = client.get(reverse("pages:dashboard")).content.decode()
+    assert f"◉ {ticket.channel.name}" in page
