@@ -234,11 +234,15 @@ def incident_resolve(
                 signature=signature,
             )
             if ticket.channel.platform == "whatsapp":
-                # Outside WhatsApp's 24-hour window only an approved template goes out.
+                # Outside WhatsApp's 24-hour window only an approved template goes out; its
+                # parameters carry the answer itself (the template has its own sign-off).
                 from channels.whatsapp.services import TemplateRefused, incident_reply
 
+                unsigned = answer_text(
+                    template=template, translations=incident.reply_translations, ticket=ticket
+                )
                 try:
-                    plans[link.pk] = incident_reply(ticket=ticket, text=text)
+                    plans[link.pk] = incident_reply(ticket=ticket, text=unsigned)
                 except TemplateRefused as exc:
                     refused.append(f"{ticket.pk}: {exc}")
                     continue
