@@ -140,6 +140,13 @@ def platform_link(url: str, label: str) -> str:
 
 
 @register.filter
+def channel_text(kind: str) -> str:
+    """The kind as plain text ("𝕏 X"), where no markup may go (an <option>)."""
+    icon, label, _colour = appearance(kind)
+    return f"{icon} {label}"
+
+
+@register.filter
 def channel_icon(kind: str) -> str:
     """The kind as a badge: its icon on its colour, and its short name (``Connector.icon``,
     ``colour``, ``short_label``), so no kind is told apart by colour alone."""
