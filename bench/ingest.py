@@ -39,7 +39,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from channels.base import InboundAuthor, InboundItem  # noqa: E402
+from channels.base import InboundAttachment, InboundAuthor, InboundItem  # noqa: E402
 from channels.services import channel_create  # noqa: E402
 from inbox.ingest.services import ingest_batch  # noqa: E402
 from inbox.models import Message  # noqa: E402
@@ -71,7 +71,7 @@ def payload(seq: int, size: int) -> dict:
     return tweet
 
 
-def make_batches(count: int, raw_bytes: int = 0) -> list[list[InboundItem]]:
+def make_batches(count: int, raw_bytes: int = 0, photos: int = 0) -> list[list[InboundItem]]:
     start = timezone.now() - dt.timedelta(days=1)
     batches = []
     for b in range(count):
@@ -96,6 +96,18 @@ def make_batches(count: int, raw_bytes: int = 0) -> list[list[InboundItem]]:
                     # Our own answer, echoed back, in a thread a customer opened earlier.
                     is_ours=seq % 3 == 2 and seq % 8 == 0,
                     raw=payload(seq, raw_bytes),
+                    attachments=(
+                        (
+                            InboundAttachment(
+                                kind="image",
+                                url=f"https://pbs.twimg.com/media/F{seq}.jpg",
+                                mime_type="image/jpeg",
+                                external_id=f"3_{seq}",
+                            ),
+                        )
+                        if photos and seq % photos == 0
+                        else ()
+                    ),
                 )
             )
         batches.append(items)
@@ -116,6 +128,13 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--raw-bytes", type=int, default=0)
     parser.add_argument(
+        "--photos",
+        type=int,
+        default=0,
+        help="one message in N carries a photo (stored at ingest; its fetch is queued on the "
+        "configured broker, REDIS_URL, and purged after the run)",
+    )
+    parser.add_argument(
         "--core",
         action="store_true",
         help="measure the store alone, without the team-lead engines (intent, routing, SLA, "
@@ -130,7 +149,7 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         channel = channel_create(kind="simulator", name="bench")
-        batches = make_batches(args.batches, args.raw_bytes)
+        batches = make_batches(args.batches, args.raw_bytes, args.photos)
         new = run(batches, channel.pk)
         stored = Message.objects.filter(channel=channel).count()
         replay = run(batches, channel.pk)
@@ -146,6 +165,7 @@ def main() -> None:
         )
         print(f"date: {dt.datetime.now(dt.UTC).date().isoformat()}")
         raw = f", raw ~{args.raw_bytes} bytes" if args.raw_bytes else ""
+        raw += f", a photo on 1 in {args.photos}" if args.photos else ""
         print(f"batches: {args.batches} x {BATCH} = {args.batches * BATCH} messages{raw}")
         print(
             f"new:    median {statistics.median(new):,.0f} msg/s "
@@ -158,6 +178,10 @@ def main() -> None:
         print(f"stored {stored} messages; after replay {after}; duplicates {after - stored}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        if args.photos:
+            from webcare.celery import app
+
+            app.control.purge()  # the fetches queued for photos that never existed
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inbox.core.decorators import admin_required
+from inbox.media.services import channel_usage
 
 from . import registry
 from .base import ConnectorError
@@ -94,6 +96,8 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
             "kind": channel.kind,
             "connector": connector,
             "deliveries": _webhook_deliveries(channel),
+            "media_usage": channel_usage(channel.pk),
+            "media_retention_days": settings.MEDIA_RETENTION_DAYS,
         },
     )
 

@@ -44,3 +44,8 @@ def wake_snoozed() -> int:
     from inbox.tickets.services import snoozed_wake
 
     return len(snoozed_wake())
+
+
+# The media area's tasks, registered with the worker through this module (Celery discovers
+# ``<app>.tasks`` only).
+from .media.tasks import attachment_fetch, attachments_fetch, media_expire  # noqa: E402, F401

@@ -12,6 +12,7 @@ from inbox.core import urls as core
 from inbox.customers import urls as customers
 from inbox.engines import urls as engines
 from inbox.incidents import urls as incidents
+from inbox.media import urls as media
 from inbox.people import urls as people
 from inbox.replies import urls as replies
 from inbox.reports import urls as reports
@@ -19,7 +20,8 @@ from inbox.tickets import urls as tickets
 
 app_name = "inbox"
 
-urlpatterns = [*tickets.urlpatterns, *customers.urlpatterns]
+# What customers sent, served through a permission-checked view (inbox/media/views.py).
+urlpatterns = [*tickets.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
 
 pages = (
     [

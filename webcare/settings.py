@@ -304,6 +304,43 @@ STORAGES = {
     },
 }
 
+# --- customers' media (inbox/media, docs/media.md) -------------------------------------------
+# Production keeps media in any S3-compatible object store (AWS S3, MinIO, Ceph, R2...) through
+# django-storages when MEDIA_S3_BUCKET is set: MEDIA_S3_ENDPOINT_URL (empty for AWS itself),
+# MEDIA_S3_ACCESS_KEY_ID, MEDIA_S3_SECRET_ACCESS_KEY, MEDIA_S3_REGION. Objects are private
+# (no public ACL, no unsigned URLs): files reach a browser only through the permission-checked
+# view, which streams them.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["media"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+            "addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="path"),
+        },
+    }
+# The largest attachment fetched (bytes): a download stops at this size without reading more.
+MEDIA_MAX_BYTES = _int("MEDIA_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# Seconds one download may take in all, however slowly a server drips bytes.
+MEDIA_FETCH_DEADLINE = _int("MEDIA_FETCH_DEADLINE", 120, minimum=1)
+# Tries of a download that fails for a passing reason (timeout, 5xx) before "no longer
+# available"; waits double from 30 seconds between them.
+MEDIA_FETCH_ATTEMPTS = _int("MEDIA_FETCH_ATTEMPTS", 5, minimum=1)
+# Stored media older than this many days is deleted (a daily task and `manage.py media_expire`);
+# 0 keeps it for ever.
+MEDIA_RETENTION_DAYS = _int("MEDIA_RETENTION_DAYS", 0)
+# Loopback "host:port" test servers the safe fetch may use (webcare/safe_http.py): tests set it,
+# nothing reads it from the environment, so production never fetches from our own machine.
+SAFE_FETCH_LOCAL_HOSTS: tuple[str, ...] = ()
+
 # --- security ---------------------------------------------------------------------------------
 # Platform text is untrusted: no inline script runs, whatever slips into a page.
 CONTENT_SECURITY_POLICY = {

@@ -5,7 +5,8 @@ there: loaded by the agent's browser it is a tracking pixel that tells its owner
 ticket, when, and from which address. Pages therefore show ``/inbox/avatar/<identity id>/``;
 this module fetches the stored URL on the server and hands back the bytes.
 
-The server's fetch must not become a way into our own network (SSRF), so :func:`fetch_image`
+The server's fetch must not become a way into our own network (SSRF): :func:`fetch_image` goes
+through ``webcare.safe_http`` (shared with customers' media), which
 
 - takes only ``https`` URLs on the default port, without user names or passwords;
 - resolves the host itself and refuses it unless *every* address is public (no private,
@@ -27,14 +28,9 @@ is fetched afresh. Whatever fails, the page gets a neutral placeholder, never an
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
-import socket
-import time
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
-import requests
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -42,14 +38,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
-from urllib3.util import connection as urllib3_connection
 
 from inbox.core import access
 from inbox.models import Identity, Message
+from webcare import safe_http
 
 log = logging.getLogger(__name__)
 
@@ -74,89 +66,15 @@ IMAGE_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PLACEHOLDER = Path(settings.BASE_DIR, "static", "img", "avatar.svg").read_bytes()
 
 
-class Refused(Exception):
-    """The URL or what it answered is not an avatar we serve (the reason, for the log)."""
+# The URL or what it answered is not an avatar we serve (the reason, for the log).
+Refused = safe_http.Refused
+
+
+# The URL checks live with the fetch in ``webcare.safe_http`` (shared with customers' media).
+checked_target = safe_http.checked_target
 
 
 # --- the fetch --------------------------------------------------------------------------------
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-def _addresses(host: str) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
-    try:
-        found = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"{host} does not resolve") from exc
-    return list(dict.fromkeys(info[4][0] for info in found))
-
-
-def checked_target(url: str) -> tuple[str, str]:
-    """(host, public address to connect to) for ``url``, or :class:`Refused`."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise Refused("not a URL") from exc
-    if parts.scheme != "https":
-        raise Refused("not https")
-    if not parts.hostname or parts.username is not None or parts.password is not None:
-        raise Refused("no host, or credentials in the URL")
-    if port not in (None, 443):
-        raise Refused("not the https port")
-    addresses = _addresses(parts.hostname)
-    if not addresses or not all(_public(a) for a in addresses):
-        # All of them: with one private answer among public ones, which one a client uses is
-        # the attacker's choice.
-        raise Refused(f"{parts.hostname} resolves to a non-public address")
-    return parts.hostname, addresses[0]
-
-
-class _PinnedHTTPSConnection(HTTPSConnection):
-    """Connects to ``pinned_address`` instead of resolving the host again; the host name is
-    still what TLS sends (SNI) and verifies the certificate against."""
-
-    pinned_address = ""
-
-    def _new_conn(self) -> socket.socket:
-        try:
-            return urllib3_connection.create_connection(
-                (self.pinned_address, self.port),
-                self.timeout,
-                source_address=self.source_address,
-                socket_options=self.socket_options,
-            )
-        except OSError as exc:
-            raise NewConnectionError(self, f"Failed to connect: {exc}") from exc
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """A requests adapter whose https connections go to one checked address (no retries)."""
-
-    def __init__(self, address: str) -> None:
-        self._address = address
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        connection = type(
-            "PinnedConnection", (_PinnedHTTPSConnection,), {"pinned_address": self._address}
-        )
-        pool = type("PinnedPool", (HTTPSConnectionPool,), {"ConnectionCls": connection})
-        self.poolmanager.pool_classes_by_scheme = {"https": pool}
-
-
 def _image_type(head: bytes) -> str | None:
     for signature, content_type in SIGNATURES:
         if head.startswith(signature):
@@ -166,64 +84,29 @@ def _image_type(head: bytes) -> str | None:
     return None
 
 
-def _read_capped(response: requests.Response, started: float) -> bytes:
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BYTES:
-        raise Refused("larger than the cap")
-    body = bytearray()
-    for chunk in response.iter_content(64 * 1024):
-        body += chunk
-        if len(body) > MAX_BYTES:
-            raise Refused("larger than the cap")
-        if time.monotonic() - started > DEADLINE:
-            raise Refused("too slow")
-    return bytes(body)
-
-
 def fetch_image(url: str) -> tuple[str, bytes]:
-    """(content type, bytes) of the image at ``url``, fetched under the rules of this module;
+    """(content type, bytes) of the image at ``url``, fetched under the rules of
+    ``webcare.safe_http`` (any public https host: avatars come from every platform's CDN);
     :class:`Refused` otherwise."""
-    started = time.monotonic()
-    for _hop in range(MAX_REDIRECTS + 1):
-        _host, address = checked_target(url)
-        with requests.Session() as session:
-            session.trust_env = False  # no proxy or .netrc from the environment
-            session.mount("https://", _PinnedAdapter(address))
-            try:
-                response = session.get(
-                    url,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=TIMEOUT,
-                    headers={
-                        "Accept": ", ".join(sorted(ALLOWED_TYPES)),
-                        # Images are compressed already; a gzip body would be inflated before
-                        # the size cap sees it (a small body, a huge image in memory).
-                        "Accept-Encoding": "identity",
-                    },
-                )
-            except requests.RequestException as exc:
-                raise Refused(f"fetch failed: {type(exc).__name__}") from exc
-            with response:
-                if response.is_redirect:
-                    url = urljoin(url, response.headers.get("Location", ""))
-                    continue
-                if response.status_code != 200:
-                    raise Refused(f"answered {response.status_code}")
-                declared = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                if declared not in ALLOWED_TYPES:
-                    raise Refused(f"not an allowed image type: {declared[:40]!r}")
-                if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-                    raise Refused("a compressed body")
-                try:
-                    body = _read_capped(response, started)
-                except requests.RequestException as exc:
-                    raise Refused(f"read failed: {type(exc).__name__}") from exc
-            found = _image_type(body[:16])
-            if found is None or found != declared:
-                raise Refused("the bytes are not the declared image type")
-            return found, body
-    raise Refused("too many redirects")
+    body = bytearray()
+    try:
+        answer = safe_http.stream(
+            url,
+            sink=body.extend,
+            max_bytes=MAX_BYTES,
+            deadline=DEADLINE,
+            accept=", ".join(sorted(ALLOWED_TYPES)),
+            max_redirects=MAX_REDIRECTS,
+            timeout=TIMEOUT,
+        )
+    except safe_http.FetchError as exc:
+        raise Refused(exc.reason) from exc
+    if answer.declared_type not in ALLOWED_TYPES:
+        raise Refused(f"not an allowed image type: {answer.declared_type[:40]!r}")
+    found = _image_type(bytes(body[:16]))
+    if found is None or found != answer.declared_type:
+        raise Refused("the bytes are not the declared image type")
+    return found, bytes(body)
 
 
 # --- cache and view ---------------------------------------------------------------------------

@@ -29,7 +29,8 @@ class _TicketRow:
     __slots__ = ("pk", "thread_key", "status", "closed_at", "close_reason", "snoozed_until",
                  "first_inbound_at", "last_inbound_at", "first_response_at", "last_response_at",
                  "waiting_since", "last_message_preview", "rating", "language", "updated_at",
-                 "version", "intent", "team_id", "assignee_id", "routing_trace", "priority",
+                 "version", "attachment_count", "intent", "team_id", "assignee_id",
+                 "routing_trace", "priority",
                  "priority_parts", "due_at", "first_response_due_at",
                  "first_response_business_seconds", "resolution_business_seconds", "channel_id",
                  "kind", "identity_id", "intent_corrected")  # fmt: skip
@@ -62,6 +63,7 @@ def _new_ticket(
     row.language = first.language
     row.updated_at = now
     row.version = 1
+    row.attachment_count = 0
     row.intent = ""
     row.team_id = channel.default_team_id
     row.routing_trace = []
@@ -146,6 +148,7 @@ _TICKET_FIELDS = [
     "language",
     "updated_at",
     "version",
+    "attachment_count",
 ]
 
 
@@ -210,6 +213,8 @@ def _advance_ticket(ticket: _TicketRow, items: list[InboundItem], now: dt.dateti
                 ticket.close_reason = ""
                 ticket.snoozed_until = None
         ticket.last_message_preview = item.text.split("\n", 1)[0][:PREVIEW_LENGTH]
+        if item.attachments:
+            ticket.attachment_count = (ticket.attachment_count or 0) + len(item.attachments)
     ticket.updated_at = now
     ticket.version += 1
     return reopened_from

@@ -59,6 +59,7 @@ from inbox.ingest.rows import (
     _new_ticket,
     _TicketRow,
 )
+from inbox.media.ingest import attachments_store
 from inbox.models import (
     Activity,
     DeliveryState,
@@ -284,6 +285,7 @@ def ingest_batch(
                         DeliveryState.SENT if i.is_ours else DeliveryState.NONE for i in new
                     ],
                     "reply_mode": ["echo" if i.is_ours else "" for i in new],
+                    "attachment_count": [len(i.attachments) for i in new],
                 },
                 constants={"channel": channel.pk, "created_at": now},
                 conflict=("channel", "external_id"),
@@ -319,6 +321,14 @@ def ingest_batch(
                 Message, [pk for pk, _ in moved], {"ticket": [tickets[k].pk for _, k in moved]}
             )
         inserted_ids = {external_id for _, external_id in inserted}
+        if any(i.attachments for i in new):
+            # What came with the new messages, in one insert; fetched after commit.
+            by_external = {i.external_id: i for i in new}
+            attachments_store(
+                channel_id=channel.pk,
+                stored=[(pk, by_external[x]) for pk, x in inserted if by_external[x].attachments],
+                now=now,
+            )
         result.created = len(inserted)
         result.duplicates = len(items) - len(inserted)
 

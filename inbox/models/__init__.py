@@ -26,6 +26,10 @@ from inbox.models.incidents import (  # noqa: F401
     IncidentStatus,
     IncidentTicket,
 )
+from inbox.models.media import (  # noqa: F401
+    Attachment,
+    AttachmentState,
+)
 from inbox.models.people import (  # noqa: F401
     AgentProfile,
     Shift,

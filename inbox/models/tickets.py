@@ -104,6 +104,9 @@ class Ticket(models.Model):
 
     subject = models.CharField(max_length=200, blank=True)
     last_message_preview = models.CharField(max_length=200, blank=True)
+    # Attachments of the ticket's messages (photos, files, locations), kept by ingest: the list
+    # shows a paperclip with this count without a query per row.
+    attachment_count = models.PositiveIntegerField(default=0, db_default=0)
     platform_url = models.URLField(max_length=1000, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -293,6 +296,9 @@ class Message(models.Model):
     # unknown). The full-text index stems the text in that language only, and in both Dutch and
     # English when it is neither (inbox.tickets.selectors.SEARCH_DOCUMENT).
     language = models.CharField(max_length=8, blank=True, default="")
+    # How many attachments the message has (``inbox.models.media.Attachment``), written with
+    # them at ingest: the list's paperclip reads it without a query per row.
+    attachment_count = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     # Outbound only.
     reply_mode = models.CharField(max_length=10, blank=True)  # public / dm

@@ -31,6 +31,7 @@ from channels.base import (
     TemporaryError,
 )
 from inbox.engines.sla import Calendars, Targets, business_durations_set, sla_apply
+from inbox.media.outbound import outbound_attachments
 from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def outbound_reply(message: Message) -> OutboundReply:
         ),
         options=dict(message.send_options or {}),
         created_at=message.created_at,
+        # The files the agent attached, in the media storage (inbox.media.outbound).
+        attachments=outbound_attachments(message.pk) if message.attachment_count else (),
     )
 
 

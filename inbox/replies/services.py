@@ -4,6 +4,7 @@ retried; canned replies filled in."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,7 @@ def reply_queue(
     options: dict[str, Any] | None = None,
     hold: bool = False,
     close_on_approval: bool = False,
+    before_send=None,
 ) -> Message:
     """Store a reply as queued and send it after commit.
 
@@ -88,6 +90,8 @@ def reply_queue(
             send_options=options or {},
             close_on_approval=hold and close_on_approval,
         )
+        if before_send is not None:
+            before_send(message)
         before = {"status": ticket.status}
         if not hold:
             # Answered: nobody waits, so nothing is due (not "overdue" until the sweep).
@@ -152,8 +156,12 @@ def reply_send(
     seen_message_id: int | None = None,
     option: str = "",
     close: bool = False,
+    files: Sequence = (),
 ) -> Message:
     """Validate a reply, store it queued and send it after commit (optionally closing).
+
+    ``files`` (uploads) are checked against the channel's ``attachment_limits``, kept in the
+    media storage and sent with the text (``inbox.media.outbound``).
 
     Blocked with :class:`Collision` when a message arrived, or a colleague replied or noted,
     after the last one the composer showed (``seen_message_id``).
@@ -162,12 +170,16 @@ def reply_send(
     awaiting it instead; with ``close`` the ticket closes when the reply is approved, not now
     (closing first would tell everyone the customer had been answered).
     """
+    from inbox.media import outbound
     from inbox.models import AgentProfile
-    from inbox.replies.review import reply_needs_approval
 
-    if not text.strip():
+    if not text.strip() and not files:
         raise ActionError(_("The reply is empty."))
     ticket = Ticket.objects.select_related("channel", "assignee").get(pk=ticket_id)
+    try:
+        checked = outbound.files_check(files, ticket.channel.connector_class.attachment_limits)
+    except outbound.FilesRefused as exc:
+        raise ActionError(exc.message) from exc
     if ticket.assignee_id is not None and ticket.assignee_id != user.pk:
         # The claim is the anchor of collision control: one voice per ticket towards the customer.
         raise ActionError(
@@ -187,6 +199,36 @@ def reply_send(
         reply_check(ticket=ticket, text=full, mode=mode)
     except ReplyInvalid as exc:
         raise ActionError(str(exc)) from exc
+    try:
+        # Kept before the transaction (an upload can take a while); removed again below if
+        # the reply is not queued.
+        prepared = outbound.files_store(checked, channel_id=ticket.channel_id)
+    except outbound.FilesRefused as exc:
+        raise ActionError(exc.message) from exc
+    try:
+        return _reply_store(
+            ticket=ticket,
+            ticket_id=ticket_id,
+            user=user,
+            full=full,
+            mode=mode,
+            options=options,
+            seen_message_id=seen_message_id,
+            profile=profile,
+            close=close,
+            prepared=prepared,
+        )
+    except BaseException:
+        outbound.files_discard(prepared)
+        raise
+
+
+def _reply_store(
+    *, ticket, ticket_id, user, full, mode, options, seen_message_id, profile, close, prepared
+) -> Message:
+    from inbox.media import outbound
+    from inbox.replies.review import reply_needs_approval
+
     with transaction.atomic():
         locked = _lock(ticket_id)
         if locked.assignee_id is None:
@@ -227,6 +269,9 @@ def reply_send(
             options=options,
             hold=hold,
             close_on_approval=close,
+            # The files are recorded before the send is queued (on commit), so the send sees
+            # them.
+            before_send=lambda message: outbound.files_attach(message=message, prepared=prepared),
         )
         if close and not hold:
             ticket_close(ticket_id=ticket_id, user=user, reason="resolved")

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from channels.registry import appearance
+from inbox.media.render import attachments_html
+from inbox.media.selectors import thread_attachments
 from inbox.tickets.selectors import AT_RISK
 from inbox.tickets.thread_html import _ago, _earlier_versions, _returned, _time, span
 
@@ -245,6 +247,9 @@ def thread_messages(context, messages, ticket) -> str:
     # Labels that repeat down a thread ("12 min", "1,204 followers"): translated once each.
     ago_labels: dict[int, str] = {}
     follower_labels: dict[int, str] = {}
+    # The thread's attachments in one query, for the messages that have any.
+    with_files = [m.pk for m in messages if getattr(m, "attachment_count", 0)]
+    files = thread_attachments(with_files) if with_files else {}
     parts = []
     for m in messages:
         head = []
@@ -356,9 +361,11 @@ def thread_messages(context, messages, ticket) -> str:
                 csrf=csrf,
                 urls=(resubmit_url, discard_url),
             )
+        attached = attachments_html(files.get(m.pk, ())) if files else ""
+        body = f'<p class="text">{text}</p>' if text or not attached else ""
         parts.append(
             f'<li id="msg-{int(m.pk)}" class="msg msg-{e(m.direction)}"><div class="msg-head">'
-            f'{" ".join(head)}</div><p class="text">{text}</p>{history}{failed}</li>'
+            f"{' '.join(head)}</div>{body}{attached}{history}{failed}</li>"
         )
     return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped above
 
@@ -445,6 +452,13 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
     channels: dict[int, tuple[str, str, str]] = {}
     people: dict[int, str] = {}
     ago_labels: dict[int, str] = {}
+    clip_cache: dict[int, str] = {}
+
+    def clip_labels(n: int) -> str:
+        if n not in clip_cache:
+            clip_cache[n] = escape(ngettext("%(n)s attachment", "%(n)s attachments", n) % {"n": n})
+        return clip_cache[n]
+
     parts = []
     for t in tickets:
         pk = int(t.pk)
@@ -493,6 +507,12 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
                 )
         tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in t.tags.all())
         href = f"{url_head}{pk}{url_tail}?{query}"
+        files = getattr(t, "attachment_count", 0) or 0
+        clip = (
+            f'<span class="paperclip" title="{clip_labels(files)}">📎 {int(files)}</span> '
+            if files
+            else ""
+        )
         waited = _time(t.waiting_since, now, None, ago_labels) if t.waiting_since else ""
         parts.append(
             f'<tr id="row-{pk}" class="row{" selected" if pk == selected_id else ""}" '
@@ -507,7 +527,7 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
             f'                <strong class="name">{escape(name)}</strong>{handle}\n'
             "              </a>\n"
             f"              {rating}\n"
-            f'              <div class="preview">{escape(t.last_message_preview)}</div>\n'
+            f'              <div class="preview">{clip}{escape(t.last_message_preview)}</div>\n'
             f"              {viewers}\n"
             "            </td>\n"
             f'            <td class="wait">{waited}</td>\n'

@@ -58,7 +58,7 @@ class ThreadMessage:
     __slots__ = THREAD_MESSAGE_FIELDS = (
         "id", "ticket_id", "channel_id", "direction", "external_id", "text", "sent_at", "rating",
         "url", "hidden", "removed_by_author_at", "reply_mode", "delivery_state", "failure_reason",
-        "review_note", "edited_at", "versions",
+        "review_note", "edited_at", "versions", "attachment_count",
         "author_identity_id", "author_user_id", "author_identity", "author_user",
     )  # fmt: skip
 

@@ -136,6 +136,26 @@ def page_stamp(keys: list[tuple], count_label: str, viewers: dict) -> str:
     return digest.hexdigest()[:20]
 
 
+def _file_limits(ticket: Ticket) -> dict | None:
+    from inbox.media.outbound import limits_text
+
+    limits = ticket.channel.connector_class.attachment_limits
+    if not limits:
+        return None
+    return {
+        "accept": ",".join(limits.get("mime_types") or ()),
+        "max_bytes": max(
+            [
+                limits.get("max_bytes", 0),
+                *(limits.get("max_bytes_by_kind") or {}).values(),
+                *(limits.get("max_bytes_by_type") or {}).values(),
+            ]
+        ),
+        "max_count": limits.get("max_count", 1),
+        "text": limits_text(limits),
+    }
+
+
 def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
     messages = thread_pane.thread_messages(ticket)
     check = reply_services.composer_state(ticket)
@@ -159,6 +179,8 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         "signature": request.profile.signature,
         "claimed_self": thread_pane.claimed_by_holder(ticket),
         "limit": check.limit,
+        # Files an agent may attach here, shown before sending (None: no picker).
+        "file_limits": _file_limits(ticket),
         # Four-eyes review: tell the author before sending that the reply goes to a lead.
         "approval": _approval_notice(request, ticket),
         # "Why is this here?": intent and its evidence, priority parts, rules, due time.
@@ -295,6 +317,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 seen_message_id=int(seen_raw) if seen_raw.isdigit() else None,
                 option=request.POST.get("option", ""),
                 close=request.POST.get("and_close") == "1",
+                files=request.FILES.getlist("files"),
             )
     except services.Collision as exc:
         error, latest = exc.message, exc.latest_message_id

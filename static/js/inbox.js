@@ -72,6 +72,11 @@
       if (event.key === "Escape") { event.target.blur(); }
       return;
     }
+    // Enter on a focused link or button activates it (a thumbnail opens the photo viewer),
+    // it does not open the list's cursor ticket.
+    if (event.key === "Enter" && event.target.closest && event.target.closest("a, button, summary")) {
+      return;
+    }
     var handled = true;
     switch (event.key) {
       case "j": move(1); break;

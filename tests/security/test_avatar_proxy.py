@@ -21,6 +21,7 @@ from inbox.ingest.services import ingest_batch
 from inbox.models import Identity, Team, Ticket
 from tests.factories import author, item, make_channel
 from tests.personas import person
+from webcare import safe_http
 
 pytestmark = pytest.mark.django_db
 
@@ -56,12 +57,12 @@ def avatar_url_of(ticket: Ticket) -> str:
 @pytest.fixture
 def public_dns(monkeypatch):
     """Every host but localhost resolves to one public address (there is no DNS here)."""
-    real = avatars._addresses
+    real = safe_http._addresses
 
     def addresses(host: str) -> list[str]:
         return real(host) if host == "localhost" else [PUBLIC_ADDRESS]
 
-    monkeypatch.setattr(avatars, "_addresses", addresses)
+    monkeypatch.setattr(safe_http, "_addresses", addresses)
 
 
 @pytest.fixture
@@ -168,7 +169,7 @@ def test_the_proxy_never_fetches_from_a_non_public_address(client, support, anna
 
 
 def test_a_host_with_one_private_address_among_public_ones_is_refused(monkeypatch):
-    monkeypatch.setattr(avatars, "_addresses", lambda host: [PUBLIC_ADDRESS, "10.0.0.7"])
+    monkeypatch.setattr(safe_http, "_addresses", lambda host: [PUBLIC_ADDRESS, "10.0.0.7"])
     with pytest.raises(avatars.Refused):
         avatars.checked_target("https://rebind.example/a.png")
 
@@ -274,7 +275,7 @@ def test_the_connection_goes_to_the_checked_address_not_a_new_lookup():
     threading.Thread(target=accept, daemon=True).start()
     with requests.Session() as session:
         session.trust_env = False
-        session.mount("https://", avatars._PinnedAdapter("127.0.0.1"))
+        session.mount("https://", safe_http._PinnedAdapter("127.0.0.1"))
         with pytest.raises(requests.RequestException):
             session.get(f"https://unresolvable.invalid:{port}/a.png", timeout=3)
     listener.close()

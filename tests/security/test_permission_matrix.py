@@ -22,6 +22,8 @@ MATRIX = {
     "inbox:tags": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     # The avatar of the ticket's customer: only for those who see the ticket.
     "inbox:avatar": ("GET", EVERYONE_WORKING, False),
+    # What the customer sent with a message: only for those who see the ticket.
+    "inbox:attachment": ("GET", EVERYONE_WORKING, False),
     "inbox:bulk": ("POST", {"outsider", *EVERYONE_WORKING}, False),
     "inbox:thread": ("GET", EVERYONE_WORKING, True),
     "inbox:thread_poll": ("GET", EVERYONE_WORKING, True),
@@ -126,6 +128,7 @@ MATRIX = {
 # Lead and admin pages add their row here beside their row in MATRIX.
 ARGS = {
     "inbox:avatar": lambda world: [world["ticket"].identity_id],
+    "inbox:attachment": lambda world: [_attachment(world).pk, "file"],
     "channels:edit": lambda world: [world["channel"].pk],
     "channels:test": lambda world: [world["channel"].pk],
     "channels:toggle": lambda world: [world["channel"].pk],
@@ -176,6 +179,16 @@ def _held_reply(world):
     AgentProfile.objects.filter(user=agent).update(needs_approval=True)
     (ticket,) = tickets(1, channel=world["channel"], prefix="held")
     return reply_send(ticket_id=ticket.pk, user=agent, text="Held for review")
+
+
+def _attachment(world):
+    """A photo on the world's ticket, not fetched yet (allowed roles get 404, not 403)."""
+    from inbox.models import Attachment
+
+    message = world["ticket"].messages.first()
+    return Attachment.objects.create(
+        message=message, channel_id=message.channel_id, kind="image", url="https://x.test/a.jpg"
+    )
 
 
 def _led_team(world) -> Team:

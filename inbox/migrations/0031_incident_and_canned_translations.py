@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0028_message_versions'),
+        ('inbox', '0030_media_expire_schedule'),
     ]
 
     operations = [

@@ -1,0 +1,71 @@
+"""Serving what customers sent: only to users who may see the ticket, never as a page.
+
+The bytes come from the ``media`` storage through this view, also when that storage is an S3
+bucket (no object-store link reaches a browser). Every answer says ``nosniff`` and carries a
+sandboxing CSP, so even a file that is a document (SVG, HTML) cannot run script in our origin;
+only types on ``INLINE_TYPES`` are shown inline, the rest is a download.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_GET
+
+from inbox.core import access
+
+from ..models.media import Attachment, AttachmentState
+from .services import INLINE_TYPES, extension, storage
+
+FILE_CSP = "default-src 'none'; media-src 'self'; img-src 'self'; sandbox"
+MAX_AGE = 60 * 60
+
+
+def _attachment_for(user, attachment_id: int) -> Attachment:
+    attachment = (
+        Attachment.objects.select_related("message__ticket").filter(pk=attachment_id).first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment.")
+    access.require_work(user)
+    if not access.can_see_ticket(user, attachment.message.ticket):
+        raise PermissionDenied("This ticket belongs to a team you are not in.")
+    return attachment
+
+
+def download_name(attachment: Attachment) -> str:
+    """The customer's file name when the platform gave one, else a plain one; its extension is
+    always the one of the type the bytes are, so a saved file opens as what it really is."""
+    ext = extension(attachment.detected_type)
+    stem = (attachment.name or f"attachment-{attachment.pk}").rsplit(".", 1)[0][:120]
+    return f"{stem}{ext}"
+
+
+@require_GET
+@login_required
+def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> FileResponse:
+    if variant not in ("file", "thumb", "download"):
+        raise Http404("No such variant.")
+    attachment = _attachment_for(request.user, attachment_id)
+    if attachment.state != AttachmentState.STORED:
+        raise Http404("Not stored.")
+    if variant == "thumb":
+        name, content_type, inline = attachment.thumbnail_name, "image/jpeg", True
+    else:
+        name = attachment.storage_name
+        content_type = attachment.detected_type or "application/octet-stream"
+        inline = content_type in INLINE_TYPES and variant != "download"
+    if not name:
+        raise Http404("Not stored.")
+    response = FileResponse(
+        storage().open(name, "rb"),
+        content_type=content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=download_name(attachment) if variant != "thumb" else "thumbnail.jpg",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cache-Control"] = f"private, max-age={MAX_AGE}"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
