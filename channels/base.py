@@ -311,6 +311,13 @@ class Connector:
 
     kind: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    # How the inbox shows the kind (list, thread, filters, reports): a short name beside the
+    # icon, a one-character icon, and a colour (a CSS colour that white text reads on: the
+    # stylesheet ``/channels/kinds.css`` is built from these, so a new connector sets them
+    # and needs no CSS of its own).
+    short_label: ClassVar[str] = ""
+    icon: ClassVar[str] = "•"
+    colour: ClassVar[str] = "#475569"
     reply_modes: ClassVar[tuple[str, ...]] = ("public",)
     text_limit: ClassVar[int | None] = None
     # Ticket kinds this connector produces, for filters and icons.

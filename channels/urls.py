@@ -7,6 +7,7 @@ app_name = "channels"
 
 urlpatterns = [
     path("webhooks/<slug:kind>/", webhooks.receive, name="webhook"),
+    path("channels/kinds.css", views.kinds_css, name="kinds_css"),
     path("settings/channels/", views.channel_list, name="list"),
     path("settings/channels/new/", views.channel_new, name="new"),
     path("settings/channels/<int:channel_id>/", views.channel_edit, name="edit"),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inbox.ingest.entry import admin_required, channel_media_usage
@@ -159,3 +160,9 @@ def channel_toggle(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=channel_id)
     channel_update(channel=channel, enabled=not channel.enabled, actor=request.user)
     return redirect("channels:list")
+
+
+@cache_control(max_age=300, public=True)
+def kinds_css(request: HttpRequest) -> HttpResponse:
+    """The colours of the channel kinds, from the connector registry (``Connector.colour``)."""
+    return HttpResponse(registry.kinds_css(), content_type="text/css; charset=utf-8")

@@ -14,6 +14,8 @@ import shutil
 import pytest
 from django.conf import settings
 
+from tests.browser import web  # noqa: F401 - the browser tests' fixture
+
 REQUIRED = {s.strip() for s in os.environ.get("WEBCARE_REQUIRE", "").split(",") if s.strip()}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -135,3 +137,12 @@ def _celery_runs_tasks_in_process(request):
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """Keep each phase's report on the test, so a fixture can tell at teardown that the test
+    failed (the browser tests then save a screenshot of every open page)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

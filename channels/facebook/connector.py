@@ -197,6 +197,12 @@ class FacebookPageConnector(MetaConnector):
 
     kind = "facebook"
     label = "Facebook Page (comments)"
+
+    short_label = "Facebook"
+
+    icon = "f"
+
+    colour = "#1d4ed8"
     reply_modes = ("public", PRIVATE_REPLY)
     text_limit = 8000
     # A comment carries one photo (``source``, form data): Graph Comment reference, "Creating";
@@ -430,6 +436,12 @@ class MessengerConnector(MetaConnector):
 
     kind = "messenger"
     label = "Facebook Messenger"
+
+    short_label = "Messenger"
+
+    icon = "m"
+
+    colour = "#7e22ce"
     reply_modes = ("dm",)
     text_limit = 2000
     # Send API attachments, uploaded as ``filedata`` (form data): image, video, audio, file, up

@@ -72,6 +72,9 @@ USAGE_KEY = "instagram:usage:{channel_id}"
 class InstagramConnector(MetaAccount, Connector):
     kind = "instagram"
     label = "Instagram"
+    short_label = "Instagram"
+    icon = "◉"
+    colour = "#be185d"
     platform = "instagram"
     reply_modes = ("public", PRIVATE_REPLY, "dm")
     text_limit = 1000  # DMs take 1,000 bytes of text; comments 2,200 characters

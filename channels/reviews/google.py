@@ -45,6 +45,9 @@ def _bare_id(value: str, prefix: str) -> str:
 class GoogleReviewsConnector(ReviewConnector):
     kind = "google_reviews"
     label = "Google reviews"
+    short_label = "Google"
+    icon = "G"
+    colour = "#b45309"
     platform_name = PLATFORM
     platform = "google_reviews"
     # ReviewReply.comment: "maximum length is 4096 bytes" (reference, ReviewReply).

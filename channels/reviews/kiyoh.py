@@ -55,6 +55,9 @@ def _content(raw: dict[str, Any]) -> dict[str, Any]:
 class KiyohConnector(ReviewConnector):
     kind = "kiyoh"
     label = "Kiyoh / Klantenvertellen"
+    short_label = "Kiyoh"
+    icon = "K"
+    colour = "#be123c"
     platform_name = PLATFORM
     platform = "kiyoh"
     listing = "updated_asc"

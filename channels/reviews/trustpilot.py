@@ -41,6 +41,9 @@ MAX_PAGE_SIZE = 100
 class TrustpilotConnector(ReviewConnector):
     kind = "trustpilot"
     label = "Trustpilot"
+    short_label = "Trustpilot"
+    icon = "★"
+    colour = "#047857"
     platform_name = PLATFORM
     platform = "trustpilot"
     listing = "created_desc"

@@ -204,6 +204,9 @@ class Simulation:
 class SimulatorConnector(Connector):
     kind = "simulator"
     label = "Simulator"
+    short_label = "Demo"
+    icon = "◎"
+    colour = "#475569"
     reply_modes = ("public", "dm")
     text_limit = 1000
     ticket_kinds = ("mention", "dm", "comment", "review")
@@ -288,6 +291,9 @@ class SimulatedInstagramConnector(SimulatorConnector):
 
     kind = "simulator_instagram"
     label = "Instagram (simulated)"
+    short_label = "Instagram"
+    icon = "◉"
+    colour = "#be185d"
     reply_modes = ("public", "private", "dm")
     ticket_kinds = ("comment", "dm")
     platform = "simulator_instagram"

@@ -73,6 +73,9 @@ class WhatsAppSimulation(Simulation):
 class WhatsAppDemoConnector(WhatsAppConnector):
     kind = "whatsapp_demo"
     label = "WhatsApp (simulated)"
+    short_label = "WhatsApp"
+    icon = "✆"
+    colour = "#15803d"
     default_poll_interval = 5
     credential_fields: dict[str, str] = {}
     settings_fields = {

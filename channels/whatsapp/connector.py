@@ -44,6 +44,9 @@ MB = 1024 * 1024
 class WhatsAppConnector(Connector):
     kind = "whatsapp"
     label = "WhatsApp"
+    short_label = "WhatsApp"
+    icon = "✆"
+    colour = "#15803d"
     platform = "whatsapp"
     reply_modes = ("dm",)
     text_limit = 4096

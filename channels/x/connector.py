@@ -96,6 +96,9 @@ def _without_media_link(text: str) -> str:
 class XConnector(Connector):
     kind = "x"
     label = "X (Twitter)"
+    short_label = "X"
+    icon = "𝕏"
+    colour = "#0f172a"
     platform = "x"
     reply_modes = ("public", "dm")
     text_limit = counting.MAX_WEIGHTED_LENGTH

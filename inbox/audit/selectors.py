@@ -64,7 +64,7 @@ MAX_VALUE = 300
 
 @dataclass(frozen=True)
 class AuditFilter:
-    actor: str = ""  # "", "system" (no actor) or a user id
+    actor: str = ""  # "", "system" (no actor), "people" (any person: system rows out) or an id
     ticket: int | None = None
     verb: str = ""
     scope: str = ""  # "", "tickets" (about a ticket) or "settings" (no ticket)
@@ -78,7 +78,7 @@ class AuditFilter:
         ticket = params.get("ticket", "").strip().lstrip("#")
         scope = params.get("scope", "")
         return cls(
-            actor=actor if actor == "system" or actor.isdigit() else "",
+            actor=actor if actor in ("system", "people") or actor.isdigit() else "",
             ticket=int(ticket) if ticket.isdigit() else None,
             verb=params.get("verb", "").strip()[:40],
             scope=scope if scope in ("tickets", "settings") else "",
@@ -165,6 +165,8 @@ def filtered(flt: AuditFilter, tz: dt.tzinfo | None = None):
     qs = Activity.objects.all()
     if flt.actor == "system":
         qs = qs.filter(actor__isnull=True)
+    elif flt.actor == "people":
+        qs = qs.filter(actor__isnull=False)
     elif flt.actor:
         qs = qs.filter(actor_id=int(flt.actor))
     if flt.ticket is not None:

@@ -14,6 +14,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from inbox.audit.selectors import AuditFilter, audit_page, known_verbs
+from inbox.audit.verbs import verb_label
 from inbox.core.decorators import lead_required
 
 
@@ -36,7 +37,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "flt": flt,
             "page": page,
             "people": people,
-            "verbs": known_verbs(),
+            "verbs": sorted(((v, verb_label(v)) for v in known_verbs()), key=lambda p: p[1]),
             "query": flt.query(),
         },
     )

@@ -169,6 +169,22 @@ def next_opening(calendar: Calendar, at: dt.datetime) -> dt.datetime:
     return add_business_time(calendar, at, dt.timedelta(0))
 
 
+def next_reopening(calendar: Calendar, at: dt.datetime) -> dt.datetime:
+    """When the calendar next opens after it has been closed: ``next_opening`` when closed at
+    ``at``; when open, the first opening after the current stretch of hours ends. What an
+    out-of-hours acknowledgement previewed during opening hours announces (the message is
+    only sent while closed, so "now" would never be what a customer reads)."""
+    at = _utc(at)
+    if calendar.always_open or not is_open(calendar, at):
+        return next_opening(calendar, at)
+    end = at
+    for open_at, close_at in calendar.intervals_from(at):
+        if open_at > end:  # a gap: closed from ``end`` until this interval opens
+            return open_at
+        end = max(end, close_at)
+    raise ValueError(f"no business hours within {HORIZON_DAYS} days of {at}")
+
+
 # --- from the database ------------------------------------------------------------------------
 DEFAULT_WEEK_HOURS = {day: [["08:00", "18:00"]] for day in DAYS[:5]}
 

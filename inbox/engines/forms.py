@@ -15,7 +15,7 @@ from inbox.engines.routing import (
     CONDITION_FIELDS,
     Facts,
 )
-from inbox.models import CloseReason, Incident, Rule, Team, TicketKind
+from inbox.models import CloseReason, Incident, IncidentStatus, Rule, Team, TicketKind
 from inbox.tickets.services import tag_name_clean
 
 INTENT_LABELS = {
@@ -150,7 +150,10 @@ class RuleForm(forms.Form):
         )
         self.fields["assign_to"].label_from_instance = _person
         # Open incidents; a resolved one stays choosable on the rule that links it.
-        self.fields["link_incident"].queryset = Incident.objects.order_by("-declared_at")
+        linked = rule.link_incident_id if rule else None
+        self.fields["link_incident"].queryset = Incident.objects.filter(
+            Q(status=IncidentStatus.OPEN) | Q(pk=linked)
+        ).order_by("-declared_at")
 
     GROUPS = (
         (gettext_lazy("Rule"), ("name", "enabled", "stop_processing")),

@@ -35,6 +35,7 @@ from inbox.engines.business_time import (
     Calendars,
     is_open,
     next_opening,
+    next_reopening,
 )
 from inbox.engines.sla import auto_ack_text
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
@@ -189,9 +190,10 @@ def _week_lines(week: dict | None) -> list[str]:
 
 
 def ack_sample(text: str, language: str, calendar: Calendar, now: dt.datetime) -> str:
-    """The acknowledgement as it would be sent now by a ticket under ``calendar``."""
+    """The acknowledgement as a customer writing now would read it under ``calendar``: during
+    opening hours, as it will be sent once closed (announcing the opening after that)."""
     try:
-        opening = next_opening(calendar, now)
+        opening = next_reopening(calendar, now)
     except ValueError:
         return text
     return auto_ack_text(text, opening=opening, calendar=calendar, language=language or "en")

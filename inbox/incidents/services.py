@@ -10,7 +10,9 @@ once, queues nothing more for a ticket that already has its reply.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,13 +23,15 @@ from inbox.audit.services import activity_log
 from inbox.engines.assignment import assignment_request
 from inbox.engines.business_time import Calendars
 from inbox.models import (
+    AgentProfile,
     Incident,
     IncidentStatus,
     IncidentTicket,
     Ticket,
     TicketKind,
+    in_language,
 )
-from inbox.replies.services import reply_queue
+from inbox.replies.services import reply_queue, reply_text
 from inbox.tickets.services import ticket_close
 
 PLACEHOLDERS = ("{name}", "{first_name}", "{handle}")
@@ -40,6 +44,7 @@ def incident_declare(
     description: str = "",
     public_note: str = "",
     reply_template: str = "",
+    reply_translations: dict[str, str] | None = None,
 ) -> Incident:
     if not title.strip():
         raise ValidationError({"title": "An incident needs a title."})
@@ -49,6 +54,7 @@ def incident_declare(
             description=description,
             public_note=public_note,
             reply_template=reply_template,
+            reply_translations=_translations(reply_translations),
             declared_by=actor if actor is not None and actor.is_authenticated else None,
         )
         activity_log(
@@ -64,10 +70,12 @@ def incident_update(
     *,
     incident: Incident,
     actor: AbstractBaseUser | None,
-    **changes: str,
+    **changes: Any,
 ) -> Incident:
-    """Edit title, description, public status note or reply template."""
-    allowed = {"title", "description", "public_note", "reply_template"}
+    """Edit title, description, public status note, reply template or its translations."""
+    allowed = {"title", "description", "public_note", "reply_template", "reply_translations"}
+    if "reply_translations" in changes:
+        changes["reply_translations"] = _translations(changes["reply_translations"])
     if set(changes) - allowed:
         raise TypeError(f"not editable: {', '.join(sorted(set(changes) - allowed))}")
     with transaction.atomic():
@@ -144,6 +152,21 @@ def incident_unlink(*, incident: Incident, ticket: Ticket, actor: AbstractBaseUs
             )
 
 
+def _translations(raw: dict[str, str] | None) -> dict[str, str]:
+    """Only the languages the product speaks, only those with a text."""
+    known = dict(settings.LANGUAGES)
+    return {k: v for k, v in (raw or {}).items() if k in known and isinstance(v, str) and v.strip()}
+
+
+def answer_text(
+    *, template: str, translations: dict | None, ticket: Ticket, signature: str = ""
+) -> str:
+    """What one customer gets: the answer in their language, personalised, signed like every
+    other reply of the person who resolves."""
+    chosen = in_language(template, translations, ticket.language)
+    return reply_text(text=personalise(chosen, ticket), signature=signature)
+
+
 def personalise(template: str, ticket: Ticket) -> str:
     identity = ticket.identity
     name = ""
@@ -197,17 +220,28 @@ def incident_resolve(
         }
         too_long = []
         texts = {}
+        profile = AgentProfile.objects.filter(user_id=actor.pk).first()
+        signature = profile.signature if profile else ""
         plans: dict[int, tuple[dict, str] | None] = {}
         refused = []
         for link in links:
             ticket = tickets[link.ticket_id]
-            text = personalise(template, ticket)
+            text = answer_text(
+                template=template,
+                translations=incident.reply_translations,
+                ticket=ticket,
+                signature=signature,
+            )
             if ticket.channel.platform == "whatsapp":
-                # Outside WhatsApp's 24-hour window only an approved template goes out.
+                # Outside WhatsApp's 24-hour window only an approved template goes out; its
+                # parameters carry the answer itself (the template has its own sign-off).
                 from channels.whatsapp.services import TemplateRefused, incident_reply
 
+                unsigned = answer_text(
+                    template=template, translations=incident.reply_translations, ticket=ticket
+                )
                 try:
-                    plans[link.pk] = incident_reply(ticket=ticket, text=text)
+                    plans[link.pk] = incident_reply(ticket=ticket, text=unsigned)
                 except TemplateRefused as exc:
                     refused.append(f"{ticket.pk}: {exc}")
                     continue

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -29,6 +30,7 @@ from inbox.core.decorators import lead_required
 from inbox.incidents import services as incidents
 from inbox.models import (
     OPEN_STATUSES,
+    AgentProfile,
     Incident,
     IncidentStatus,
     IncidentTicket,
@@ -75,6 +77,39 @@ class IncidentForm(forms.Form):
         help_text=PLACEHOLDER_HELP,
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for code, name in settings.LANGUAGES:
+            self.fields[f"reply_template_{code}"] = forms.CharField(
+                label=_("Answer when solved, in %(language)s") % {"language": name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_(
+                    "For customers writing %(language)s; the answer above goes to the others."
+                )
+                % {"language": name},
+            )
+
+    def values(self) -> dict:
+        """The cleaned data as the services take it: the translations as one mapping."""
+        data = dict(self.cleaned_data)
+        texts = {code: data.pop(f"reply_template_{code}", "") for code, _n in settings.LANGUAGES}
+        data["reply_translations"] = {code: text for code, text in texts.items() if text.strip()}
+        return data
+
+    @staticmethod
+    def initial_for(incident: Incident) -> dict:
+        return {
+            "title": incident.title,
+            "description": incident.description,
+            "public_note": incident.public_note,
+            "reply_template": incident.reply_template,
+            **{
+                f"reply_template_{code}": (incident.reply_translations or {}).get(code, "")
+                for code, _name in settings.LANGUAGES
+            },
+        }
+
 
 class ResolveForm(forms.Form):
     template = forms.CharField(widget=forms.HiddenInput, strip=False)
@@ -117,8 +152,9 @@ class Preview:
         return self.too_long or not self.sendable
 
 
-def resolve_preview(incident: Incident, template: str) -> list[Preview]:
-    """The personalised reply for every linked ticket not answered yet (two queries)."""
+def resolve_preview(incident: Incident, template: str, signature: str = "") -> list[Preview]:
+    """The reply every linked ticket not answered yet would get: in its customer's language,
+    personalised and signed (two queries)."""
     tickets = Ticket.objects.filter(
         pk__in=IncidentTicket.objects.filter(incident=incident, reply__isnull=True).values(
             "ticket_id"
@@ -126,7 +162,12 @@ def resolve_preview(incident: Incident, template: str) -> list[Preview]:
     ).select_related("identity", "customer", "channel")
     out = []
     for ticket in tickets.order_by("pk"):
-        text = incidents.personalise(template, ticket)
+        text = incidents.answer_text(
+            template=template,
+            translations=incident.reply_translations,
+            ticket=ticket,
+            signature=signature,
+        )
         connector = ticket.channel.connector_class
         mode = "dm" if ticket.kind == TicketKind.DM else "public"
         out.append(
@@ -171,15 +212,7 @@ def _detail_context(incident: Incident, *, form=None, q: str = "") -> dict:
             ticket.customer_name = _customer(ticket)
     return {
         "incident": incident,
-        "form": form
-        or IncidentForm(
-            initial={
-                "title": incident.title,
-                "description": incident.description,
-                "public_note": incident.public_note,
-                "reply_template": incident.reply_template,
-            }
-        ),
+        "form": form or IncidentForm(initial=IncidentForm.initial_for(incident)),
         "links": links,
         "linked_total": total,
         "more": max(0, total - len(links)),
@@ -218,7 +251,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            incident = incidents.incident_declare(actor=request.user, **form.cleaned_data)
+            incident = incidents.incident_declare(actor=request.user, **form.values())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -252,7 +285,7 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
             _detail_context(incident, form=form),
             status=400,
         )
-    changes = {k: v for k, v in form.cleaned_data.items() if getattr(incident, k) != v}
+    changes = {k: v for k, v in form.values().items() if getattr(incident, k) != v}
     if changes:
         incidents.incident_update(incident=incident, actor=request.user, **changes)
         messages.success(request, _("Saved."))
@@ -364,7 +397,9 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
         template = request.POST.get("template", "")
     else:
         template = incident.reply_template
-    previews = resolve_preview(incident, template) if template.strip() else []
+    mine = AgentProfile.objects.filter(user_id=request.user.pk).first()
+    signature = mine.signature if mine else ""
+    previews = resolve_preview(incident, template, signature) if template.strip() else []
     too_long = [p for p in previews if p.too_long]
     unsendable = [p for p in previews if not p.sendable]
     return render(

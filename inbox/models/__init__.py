@@ -57,5 +57,6 @@ from inbox.models.tickets import (  # noqa: F401
     Ticket,
     TicketKind,
     TicketStatus,
+    in_language,
     primary_language,
 )

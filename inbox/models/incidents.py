@@ -28,6 +28,9 @@ class Incident(models.Model):
         max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
     )
     reply_template = models.TextField(blank=True)
+    # The answer in the customer's language, by primary subtag ({"nl": "...", "en": "..."});
+    # ``reply_template`` goes to customers whose language has none here.
+    reply_translations = models.JSONField(default=dict, blank=True)
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

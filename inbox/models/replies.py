@@ -18,6 +18,9 @@ class CannedReply(models.Model):
 
     title = models.CharField(max_length=120)
     body = models.TextField()
+    # The body in other languages by primary subtag ({"nl": "..."}): the composer inserts the
+    # one in the customer's language, ``body`` when there is none.
+    translations = models.JSONField(default=dict, blank=True)
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_replies"
     )
@@ -58,7 +61,7 @@ class ThreadReview(models.Model):
             )
         ]
         indexes = [
-            # An agent's "My reviews", newest first.
+            # An agent's "My coaching", newest first.
             models.Index(fields=["agent", "created_at"], name="thread_review_agent_time"),
         ]
 

@@ -231,6 +231,13 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+def in_language(default: str, translations: dict | None, language: str) -> str:
+    """The text for a customer writing ``language``: its translation when there is one (by
+    primary subtag, so "nl-BE" takes the "nl" text), else ``default``."""
+    text = (translations or {}).get(primary_language(language or ""), "")
+    return text if isinstance(text, str) and text.strip() else default
+
+
 def primary_language(code: str) -> str:
     """A platform's language code as its primary subtag: "nl-BE" -> "nl", "EN" -> "en"."""
     return code.split("-", 1)[0].split("_", 1)[0].strip().lower()[:8]

@@ -67,3 +67,44 @@ def profile_update(
             after={"user": user.pk, **{k: after[k] for k in changed}},
         )
     return profile
+
+
+def profile_language_set(*, user: AbstractBaseUser, language: str) -> AgentProfile:
+    """Only the language (the switch in the top bar): the other settings stay as they are."""
+    profile, _created = AgentProfile.objects.get_or_create(user=user)
+    return profile_update(
+        user=user,
+        first_name=user.first_name,
+        signature=profile.signature,
+        language=language,
+        time_zone=profile.time_zone or settings.TIME_ZONE,
+    )
+
+
+#: Regions of the IANA names people live in, in the order the picker shows them.
+ZONE_REGIONS = ("Europe", "America", "Asia", "Africa", "Australia", "Pacific", "Atlantic",
+                "Indian", "Antarctica")  # fmt: skip
+#: Shown first: where this product's teams mostly work.
+COMMON_ZONES = ("Europe/Amsterdam", "Europe/Brussels", "Europe/London", "UTC")
+
+
+def _zone_label(zone: str) -> str:
+    return zone.split("/", 1)[-1].replace("_", " ").replace("/", " – ")
+
+
+def time_zone_choices(current: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The time zones grouped by region ("Europe" → "Amsterdam"), common ones first; legacy
+    aliases (``US/Eastern``, ``Etc/GMT+5``) are left out unless ``current`` is one of them."""
+    available = zoneinfo.available_timezones()
+    groups: dict[str, list[tuple[str, str]]] = {region: [] for region in ZONE_REGIONS}
+    for zone in sorted(available):
+        region = zone.split("/", 1)[0]
+        if region in groups and "/" in zone:
+            groups[region].append((zone, _zone_label(zone)))
+    common = [(z, z.replace("_", " ")) for z in COMMON_ZONES if z in available]
+    choices: list[tuple[str, list[tuple[str, str]]]] = [(_("Common"), common)]
+    choices += [(region, zones) for region, zones in groups.items() if zones]
+    listed = {z for _group, zones in choices for z, _label in zones}
+    if current and current in available and current not in listed:
+        choices.append((_("Other"), [(current, current)]))
+    return choices

@@ -7,8 +7,6 @@ profile's language and shows times in its zone, like the inbox.
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -20,14 +18,15 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inbox.core import access
 from inbox.core.middleware import activate_for
 from inbox.engines.assignment import agent_set_available
 from inbox.models import AgentProfile
-from inbox.people.profile import profile_update
+from inbox.people.profile import profile_language_set, profile_update, time_zone_choices
 from inbox.replies.services import reply_text
+from webcare.redirects import safe_target
 
 SAMPLE_REPLY = gettext_lazy("Thanks for waiting! Your parcel is on its way.")
 
@@ -55,7 +54,8 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, works: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        current = (self.initial or {}).get("time_zone", "")
+        self.fields["time_zone"].choices = time_zone_choices(current)
         if not works:
             del self.fields["available"]
 
@@ -124,7 +124,25 @@ def profile_preview(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switch in the top bar: saved on the profile, back to the same page."""
+    try:
+        mine = profile_language_set(user=request.user, language=request.POST.get("language", ""))
+    except ValidationError:
+        return redirect(safe_target(request, request.POST.get("next"), fallback="inbox:index"))
+    activate_for(mine)
+    response = redirect(safe_target(request, request.POST.get("next"), fallback="inbox:index"))
+    # Pages outside the inbox follow the language cookie (LocaleMiddleware).
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, mine.language, samesite="Lax", secure=request.is_secure()
+    )
+    return response
+
+
 urlpatterns = [
     path("", profile, name="profile"),
+    path("language/", language, name="profile_language"),
     path("preview/", profile_preview, name="profile_preview"),
 ]

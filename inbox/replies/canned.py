@@ -7,9 +7,11 @@ module only keeps the saved texts.
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,16 +35,39 @@ def _snapshot(canned: CannedReply) -> dict[str, Any]:
         "canned": canned.pk,
         "title": canned.title,
         "body": canned.body,
+        "translations": canned.translations,
         "team": canned.team_id,
     }
 
 
-def _validate(title: str, body: str) -> None:
+#: ``{word}`` in a body: what looks like a variable, known or not.
+_VARIABLE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def unknown_variables(body: str) -> list[str]:
+    """The ``{names}`` in ``body`` that ``canned_fill`` does not replace (they would be sent
+    literally), in order of first appearance."""
+    known = {name for name, _label in VARIABLES}
+    return list(dict.fromkeys(v for v in _VARIABLE.findall(body) if v not in known))
+
+
+def _unknown_message(unknown: list[str]) -> str:
+    return _(
+        "Unknown variable %(unknown)s: it would be sent as it is. Known variables: %(known)s."
+    ) % {"unknown": ", ".join(unknown), "known": ", ".join(name for name, _label in VARIABLES)}
+
+
+def _validate(title: str, body: str, translations: dict[str, str]) -> None:
     errors = {}
     if not title.strip():
         errors["title"] = _("A canned reply needs a title.")
     if not body.strip():
         errors["body"] = _("A canned reply needs a text.")
+    elif unknown := unknown_variables(body):
+        errors["body"] = _unknown_message(unknown)
+    for code, text in translations.items():
+        if unknown := unknown_variables(text):
+            errors[f"body_{code}"] = _unknown_message(unknown)
     if errors:
         raise ValidationError(errors)
 
@@ -54,9 +79,17 @@ def canned_save(
     title: str,
     body: str,
     team: Team | None,
+    translations: dict[str, str] | None = None,
 ) -> CannedReply:
-    """Create (``canned`` None) or change a canned reply; without a team it is for everyone."""
-    _validate(title, body)
+    """Create (``canned`` None) or change a canned reply; without a team it is for everyone.
+    ``translations`` ({"nl": "..."}) are the texts for customers writing those languages."""
+    known = dict(settings.LANGUAGES)
+    translations = {
+        code: text.strip()
+        for code, text in (translations or {}).items()
+        if code in known and text.strip()
+    }
+    _validate(title, body, translations)
     with transaction.atomic():
         if canned is None:
             before, verb = {}, "canned_created"
@@ -65,6 +98,7 @@ def canned_save(
             canned = CannedReply.objects.select_for_update().get(pk=canned.pk)
             before, verb = _snapshot(canned), "canned_updated"
         canned.title, canned.body, canned.team = title.strip(), body.strip(), team
+        canned.translations = translations
         canned.save()
         activity_log(ticket=None, actor=actor, verb=verb, before=before, after=_snapshot(canned))
     return canned

@@ -7,6 +7,7 @@ get 403 here). Changes go through ``inbox.replies.canned``, which writes the aud
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -48,6 +49,27 @@ class CannedForm(forms.Form):
         help_text=gettext_lazy("Only this team's agents see it in the composer."),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for code, name in settings.LANGUAGES:
+            self.fields[f"body_{code}"] = forms.CharField(
+                label=_("Text in %(language)s") % {"language": name},
+                widget=forms.Textarea(attrs={"rows": 4}),
+                max_length=5000,
+                required=False,
+                help_text=_(
+                    "Inserted for customers writing %(language)s; the text above for the others."
+                )
+                % {"language": name},
+            )
+
+    def values(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["translations"] = {
+            code: data.pop(f"body_{code}", "") for code, _name in settings.LANGUAGES
+        }
+        return data
+
 
 @require_GET
 @lead_required
@@ -65,13 +87,15 @@ def canned_list(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, canned: CannedReply | None) -> HttpResponse:
-    initial = (
-        {"title": canned.title, "body": canned.body, "team": canned.team_id} if canned else None
-    )
+    initial = None
+    if canned:
+        initial = {"title": canned.title, "body": canned.body, "team": canned.team_id}
+        for code, _name in settings.LANGUAGES:
+            initial[f"body_{code}"] = (canned.translations or {}).get(code, "")
     form = CannedForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            canned_save(actor=request.user, canned=canned, **form.cleaned_data)
+            canned_save(actor=request.user, canned=canned, **form.values())
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, errors)

@@ -31,7 +31,7 @@ from channels.base import (
     TemporaryError,
 )
 from inbox.customers.linking import identity_link_same_person
-from inbox.engines.sla import business_durations_set
+from inbox.engines.sla import Calendars, Targets, business_durations_set, sla_apply
 from inbox.events.services import activity_event
 from inbox.media.outbound import outbound_attachments
 from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
@@ -297,9 +297,23 @@ def message_fail(*, message_id: int, reason: str) -> None:
             )
         ):
             ticket.waiting_since = ticket.last_inbound_at
+            # Due again, from the customer's message, as if the answer never happened.
+            sla_apply(
+                tickets=[ticket],
+                calendars=Calendars([ticket.team_id]),
+                targets=Targets([ticket.channel_id]),
+            )
         ticket.updated_at = now
         ticket.version += 1
-        ticket.save(update_fields=["waiting_since", "updated_at", "version"])
+        ticket.save(
+            update_fields=[
+                "waiting_since",
+                "due_at",
+                "first_response_due_at",
+                "updated_at",
+                "version",
+            ]
+        )
         activity_event(
             Activity.objects.create(
                 ticket_id=ticket.pk,

@@ -20,11 +20,13 @@ from inbox.models import (
     Direction,
     Message,
     Ticket,
+    in_language,
     primary_language,
 )
 from inbox.tickets.services import (
     ActionError,
     Collision,
+    assignee_set,
     ticket_answered,
     ticket_close,
     ticket_lock,
@@ -227,7 +229,18 @@ def _reply_store(
     from inbox.replies.review import reply_needs_approval
 
     with transaction.atomic():
-        ticket_lock(ticket_id)
+        locked = ticket_lock(ticket_id)
+        if locked.assignee_id is None:
+            # Whoever answers a ticket nobody holds takes it: one voice towards the customer,
+            # and the ticket does not sit unassigned after the answer. Under the row lock, so a
+            # colleague's claim in between is seen.
+            ticket_save(locked, assignee_set(locked, user.pk))
+            activity_log(ticket=locked, actor=user, verb="claimed", after={"assignee": user.pk})
+        elif locked.assignee_id != user.pk:
+            raise ActionError(
+                _("%(name)s has this ticket; only they can reply. Add a note instead.")
+                % {"name": user_display(locked.assignee)}
+            )
         if seen_message_id is not None:
             newer = (
                 Message.objects.filter(ticket_id=ticket_id, pk__gt=seen_message_id)
@@ -297,7 +310,8 @@ def canned_fill(*, canned: CannedReply, ticket: Ticket, user: AbstractBaseUser) 
         "{customer_name}": customer_name,
         "{agent_first_name}": getattr(user, "first_name", "") or user.get_username(),
     }
-    body = canned.body
+    # The customer's language picks the text (a Dutch customer gets the Dutch one).
+    body = in_language(canned.body, canned.translations, getattr(ticket, "language", ""))
     for key, value in values.items():
         body = body.replace(key, value)
     return body

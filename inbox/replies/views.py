@@ -2,8 +2,8 @@
 
 Leads (and admins) approve, edit and approve, or return held replies (``inbox.replies.review``), and
 score closed threads with a coaching note. Every agent reads the reviews of their own threads
-under "My reviews". Each action goes through a service in ``inbox.replies.review``, which writes the
-audit row.
+under "My coaching". Each action goes through a service in ``inbox.replies.review``, which writes
+the audit row.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
         except ActionError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Review saved; the agent sees it under My reviews."))
+            messages.success(request, _("Review saved; the agent sees it under My coaching."))
             return redirect(reverse("pages:review_closed"))
     reviews = ticket.thread_reviews.select_related("reviewer").order_by("-created_at")
     return render(

@@ -11,7 +11,13 @@ from django.db.models import (
     Count,
 )
 
-from inbox.reports.aggregates import DurationStats, PercentileDisc, _duration, _tickets
+from inbox.reports.aggregates import (
+    DurationStats,
+    PercentileDisc,
+    _duration,
+    _tickets,
+    with_responder,
+)
 
 
 def _team_sql(team_id) -> str:
@@ -156,15 +162,14 @@ def _pg_agent_times(*, start, end, team_id=None, agents: Sequence[int] = ()):
     per agent was measured slower: every row is tested against every agent's filter."""
     if not agents:
         return {}
-    opened = _tickets(team_id).filter(
-        first_inbound_at__gte=start,
-        first_inbound_at__lt=end,
-        first_response_at__isnull=False,
-        assignee__in=agents,
-    )
+    opened = with_responder(
+        _tickets(team_id).filter(
+            first_inbound_at__gte=start, first_inbound_at__lt=end, first_response_at__isnull=False
+        )
+    ).filter(responder__in=agents)
     return {
-        row["assignee"]: DurationStats(row["n"], row["median"], row["p90"])
-        for row in opened.values("assignee")
+        row["responder"]: DurationStats(row["n"], row["median"], row["p90"])
+        for row in opened.values("responder")
         .annotate(
             n=Count("id"),
             median=PercentileDisc(_duration("first_inbound_at", "first_response_at"), 0.5),

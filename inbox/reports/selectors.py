@@ -39,6 +39,7 @@ from inbox.reports.aggregates import (
     _tickets,
     duration_stats,
     seconds_stats,
+    with_responder,
 )
 from inbox.reports.postgres import _pg_agent_times, _pg_groups, _pg_scalars
 
@@ -183,7 +184,7 @@ def sla_attainment(
 
 def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dict[str, Any]]:
     """Per agent: replies sent, tickets closed (as assignee), and first-response times of the
-    tickets assigned to them that opened in the period."""
+    tickets that opened in the period and that they answered first (incident answers too)."""
     replies = _replies(start=start, end=end, team_id=team_id)
     closed = dict(
         _tickets(team_id)
@@ -193,14 +194,16 @@ def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dic
         .values_list("assignee", "n")
     )
     users = get_user_model().objects.filter(pk__in=set(replies) | set(closed)).order_by("pk")
-    opened = _tickets(team_id).filter(
-        first_inbound_at__gte=start, first_inbound_at__lt=end, first_response_at__isnull=False
+    opened = with_responder(
+        _tickets(team_id).filter(
+            first_inbound_at__gte=start, first_inbound_at__lt=end, first_response_at__isnull=False
+        )
     )
     grouped: dict[int, DurationStats] = {}
     if connection.vendor == "postgresql":
         for row in (
-            opened.filter(assignee__in=users)
-            .values("assignee")
+            opened.filter(responder__in=users)
+            .values("responder")
             .annotate(
                 n=Count("id"),
                 median=PercentileDisc(_duration("first_inbound_at", "first_response_at"), 0.5),
@@ -208,14 +211,14 @@ def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dic
             )
             .order_by()
         ):
-            grouped[row["assignee"]] = DurationStats(row["n"], row["median"], row["p90"])
+            grouped[row["responder"]] = DurationStats(row["n"], row["median"], row["p90"])
     out = []
     for user in users:
         if connection.vendor == "postgresql":
             stats = grouped.get(user.pk, DurationStats(0, None, None))
         else:  # a few ordered queries per agent; agents are few
             stats = duration_stats(
-                opened.filter(assignee=user), "first_inbound_at", "first_response_at"
+                opened.filter(responder=user.pk), "first_inbound_at", "first_response_at"
             )
         out.append(
             {

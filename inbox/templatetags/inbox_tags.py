@@ -7,11 +7,13 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from channels.registry import appearance
 from inbox.tickets.selectors import AT_RISK
 from inbox.tickets.thread_html import (
     _ago,
@@ -25,17 +27,6 @@ from inbox.tickets.thread_html import (
 )
 
 register = template.Library()
-
-CHANNEL_ICONS = {
-    "x": "𝕏",
-    "facebook": "f",
-    "messenger": "m",
-    "instagram": "◉",
-    "whatsapp": "✆",
-    "whatsapp_demo": "✆",
-    "simulator": "◎",
-    "simulator_instagram": "◉",
-}
 
 
 def ago(value: dt.datetime, now: dt.datetime | None = None) -> str:
@@ -54,6 +45,32 @@ def reltime(value: dt.datetime | None) -> str:
         value.isoformat(),
         local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
         ago(value),
+    )
+
+
+@register.simple_tag
+def until(value: dt.datetime | None) -> str:
+    """``<time>`` for a moment ahead (a snooze's end): "today 17:00", "tomorrow 09:00",
+    "Mon 14 Dec 09:00" in the user's time zone; a moment already past reads "now"."""
+    if value is None:
+        return ""
+    now = timezone.localtime()
+    local = timezone.localtime(value)
+    clock = local.strftime("%H:%M")
+    days = (local.date() - now.date()).days
+    if value <= now:
+        label = _("now")
+    elif days == 0:
+        label = _("today %(time)s") % {"time": clock}
+    elif days == 1:
+        label = _("tomorrow %(time)s") % {"time": clock}
+    else:
+        label = date_format(local, "D j M") + " " + clock
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""),
+        label,
     )
 
 
@@ -117,8 +134,24 @@ register.filter("stars", stars)
 
 
 @register.filter
+def channel_text(kind: str) -> str:
+    """The kind as plain text ("𝕏 X"), where no markup may go (an <option>)."""
+    icon, label, _colour = appearance(kind)
+    return f"{icon} {label}"
+
+
+@register.filter
 def channel_icon(kind: str) -> str:
-    return CHANNEL_ICONS.get(kind, "•")
+    """The kind as a badge: its icon on its colour, and its short name (``Connector.icon``,
+    ``colour``, ``short_label``), so no kind is told apart by colour alone."""
+    icon, label, _colour = appearance(kind)
+    return format_html(
+        '<span class="chan chan-{}"><span class="chan-icon" aria-hidden="true">{}</span>'
+        '<span class="chan-label">{}</span></span>',
+        kind,
+        icon,
+        label,
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -231,7 +264,7 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
             channel = channels[t.channel_id] = (
                 escape(t.channel.name),
                 escape(t.channel.kind),
-                escape(channel_icon(t.channel.kind)),
+                channel_icon(t.channel.kind),
             )
         kind = kinds.get(t.kind) or escape(t.kind)
         identity = t.identity

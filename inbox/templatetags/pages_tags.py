@@ -24,3 +24,11 @@ def seconds(value: float | int | None) -> str:
         return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
     days, hours = divmod(hours, 24)
     return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+
+
+@register.filter
+def verb_words(verb: str) -> str:
+    """An audit-log verb (``reply_sent``) in words ("Reply sent")."""
+    from inbox.audit.verbs import verb_label
+
+    return verb_label(verb)

@@ -111,13 +111,16 @@ def reopened_set(ticket: Any) -> list[str]:
 
 
 def answered_set(ticket: Any, *, held: bool = False) -> list[str]:
-    """Set the effect of our reply in memory: the customer no longer waits (unless the reply is
-    ``held`` for approval: it has not answered yet) and a new ticket is open. Field names."""
+    """Set the effect of our reply in memory: the customer no longer waits and nothing is due
+    (unless the reply is ``held`` for approval: it has not answered yet), and a new ticket is
+    open. Field names."""
     if not held:
+        # Answered: nobody waits, so nothing is due (not "overdue" until the next sweep).
         ticket.waiting_since = None
+        ticket.due_at = None
     if ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.OPEN
-    return ["waiting_since", "status"]
+    return ["waiting_since", "due_at", "status"]
 
 
 def assignee_set(ticket: Any, assignee_id: int | None) -> list[str]:

@@ -95,14 +95,15 @@ def _ago(seconds: int) -> str:
 
 
 def span(seconds: int) -> str:
-    """A duration of at least a minute, roughly: "12 min", "3 h", "2 days"."""
-    minutes = seconds // 60
+    """A duration of at least a minute as people read it: whole minutes under the hour ("12
+    min"), then rounded to the nearest hour or day ("3 h" for 2 h 56 min, not "2 h")."""
+    minutes = max(1, seconds // 60)
     if minutes < 60:
         return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
-    hours = minutes // 60
+    hours = round(minutes / 60)
     if hours < 48:
         return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
-    days = hours // 24
+    days = round(hours / 24)
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from inbox.core import access
 from inbox.engines.intent import Evidence, classify
 from inbox.models import (
+    Activity,
     Customer,
     Direction,
     Incident,
@@ -24,6 +26,7 @@ from inbox.models import (
     Message,
     Ticket,
 )
+from inbox.tickets.thread_html import span
 
 
 class ThreadAuthor:
@@ -158,6 +161,18 @@ class Why:
     rules: list[RuleTouch]
 
 
+_DURATION_PART = re.compile(r"(\d+) (d|h|min)")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "min": 60}
+
+
+def _stored_duration_seconds(text: str) -> int | None:
+    """ "2 h 59 min" / "1 d 3 h" / "12 min" (``inbox.engines.priority._duration``) in seconds."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or _DURATION_PART.sub("", text).strip():
+        return None
+    return sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+
+
 def priority_reason_label(reason: str) -> str:
     """A stored priority reason (``inbox.engines.priority.priority_parts``, English) in the user's
     language; an unknown one is shown as stored."""
@@ -165,7 +180,11 @@ def priority_reason_label(reason: str) -> str:
     if reason in intents:
         return str(intents[reason])
     if reason.startswith("waiting "):
-        return _("waiting %(duration)s") % {"duration": reason.removeprefix("waiting ")}
+        stored = reason.removeprefix("waiting ")
+        seconds = _stored_duration_seconds(stored)
+        # Stored in English units ("2 h 59 min"): shown rounded, in the reader's units.
+        duration = span(seconds) if seconds is not None else stored
+        return _("waiting %(duration)s") % {"duration": duration}
     if reason.endswith(" followers"):
         return _("%(count)s followers") % {"count": reason.removesuffix(" followers")}
     if reason.endswith("-star review") and reason[:1].isdigit():
@@ -238,3 +257,20 @@ def ticket_incidents(user, ticket: Ticket) -> TicketIncidents:
     return TicketIncidents(
         linked=[i for i in rows if i.linked], choices=[i for i in rows if not i.linked]
     )
+
+
+def claimed_by_holder(ticket: Ticket) -> bool:
+    """Whether the ticket's holder took it themselves (a claim, or replying to it) rather than
+    being given it (a lead's assignment, team rotation, a rule): the header says "Claimed by"
+    or "Assigned to". One indexed query (``activity_ticket_time``); none when nobody holds it."""
+    if ticket.assignee_id is None:
+        return False
+    last = (
+        Activity.objects.filter(
+            ticket_id=ticket.pk, verb__in=("claimed", "assigned", "team_assignment", "routed")
+        )
+        .order_by("-created_at", "-id")
+        .values_list("verb", "actor_id")
+        .first()
+    )
+    return last is not None and last[0] == "claimed" and last[1] == ticket.assignee_id

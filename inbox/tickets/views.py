@@ -22,7 +22,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
 
 from channels.models import Channel
 from inbox.core import access
@@ -178,6 +177,7 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
             ("duplicate", translation.gettext("Duplicate")),
         ],
         "signature": request.profile.signature,
+        "claimed_self": thread_pane.claimed_by_holder(ticket),
         "limit": check.limit,
         # Files an agent may attach here, shown before sending (None: no picker).
         "file_limits": _file_limits(ticket),
@@ -342,6 +342,10 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def bulk(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     ids = [int(i) for i in request.POST.getlist("ticket") if i.isdigit()]
+    if not ids:
+        return _bulk_refused(
+            request, translation.gettext("Nothing is ticked: tick the tickets to change first.")
+        )
     if action == "assign":
         access.require_assign(request.user)
     visible = set(
@@ -356,20 +360,41 @@ def bulk(request: HttpRequest) -> HttpResponse:
         assignee = get_user_model().objects.filter(pk=raw if raw.isdigit() else 0).first()
         if assignee is None:
             return _bulk_refused(request, translation.gettext("No such agent."))
+    tag = request.POST.get("tag", "")
     try:
-        services.tickets_bulk(
-            ticket_ids=ids,
-            user=request.user,
-            action=action,
-            tag=request.POST.get("tag", ""),
-            assignee=assignee,
+        done = services.tickets_bulk(
+            ticket_ids=ids, user=request.user, action=action, tag=tag, assignee=assignee
         )
     except services.ActionError as exc:
         return _bulk_refused(request, exc.message)
     if request.htmx:
-        return HttpResponseClientRefresh()
+        # Said where the buttons are; the list reloads itself on "inbox:changed".
+        response = render(
+            request, f"{PAGE}#bulk_error", {"bulk_done": _bulk_done(action, done, tag, assignee)}
+        )
+        response["HX-Retarget"] = "#bulk-error"
+        response["HX-Reswap"] = "outerHTML"
+        response["HX-Trigger"] = "inbox:changed"
+        return response
     # Back to the list the selection was made in, if ``next`` is one of our pages.
     return redirect_to_next(request, fallback="inbox:index")
+
+
+def _bulk_done(action: str, n: int, tag: str, assignee) -> str:
+    """What a bulk action did, in a sentence."""
+    if action == "close":
+        return translation.ngettext("Closed %(n)d ticket.", "Closed %(n)d tickets.", n) % {"n": n}
+    if action == "tag":
+        return translation.ngettext(
+            "Tagged %(n)d ticket “%(tag)s”.", "Tagged %(n)d tickets “%(tag)s”.", n
+        ) % {"n": n, "tag": tag.strip()}
+    if assignee is None:
+        return translation.ngettext("Unassigned %(n)d ticket.", "Unassigned %(n)d tickets.", n) % {
+            "n": n
+        }
+    return translation.ngettext(
+        "Assigned %(n)d ticket to %(name)s.", "Assigned %(n)d tickets to %(name)s.", n
+    ) % {"n": n, "name": assignee.get_full_name() or assignee.get_username()}
 
 
 def _bulk_refused(request: HttpRequest, message: str) -> HttpResponse:

@@ -7,6 +7,18 @@
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
 
+  // Scripted pages hide the buttons that only a page without JavaScript needs.
+  document.documentElement.classList.add("js");
+
+  // Forms marked data-autosubmit apply as soon as a choice changes (their button stays for
+  // use without JavaScript); an htmx form submits through htmx, a plain one reloads.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.hasAttribute("data-autosubmit") || event.target.type === "text" ||
+        event.target.type === "search") { return; }
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  });
+
   var selectedId = null;
   var checked = {};
 
@@ -129,11 +141,36 @@
     clearTimeout(countTimer);
     countTimer = setTimeout(function () {
       var form = $("#composer");
-      if (!form || !window.htmx) { return; }
+      var current = $("#reply-text");
+      if (!form || !current || !window.htmx) { return; }
+      // The text as it is now: after a send the composer is fresh and the count is 0.
       window.htmx.ajax("POST", form.getAttribute("data-count-url"), {
-        source: "#reply-text", target: "#counter", swap: "outerHTML", values: { text: event.target.value }
+        source: "#reply-text", target: "#counter", swap: "outerHTML", values: { text: current.value }
       });
     }, 600);
+  });
+
+  // A send or a tag clears what was typed: a pending count must not bring the old figure
+  // back, and a form marked data-reset-on-success empties once the server took the action
+  // (it says so with its "inbox:changed" event; a refusal keeps the text to correct).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "composer") { clearTimeout(countTimer); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.id === "bulk-form") {
+      var said = event.detail.xhr && event.detail.xhr.getResponseHeader("HX-Trigger");
+      if (event.detail.successful && said && said.indexOf("inbox:changed") >= 0) {
+        // Done: the ticks go, or the next action would hit the same tickets again.
+        checked = {};
+        $all('#list input[name="ticket"]:checked').forEach(function (box) { box.checked = false; });
+      }
+      return;
+    }
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-reset-on-success")) { return; }
+    var xhr = event.detail.xhr;
+    var trigger = xhr && xhr.getResponseHeader("HX-Trigger");
+    if (event.detail.successful && trigger && trigger.indexOf("inbox:changed") >= 0) { elt.reset(); }
   });
 
   // Live swaps of the list must keep the checked rows and the selection.
@@ -152,5 +189,44 @@
       event.detail.parameters.t = selectedId;
     }
   });
+  // The composer says before anyone types what sending will do: claim the ticket (nobody holds
+  // it), reply (you hold it) or only add a note (a colleague holds it). The live head carries
+  // the holder; it changes under the open composer when someone claims or assigns.
+  function syncOwner() {
+    var live = $("#live");
+    var hint = $("#owner-hint");
+    var send = $("#composer button[data-send]");
+    var sendClose = $("#composer button[data-send-close]");
+    if (!live || !hint || !send) { return; }
+    var holder = live.getAttribute("data-holder");
+    var mine = holder === hint.getAttribute("data-me");
+    var other = holder && !mine;
+    hint.textContent = !holder ? hint.getAttribute("data-text-free") :
+      other ? hint.getAttribute("data-text-other").replace("%(name)s", live.getAttribute("data-holder-name")) : "";
+    hint.hidden = !hint.textContent;
+    $all('#composer input[data-public-mode]').forEach(function (radio) {
+      radio.disabled = !!other;
+      if (other) { radio.checked = false; }
+    });
+    var note = $('#composer input[name="mode"][value="note"]');
+    if (other && note) { note.checked = true; }
+    if (!other && note && note.checked && !$('#composer input[data-public-mode]:checked') && send.getAttribute("data-was-other")) {
+      var first = $('#composer input[data-public-mode]');
+      if (first) { first.checked = true; note.checked = false; }
+    }
+    if (other) { send.setAttribute("data-was-other", "1"); } else { send.removeAttribute("data-was-other"); }
+    var noting = note && note.checked;
+    send.textContent = noting ? send.getAttribute("data-label-note") :
+      !holder ? send.getAttribute("data-label-claim") : send.getAttribute("data-label-reply");
+    if (sendClose) {
+      sendClose.hidden = !!other || noting;
+      sendClose.textContent = !holder ? sendClose.getAttribute("data-label-claim") : sendClose.getAttribute("data-label-reply");
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "mode" && event.target.closest("#composer")) { syncOwner(); }
+  });
+  document.addEventListener("htmx:afterSettle", syncOwner);
+  document.addEventListener("DOMContentLoaded", syncOwner);
   document.addEventListener("DOMContentLoaded", markSelected);
 })();

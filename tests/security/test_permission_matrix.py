@@ -100,7 +100,11 @@ MATRIX = {
     "pages:canned_delete": ("POST", {"lead", "admin"}, False),
     "pages:profile": ("GET", {"outsider", *EVERYONE_WORKING}, False),
     "pages:profile_preview": ("GET", {"outsider", *EVERYONE_WORKING}, False),
-    # Four-eyes review: the queue and coaching for leads, "My reviews" for every agent; the
+    "pages:profile_language": ("POST", {"outsider", *EVERYONE_WORKING}, False),
+    # Each person's own failed sends (none of anyone else's).
+    "pages:failed_notice": ("GET", {"outsider", *EVERYONE_WORKING}, False),
+    "pages:failed_dismiss": ("POST", {"outsider", *EVERYONE_WORKING}, False),
+    # Four-eyes review: the queue and coaching for leads, "My coaching" for every agent; the
     # author's resubmit and discard of a returned reply are ticket actions.
     "inbox:reply_resubmit": ("POST", EVERYONE_WORKING, True),
     "inbox:reply_discard": ("POST", EVERYONE_WORKING, True),
@@ -274,6 +278,8 @@ def _canned(world):
 # Public by design: log-in pages, health, language switch, signed webhooks (their own suite),
 # and Django's admin, which has its own staff check.
 # The API's schema and docs page are public (they describe, they hold no data).
+# channels:kinds_css is the public stylesheet of the channel kinds' colours (the login page
+# loads it too); it holds nothing but the connectors' class variables.
 NOT_IN_MATRIX = {
     "login",
     "logout",
@@ -283,6 +289,7 @@ NOT_IN_MATRIX = {
     "api:api-root",
     "api:openapi-json",
     "api:openapi-view",
+    "channels:kinds_css",
 }
 
 

@@ -48,7 +48,7 @@ def test_the_log_shows_newest_first_who_what_and_the_ticket(admin_client, ada):
     assert _ids(html)[0] == newest.pk and newest.verb == "assigned"
     row = html[html.index(f'data-activity="{newest.pk}"') :]
     row = row[: row.index("</tr>\n      <tr") if "</tr>\n      <tr" in row else None]
-    assert "Ada" in row and "<code>assigned</code>" in row
+    assert "Ada" in row and ">Assigned</a>" in row and "<code>" not in row
     assert f'href="{reverse("inbox:thread", args=[ticket.pk])}"' in row
     assert f"Anna (#{anna.pk})" in row  # the assignee by name
 
@@ -192,3 +192,21 @@ def test_settings_rows_name_their_subject_and_references(admin_client, ada):
     html = _log(admin_client, scope="settings", verb="channel_updated")
     assert f"channel Shop NL (#{channel.pk})" in html and f"Social (#{team.pk})" in html
     assert re.search(r'class="before"[^>]*>Shop</td>.*?class="after"[^>]*>Shop NL</td>', html, re.S)
+
+
+def test_actions_read_as_words_in_the_rows_and_the_filter(admin_client, ada):
+    (ticket,) = tickets(1)
+    activity_log(ticket=ticket, actor=ada, verb="reply_sent", after={"message": 1})
+    html = _log(admin_client)
+    assert ">Reply sent</a>" in html
+    assert '<option value="reply_sent">Reply sent</option>' in html
+    assert "<code>reply_sent</code>" not in html
+
+
+def test_people_only_leaves_the_system_rows_out(admin_client, ada):
+    (ticket,) = tickets(1)  # ingest writes its "created" row with no actor
+    ticket_assign(ticket_id=ticket.pk, user=ada, assignee=person("anna"))
+    shown = set(_ids(_log(admin_client, actor="people")))
+    assert shown == set(Activity.objects.filter(actor__isnull=False).values_list("pk", flat=True))
+    assert Activity.objects.filter(actor=None).exists() and shown
+    assert "People only (no system rows)" in _log(admin_client)

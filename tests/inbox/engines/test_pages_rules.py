@@ -343,3 +343,21 @@ def test_a_rule_assigning_to_a_deactivated_agent_can_still_be_saved(lead_client)
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.name == "Money 2" and rule.assign_to == bram
+
+
+def test_a_new_rule_offers_open_incidents_only(lead_client):
+    from inbox.models import Incident, IncidentStatus
+
+    Incident.objects.create(title="Deliveries delayed in Utrecht")
+    Incident.objects.create(title="App down last week", status=IncidentStatus.RESOLVED)
+    html = lead_client.get(reverse("pages:rules_new")).content.decode()
+    assert "Deliveries delayed in Utrecht" in html and "App down last week" not in html
+
+
+def test_a_rule_linked_to_a_resolved_incident_still_shows_it_when_edited(lead_client):
+    from inbox.models import Incident, IncidentStatus
+
+    gone = Incident.objects.create(title="App down last week", status=IncidentStatus.RESOLVED)
+    rule = _rule(link_incident=gone)
+    html = lead_client.get(reverse("pages:rules_edit", args=[rule.pk])).content.decode()
+    assert "App down last week" in html

@@ -332,7 +332,8 @@ def test_a_second_lead_resolving_the_same_incident_answers_nobody_again(
 def test_the_previewed_template_is_what_is_sent(lead_client, incident, customers):
     reviewed = "Hi {name}, all good again."
     lead_client.post(reverse("pages:incident_resolve", args=[incident.pk]), {"template": reviewed})
-    assert _replies(customers[1])[0].text == "Hi Bob Smith, all good again."
+    # Signed like every other reply of the lead who resolves.
+    assert _replies(customers[1])[0].text == "Hi Bob Smith, all good again.\n^Lotte"
 
 
 def test_after_resolving_the_page_shows_answered_tickets_that_cannot_be_unlinked(
@@ -448,3 +449,27 @@ def test_two_leads_confirming_at_the_same_instant_answer_each_customer_once(cust
     for ticket in customers:
         assert len(_replies(ticket)) == 1
     assert IncidentTicket.objects.filter(incident=incident, reply__isnull=False).count() == 3
+
+
+def test_each_customer_gets_the_answer_in_their_language_signed_by_the_lead(
+    lead_client, incident, customers
+):
+    Ticket.objects.filter(pk=customers[1].pk).update(language="en")
+    Ticket.objects.filter(pk=customers[0].pk).update(language="nl")
+    lead_client.post(
+        reverse("pages:incident_edit", args=[incident.pk]),
+        {
+            "title": incident.title,
+            "reply_template": TEMPLATE,
+            "reply_template_en": "Hi {first_name}, deliveries in Utrecht run again.",
+        },
+    )
+    incident.refresh_from_db()
+    english = "Hi {first_name}, deliveries in Utrecht run again."
+    assert incident.reply_translations == {"en": english}
+    page = lead_client.get(reverse("pages:incident_resolve", args=[incident.pk])).content.decode()
+    assert "Hi Bob, deliveries in Utrecht run again." in page and "^Lotte" in page
+    lead_client.post(reverse("pages:incident_resolve", args=[incident.pk]), {"template": TEMPLATE})
+    assert _replies(customers[1])[0].text == "Hi Bob, deliveries in Utrecht run again.\n^Lotte"
+    assert _replies(customers[0])[0].text.startswith("Hoi Anna, de bezorging")
+    assert _replies(customers[0])[0].text.endswith("\n^Lotte")

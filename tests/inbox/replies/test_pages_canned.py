@@ -81,6 +81,7 @@ def test_a_lead_creates_a_team_reply_and_the_audit_records_it(lead_client, suppo
         "canned": canned.pk,
         "title": "Thanks",
         "body": "Thanks {customer_name}! ^{agent_first_name}",
+        "translations": {},
         "team": support.pk,
     }
 
@@ -162,3 +163,34 @@ def test_an_agent_cannot_open_create_change_or_delete_canned_replies(agent_clien
         assert getattr(agent_client, method)(url, data).status_code == 403, url
     assert list(CannedReply.objects.values_list("title", "body")) == [("Keep", "Keep me")]
     assert not Activity.objects.filter(verb__startswith="canned").exists()
+
+
+def test_an_unknown_variable_is_refused_with_the_list_of_known_ones(lead_client):
+    response = lead_client.post(
+        reverse("pages:canned_new"),
+        {"title": "Thanks", "body": "Hi {customer_first_name}, thanks!", "team": ""},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and not CannedReply.objects.exists()
+    assert "Unknown variable {customer_first_name}" in html
+    assert "Known variables: {customer_name}, {agent_first_name}" in html
+
+
+def test_a_dutch_customer_gets_the_dutch_text_and_others_the_main_one(lead_client, lotte):
+    lead_client.post(
+        reverse("pages:canned_new"),
+        {
+            "title": "Thanks",
+            "body": "Thanks {customer_name}!",
+            "body_nl": "Bedankt {customer_name}!",
+            "team": "",
+        },
+    )
+    canned = CannedReply.objects.get()
+    assert canned.translations == {"nl": "Bedankt {customer_name}!"}
+    dutch, other = tickets(2)
+    dutch.language, other.language = "nl-BE", "de"
+    assert canned_fill(canned=canned, ticket=dutch, user=lotte).startswith("Bedankt ")
+    assert canned_fill(canned=canned, ticket=other, user=lotte).startswith("Thanks ")
+    edit = lead_client.get(reverse("pages:canned_edit", args=[canned.pk])).content.decode()
+    assert "Text in Nederlands" in edit and "Bedankt {customer_name}!" in edit

@@ -28,6 +28,7 @@ from inbox.replies.review import (
     thread_review_create,
 )
 from inbox.tickets import services
+from inbox.tickets.services import ticket_assign
 from tests.factories import author, item, make_channel
 from tests.personas import eager_celery, person
 
@@ -372,10 +373,12 @@ def test_bulk_actions_send_no_unapproved_reply(unapproved, lead, ticket):
 def test_a_colleagues_held_reply_still_stops_a_reply_over_it(trainee, lead, ticket):
     """The collision check sees a held reply as a colleague's words: read it first."""
     seen = Message.objects.filter(ticket=ticket).latest("pk").pk
-    _held(ticket, trainee)
+    _held(ticket, trainee)  # the trainee's reply claimed the ticket; a lead hands it to Bob
+    bob = person("bob")
+    ticket_assign(ticket_id=ticket.pk, user=lead, assignee=bob)
     with pytest.raises(services.Collision):
         reply_services.reply_send(
-            ticket_id=ticket.pk, user=person("bob"), text="Me too", seen_message_id=seen
+            ticket_id=ticket.pk, user=bob, text="Me too", seen_message_id=seen
         )
 
 
@@ -682,3 +685,10 @@ def test_the_closed_tab_and_my_reviews_cost_the_same_queries_for_one_thread_or_m
         lead_client.get(reverse("pages:review_closed"))
     with django_assert_max_num_queries(len(mine_one.captured_queries)):
         client.get(reverse("pages:review_mine"))
+
+
+def test_the_trainees_coaching_page_is_called_my_coaching_not_reviews(client):
+    client.force_login(person("anna"))
+    html = client.get(reverse("pages:review_mine")).content.decode()
+    assert "<h1>My coaching</h1>" in html and 'href="/review/mine/"' in html
+    assert "My reviews" not in html

@@ -38,7 +38,8 @@ def test_a_lead_approves_a_trainees_reply_and_the_trainee_sees_it_sent(
         "go to a lead for approval"
     )
     trainee.get_by_label("Reply text", exact=True).fill("Yes, it is on its way.")
-    trainee.get_by_role("button", name="Reply", exact=True).click()
+    # Nobody holds the ticket: replying claims it, and the button says so.
+    trainee.get_by_role("button", name="Claim and reply", exact=True).click()
     expect(trainee.locator("#live .msg-out .review-wait")).to_contain_text(
         "Waiting for a lead's approval"
     )

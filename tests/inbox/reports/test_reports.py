@@ -280,3 +280,21 @@ def test_the_report_brin_indexes_summarize_each_full_range_without_waiting_for_v
         options = dict(cursor.fetchall())
     assert len(options) == 4
     assert all(value == ["autosummarize=on"] for value in options.values())
+
+
+def test_an_incident_answer_counts_for_the_lead_who_sent_it():
+    lotte = get_user_model().objects.create_user("lotte")
+    channel = make_channel()
+    unheld = ticket(channel, response=40 * MIN, closed=40 * MIN)  # nobody held it
+    Message.objects.create(
+        ticket=unheld,
+        channel=channel,
+        direction="out",
+        author_user=lotte,
+        delivery_state=DeliveryState.SENT,
+        sent_at=T0 + 40 * MIN,
+        text="Deliveries run again.",
+    )
+    rows = {r["agent"]: r for r in per_agent(start=START, end=END)}
+    assert rows["lotte"]["replies"] == 1
+    assert rows["lotte"]["first_response_median"] == 40 * MIN
