@@ -110,7 +110,7 @@ def test_a_lead_links_a_ticket_to_an_incident_and_resolving_it_answers_and_close
     page.get_by_role("link", name="Incidents").click()
     page.get_by_role("link", name="Declare an incident").click()
     page.get_by_label("Title").fill("Log-in down")
-    page.get_by_label("Answer when solved").fill("Hi {first_name}, you can log in again.")
+    page.locator("#id_reply_template").fill("Hi {first_name}, you can log in again.")
     page.get_by_role("button", name="Declare").click()
     expect(page.get_by_text("Incident declared.")).to_be_visible()
 

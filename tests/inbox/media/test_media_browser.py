@@ -97,7 +97,8 @@ def test_an_agent_sees_the_customers_photo_and_location_and_sends_a_photo_back(
         label.write_bytes(jpeg((600, 400), gps=False))
         page.set_input_files("#reply-files", str(label))
         page.locator("#reply-text").fill("Here is a return label.")
-        page.get_by_role("button", name="Reply", exact=True).click()
+        # Nobody holds the ticket: replying claims it for the agent.
+        page.get_by_role("button", name="Claim and reply").click()
         expect(page.locator("#live .msg-out .delivery")).to_have_text("Sent", timeout=10_000)
         expect(page.locator("#live .msg-out .att-image img")).to_be_visible()
         sends = [c for c in web.calls if c.request.url.startswith(graph(f"{PAGE_ID}/messages"))]
