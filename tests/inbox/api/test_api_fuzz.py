@@ -17,6 +17,23 @@ from webcare.wsgi import application
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
+@pytest.fixture(autouse=True)
+def _the_test_keeps_its_connection():
+    """The WSGI app is called directly, not through Django's test client, so nothing stops
+    ``request_finished`` from closing the database connection after each request, and with it
+    the test's transaction (on PostgreSQL every later query then fails, and rows written
+    outside the transaction outlive the test). Django's test client disconnects the same
+    receivers for the same reason."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def admin_headers(world, settings):
     from inbox.api.services import token_create
