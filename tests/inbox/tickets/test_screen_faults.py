@@ -73,12 +73,13 @@ def test_an_answer_clears_overdue_at_once(client, anna, support):
 
 
 def test_the_acknowledgement_preview_during_hours_names_the_next_opening_not_now(client):
-    client.force_login(person("lotte", "lead"))
     BusinessHours.objects.create(
         time_zone="UTC",
         week={d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
     )
     with time_machine.travel(MONDAY, tick=False):  # open now
+        # Logged in at that moment, so the session is fresh whatever the real date.
+        client.force_login(person("lotte", "lead"))
         response = client.get(
             reverse("pages:hours_ack_preview"),
             {"text": "Back {opening}", "language": "en"},
