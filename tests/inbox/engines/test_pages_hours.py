@@ -129,24 +129,32 @@ def test_hours_set_through_the_page_change_a_new_tickets_due_time(lead_client):
 
 
 # --- holidays ---------------------------------------------------------------------------------
+def upcoming(month: int, day: int) -> dt.date:
+    """The next such day from today (a holiday an admin would add), whatever today is."""
+    today = timezone.localdate()
+    this_year = dt.date(today.year, month, day)
+    return this_year if this_year > today else dt.date(today.year + 1, month, day)
+
+
 def test_a_holiday_for_a_team_on_default_hours_copies_the_default_first(lead_client, support):
     BusinessHours.objects.create(week={"mon": [["09:00", "17:00"]]}, time_zone="UTC")
+    kerst = upcoming(12, 25)
     response = lead_client.post(
         reverse("pages:hours_team", args=[support.pk]),
-        {"form": "holiday", "date": "2026-12-25", "name": "Kerst"},
+        {"form": "holiday", "date": kerst.isoformat(), "name": "Kerst"},
     )
     assert response.status_code == 302
     own = BusinessHours.objects.get(team=support)
     assert own.week == {"mon": [["09:00", "17:00"]]} and own.time_zone == "UTC"
-    assert [(h.date, h.name) for h in own.holidays.all()] == [(dt.date(2026, 12, 25), "Kerst")]
+    assert [(h.date, h.name) for h in own.holidays.all()] == [(kerst, "Kerst")]
     (row,) = Activity.objects.filter(verb="holiday_added")
-    assert row.after == {"team": support.pk, "date": "2026-12-25", "name": "Kerst"}
+    assert row.after == {"team": support.pk, "date": kerst.isoformat(), "name": "Kerst"}
     page = lead_client.get(reverse("pages:hours_team", args=[support.pk])).content.decode()
     assert "Kerst" in page
 
 
 def test_the_same_holiday_twice_is_refused(lead_client):
-    data = {"form": "holiday", "date": "2026-12-25", "name": "Kerst"}
+    data = {"form": "holiday", "date": upcoming(12, 25).isoformat(), "name": "Kerst"}
     lead_client.post(reverse("pages:hours_default"), data)
     response = lead_client.post(reverse("pages:hours_default"), data)
     assert response.status_code == 400
@@ -155,9 +163,10 @@ def test_the_same_holiday_twice_is_refused(lead_client):
 
 
 def test_removing_a_holiday_is_audited(lead_client, support):
+    day = upcoming(12, 26).isoformat()
     lead_client.post(
         reverse("pages:hours_team", args=[support.pk]),
-        {"form": "holiday", "date": "2026-12-26", "name": "Tweede kerstdag"},
+        {"form": "holiday", "date": day, "name": "Tweede kerstdag"},
     )
     holiday = Holiday.objects.get()
     response = lead_client.post(reverse("pages:hours_holiday_delete", args=[holiday.pk]))
@@ -166,7 +175,7 @@ def test_removing_a_holiday_is_audited(lead_client, support):
     )
     assert not Holiday.objects.exists()
     (row,) = Activity.objects.filter(verb="holiday_removed")
-    assert row.before["date"] == "2026-12-26"
+    assert row.before["date"] == day
 
 
 # --- SLA targets ------------------------------------------------------------------------------
@@ -330,7 +339,7 @@ def test_an_agent_cannot_open_or_change_hours_targets_or_acknowledgements(agent_
         (
             "post",
             reverse("pages:hours_team", args=[support.pk]),
-            {"form": "holiday", "date": "2027-01-01"},
+            {"form": "holiday", "date": upcoming(1, 1).isoformat()},
         ),
         ("post", reverse("pages:hours_holiday_delete", args=[holiday.pk]), {}),
         (
