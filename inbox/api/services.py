@@ -10,10 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from inbox.api import webhooks
 from inbox.audit.services import activity_log
 from inbox.core import access
+from inbox.events.services import subscriptions_changed
 from inbox.models import ApiToken, TokenScope, WebhookEvent, WebhookSubscription
+from webcare import signed_http
 
 TOKEN_PREFIX = "wct_"  # noqa: S105 - a marker, not a secret
 
@@ -79,8 +80,8 @@ def subscription_create(
     if unknown or not events:
         raise ValueError(f"unknown events: {', '.join(unknown)}" if unknown else "no events")
     try:
-        webhooks.target(url)
-    except webhooks.Refused as exc:
+        signed_http.target(url)
+    except signed_http.Refused as exc:
         raise ValueError(f"this URL cannot receive webhooks: {exc}") from exc
     with transaction.atomic():
         sub = WebhookSubscription.objects.create(
@@ -89,7 +90,7 @@ def subscription_create(
         activity_log(
             ticket=None, actor=user, verb="webhook_created", after={"webhook": sub.pk, "url": url}
         )
-    webhooks.subscriptions_changed()
+    subscriptions_changed()
     return sub
 
 
@@ -118,7 +119,7 @@ def subscription_update(
             before=before,
             after={"webhook": sub.pk, "enabled": sub.enabled, "events": sub.events},
         )
-    webhooks.subscriptions_changed()
+    subscriptions_changed()
     return sub
 
 
@@ -129,7 +130,7 @@ def subscription_delete(*, user: AbstractBaseUser, subscription_id: int) -> None
         sub = WebhookSubscription.objects.get(pk=subscription_id)
         activity_log(ticket=None, actor=user, verb="webhook_deleted", before={"url": sub.url})
         sub.delete()
-    webhooks.subscriptions_changed()
+    subscriptions_changed()
 
 
 def customer_attributes_set(

@@ -75,17 +75,17 @@ def _query(customer: Customer) -> str:
 
 
 def _fetch(customer: Customer) -> dict:
-    from webcare import signed_http as webhooks
+    from webcare import signed_http
 
     query = _query(customer)
     base = settings.CRM_LOOKUP_URL
     url = f"{base}{'&' if '?' in base else '?'}{query}"
-    target, extra = webhooks.target(url)
+    target, extra = signed_http.target(url)
     pin = extra.pop("__pin__", None)
     secret = getattr(settings, "CRM_SECRET", "")
     headers = {"Accept": "application/json", **extra}
-    headers["Webcare-Signature"] = webhooks.signature_header(secret, query.encode())
-    response = webhooks._session(f"crm:{target}", pin).get(
+    headers["Webcare-Signature"] = signed_http.signature_header(secret, query.encode())
+    response = signed_http._session(f"crm:{target}", pin).get(
         target, headers=headers, timeout=TIMEOUT, allow_redirects=False, stream=True
     )
     response.raise_for_status()
