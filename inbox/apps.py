@@ -18,3 +18,6 @@ class InboxConfig(AppConfig):
         from inbox.core import auth  # noqa: F401
 
         auth.connect()
+        # Register the inbox's Celery tasks in every process, web included: the areas queue them
+        # by name (e.g. inbox.engines.assignment.ASSIGN_TASK), since inbox.tasks imports them.
+        from inbox import tasks  # noqa: F401
