@@ -158,7 +158,7 @@ def _database(url: str) -> dict:
         # against 0.3 ms). 0 turns preparing off (for a transaction-mode connection pooler,
         # such as PgBouncer without max_prepared_statements). Statements whose best plan
         # depends on their values (the list's id scans, ingest's bulk statements) are never
-        # prepared (inbox.ingest.bulk.cursor). docs/inbox.md, "Prepared statements".
+        # prepared (inbox.core.bulk.cursor). docs/inbox.md, "Prepared statements".
         config["OPTIONS"]["server_side_binding"] = True
         threshold = _int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
         config["OPTIONS"]["prepare_threshold"] = threshold or None

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inbox.ingest import bulk
+from inbox.core import bulk
 from inbox.models import (
     DeliveryStatus,
     OutboundDelivery,

@@ -1,5 +1,5 @@
 """The authors of an ingested batch as identities and customers: one lookup, one insert each for
-the new ones, one update for changed profiles, whatever the batch's size (``inbox.ingest.bulk``)."""
+the new ones, one update for changed profiles, whatever the batch's size (``inbox.core.bulk``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from channels.base import InboundItem
+from inbox.core import bulk
 from inbox.engines.priority import Reach
-from inbox.ingest import bulk
 from inbox.models import Customer, Identity
 
 _PROFILE = ("handle", "display_name", "avatar_url", "profile_url", "followers", "verified")

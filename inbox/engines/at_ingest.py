@@ -25,6 +25,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from inbox.core import bulk
 from inbox.engines.assignment import assignment_request
 from inbox.engines.engine_config import engine_config
 from inbox.engines.priority import Reach, identity_reach, ticket_priority_apply
@@ -36,7 +37,6 @@ from inbox.engines.routing import (
 )
 from inbox.engines.sla import auto_ack_queue, business_durations_set, sla_apply
 from inbox.engines.triage import intent_apply
-from inbox.ingest import bulk
 from inbox.models import Activity, Direction
 
 

@@ -27,10 +27,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from inbox.core import bulk
 from inbox.engines.business_time import Calendars
 from inbox.engines.routing import load_rules
 from inbox.engines.sla import AutoAcks, Targets
-from inbox.ingest import bulk
 from inbox.models import (
     AutoAck,
     BusinessHours,

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from inbox.core.bulk import insert_rows
 from inbox.engines.business_time import (
     DAY_NAMES,
     Calendar,
@@ -33,7 +34,6 @@ from inbox.engines.business_time import (
     is_open,
     next_opening,
 )
-from inbox.ingest.bulk import insert_rows
 from inbox.models import (
     OPEN_STATUSES,
     Activity,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from channels.base import FILE_KINDS, InboundItem
-from inbox.ingest import bulk
+from inbox.core import bulk
 
 from ..models.media import Attachment, AttachmentState
 

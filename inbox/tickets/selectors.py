@@ -19,9 +19,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from inbox.core import access
+from inbox.core import access, bulk
 from inbox.engines.sla import at_risk_q
-from inbox.ingest import bulk
 from inbox.models import (
     OPEN_STATUSES,
     Identity,
@@ -464,7 +463,7 @@ def ids_of(querysets) -> list[int]:
 
     Django's ``union()`` cannot be used as such a subquery; each scan is wrapped in a derived
     table because SQLite allows no ORDER BY or LIMIT on the members of a compound SELECT.
-    Parameters are bound on the server (inbox.ingest.bulk.cursor): a search's id lists (up to 20,000
+    Parameters are bound on the server (inbox.core.bulk.cursor): a search's id lists (up to 20,000
     each, once per scan) quoted into the SQL text were a sixth of the web workers' time under
     load.
     """

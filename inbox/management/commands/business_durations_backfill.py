@@ -16,9 +16,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
+from inbox.core import bulk
 from inbox.engines.business_time import Calendars
 from inbox.engines.sla import BUSINESS_DURATION_FIELDS, business_durations_set
-from inbox.ingest import bulk
 from inbox.models import Ticket
 
 MISSING = Q(first_inbound_at__isnull=False) & (
