@@ -9,7 +9,6 @@ from django.urls import include, path
 
 from inbox.api import views as api_pages
 from inbox.audit import urls as audit
-from inbox.core import urls as core
 from inbox.customers import urls as customers
 from inbox.engines import urls as engines
 from inbox.incidents import urls as incidents
@@ -27,7 +26,7 @@ urlpatterns = [*tickets.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
 pages = (
     [
         path("", include(area.urlpatterns))
-        for area in (core, engines, replies, incidents, reports, people, audit, api_pages)
+        for area in (reports, engines, replies, incidents, people, audit, api_pages)
     ],
     "pages",
 )

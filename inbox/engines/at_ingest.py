@@ -35,9 +35,10 @@ from inbox.engines.routing import (
     routing_apply,
     routing_save,
 )
-from inbox.engines.sla import auto_ack_queue, business_durations_set, sla_apply
+from inbox.engines.sla import auto_ack_queue, sla_apply
 from inbox.engines.triage import intent_apply
 from inbox.models import Activity, Direction
+from inbox.tickets.timing import business_durations_set
 
 
 def _reach_of(tickets: list, reach: dict[int, Reach]) -> dict[int, Reach]:

@@ -28,7 +28,7 @@ from django.db.models import Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from inbox.core import bulk
-from inbox.engines.business_time import Calendars
+from inbox.core.business_time import Calendars
 from inbox.engines.routing import load_rules
 from inbox.engines.sla import AutoAcks, Targets
 from inbox.models import (

@@ -24,16 +24,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inbox.core.bulk import insert_rows
-from inbox.engines.business_time import (
+from inbox.core.business_time import (
     DAY_NAMES,
     Calendar,
     Calendars,
     _utc,
     add_business_time,
-    business_time_between,
     is_open,
     next_opening,
 )
+from inbox.core.dispatch import dispatch_send
 from inbox.models import (
     OPEN_STATUSES,
     Activity,
@@ -45,6 +45,7 @@ from inbox.models import (
     Ticket,
     TicketKind,
 )
+from inbox.tickets.timing import at_risk_q
 
 log = logging.getLogger(__name__)
 
@@ -57,34 +58,6 @@ class Target:
 
 
 DEFAULT_TARGET = Target(dt.timedelta(minutes=60), dt.timedelta(minutes=60))
-
-
-BUSINESS_DURATION_FIELDS = ("first_response_business_seconds", "resolution_business_seconds")
-
-
-def business_durations_set(ticket: Ticket, calendars: Calendars | None = None) -> None:
-    """Set the ticket's business-time first response and resolution, in memory, from
-    ``first_inbound_at`` to ``first_response_at`` / ``closed_at`` on its team's calendar.
-
-    Called wherever those are set (our answer is sent or echoed, the ticket closes), so reports
-    aggregate stored seconds instead of walking a calendar per row. Without ``calendars`` it
-    loads the one it needs (two or three small queries); the caller saves the fields.
-    """
-    start = ticket.first_inbound_at
-    first, closed = ticket.first_response_at, ticket.closed_at
-    if start is None or (first is None and closed is None):
-        ticket.first_response_business_seconds = None
-        ticket.resolution_business_seconds = None
-        return
-    calendar = (calendars or Calendars([ticket.team_id])).for_team(ticket.team_id)
-
-    def seconds(end: dt.datetime | None) -> int | None:
-        if end is None:
-            return None
-        return int(business_time_between(calendar, start, end).total_seconds())
-
-    ticket.first_response_business_seconds = seconds(first)
-    ticket.resolution_business_seconds = seconds(closed)
 
 
 def content_priority(ticket: Ticket) -> int:
@@ -223,13 +196,6 @@ def sla_breaches_record(*, now: dt.datetime | None = None, limit: int = 1000) ->
     return n
 
 
-def at_risk_q(*, within: dt.timedelta, now: dt.datetime | None = None) -> Q:
-    """Open tickets due within ``within`` of ``now``, or overdue: shared by :func:`sla_at_risk`
-    and the inbox's "At risk" view, so both mean the same."""
-    now = now or timezone.now()
-    return Q(status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=now + within)
-
-
 def sla_at_risk(*, within: dt.timedelta, now: dt.datetime | None = None, team_id=None):
     """Open tickets whose answer is due within ``within`` (or overdue), soonest first: the
     "breaches coming" list for leads. Served by the ``ticket_due`` index."""
@@ -305,8 +271,6 @@ def auto_ack_queue(
     Returns the ids of the messages queued; they are sent after commit. Their activity rows are
     appended to ``activities`` when given (the caller saves them with its own), else saved.
     ``acks``: the templates when the caller holds them (ingest's per-worker copy), else loaded."""
-    from inbox.replies.delivery import dispatch_send
-
     candidates = [
         t
         for t in tickets

@@ -20,8 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from inbox.audit.services import activity_log
+from inbox.core.business_time import Calendars
 from inbox.engines.assignment import assignment_request
-from inbox.engines.business_time import Calendars
 from inbox.models import (
     AgentProfile,
     Incident,

@@ -30,11 +30,13 @@ from channels.base import (
     SendResult,
     TemporaryError,
 )
+from inbox.core.business_time import Calendars
 from inbox.customers.linking import identity_link_same_person
-from inbox.engines.sla import Calendars, Targets, business_durations_set, sla_apply
+from inbox.engines.sla import Targets, sla_apply
 from inbox.events.services import activity_event
 from inbox.media.outbound import outbound_attachments
 from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
+from inbox.tickets.timing import business_durations_set
 
 log = logging.getLogger(__name__)
 
@@ -173,27 +175,6 @@ def _identity_hints_store(platform: str, result: SendResult) -> None:
             )
         except Exception:  # noqa: BLE001 - the reply is out; the link is a convenience
             log.exception("linking %s to %s failed", hint.other_uid, hint.known_uid)
-
-
-# The send task is named, not imported: it lives with the connectors (channels.tasks) and
-# calls delivery back through inbox.ingest.entry. Importing it here would make inbox and
-# channels one import cycle (the "no cycles" contract in .importlinter).
-SEND_TASK = "channels.tasks.send_message"
-
-
-def dispatch_send(message_id: int) -> None:
-    """Queue the send of a stored reply; if the broker is unreachable, leave it to the sweep.
-
-    Called after commit from web requests: the reply is safe in the database as "queued", so
-    a broker outage must not turn an agent's click into an error.
-    """
-    from celery import current_app
-
-    task = current_app.tasks[SEND_TASK]  # a missing task is a deploy error: let it raise
-    try:
-        task.apply_async((message_id,), retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure; redeliver_stalled_replies retries
-        log.warning("broker unreachable; reply %s waits for the sweep", message_id, exc_info=True)
 
 
 def attempt_bound() -> dt.timedelta:

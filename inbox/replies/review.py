@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
 from inbox.core.access import can_assign
+from inbox.core.dispatch import dispatch_send
 from inbox.models import (
     AgentProfile,
     DeliveryState,
@@ -137,8 +138,6 @@ def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None =
     :class:`ActionError`, and the reply is dispatched once. "Reply and close" closes the ticket
     here, with the approval.
     """
-    from inbox.replies.delivery import dispatch_send
-
     message = _held(message_id)
     if message.author_user_id == lead.pk:
         raise ActionError(_("You cannot approve your own reply."))

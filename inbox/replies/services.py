@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
+from inbox.core.dispatch import dispatch_send
 from inbox.models import (
     CannedReply,
     DeliveryState,
@@ -76,8 +77,6 @@ def reply_queue(
     ``inbox.replies.review``): no task is queued, and the customer still counts as waiting, so the
     ticket keeps its SLA clock and its place in the list until a lead approves.
     """
-    from inbox.replies.delivery import dispatch_send
-
     reply_check(ticket=ticket, text=text, mode=mode)
 
     now = timezone.now()
@@ -278,8 +277,6 @@ def _reply_store(
 
 def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
     """Queue a failed reply again with the same idempotency key, so it is never posted twice."""
-    from inbox.replies.delivery import dispatch_send
-
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
         if (

@@ -5,7 +5,7 @@ smallest value with at least p of the values at or below it): PostgreSQL's ``per
 in one scan, and on SQLite ``ORDER BY … OFFSET k LIMIT 1`` after a ``COUNT``, which gives the
 same answer (the test suite runs on both). Durations are wall-clock, or business time with
 ``business=True``: those are the seconds stored on the ticket when it was answered or closed
-(``inbox.engines.sla.business_durations_set``), aggregated the same way, so no calendar is walked
+(``inbox.tickets.timing.business_durations_set``), aggregated the same way, so no calendar is walked
 here.
 """
 

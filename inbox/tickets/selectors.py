@@ -20,7 +20,6 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from inbox.core import access, bulk
-from inbox.engines.sla import at_risk_q
 from inbox.models import (
     OPEN_STATUSES,
     Identity,
@@ -29,6 +28,7 @@ from inbox.models import (
     Ticket,
     TicketStatus,
 )
+from inbox.tickets.timing import at_risk_q
 
 PAGE_SIZE = 50
 COUNT_CAP = 99
