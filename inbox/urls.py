@@ -16,12 +16,12 @@ from inbox.media import urls as media
 from inbox.people import urls as people
 from inbox.replies import urls as replies
 from inbox.reports import urls as reports
-from inbox.tickets import urls as tickets
+from inbox.screen import urls as screen
 
 app_name = "inbox"
 
 # What customers sent, served through a permission-checked view (inbox/media/views.py).
-urlpatterns = [*tickets.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
+urlpatterns = [*screen.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
 
 pages = (
     [

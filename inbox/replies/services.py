@@ -24,6 +24,7 @@ from inbox.models import (
     in_language,
     primary_language,
 )
+from inbox.replies.approval import reply_needs_approval
 from inbox.tickets.services import (
     ActionError,
     Collision,
@@ -164,7 +165,7 @@ def reply_send(
     Blocked with :class:`Collision` when a message arrived, or a colleague replied or noted,
     after the last one the composer showed (``seen_message_id``).
 
-    A reply that needs a lead's approval (``inbox.replies.review.reply_needs_approval``) is stored
+    A reply that needs a lead's approval (``inbox.replies.approval.reply_needs_approval``) is stored
     awaiting it instead; with ``close`` the ticket closes when the reply is approved, not now
     (closing first would tell everyone the customer had been answered).
     """
@@ -225,7 +226,6 @@ def _reply_store(
     *, ticket, ticket_id, user, full, mode, options, seen_message_id, profile, close, prepared
 ) -> Message:
     from inbox.media import outbound
-    from inbox.replies.review import reply_needs_approval
 
     with transaction.atomic():
         locked = ticket_lock(ticket_id)

@@ -1,5 +1,5 @@
 """Reads for the inbox list: the filtered, keyset-paginated tickets (the thread pane's reads are
-in ``inbox.tickets.thread_pane``).
+in ``inbox.screen.thread_pane``).
 
 Every query here is bounded: a page is ``PAGE_SIZE`` rows found through an index on
 (status, waiting_since, id) — or (due_at, id) when sorted by SLA due time — the next page starts
@@ -298,7 +298,7 @@ class TicketPage:
     next_after: str
     count_label: str
     # (id, order value, updated_at) of the first page's rows and the next one; None after a
-    # cursor. With the count and who is viewing, the poll's stamp (inbox.tickets.views.page_stamp).
+    # cursor. With the count and who is viewing, the poll's stamp (inbox.screen.views.page_stamp).
     keys: list[tuple] | None = None
     stamp: str = ""
 

@@ -28,8 +28,8 @@ from inbox.models import (
     Ticket,
 )
 from inbox.replies import services as reply_services
+from inbox.screen.views import PAGE, _load_ticket, _thread_context, inbox_view
 from inbox.tickets import selectors, services
-from inbox.tickets.views import PAGE, _load_ticket, _thread_context, inbox_view
 
 
 def _after_action(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inbox.tickets import actions, views
+from inbox.screen import actions, views
 
 urlpatterns = [
     path("", views.index, name="index"),

@@ -2,7 +2,7 @@
 
 Each view checks access first (``inbox.core.access``), then calls one service. A normal request gets
 the full page (or a redirect back to it after a POST); an htmx request gets the named partial of
-``inbox/tickets/inbox.html`` it needs. Live updates poll ``list_poll`` and ``thread_poll``, which
+``inbox/screen/inbox.html`` it needs. Live updates poll ``list_poll`` and ``thread_poll``, which
 answer
 204 (htmx swaps nothing) when nothing the user can see has changed.
 """
@@ -35,10 +35,13 @@ from inbox.models import (
     TicketKind,
 )
 from inbox.replies import services as reply_services
-from inbox.tickets import presence, selectors, services, thread_pane
+from inbox.replies.approval import reply_needs_approval
+from inbox.screen import thread_pane
+from inbox.tickets import presence, selectors, services
+from inbox.tickets.thread import thread_messages
 from webcare.redirects import redirect_to_next
 
-PAGE = "inbox/tickets/inbox.html"
+PAGE = "inbox/screen/inbox.html"
 
 
 def inbox_view(view: Callable) -> Callable:
@@ -157,7 +160,7 @@ def _file_limits(ticket: Ticket) -> dict | None:
 
 
 def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
-    messages = thread_pane.thread_messages(ticket)
+    messages = thread_messages(ticket)
     check = reply_services.composer_state(ticket)
     last_id = max((m.pk for m in messages), default=0)
     return {
@@ -193,7 +196,6 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
 def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
     """The composer's notice: "all" when every reply of this user here waits for a lead,
     "public" when public ones do, "" when none (no query: profile and channel are loaded)."""
-    from inbox.replies.review import reply_needs_approval
 
     def held(mode: str) -> bool:
         return reply_needs_approval(
