@@ -44,7 +44,7 @@ from channels.models import Channel
 from inbox.core import bulk
 from inbox.customers.identities import identities_upsert
 from inbox.engines.at_ingest import engines_apply
-from inbox.engines.engine_config import config_stamp_subquery
+from inbox.engines.config_stamp import config_stamp_subquery
 from inbox.engines.priority import Reach
 from inbox.ingest.items import _apply_edits, _dedupe_batch, _without_nul
 from inbox.ingest.rows import (
