@@ -235,7 +235,7 @@ def incident_resolve(
             if ticket.channel.platform == "whatsapp":
                 # Outside WhatsApp's 24-hour window only an approved template goes out; its
                 # parameters carry the answer itself (the template has its own sign-off).
-                from channels.whatsapp.services import TemplateRefused, incident_reply
+                from channels.whatsapp.window import TemplateRefused, incident_reply
 
                 unsigned = answer_text(
                     template=template, translations=incident.reply_translations, ticket=ticket

@@ -256,7 +256,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
     if ticket.channel.platform == "whatsapp":
-        from channels.whatsapp.tasks import read_receipt_on_open
+        from channels.whatsapp.receipts import read_receipt_on_open
 
         read_receipt_on_open(ticket)  # the customer sees their message read (a channel setting)
     context = _thread_context(request, ticket)
