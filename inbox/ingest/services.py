@@ -68,7 +68,7 @@ from inbox.ingest.steps import (
     _messages_stored,
     _tickets_write,
 )
-from inbox.media.ingest import attachments_store
+from inbox.media.ingest import attachments_of_versions, attachments_store, ticket_counts_raise
 from inbox.models import (
     Message,
     Ticket,
@@ -305,6 +305,12 @@ def ingest_batch(
             channel, batch, other_versions, new, stored, inserted_ids, tickets, reach, now
         )
         result.edited = len(edited)
+        # New attachments of edited messages (an X edit, a comment edited with a photo).
+        gained = attachments_of_versions(
+            channel_id=channel.pk,
+            items=[i for i in batch if i.edited and i.external_id in stored] + other_versions,
+            now=now,
+        )
         result.duplicates -= len(edited)
         new_by_ticket = _by_ticket(batch, inserted_ids.union(edited), edited)
 
@@ -343,6 +349,7 @@ def ingest_batch(
         touched, result.tickets_reopened = _tickets_write(
             tickets, new_by_ticket, created_ids, rewrite, reopened, now
         )
+        ticket_counts_raise(gained)
         if cursor is not None:
             _cursor_store(channel, cursor, batch, inserted_ids, now)
         # The engines' links, activities and acknowledgements, now that every ticket has its id.
