@@ -301,16 +301,10 @@ def ingest_batch(
         result.created = len(inserted)
         result.duplicates = len(items) - len(inserted)
 
-        edited = _edits_store(
+        edited, gained = _edits_store(
             channel, batch, other_versions, new, stored, inserted_ids, tickets, reach, now
         )
         result.edited = len(edited)
-        # New attachments of edited messages (an X edit, a comment edited with a photo).
-        gained = attachments_of_versions(
-            channel_id=channel.pk,
-            items=[i for i in batch if i.edited and i.external_id in stored] + other_versions,
-            now=now,
-        )
         result.duplicates -= len(edited)
         new_by_ticket = _by_ticket(batch, inserted_ids.union(edited), edited)
 
@@ -386,9 +380,11 @@ def _edits_store(
     tickets: dict[str, _TicketRow],
     reach: dict[int, Reach],
     now: dt.datetime,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[int, int]]:
     """Apply the batch's edits to stored messages; return external id -> thread key of each
-    message edited. Loads into ``tickets`` the tickets of edits that named another thread."""
+    message edited, and the attachments the edits added (ticket id -> count: new ones an edit
+    carries, an X edit or a comment edited with a photo). Loads into ``tickets`` the tickets of
+    edits that named another thread."""
     edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
     edits += other_versions
     fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
@@ -401,7 +397,8 @@ def _edits_store(
     elsewhere = sorted({k for k in edited.values() if k not in tickets})
     if elsewhere:
         tickets.update(_load_tickets(channel.pk, elsewhere, reach))
-    return edited
+    versions = [i for i in batch if i.edited and i.external_id in stored] + other_versions
+    return edited, attachments_of_versions(channel_id=channel.pk, items=versions, now=now)
 
 
 def _ids(items: list[InboundItem]) -> list[str]:
