@@ -43,9 +43,7 @@ def read_range(storage, name: str, first: int, last: int) -> Iterator[bytes]:
     """The bytes ``first..last`` of a stored file, in chunks."""
     bucket = getattr(storage, "bucket", None)
     if bucket is not None:  # django-storages' S3Storage: ask the bucket for the bytes only
-        from storages.utils import clean_name
-
-        key = storage._normalize_name(clean_name(name))
+        key = storage._normalize_name(name)  # our own names, clean already
         body = bucket.Object(key).get(Range=f"bytes={first}-{last}")["Body"]
         try:
             yield from body.iter_chunks(CHUNK)

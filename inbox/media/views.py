@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
@@ -46,7 +47,7 @@ def download_name(attachment: Attachment) -> str:
 
 @require_GET
 @login_required
-def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> HttpResponse:
+def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> HttpResponseBase:
     if variant not in ("file", "thumb", "download"):
         raise Http404("No such variant.")
     attachment = _attachment_for(request.user, attachment_id)
@@ -78,7 +79,7 @@ def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> H
 
 def _ranged(
     request: HttpRequest, name: str, content_type: str, inline: bool, filename: str
-) -> HttpResponse | None:
+) -> HttpResponseBase | None:
     """206 with the one byte range asked for, 416 past the end; None serves the whole file."""
     header = request.headers.get("Range")
     if not header:
@@ -93,10 +94,10 @@ def _ranged(
     if found is None:
         return None
     first, last = found
-    response = StreamingHttpResponse(
+    partial = StreamingHttpResponse(
         ranges.read_range(storage(), name, first, last), status=206, content_type=content_type
     )
-    response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Length"] = str(last - first + 1)
-    response["Content-Disposition"] = content_disposition_header(not inline, filename)
-    return response
+    partial["Content-Range"] = f"bytes {first}-{last}/{size}"
+    partial["Content-Length"] = str(last - first + 1)
+    partial["Content-Disposition"] = content_disposition_header(not inline, filename) or ""
+    return partial
