@@ -319,6 +319,9 @@ class Connector:
     icon: ClassVar[str] = "•"
     colour: ClassVar[str] = "#475569"
     reply_modes: ClassVar[tuple[str, ...]] = ("public",)
+    # A "private" reply mode (Meta's private reply to a comment) may answer each comment once
+    # (the inbox keeps the claim); this long after the comment, not at all. None: no limit.
+    private_reply_limit: ClassVar[dt.timedelta | None] = None
     text_limit: ClassVar[int | None] = None
     # Ticket kinds this connector produces, for filters and icons.
     ticket_kinds: ClassVar[tuple[str, ...]] = ()

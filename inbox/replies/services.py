@@ -23,6 +23,7 @@ from inbox.models import (
     in_language,
     primary_language,
 )
+from inbox.replies import private
 from inbox.tickets.services import (
     ActionError,
     Collision,
@@ -83,6 +84,11 @@ def reply_queue(
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if mode == private.PRIVATE:
+            # One private reply per comment, within the platform's limit: the comment is
+            # pinned and claimed under the ticket's lock (and the claim's unique constraint).
+            chosen = str((options or {}).get("comment_id") or "")
+            options = {**(options or {}), **private.private_options(ticket, chosen)}
         message = Message.objects.create(
             ticket=ticket,
             channel_id=ticket.channel_id,
@@ -98,6 +104,8 @@ def reply_queue(
             send_options=options or {},
             close_on_approval=hold and close_on_approval,
         )
+        if mode == private.PRIVATE:
+            private.private_claim(message=message)
         if before_send is not None:
             before_send(message)
         before = ticket_answered(ticket=ticket, held=hold, now=now)
@@ -123,6 +131,9 @@ class ComposerState:
     allowed: bool
     reason: str
     options: tuple[str, ...]
+    # What is not offered here and why, shown beside the modes (e.g. "Move to DM": this
+    # comment was already answered privately on ...).
+    notes: tuple[str, ...] = ()
 
 
 def composer_state(ticket: Ticket) -> ComposerState:
@@ -130,12 +141,20 @@ def composer_state(ticket: Ticket) -> ComposerState:
     window = ticket.channel.connector().reply_window(
         ticket_kind=ticket.kind, last_inbound_at=ticket.last_inbound_at
     )
+    modes = tuple(cls.reply_modes_for(ticket.kind))
+    notes: list[str] = []
+    if private.PRIVATE in modes:
+        refused = private.private_refusal(ticket)
+        if refused:
+            modes = tuple(m for m in modes if m != private.PRIVATE)
+            notes.append(refused)
     return ComposerState(
-        modes=tuple(cls.reply_modes_for(ticket.kind)),
+        modes=modes,
         limit=cls.text_limit,
         allowed=window.allowed,
         reason=window.reason,
         options=tuple(window.options),
+        notes=tuple(notes),
     )
 
 
@@ -287,6 +306,9 @@ def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
             or message.delivery_state != DeliveryState.FAILED
         ):
             raise ActionError(_("Only a failed reply can be retried."))
+        if message.reply_mode == private.PRIVATE:
+            # Its comment may have been answered privately since, or be too old now.
+            private.private_reclaim(message=message)
         message.delivery_state = DeliveryState.QUEUED
         message.delivery_changed_at = timezone.now()
         message.failure_reason = ""
