@@ -176,6 +176,9 @@ class OutboundReply:
     # The platform id of the message we answer (tweet, comment, review) and its author's id.
     in_reply_to: str = ""
     recipient_id: str = ""
+    # The parent of the message we answer, where the platform names one (the Instagram media
+    # a mentioning comment is on).
+    in_reply_to_parent: str = ""
     # Platform-specific extras chosen in the composer (e.g. Messenger's HUMAN_AGENT tag).
     options: dict[str, Any] = field(default_factory=dict)
     created_at: dt.datetime | None = None

@@ -51,7 +51,7 @@ from ..facebook.media import META_MEDIA_HOSTS
 from ..meta.account import MetaAccount
 from ..meta.conversations import recent_conversations
 from ..registry import register
-from . import client, normalize
+from . import client, normalize, replies
 from .webhooks import InstagramIntake
 
 log = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ class InstagramConnector(MetaAccount, Connector):
     @classmethod
     def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
         """A DM conversation is answered by DM; a comment publicly or moved to DM; a mention
-        (on someone else's post) has no public answer with Instagram Login."""
+        (on someone else's post) publicly, through ``POST /{ig-id}/mentions``."""
         if ticket_kind == "dm":
             return ("dm",)
         if ticket_kind == "comment":
@@ -336,14 +336,7 @@ class InstagramConnector(MetaAccount, Connector):
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
         now = timezone.now()
         if ticket_kind == "mention":
-            return ReplyWindow(
-                allowed=False,
-                reason=(
-                    "Instagram does not let the account comment on someone else's post through "
-                    "the API: answer this mention on Instagram itself, or by DM once the person "
-                    "has written to the account."
-                ),
-            )
+            return replies.mention_window()
         if ticket_kind == "comment":
             if last_inbound_at is not None:
                 closes = last_inbound_at + PRIVATE_REPLY_WINDOW
@@ -375,17 +368,14 @@ class InstagramConnector(MetaAccount, Connector):
             return self._private_reply(reply)
         if reply.mode == "dm" or reply.thread_key.startswith("dm:"):
             return self._dm(reply)
+        if reply.thread_key.startswith("mention:"):
+            return replies.mention_reply(self, reply)
         return self._comment_reply(reply)
 
     def _comment_target(self, reply: OutboundReply) -> str:
         prefix, _, ident = reply.thread_key.partition(":")
         if prefix == "comment" and ident:
             return ident
-        if prefix == "mention":
-            raise PermanentError(
-                "Instagram Login does not let the account comment on someone else's post: "
-                "answer a mention by DM or on Instagram itself."
-            )
         raise PermanentError(f"Cannot tell which comment to answer in thread {reply.thread_key!r}.")
 
     def _comment_reply(self, reply: OutboundReply) -> SendResult:
@@ -456,6 +446,8 @@ class InstagramConnector(MetaAccount, Connector):
         wanted = reply.text.strip()
         if reply.mode in (PRIVATE_REPLY, "private_reply"):
             raise OutcomeUnknown("Instagram offers no way to look up a private reply.")
+        if reply.thread_key.startswith("mention:"):
+            return replies.mention_find_sent(reply)
         if reply.mode == "dm" or reply.thread_key.startswith("dm:"):
             page = self._get(
                 f"{self._require_account()}/conversations",

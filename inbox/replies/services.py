@@ -143,16 +143,19 @@ def composer_state(ticket: Ticket) -> ComposerState:
     )
     modes = tuple(cls.reply_modes_for(ticket.kind))
     notes: list[str] = []
+    reason = window.reason
     if private.PRIVATE in modes:
         refused = private.private_refusal(ticket)
         if refused:
             modes = tuple(m for m in modes if m != private.PRIVATE)
             notes.append(refused)
+            if window.allowed:
+                reason = ""  # the window's "Move to DM until ..." no longer holds
     return ComposerState(
         modes=modes,
         limit=cls.text_limit,
         allowed=window.allowed,
-        reason=window.reason,
+        reason=reason,
         options=tuple(window.options),
         notes=tuple(notes),
     )
