@@ -156,6 +156,9 @@ class OutboundAttachment:
     size: int
     kind: str
     storage_name: str
+    # A signed, expiring public https link to the file (``webcare.public_links``), for
+    # platforms that download attachments themselves; "" without ``WEBCARE_PUBLIC_URL``.
+    public_url: str = ""
 
     def open(self):
         from django.core.files.storage import storages
@@ -363,6 +366,9 @@ class Connector:
     # larger (X video). An empty ``mime_types`` takes any type. Empty dict: this channel sends
     # no attachments. :func:`check_attachments` enforces it before any platform call.
     attachment_limits: ClassVar[dict[str, Any]] = {}
+    # The platform downloads attachments from a link instead of taking an upload (Instagram
+    # Login's Send API): they need ``WEBCARE_PUBLIC_URL``, and the composer says so without.
+    attachments_by_link: ClassVar[bool] = False
 
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel

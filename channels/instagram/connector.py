@@ -18,9 +18,10 @@ import datetime as dt
 import logging
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from webcare.public_links import PUBLIC_URL_NEEDED, public_base
 
 from ..base import (
     ConnectionInfo,
@@ -122,6 +123,8 @@ class InstagramConnector(MetaAccount, Connector):
     # Where Instagram's media come from: Meta's CDNs (as Facebook's, channels.facebook.media)
     # and the CDN of Instagram posts. A leading "." takes every host under it.
     media_hosts: ClassVar[tuple[str, ...]] = (*META_MEDIA_HOSTS, ".cdninstagram.com")
+    # Meta fetches each attachment from a link (no upload with Instagram Login).
+    attachments_by_link = True
     webhook = InstagramIntake()
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -211,6 +214,8 @@ class InstagramConnector(MetaAccount, Connector):
             parts.append(
                 f"Token valid until {expires:%Y-%m-%d %H:%M} UTC (refreshed automatically)."
             )
+        if not public_base():
+            parts.append(f"DM attachments are off. {PUBLIC_URL_NEEDED}")
         usage = self.usage()
         line = _int(self.channel.settings.get("usage_backoff_percent"), 90)
         if usage.get("percent"):
@@ -500,21 +505,11 @@ def _in_thread(item: InboundItem, top: str) -> InboundItem:
 
 
 def _public_url(attachment) -> str:
-    """Meta downloads DM attachments from a URL: the media storage must serve a public https
-    address for it (an S3 bucket or a CDN in production); local files cannot be sent."""
-    from django.core.files.storage import storages
-
-    try:
-        url = storages["media"].url(attachment.storage_name)
-    except Exception:  # noqa: BLE001 - a storage without URLs
-        url = ""
-    if url.startswith("/"):
-        url = settings.PUBLIC_BASE_URL.rstrip("/") + url
+    """Meta downloads DM attachments from a URL (Instagram Login has no upload): the signed,
+    expiring link Webcare serves under ``WEBCARE_PUBLIC_URL`` (``webcare.public_links``)."""
+    url = attachment.public_url or ""
     if not url.startswith("https://"):
-        raise PermanentError(
-            "Instagram fetches attachments from a public https address; this installation's "
-            "media storage has none (set PUBLIC_BASE_URL to https or use a public bucket)."
-        )
+        raise PermanentError(PUBLIC_URL_NEEDED)
     return url
 
 

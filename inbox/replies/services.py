@@ -197,6 +197,8 @@ def reply_send(
     if not text.strip() and not files:
         raise ActionError(_("The reply is empty."))
     ticket = Ticket.objects.select_related("channel", "assignee").get(pk=ticket_id)
+    if files and outbound.files_need_public_url(ticket.channel.connector_class):
+        raise ActionError(outbound.public_url_needed())
     try:
         checked = outbound.files_check(files, ticket.channel.connector_class.attachment_limits)
     except outbound.FilesRefused as exc:
