@@ -75,7 +75,7 @@ class PrivateReply(models.Model):
 
     The unique constraint is what makes it once: two agents (or one double click) racing for the
     same comment get one row, the other an IntegrityError. A reply the platform refused for good
-    gives its claim back (``inbox.replies.private.private_release``); one whose outcome is
+    gives its claim back (``inbox.replies.delivery``); one whose outcome is
     unknown keeps it, so it is never sent a second time.
     """
 

@@ -34,8 +34,7 @@ from inbox.customers.linking import identity_link_same_person
 from inbox.engines.sla import Calendars, Targets, business_durations_set, sla_apply
 from inbox.events.services import activity_event
 from inbox.media.outbound import outbound_attachments
-from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
-from inbox.replies.private import private_release
+from inbox.models import Activity, DeliveryState, Direction, Message, PrivateReply, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +145,10 @@ def message_deliver(*, message_id: int) -> str:
         raise RetryLater(exc.message, _countdown(exc)) from exc
     except (PermanentError, AuthError) as exc:
         message_fail(message_id=message_id, reason=exc.message)
-        # Refused for good, so not sent: its comment may be answered privately again. (An
-        # unknown outcome keeps the claim: the reply may have reached the customer.)
-        private_release(message_id=message_id)
+        # Refused for good, so not sent: its comment may be answered privately again (the
+        # claim of inbox.replies.private). An unknown outcome keeps the claim: the reply may
+        # have reached the customer.
+        PrivateReply.objects.filter(message_id=message_id).delete()
         if isinstance(exc, AuthError):
             # Dead credentials (Meta 190, X 401): every other reply would fail the same way,
             # so the channel shows "needs reconnect" now rather than at its next poll.

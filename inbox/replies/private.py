@@ -22,13 +22,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.models import DeliveryState, Direction, Message, PrivateReply, Ticket
-from inbox.tickets.services import ActionError
 
 PRIVATE = "private"
 
 
-class PrivateReplyRefused(ActionError):
-    """This comment cannot be answered privately (again, or any more)."""
+class Refused(Exception):  # noqa: N818 - read as "refused: <reason>"
+    """This comment cannot be answered privately (again, or any more). The reply services
+    turn it into ``inbox.replies.services.PrivateReplyRefused``, an ``ActionError``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _when(moment: dt.datetime) -> str:
@@ -98,12 +102,12 @@ def private_refusal(ticket: Ticket, *, now: dt.datetime | None = None) -> str:
 
 def private_options(ticket: Ticket, comment_id: str = "") -> dict[str, str]:
     """The comment (and its author) a private reply queued now answers (``comment_id`` when
-    the agent chose one of the thread), checked: raises :class:`PrivateReplyRefused` with the
+    the agent chose one of the thread), checked: raises :class:`Refused` with the
     reason when it cannot be answered privately."""
     target = private_target(ticket, comment_id)
     reason = _refusal(ticket, target, now=timezone.now())
     if reason:
-        raise PrivateReplyRefused(reason)
+        raise Refused(reason)
     assert target is not None and target.external_id is not None
     identity = target.author_identity
     return {
@@ -114,10 +118,10 @@ def private_options(ticket: Ticket, comment_id: str = "") -> dict[str, str]:
 
 def private_claim(*, message: Message) -> None:
     """Claim the comment in ``message.send_options`` for this reply; inside the caller's
-    transaction. Raises :class:`PrivateReplyRefused` when another reply holds it."""
+    transaction. Raises :class:`Refused` when another reply holds it."""
     comment_id = str((message.send_options or {}).get("comment_id") or "")
     if not comment_id:
-        raise PrivateReplyRefused(_("There is no comment here to answer privately."))
+        raise Refused(_("There is no comment here to answer privately."))
     if PrivateReply.objects.filter(message=message).exists():
         return
     try:
@@ -129,7 +133,7 @@ def private_claim(*, message: Message) -> None:
         claim = PrivateReply.objects.select_related("message").get(
             channel_id=message.channel_id, comment_id=comment_id
         )
-        raise PrivateReplyRefused(_claim_reason(claim)) from exc
+        raise Refused(_claim_reason(claim)) from exc
 
 
 def private_reclaim(*, message: Message) -> None:
@@ -143,7 +147,7 @@ def private_reclaim(*, message: Message) -> None:
         .first()
     )
     if limit is not None and comment is not None and comment.sent_at + limit <= timezone.now():
-        raise PrivateReplyRefused(
+        raise Refused(
             _(
                 "Move to DM is no longer possible: a private reply must be sent within "
                 "%(days)s days of the comment, which was written on %(date)s."
@@ -151,8 +155,3 @@ def private_reclaim(*, message: Message) -> None:
             % {"days": limit.days, "date": _when(comment.sent_at)}
         )
     private_claim(message=message)
-
-
-def private_release(*, message_id: int) -> None:
-    """The platform refused this private reply for good: the comment may be answered again."""
-    PrivateReply.objects.filter(message_id=message_id).delete()

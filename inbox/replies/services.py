@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,10 @@ from inbox.tickets.services import (
     ticket_save,
     user_display,
 )
+
+
+class PrivateReplyRefused(ActionError):
+    """Move to DM is not possible on this comment (again, or any more): the reason says why."""
 
 
 class ReplyInvalid(ValueError):  # noqa: N818 - read as "this reply is invalid"
@@ -88,7 +93,8 @@ def reply_queue(
             # One private reply per comment, within the platform's limit: the comment is
             # pinned and claimed under the ticket's lock (and the claim's unique constraint).
             chosen = str((options or {}).get("comment_id") or "")
-            options = {**(options or {}), **private.private_options(ticket, chosen)}
+            with _private_refusals():
+                options = {**(options or {}), **private.private_options(ticket, chosen)}
         message = Message.objects.create(
             ticket=ticket,
             channel_id=ticket.channel_id,
@@ -105,7 +111,8 @@ def reply_queue(
             close_on_approval=hold and close_on_approval,
         )
         if mode == private.PRIVATE:
-            private.private_claim(message=message)
+            with _private_refusals():
+                private.private_claim(message=message)
         if before_send is not None:
             before_send(message)
         before = ticket_answered(ticket=ticket, held=hold, now=now)
@@ -119,6 +126,14 @@ def reply_queue(
         if not hold:
             transaction.on_commit(lambda: dispatch_send(message.pk))
     return message
+
+
+@contextmanager
+def _private_refusals():
+    try:
+        yield
+    except private.Refused as exc:
+        raise PrivateReplyRefused(exc.message) from exc
 
 
 # --- replies ----------------------------------------------------------------------------------
@@ -313,7 +328,8 @@ def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
             raise ActionError(_("Only a failed reply can be retried."))
         if message.reply_mode == private.PRIVATE:
             # Its comment may have been answered privately since, or be too old now.
-            private.private_reclaim(message=message)
+            with _private_refusals():
+                private.private_reclaim(message=message)
         message.delivery_state = DeliveryState.QUEUED
         message.delivery_changed_at = timezone.now()
         message.failure_reason = ""

@@ -19,8 +19,13 @@ from django.utils import timezone
 
 from inbox.models import DeliveryState, Message, PrivateReply, Team
 from inbox.replies.delivery import message_deliver
-from inbox.replies.private import PrivateReplyRefused
-from inbox.replies.services import composer_state, message_retry, reply_queue, reply_send
+from inbox.replies.services import (
+    PrivateReplyRefused,
+    composer_state,
+    message_retry,
+    reply_queue,
+    reply_send,
+)
 from tests.channels.instagram.support import ACCOUNT_ID, C1, IGSID, channel, graph, graph_error
 from tests.channels.instagram.test_send import comment_ticket, form
 from tests.inbox.api.conftest import bearer

@@ -11,8 +11,7 @@ import pytest
 from django.db import connection
 
 from inbox.models import Message, PrivateReply, Team
-from inbox.replies.private import PrivateReplyRefused
-from inbox.replies.services import reply_queue
+from inbox.replies.services import PrivateReplyRefused, reply_queue
 from tests.channels.instagram.support import C1, channel
 from tests.channels.instagram.test_send import comment_ticket
 from tests.personas import person
