@@ -179,7 +179,8 @@ _Content = tuple[str, list[InboundAttachment]]
 def _content(kind: str, message: dict[str, Any]) -> _Content:
     """The message's text and attachments, by its type: what the customer sent, in words an
     agent reads, with the media, place, cards or products as attachments."""
-    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    found = message.get(kind)
+    body: dict[str, Any] = found if isinstance(found, dict) else {}
     if kind == "text":
         return str(body.get("body") or ""), []
     if kind in MEDIA_KINDS:
