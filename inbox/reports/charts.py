@@ -67,7 +67,7 @@ def _volume_bars(
     bars = []
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
-        y = top + plot_h
+        y: float = top + plot_h
         segments = []
         for pk in order:
             n = cells.get((day, pk), 0)
