@@ -5,8 +5,8 @@ so the
 page costs the same number of queries for a hundred tickets or a million. Business-hours times
 are the seconds stored on each ticket when it was answered or closed. The charts are inline SVG
 whose shapes ``inbox.reports.charts`` computes (no script); every chart has a table beside it as
-its text alternative. The figures poll every 30 seconds with the same query string, so the chosen range
-and team stay while new traffic moves the numbers.
+its text alternative. The figures poll every 30 seconds with the same query string, so the
+chosen range and team stay while new traffic moves the numbers.
 """
 
 from __future__ import annotations
