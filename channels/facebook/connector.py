@@ -276,9 +276,6 @@ class MessengerConnector(HumanAgentMessaging, MetaConnector):
         ),
     }
 
-    # The Instagram connector borrows this one by its old name.
-    _psid = HumanAgentMessaging.dm_recipient
-
     def profile(self, psid: str) -> InboundAuthor | None:
         """The person's name and picture (User Profile API), for DMs that came by webhook:
         messaging events carry only the PSID. None when Meta does not share it."""

@@ -47,7 +47,6 @@ from .normalize_messenger import (
 )
 from .normalize_parts import (
     REPLY_PART_METADATA,
-    _attachments_text,
     _text,
     comment_thread,
     dm_thread,
@@ -59,8 +58,6 @@ __all__ = [
     "EntryResults",
     "Moderation",
     "PolicyNotice",
-    "_attachments_text",
-    "_text",
     "comment_item",
     "comment_thread",
     "conversation_message_item",
