@@ -69,7 +69,7 @@ from inbox.ingest.steps import (
     _messages_stored,
     _tickets_write,
 )
-from inbox.media.ingest import attachments_store
+from inbox.media.ingest import attachments_of_versions, attachments_store, ticket_counts_raise
 from inbox.models import (
     Message,
     Ticket,
@@ -369,7 +369,7 @@ def ingest_batch(
         sent = _store_new(channel, plan, engines, observed)
         created_ids, inserted = sent.created_ids, sent.inserted
         inserted_ids = {external_id for _, external_id in inserted}
-        edited = _edits_store(channel, plan, inserted_ids)
+        edited, gained = _edits_store(channel, plan, inserted_ids)
         result.created = len(inserted)
         result.edited = len(edited)
         result.duplicates = len(items) - len(inserted) - len(edited)
@@ -402,6 +402,7 @@ def ingest_batch(
         touched, result.tickets_reopened = _tickets_write(
             tickets, new_by_ticket, created_ids, rewrite, sent.reopened, now
         )
+        ticket_counts_raise(gained)
         if cursor is not None:
             _cursor_store(channel, cursor, plan.batch, inserted_ids, now)
         # The engines' links, activities and acknowledgements, now that every ticket has its id.
@@ -439,10 +440,13 @@ def _announce(
         )
 
 
-def _edits_store(channel: Channel, plan: _Plan, inserted_ids: set[str]) -> dict[str, str]:
+def _edits_store(
+    channel: Channel, plan: _Plan, inserted_ids: set[str]
+) -> tuple[dict[str, str], dict[int, int]]:
     """Apply the batch's edits to stored messages; return external id -> thread key of each
-    message edited. Loads into ``plan.tickets`` the tickets of edits that named another
-    thread."""
+    message edited, and the attachments the edits added (ticket id -> count: new ones an edit
+    carries, an X edit or a comment edited with a photo). Loads into ``plan.tickets`` the
+    tickets of edits that named another thread."""
     batch, stored, tickets = plan.batch, plan.stored, plan.tickets
     edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
     edits += plan.other_versions
@@ -458,4 +462,5 @@ def _edits_store(channel: Channel, plan: _Plan, inserted_ids: set[str]) -> dict[
     elsewhere = sorted({k for k in edited.values() if k not in tickets})
     if elsewhere:
         tickets.update(_load_tickets(channel.pk, elsewhere, plan.reach))
-    return edited
+    versions = [i for i in batch if i.edited and i.external_id in stored] + plan.other_versions
+    return edited, attachments_of_versions(channel_id=channel.pk, items=versions, now=plan.now)
