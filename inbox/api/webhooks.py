@@ -27,12 +27,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inbox.events import services as events
 from inbox.ingest import bulk
-from inbox.models import (
-    DeliveryStatus,
-    OutboundDelivery,
-    WebhookSubscription,
-)
+from inbox.models import DeliveryStatus, OutboundDelivery, WebhookSubscription
+from webcare.signed_http import Refused, _session, signature_header, target
 
 log = logging.getLogger(__name__)
 
@@ -42,41 +40,6 @@ GIVE_UP_AFTER = dt.timedelta(hours=24)
 DISABLE_AFTER = 50  # failed attempts in a row
 TIMEOUT = (3.0, 10.0)
 BATCH = 200
-
-# The outbox side (which changes are events, writing them in the change's transaction) is
-# ``inbox.events.services``: the areas that emit events import it, never this module.
-from inbox.events.services import (  # noqa: E402
-    BATCH_KICK_TASK,
-    SUBSCRIPTIONS_KEY,
-    VERB_EVENTS,
-    _kick,
-    activity_event,
-    event_emit,
-    ingest_events,
-    subscriptions_changed,
-)
-
-__all__ = [
-    "BATCH_KICK_TASK",
-    "SUBSCRIPTIONS_KEY",
-    "VERB_EVENTS",
-    "activity_event",
-    "event_emit",
-    "ingest_events",
-    "subscriptions_changed",
-]
-
-
-from webcare.signed_http import (  # noqa: E402
-    Refused,
-    _session,
-    signature,
-    signature_header,
-    signature_valid,
-    target,
-)
-
-__all__ += ["Refused", "signature", "signature_header", "signature_valid", "target"]
 
 
 def post(
@@ -219,7 +182,7 @@ def _failed(sub: WebhookSubscription) -> None:
     if sub.enabled and sub.failures >= DISABLE_AFTER:
         reason = f"disabled after {sub.failures} failed deliveries in a row"
         WebhookSubscription.objects.filter(pk=sub.pk).update(enabled=False, disabled_reason=reason)
-        subscriptions_changed()
+        events.subscriptions_changed()
         # The notice: in the audit log, and on the admins' webhook page.
         activity_log(
             ticket=None,
@@ -249,5 +212,5 @@ def send_again(*, delivery_id: int) -> OutboundDelivery:
     copy = OutboundDelivery.objects.create(
         subscription_id=old.subscription_id, event=old.event, ticket_id=old.ticket_id, body=old.body
     )
-    transaction.on_commit(_kick)
+    transaction.on_commit(events._kick)
     return copy

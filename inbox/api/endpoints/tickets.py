@@ -1,0 +1,206 @@
+"""Tickets: the inbox list and a ticket with its messages and attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+
+from inbox.api.endpoints.base import ERRORS, _id
+from inbox.core import access
+from inbox.models import (
+    Message,
+    Ticket,
+)
+from inbox.tickets import selectors as ticket_selectors
+
+
+# --- shapes -----------------------------------------------------------------------------------
+class TicketOut(Schema):
+    id: int
+    channel_id: int
+    channel: str
+    kind: str
+    status: str
+    customer_id: int | None
+    customer: str
+    handle: str
+    assignee_id: int | None
+    team_id: int | None
+    tags: list[str]
+    rating: int | None
+    preview: str
+    waiting_since: dt.datetime | None
+    due_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class TicketPageOut(Schema):
+    items: list[TicketOut]
+    next_after: str = Field(description="Pass as `after` for the next page; empty at the end.")
+    count: str = Field(description='The view\'s count, capped ("99+").')
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    state: str
+    name: str
+    content_type: str
+    size: int | None
+    alt_text: str
+    url: str = Field(description="The file, for a signed-in session (empty until stored).")
+
+
+class MessageOut(Schema):
+    id: int
+    direction: str
+    text: str
+    sent_at: dt.datetime
+    author: str
+    reply_mode: str
+    delivery_state: str
+    hidden: bool
+    url: str
+    attachments: list[AttachmentOut]
+
+
+class TicketDetailOut(TicketOut):
+    intent: str
+    priority: int
+    subject: str
+    created_at: dt.datetime
+    first_response_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    close_reason: str
+    version: int
+    messages: list[MessageOut]
+
+
+def _ticket(t: Ticket) -> dict:
+    identity = t.identity
+    return {
+        "id": t.pk,
+        "channel_id": t.channel_id,
+        "channel": t.channel.name,
+        "kind": t.kind,
+        "status": t.status,
+        "customer_id": t.customer_id,
+        "customer": (t.customer.display_name if t.customer_id else "")
+        or (identity.display_name if identity else ""),
+        "handle": identity.handle if identity else "",
+        "assignee_id": t.assignee_id,
+        "team_id": t.team_id,
+        "tags": sorted(tag.name for tag in t.tags.all()),
+        "rating": t.rating,
+        "preview": t.last_message_preview,
+        "waiting_since": t.waiting_since,
+        "due_at": t.due_at,
+        "updated_at": t.updated_at,
+    }
+
+
+def _message(m: Message) -> dict:
+    if m.author_user_id:
+        author = m.author_user.get_full_name() or m.author_user.get_username()
+    elif m.author_identity_id:
+        author = m.author_identity.handle or m.author_identity.display_name
+    else:
+        author = ""
+    return {
+        "id": m.pk,
+        "direction": m.direction,
+        "text": m.text,
+        "sent_at": m.sent_at,
+        "author": author,
+        "reply_mode": m.reply_mode,
+        "delivery_state": m.delivery_state or "",
+        "hidden": m.hidden,
+        "url": m.url,
+        "attachments": [
+            {
+                "id": a.pk,
+                "kind": a.kind,
+                "state": a.state,
+                "name": a.name,
+                "content_type": a.detected_type or a.declared_type,
+                "size": a.size,
+                "alt_text": a.alt_text,
+                "url": reverse("inbox:attachment", args=[a.pk, "download"])
+                if a.state == "stored"
+                else "",
+            }
+            for a in m.attachments.all()
+        ],
+    }
+
+
+# --- tickets ----------------------------------------------------------------------------------
+router = Router(tags=["tickets"])
+
+
+class TicketFilter(Schema):
+    view: Literal[
+        "mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk", "all"
+    ] = "open"
+    channel: int | None = Field(None, ge=1, le=2**31 - 1)
+    kind: str = Field("", max_length=16)
+    tag: str = Field("", max_length=60)
+    assignee: int | None = Field(None, ge=1, le=2**31 - 1)
+    team: int | None = Field(None, ge=1, le=2**31 - 1)
+    q: str = Field("", max_length=200, description="Search in messages and customers.")
+    sort: Literal["", "due"] = ""
+    after: str = Field("", max_length=80, description="The `next_after` of the previous page.")
+    period: Literal["", "created", "opened", "closed", "due"] = Field(
+        "", description="Which instant `since`/`until` apply to (as the dashboard counts)."
+    )
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    intent: str = Field("", max_length=12)
+    sla: Literal["", "met", "breached"] = ""
+    limit: int = Field(50, ge=1, le=100, description="Rows per page.")
+
+
+@router.get("/tickets", response={200: TicketPageOut, **ERRORS}, summary="The inbox list")
+def ticket_list(request, filters: Query[TicketFilter]):
+    access.require_work(request.user)
+    if filters.view == "at_risk":
+        access.require_assign(request.user)
+    for instant in (filters.since, filters.until):
+        if instant is not None and instant.tzinfo is None:
+            raise ValueError("since and until need a time zone offset")
+    fields = filters.dict()
+    limit = fields.pop("limit")
+    flt = ticket_selectors.ListFilter(**{**fields, "q": filters.q.strip()})
+    page = ticket_selectors.ticket_page(request.user, flt, limit=limit)
+    return {
+        "items": [_ticket(t) for t in page.tickets],
+        "next_after": page.next_after,
+        "count": page.count_label,
+    }
+
+
+@router.get("/tickets/{ticket_id}", response={200: TicketDetailOut, **ERRORS})
+def ticket_detail(request, ticket_id: int):
+    qs = Ticket.objects.select_related("channel", "identity", "customer").prefetch_related("tags")
+    ticket = access.ticket_for(request.user, _id(ticket_id), qs)
+    messages = (
+        Message.objects.filter(ticket=ticket)
+        .select_related("author_user", "author_identity")
+        .prefetch_related("attachments")
+        .order_by("sent_at", "pk")
+    )
+    return {
+        **_ticket(ticket),
+        "intent": ticket.intent,
+        "priority": ticket.priority,
+        "subject": ticket.subject,
+        "created_at": ticket.created_at,
+        "first_response_at": ticket.first_response_at,
+        "closed_at": ticket.closed_at,
+        "close_reason": ticket.close_reason,
+        "version": ticket.version,
+        "messages": [_message(m) for m in messages],
+    }
