@@ -42,12 +42,13 @@ def download_name(attachment: Attachment) -> str:
     return f"{stem}{ext}"
 
 
-@require_GET
-@login_required
-def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> FileResponse:
+def attachment_response(user, attachment_id: int, variant: str) -> FileResponse:
+    """The answer for one variant of an attachment (``file``, ``thumb`` or ``download``) to an
+    authenticated ``user``: the screen's view (a session) and the API (a token) both serve files
+    through here, with the same access rule and the same safety headers."""
     if variant not in ("file", "thumb", "download"):
         raise Http404("No such variant.")
-    attachment = _attachment_for(request.user, attachment_id)
+    attachment = _attachment_for(user, attachment_id)
     if attachment.state != AttachmentState.STORED:
         raise Http404("Not stored.")
     if variant == "thumb":
@@ -69,3 +70,9 @@ def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> F
     response["Cache-Control"] = f"private, max-age={MAX_AGE}"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+@require_GET
+@login_required
+def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> FileResponse:
+    return attachment_response(request.user, attachment_id, variant)

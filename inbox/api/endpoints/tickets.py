@@ -10,6 +10,8 @@ from ninja import Field, Query, Router, Schema
 
 from inbox.api.endpoints.base import ERRORS, _id
 from inbox.core import access
+from inbox.media.services import INLINE_TYPES
+from inbox.media.views import attachment_response
 from inbox.models import (
     Message,
     Ticket,
@@ -52,6 +54,9 @@ class AttachmentOut(Schema):
     size: int | None
     alt_text: str
     url: str = Field(description="The file, for a signed-in session (empty until stored).")
+    download_url: str = Field(
+        description="The file through the API, for a token (empty until stored)."
+    )
 
 
 class MessageOut(Schema):
@@ -131,6 +136,9 @@ def _message(m: Message) -> dict:
                 "url": reverse("inbox:attachment", args=[a.pk, "download"])
                 if a.state == "stored"
                 else "",
+                "download_url": reverse("api:attachment_file", args=[a.pk])
+                if a.state == "stored"
+                else "",
             }
             for a in m.attachments.all()
         ],
@@ -204,3 +212,29 @@ def ticket_detail(request, ticket_id: int):
         "version": ticket.version,
         "messages": [_message(m) for m in messages],
     }
+
+
+# Every type the file answer can carry: the inline allow-list (``variant=file``), the thumbnail's
+# JPEG, and everything else as an ``application/octet-stream`` download.
+_FILE_TYPES = sorted({"application/octet-stream", "image/jpeg", *INLINE_TYPES})
+_FILE_RESPONSE = {
+    "description": "The file's bytes, with `X-Content-Type-Options: nosniff`, a sandboxing"
+    " `Content-Security-Policy` and `Content-Disposition: attachment` unless the type is on the"
+    " inline allow-list and `variant=file` was asked.",
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _FILE_TYPES},
+}
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    openapi_extra={"responses": {200: _FILE_RESPONSE}},
+    summary="An attachment's file",
+)
+def attachment_file(
+    request, attachment_id: int, variant: Literal["download", "file", "thumb"] = "download"
+):
+    """What a customer sent, to who may see its ticket (the screen's rule and headers):
+    ``download`` (the default) always as a download, ``file`` inline when its type is on the
+    allow-list, ``thumb`` the JPEG thumbnail of a picture or video."""
+    return attachment_response(request.user, _id(attachment_id), variant)
