@@ -183,11 +183,14 @@ def ticket_list(request, filters: Query[TicketFilter]):
     limit = fields.pop("limit")
     flt = ticket_selectors.ListFilter(**{**fields, "q": filters.q.strip()})
     page = ticket_selectors.ticket_page(request.user, flt, limit=limit)
-    return {
-        "items": [_ticket(t) for t in page.tickets],
-        "next_after": page.next_after,
-        "count": page.count_label,
-    }
+    # Built from our own rows, so constructed without validation: ninja then serializes the
+    # instance as is, instead of re-validating every field of every row through its attribute
+    # getter (a fifth of a 100-row request).
+    return TicketPageOut.model_construct(
+        items=[TicketOut.model_construct(**_ticket(t)) for t in page.tickets],
+        next_after=page.next_after,
+        count=page.count_label,
+    )
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetailOut, **ERRORS})
