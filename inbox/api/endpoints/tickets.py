@@ -167,7 +167,15 @@ class TicketFilter(Schema):
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     intent: str = Field("", max_length=12)
-    sla: Literal["", "met", "breached"] = ""
+    sla: Literal["", "met", "breached", "decided", "pending"] = Field(
+        "", description="The first response's SLA outcome (decided: met or breached)."
+    )
+    measure: Literal["", "response", "response_business", "resolution", "resolution_business"] = (
+        Field("", description="Only the tickets a dashboard time figure is computed over.")
+    )
+    responder: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Who gave the first answer (else the assignee)."
+    )
     limit: int = Field(50, ge=1, le=100, description="Rows per page.")
 
 
