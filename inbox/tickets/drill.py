@@ -3,14 +3,25 @@ figure was computed from (``inbox.reports``), so every figure links to the ticke
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import Protocol
 
 from django.db.models import F, Q, QuerySet
 
 from inbox.models import Ticket, TicketStatus
 
-if TYPE_CHECKING:
-    from inbox.tickets.selectors import ListFilter
+
+class DrillFilter(Protocol):
+    """The drill-down fields of the list's filter (``selectors.ListFilter``)."""
+
+    period: str
+    since: dt.datetime | None
+    until: dt.datetime | None
+    intent: str
+    sla: str
+    measure: str
+    responder: int | None
+
 
 # Drill-down from the dashboard: which instant a period filter ("from"/"to") applies to, as each
 # figure counts it (inbox.reports.selectors), and the SLA outcome of the first response.
@@ -28,7 +39,7 @@ SLA_OUTCOMES = ("met", "breached", "decided", "pending")
 MEASURES = ("response", "response_business", "resolution", "resolution_business")
 
 
-def drill_down(qs: QuerySet[Ticket], flt: ListFilter) -> QuerySet[Ticket]:
+def drill_down(qs: QuerySet[Ticket], flt: DrillFilter) -> QuerySet[Ticket]:
     """The dashboard's selections, counted as its figures count them."""
     column = PERIOD_FIELDS.get(flt.period)
     if column and flt.since:
