@@ -85,7 +85,7 @@ class TicketDetailOut(TicketOut):
 
 
 def _ticket(t: Ticket) -> dict:
-    identity = t.identity
+    identity, customer = t.identity, t.customer
     return {
         "id": t.pk,
         "channel_id": t.channel_id,
@@ -93,7 +93,7 @@ def _ticket(t: Ticket) -> dict:
         "kind": t.kind,
         "status": t.status,
         "customer_id": t.customer_id,
-        "customer": (t.customer.display_name if t.customer_id else "")
+        "customer": (customer.display_name if customer else "")
         or (identity.display_name if identity else ""),
         "handle": identity.handle if identity else "",
         "assignee_id": t.assignee_id,
@@ -108,10 +108,11 @@ def _ticket(t: Ticket) -> dict:
 
 
 def _message(m: Message) -> dict:
-    if m.author_user_id:
-        author = m.author_user.get_full_name() or m.author_user.get_username()
-    elif m.author_identity_id:
-        author = m.author_identity.handle or m.author_identity.display_name
+    user, identity = m.author_user, m.author_identity  # selected with the message
+    if user is not None:
+        author = user.get_full_name() or user.get_username()
+    elif identity is not None:
+        author = identity.handle or identity.display_name
     else:
         author = ""
     return {

@@ -105,7 +105,7 @@ class DeliveryOut(Schema):
 
 
 def _delivery(d: OutboundDelivery) -> dict:
-    return {f.name if f.name != "subscription" else "id": getattr(d, f.attname) for f in []} | {
+    return {
         "id": d.pk,
         "event": d.event,
         "ticket_id": d.ticket_id,
