@@ -249,4 +249,4 @@ def attachment_file(
     """What a customer sent, to who may see its ticket (the screen's rule and headers):
     ``download`` (the default) always as a download, ``file`` inline when its type is on the
     allow-list, ``thumb`` the JPEG thumbnail of a picture or video."""
-    return attachment_response(request.user, _id(attachment_id), variant)
+    return attachment_response(request, _id(attachment_id), variant)
