@@ -111,32 +111,6 @@ def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
     return DurationStats(count, median, p90)
 
 
-def with_responder(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """``responder``: who gave the first answer (the author of the first reply that went to the
-    customer), else the assignee. First-response times count for that person, so an incident
-    answer, sent by the lead who resolved it on tickets nobody held, counts for that lead."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from inbox.models import Direction, Message
-
-    first_reply = (
-        Message.objects.filter(
-            ticket_id=OuterRef("pk"), direction=Direction.OUTBOUND, author_user__isnull=False
-        )
-        .exclude(reply_mode="note")
-        .order_by("sent_at", "pk")
-        .values("author_user")[:1]
-    )
-    return tickets.annotate(
-        responder=Coalesce(
-            Subquery(first_reply, output_field=IntegerField()),
-            F("assignee_id"),
-            output_field=IntegerField(),
-        )
-    )
-
-
 def _tickets(team_id: int | None = None, channel_id: int | None = None) -> QuerySet[Ticket]:
     tickets = Ticket.objects.all()
     if team_id is not None:

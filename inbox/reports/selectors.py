@@ -39,9 +39,9 @@ from inbox.reports.aggregates import (
     _tickets,
     duration_stats,
     seconds_stats,
-    with_responder,
 )
 from inbox.reports.postgres import _pg_agent_times, _pg_groups, _pg_scalars
+from inbox.tickets.drill import with_responder
 
 
 def volume_by_channel_and_day(

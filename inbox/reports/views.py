@@ -275,11 +275,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         name = f"webcare-{report}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    drill = drill_queries(period, tz)
     context = {
         **data,
+        # Each time figure links to the tickets it is computed over (new dicts: ``data`` may be
+        # the cached object itself).
+        "times": [
+            {**m, "drill": drill[m["key"]], "business_drill": drill[f"{m['key']}_business"]}
+            for m in data["times"]
+        ],
         "query": period.query(),
         "poll_seconds": POLL_SECONDS,
-        "drill": drill_queries(period, tz),
+        "drill": drill,
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "inbox/reports/dashboard.html#figures", context)
@@ -292,15 +299,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def drill_queries(period: Period, tz) -> dict[str, str]:
     """The inbox list's query selecting the tickets behind each kind of figure: all statuses,
-    the period on the instant that figure counts by (``inbox.tickets.selectors.PERIOD_FIELDS``),
+    the period on the instant that figure counts by (``inbox.tickets.drill.PERIOD_FIELDS``),
     the team. A figure adds its own filter (channel, intent, tag, assignee, SLA outcome)."""
     start, end = period.bounds(tz)
     base = {"view": "all", "since": start.isoformat(), "until": end.isoformat()}
     if period.team_id:
         base["team"] = str(period.team_id)
-    return {
+    drill = {
         name: urlencode({**base, "period": name}) for name in ("created", "opened", "closed", "due")
     }
+    # The time figures: their period's tickets with that time measured (``MEASURED``).
+    for key, period_name, measure in (
+        ("first_response", "opened", "response"),
+        ("first_response_business", "opened", "response_business"),
+        ("resolution", "closed", "resolution"),
+        ("resolution_business", "closed", "resolution_business"),
+    ):
+        drill[key] = urlencode({**base, "period": period_name, "measure": measure})
+    return drill
 
 
 @require_GET
