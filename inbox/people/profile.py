@@ -46,7 +46,7 @@ def profile_update(
             "time_zone": profile.time_zone,
             "arrival_sound": profile.arrival_sound,
         }
-        after = {
+        after: dict[str, Any] = {
             "first_name": first_name.strip(),
             "signature": signature.strip(),
             "language": language,

@@ -230,7 +230,10 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _arrival_sound(request: HttpRequest) -> bool:
     """Whether the agent asked for a chime on new arrivals (their profile; off by default)."""
-    return AgentProfile.objects.filter(user=request.user, arrival_sound=True).exists()
+    try:
+        return bool(AgentProfile.objects.get(user=request.user.pk).arrival_sound)
+    except AgentProfile.DoesNotExist:
+        return False
 
 
 @require_GET

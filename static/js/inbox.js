@@ -114,6 +114,12 @@
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     if (typingTarget(event.target)) {
       if (event.key === "Escape") { event.target.blur(); }
+      // A choice in the ticket's tools (assign, intent) applies with Enter, like a text field.
+      if (event.key === "Enter" && event.target.tagName === "SELECT" && event.target.form &&
+          event.target.closest("#thread")) {
+        event.preventDefault();
+        submitForm(event.target.form);
+      }
       return;
     }
     // Enter on a focused link or button activates it (a thumbnail opens the photo viewer),
@@ -275,5 +281,16 @@
   });
   document.addEventListener("htmx:afterSettle", syncOwner);
   document.addEventListener("DOMContentLoaded", syncOwner);
+
+  // A table that scrolls sideways (a phone) can be scrolled with the arrow keys once focused.
+  function scrollableTables() {
+    $all("main table").forEach(function (table) {
+      var scrolls = getComputedStyle(table).overflowX === "auto" && table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) { table.setAttribute("tabindex", "0"); }
+      if (!scrolls && table.getAttribute("tabindex") === "0") { table.removeAttribute("tabindex"); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollableTables);
+  window.addEventListener("resize", scrollableTables);
   document.addEventListener("DOMContentLoaded", markSelected);
 })();

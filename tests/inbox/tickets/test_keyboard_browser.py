@@ -87,6 +87,9 @@ def test_snooze_assign_and_canned_reply_shortcuts_go_to_their_fields(web, live_s
     page.keyboard.press("Escape")
     page.keyboard.press("a")
     expect(page.get_by_label("Assign to")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # from "Nobody" to the first person: Lotte
+    page.keyboard.press("Enter")
+    expect(page.locator("#live .owner")).to_contain_text("Lotte")
     page.keyboard.press("Escape")
     page.keyboard.press("i")
     expect(page.get_by_label("Search canned replies")).to_be_focused()
