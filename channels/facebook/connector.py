@@ -204,6 +204,9 @@ class FacebookPageConnector(MetaConnector):
 
     colour = "#1d4ed8"
     reply_modes = ("public", PRIVATE_REPLY)
+    # Hide works on comments (``is_hidden`` on the Comment node); a visitor post or a
+    # recommendation is not hidden from here.
+    hide_kinds = ("comment",)
     text_limit = 8000
     # A comment carries one photo (``source``, form data): Graph Comment reference, "Creating";
     # the photo limits are the Graph Photo reference's (under 4 MB; JPEG, PNG, GIF, ...).
@@ -443,6 +446,7 @@ class MessengerConnector(MetaConnector):
 
     colour = "#7e22ce"
     reply_modes = ("dm",)
+    window_name = "Messenger"
     text_limit = 2000
     # Send API attachments, uploaded as ``filedata`` (form data): image, video, audio, file, up
     # to 25 MB each (Messenger "Saving assets"). Each is its own message after the text; ten

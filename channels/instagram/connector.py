@@ -77,6 +77,8 @@ class InstagramConnector(MetaAccount, Connector):
     colour = "#be185d"
     platform = "instagram"
     reply_modes = ("public", PRIVATE_REPLY, "dm")
+    hide_kinds = ("comment",)
+    window_name = "Instagram"
     text_limit = 1000  # DMs take 1,000 bytes of text; comments 2,200 characters
     ticket_kinds = ("comment", "mention", "dm")
     required_scopes: ClassVar[tuple[str, ...]] = (

@@ -191,6 +191,10 @@ class XConnector(Connector):
     def count_text(cls, text: str) -> int:
         return counting.weighted_length(text)
 
+    @classmethod
+    def count_rule(cls) -> dict[str, Any]:
+        return counting.count_rule()
+
     # --- fetch -----------------------------------------------------------------------------
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         if not self.own_id:
