@@ -13,8 +13,8 @@
   var URL = new RegExp("(^|[^\\w@.])(https?:\\/\\/[^\\s<>\"]+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+" +
     "(?:" + TLDS + ")\\b(?:\\/[^\\s<>\"]*)?)", "gi");
   var TRAILING = /[.,:;!?)'"]+$/;
+  // As twitter-text's emoji list: (c) and (r) count as emoji even without U+FE0F.
   var EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u;
-  var TEXT_STYLE_ONLY = /^[\u00A9\u00AE]$/;  // (c) and (r) without U+FE0F are letters here
 
   function weightOf(code, rule) {
     for (var i = 0; i < rule.ranges.length; i++) {
@@ -41,7 +41,7 @@
     });
     graphemes(rest).forEach(function (g) {
       if (g === "\u0000") { return; }
-      if (EMOJI.test(g) && !TEXT_STYLE_ONLY.test(g)) { total += rule.default_weight; return; }
+      if (EMOJI.test(g)) { total += rule.default_weight; return; }
       Array.from(g).forEach(function (ch) { total += weightOf(ch.codePointAt(0), rule); });
     });
     return Math.floor(total / rule.scale);
