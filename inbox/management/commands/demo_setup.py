@@ -112,7 +112,7 @@ DEMO_CANNED = [
 
 
 class Command(BaseCommand):
-    help = "Create demo users (printed with their passwords), a team and a live simulator channel."
+    help = "Create demo users (printed with their passwords), a team and simulated channels."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
