@@ -37,7 +37,7 @@ def _items(results: list[Any]) -> list[InboundItem]:
 
 
 @register
-class SimulatedFacebookConnector(SimulatedPlatform, FacebookPageConnector):
+class SimulatedFacebookConnector(SimulatedPlatform, FacebookPageConnector):  # type: ignore[misc]
     """Comments on the Page's posts (a thread per top-level comment, replies beneath it), some
     with a photo: ``feed`` changes through ``entry_results``."""
 
@@ -77,7 +77,7 @@ class SimulatedFacebookConnector(SimulatedPlatform, FacebookPageConnector):
 
 
 @register
-class SimulatedMessengerConnector(SimulatedPlatform, MessengerConnector):
+class SimulatedMessengerConnector(SimulatedPlatform, MessengerConnector):  # type: ignore[misc]
     """Messenger conversations: texts, a photo, a sticker or a shared location now and then,
     as ``messaging`` events through ``messaging_event``; the real 24-hour window applies."""
 
@@ -112,7 +112,7 @@ class SimulatedMessengerConnector(SimulatedPlatform, MessengerConnector):
                 ],
             }
         elif roll < STICKER_SHARE + LOCATION_SHARE:
-            place = rng.choice(corpus.SLOTS["city"])
+            place = rng.choice(list(corpus.SLOTS["city"]))
             message["attachments"] = [
                 {
                     "type": "location",

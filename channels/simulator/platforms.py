@@ -55,8 +55,8 @@ class SimulatedPlatform(Connector):
     settings_defaults: ClassVar[dict[str, Any]] = {}
     default_poll_interval = 5
     # No webhook and no network host: photos are the demo images shipped with the code.
-    webhook = None
-    media_hosts = ()
+    webhook: ClassVar[Any] = None
+    media_hosts: ClassVar[tuple[str, ...]] = ()
     media_local_dir = str(MEDIA_DIR)
     # The ticket kinds new threads open as, weighted.
     opening_kinds: ClassVar[list[tuple[str, int]]] = [("mention", 1)]
@@ -149,7 +149,8 @@ X_OWN_ID = "1500000000000000001"
 
 
 @register
-class SimulatedXConnector(SimulatedPlatform, XConnector):
+# mypy reads XConnector's media_hosts as a 4-tuple; the simulated one has none, on purpose.
+class SimulatedXConnector(SimulatedPlatform, XConnector):  # type: ignore[misc]
     """X mentions (with replies in their conversation) and DMs, as API v2 answers them,
     through ``channels.x.normalize``: the composer counts with X's weighting and offers no
     public reply on a DM."""
