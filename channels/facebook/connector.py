@@ -207,6 +207,8 @@ class FacebookPageConnector(MetaConnector):
     # Hide works on comments (``is_hidden`` on the Comment node); a visitor post or a
     # recommendation is not hidden from here.
     hide_kinds = ("comment",)
+    # Private Replies (Messenger Platform): one message per post or comment, within 7 days.
+    private_reply_limit = dt.timedelta(days=7)
     text_limit = 8000
     # A comment carries one photo (``source``, form data): Graph Comment reference, "Creating";
     # the photo limits are the Graph Photo reference's (under 4 MB; JPEG, PNG, GIF, ...).

@@ -375,8 +375,8 @@ def ticket_assign(request, ticket_id: int, body: AssignIn):
 
 class ReplyIn(Schema):
     text: str = Field(..., min_length=1, max_length=20_000)
-    # What the channel allows on this ticket (the composer's choices); others are refused.
-    mode: Literal["public", "private", "dm"] = "public"
+    # "private": move a comment to DM (Instagram, Facebook Pages): once per comment.
+    mode: Literal["public", "dm", "private"] = "public"
     close: bool = False
     seen_message_id: int | None = Field(None, ge=1, le=2**63 - 1)
 

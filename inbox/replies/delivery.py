@@ -34,7 +34,7 @@ from inbox.customers.linking import identity_link_same_person
 from inbox.engines.sla import Calendars, Targets, business_durations_set, sla_apply
 from inbox.events.services import activity_event
 from inbox.media.outbound import outbound_attachments
-from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
+from inbox.models import Activity, DeliveryState, Direction, Message, PrivateReply, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def outbound_reply(message: Message) -> OutboundReply:
         thread_key=ticket.thread_key,
         ticket_kind=ticket.kind,
         in_reply_to=last_inbound.external_id if last_inbound else "",
+        in_reply_to_parent=last_inbound.parent_external_id if last_inbound else "",
         recipient_id=(
             last_inbound.author_identity.platform_user_id
             if last_inbound and last_inbound.author_identity
@@ -144,6 +145,10 @@ def message_deliver(*, message_id: int) -> str:
         raise RetryLater(exc.message, _countdown(exc)) from exc
     except (PermanentError, AuthError) as exc:
         message_fail(message_id=message_id, reason=exc.message)
+        # Refused for good, so not sent: its comment may be answered privately again (the
+        # claim of inbox.replies.private). An unknown outcome keeps the claim: the reply may
+        # have reached the customer.
+        PrivateReply.objects.filter(message_id=message_id).delete()
         if isinstance(exc, AuthError):
             # Dead credentials (Meta 190, X 401): every other reply would fail the same way,
             # so the channel shows "needs reconnect" now rather than at its next poll.
