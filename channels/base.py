@@ -19,6 +19,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+# Where media may be fetched from lives beside this module and is part of its interface.
+from .media_rules import host_allowed, media_url_allowed
+
+__all__ = ["host_allowed", "media_url_allowed"]
+
 
 # --- plain data -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -441,41 +446,6 @@ class Connector:
     def count_text(cls, text: str) -> int:
         """Length of ``text`` as the platform counts it (X weights some characters double)."""
         return len(text)
-
-
-def host_allowed(host: str, hosts: tuple[str, ...] | list[str]) -> bool:
-    """Whether ``host`` is one of ``hosts`` (exact names, or ".suffix" entries)."""
-    host = (host or "").lower().rstrip(".")
-    if not host:
-        return False
-    for allowed in hosts:
-        allowed = allowed.lower()
-        if allowed.startswith("."):
-            if host.endswith(allowed) and len(host) > len(allowed):
-                return True
-        elif host == allowed:
-            return True
-    return False
-
-
-def media_url_allowed(connector: Connector | type[Connector], url: str) -> bool:
-    """Whether a media URL is on the connector's allow-list: ``https`` on one of its
-    ``media_hosts``, or a ``file://`` URL inside its ``media_local_dir`` (and nowhere else,
-    after resolving "..", symlinks). Address checks (no private, loopback or link-local IPs)
-    are the fetcher's, on top of this."""
-    from pathlib import Path
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url or "")
-    if parts.scheme == "https":
-        if parts.username or parts.password:
-            return False
-        return host_allowed(parts.hostname or "", connector.media_hosts)
-    if parts.scheme == "file" and connector.media_local_dir and parts.netloc in ("", "localhost"):
-        root = Path(connector.media_local_dir).resolve()
-        target = Path(unquote(parts.path)).resolve()
-        return target.is_file() and target.is_relative_to(root)
-    return False
 
 
 def check_attachments(
