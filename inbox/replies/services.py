@@ -3,6 +3,8 @@ retried; canned replies filled in."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -54,7 +56,7 @@ def reply_check(*, ticket: Ticket, text: str, mode: str) -> None:
         return
     connector = ticket.channel.connector_class
     if mode not in connector.reply_modes_for(ticket.kind):
-        raise ReplyInvalid(_("This channel cannot send a reply of that kind."))
+        raise ReplyInvalid(mode_refusal(connector, ticket.kind, mode))
     if connector.text_limit is not None:
         length = connector.count_text(text)
         if length > connector.text_limit:
@@ -65,6 +67,23 @@ def reply_check(*, ticket: Ticket, text: str, mode: str) -> None:
                 )
                 % {"count": length, "limit": connector.text_limit}
             )
+
+
+def mode_refusal(connector, ticket_kind: str, mode: str) -> str:
+    """Why ``mode`` is not offered on a ``ticket_kind`` ticket of this platform, in words."""
+    platform = connector.short_label or connector.label or connector.kind
+    offered = connector.reply_modes_for(ticket_kind)
+    if ticket_kind == "review" and not offered:
+        return _("%(platform)s does not let businesses answer reviews: add an internal note.") % {
+            "platform": platform
+        }
+    if ticket_kind == "review":
+        return _(
+            "A review is answered in public: %(platform)s has no private message to a reviewer."
+        ) % {"platform": platform}
+    if ticket_kind == "dm" and mode != "dm":
+        return _("A private message is answered privately: a public reply is not possible here.")
+    return _("%(platform)s cannot send a reply of that kind here.") % {"platform": platform}
 
 
 def reply_queue(
@@ -146,12 +165,22 @@ class ComposerState:
     allowed: bool
     reason: str
     options: tuple[str, ...]
+    # When the platform's reply window closes, and its name ("Messenger") when the composer
+    # shows the time left (``Connector.window_name``).
+    closes_at: dt.datetime | None = None
+    window_name: str = ""
+    # How the live counter counts (``Connector.count_rule``), as JSON for the browser.
+    count_rule: str = '{"kind": "chars"}'
+    # Why no reply can be sent at all (a review site without business replies).
+    no_reply: str = ""
     # What is not offered here and why, shown beside the modes (e.g. "Move to DM": this
     # comment was already answered privately on ...).
     notes: tuple[str, ...] = ()
 
 
 def composer_state(ticket: Ticket) -> ComposerState:
+    """What the platform allows on this ticket, from its connector's capabilities: the modes
+    (``reply_modes_for``), the length and how it is counted, the reply window."""
     cls = ticket.channel.connector_class
     window = ticket.channel.connector().reply_window(
         ticket_kind=ticket.kind, last_inbound_at=ticket.last_inbound_at
@@ -172,6 +201,10 @@ def composer_state(ticket: Ticket) -> ComposerState:
         allowed=window.allowed,
         reason=reason,
         options=tuple(window.options),
+        closes_at=window.closes_at if window.allowed and cls.window_name else None,
+        window_name=cls.window_name,
+        count_rule=json.dumps(cls.count_rule()),
+        no_reply="" if modes else mode_refusal(cls, ticket.kind, "public"),
         notes=tuple(notes),
     )
 
