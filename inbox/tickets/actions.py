@@ -250,6 +250,18 @@ def merge(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
+def customer_contact(request: HttpRequest, ticket: Ticket) -> None:
+    if not ticket.customer_id:
+        raise services.ActionError(translation.gettext("This ticket has no customer."))
+    customer_services.customer_contact_set(
+        customer_id=ticket.customer_id,
+        phone=request.POST.get("phone", "")[:40],
+        email=request.POST.get("email", "")[:254],
+        user=request.user,
+    )
+
+
+@_action
 def unmerge(request: HttpRequest, ticket: Ticket) -> None:
     if ticket.customer_id:
         customer_services.customer_unmerge(customer_id=ticket.customer_id, user=request.user)
