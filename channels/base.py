@@ -161,6 +161,9 @@ class OutboundAttachment:
     size: int
     kind: str
     storage_name: str
+    # A signed, expiring public https link to the file (``webcare.public_links``), for
+    # platforms that download attachments themselves; "" without ``WEBCARE_PUBLIC_URL``.
+    public_url: str = ""
 
     def open(self):
         from django.core.files.storage import storages
@@ -181,6 +184,9 @@ class OutboundReply:
     # The platform id of the message we answer (tweet, comment, review) and its author's id.
     in_reply_to: str = ""
     recipient_id: str = ""
+    # The parent of the message we answer, where the platform names one (the Instagram media
+    # a mentioning comment is on).
+    in_reply_to_parent: str = ""
     # Platform-specific extras chosen in the composer (e.g. Messenger's HUMAN_AGENT tag).
     options: dict[str, Any] = field(default_factory=dict)
     created_at: dt.datetime | None = None
@@ -324,6 +330,9 @@ class Connector:
     icon: ClassVar[str] = "•"
     colour: ClassVar[str] = "#475569"
     reply_modes: ClassVar[tuple[str, ...]] = ("public",)
+    # A "private" reply mode (Meta's private reply to a comment) may answer each comment once
+    # (the inbox keeps the claim); this long after the comment, not at all. None: no limit.
+    private_reply_limit: ClassVar[dt.timedelta | None] = None
     text_limit: ClassVar[int | None] = None
     # Ticket kinds this connector produces, for filters and icons.
     ticket_kinds: ClassVar[tuple[str, ...]] = ()
@@ -362,6 +371,9 @@ class Connector:
     # larger (X video). An empty ``mime_types`` takes any type. Empty dict: this channel sends
     # no attachments. :func:`check_attachments` enforces it before any platform call.
     attachment_limits: ClassVar[dict[str, Any]] = {}
+    # The platform downloads attachments from a link instead of taking an upload (Instagram
+    # Login's Send API): they need ``WEBCARE_PUBLIC_URL``, and the composer says so without.
+    attachments_by_link: ClassVar[bool] = False
 
     def __init__(self, channel: ChannelContext) -> None:
         self.channel = channel

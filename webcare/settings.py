@@ -390,6 +390,12 @@ META_TOKEN_WARN_DAYS = _int("META_TOKEN_WARN_DAYS", 7)
 INSTAGRAM_APP_SECRET = env.str("INSTAGRAM_APP_SECRET", default="")
 INSTAGRAM_REFRESH_DAYS = _int("INSTAGRAM_REFRESH_DAYS", 10)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# This installation's public https address (https://care.example.nl). Platforms that download
+# the files agents attach (Instagram DMs) fetch them from signed links under it
+# (/media/out/<token>/, webcare/public_links.py), valid WEBCARE_PUBLIC_MEDIA_MAX_AGE seconds.
+# Empty: such channels offer no attachments, and their health says why.
+WEBCARE_PUBLIC_URL = env.str("WEBCARE_PUBLIC_URL", default="")
+WEBCARE_PUBLIC_MEDIA_MAX_AGE = _int("WEBCARE_PUBLIC_MEDIA_MAX_AGE", 3600)
 
 
 def _price(name: str, default: str) -> Decimal:

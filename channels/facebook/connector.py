@@ -204,6 +204,8 @@ class FacebookPageConnector(MetaConnector):
 
     colour = "#1d4ed8"
     reply_modes = ("public", PRIVATE_REPLY)
+    # Private Replies (Messenger Platform): one message per post or comment, within 7 days.
+    private_reply_limit = dt.timedelta(days=7)
     text_limit = 8000
     # A comment carries one photo (``source``, form data): Graph Comment reference, "Creating";
     # the photo limits are the Graph Photo reference's (under 4 MB; JPEG, PNG, GIF, ...).

@@ -18,9 +18,10 @@ import datetime as dt
 import logging
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from webcare.public_links import PUBLIC_URL_NEEDED, public_base
 
 from ..base import (
     ConnectionInfo,
@@ -51,7 +52,7 @@ from ..facebook.media import META_MEDIA_HOSTS
 from ..meta.account import MetaAccount
 from ..meta.conversations import recent_conversations
 from ..registry import register
-from . import client, normalize
+from . import client, normalize, replies
 from .webhooks import InstagramIntake
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class InstagramConnector(MetaAccount, Connector):
     colour = "#be185d"
     platform = "instagram"
     reply_modes = ("public", PRIVATE_REPLY, "dm")
+    private_reply_limit = PRIVATE_REPLY_WINDOW  # one per comment, within 7 days of it
     text_limit = 1000  # DMs take 1,000 bytes of text; comments 2,200 characters
     ticket_kinds = ("comment", "mention", "dm")
     required_scopes: ClassVar[tuple[str, ...]] = (
@@ -121,6 +123,8 @@ class InstagramConnector(MetaAccount, Connector):
     # Where Instagram's media come from: Meta's CDNs (as Facebook's, channels.facebook.media)
     # and the CDN of Instagram posts. A leading "." takes every host under it.
     media_hosts: ClassVar[tuple[str, ...]] = (*META_MEDIA_HOSTS, ".cdninstagram.com")
+    # Meta fetches each attachment from a link (no upload with Instagram Login).
+    attachments_by_link = True
     webhook = InstagramIntake()
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -210,6 +214,8 @@ class InstagramConnector(MetaAccount, Connector):
             parts.append(
                 f"Token valid until {expires:%Y-%m-%d %H:%M} UTC (refreshed automatically)."
             )
+        if not public_base():
+            parts.append(f"DM attachments are off. {PUBLIC_URL_NEEDED}")
         usage = self.usage()
         line = _int(self.channel.settings.get("usage_backoff_percent"), 90)
         if usage.get("percent"):
@@ -325,7 +331,7 @@ class InstagramConnector(MetaAccount, Connector):
     @classmethod
     def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
         """A DM conversation is answered by DM; a comment publicly or moved to DM; a mention
-        (on someone else's post) has no public answer with Instagram Login."""
+        (on someone else's post) publicly, through ``POST /{ig-id}/mentions``."""
         if ticket_kind == "dm":
             return ("dm",)
         if ticket_kind == "comment":
@@ -335,14 +341,7 @@ class InstagramConnector(MetaAccount, Connector):
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
         now = timezone.now()
         if ticket_kind == "mention":
-            return ReplyWindow(
-                allowed=False,
-                reason=(
-                    "Instagram does not let the account comment on someone else's post through "
-                    "the API: answer this mention on Instagram itself, or by DM once the person "
-                    "has written to the account."
-                ),
-            )
+            return replies.mention_window()
         if ticket_kind == "comment":
             if last_inbound_at is not None:
                 closes = last_inbound_at + PRIVATE_REPLY_WINDOW
@@ -374,17 +373,14 @@ class InstagramConnector(MetaAccount, Connector):
             return self._private_reply(reply)
         if reply.mode == "dm" or reply.thread_key.startswith("dm:"):
             return self._dm(reply)
+        if reply.thread_key.startswith("mention:"):
+            return replies.mention_reply(self, reply)
         return self._comment_reply(reply)
 
     def _comment_target(self, reply: OutboundReply) -> str:
         prefix, _, ident = reply.thread_key.partition(":")
         if prefix == "comment" and ident:
             return ident
-        if prefix == "mention":
-            raise PermanentError(
-                "Instagram Login does not let the account comment on someone else's post: "
-                "answer a mention by DM or on Instagram itself."
-            )
         raise PermanentError(f"Cannot tell which comment to answer in thread {reply.thread_key!r}.")
 
     def _comment_reply(self, reply: OutboundReply) -> SendResult:
@@ -455,6 +451,8 @@ class InstagramConnector(MetaAccount, Connector):
         wanted = reply.text.strip()
         if reply.mode in (PRIVATE_REPLY, "private_reply"):
             raise OutcomeUnknown("Instagram offers no way to look up a private reply.")
+        if reply.thread_key.startswith("mention:"):
+            return replies.mention_find_sent(reply)
         if reply.mode == "dm" or reply.thread_key.startswith("dm:"):
             page = self._get(
                 f"{self._require_account()}/conversations",
@@ -507,21 +505,11 @@ def _in_thread(item: InboundItem, top: str) -> InboundItem:
 
 
 def _public_url(attachment) -> str:
-    """Meta downloads DM attachments from a URL: the media storage must serve a public https
-    address for it (an S3 bucket or a CDN in production); local files cannot be sent."""
-    from django.core.files.storage import storages
-
-    try:
-        url = storages["media"].url(attachment.storage_name)
-    except Exception:  # noqa: BLE001 - a storage without URLs
-        url = ""
-    if url.startswith("/"):
-        url = settings.PUBLIC_BASE_URL.rstrip("/") + url
+    """Meta downloads DM attachments from a URL (Instagram Login has no upload): the signed,
+    expiring link Webcare serves under ``WEBCARE_PUBLIC_URL`` (``webcare.public_links``)."""
+    url = attachment.public_url or ""
     if not url.startswith("https://"):
-        raise PermanentError(
-            "Instagram fetches attachments from a public https address; this installation's "
-            "media storage has none (set PUBLIC_BASE_URL to https or use a public bucket)."
-        )
+        raise PermanentError(PUBLIC_URL_NEEDED)
     return url
 
 

@@ -376,7 +376,8 @@ def ticket_assign(request, ticket_id: int, body: AssignIn):
 
 class ReplyIn(Schema):
     text: str = Field(..., min_length=1, max_length=20_000)
-    mode: Literal["public", "dm"] = "public"
+    # "private": move a comment to DM (Instagram, Facebook Pages): once per comment.
+    mode: Literal["public", "dm", "private"] = "public"
     close: bool = False
     seen_message_id: int | None = Field(None, ge=1, le=2**63 - 1)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.base import OutboundAttachment
+from webcare import public_links
 
 from ..models.media import Attachment, AttachmentState
 from .services import (
@@ -188,6 +189,24 @@ def files_attach(*, message, prepared: list[PreparedFile]) -> None:
     message.save(update_fields=["attachment_count"])
 
 
+def public_url_needed() -> str:
+    return _(
+        "Attachments on this channel need a public https address for Webcare: the platform "
+        "downloads each file from it. An admin sets WEBCARE_PUBLIC_URL (see the channel's "
+        "health)."
+    )
+
+
+def files_need_public_url(connector_class) -> bool:
+    """The channel takes files only by link (Instagram) and this installation has no public
+    https address to give: the composer offers no files and says why."""
+    return bool(
+        connector_class.attachment_limits
+        and connector_class.attachments_by_link
+        and not public_links.public_base()
+    )
+
+
 def outbound_attachments(message_id: int) -> tuple[OutboundAttachment, ...]:
     """What ``OutboundReply.attachments`` carries for a reply message."""
     return tuple(
@@ -197,6 +216,7 @@ def outbound_attachments(message_id: int) -> tuple[OutboundAttachment, ...]:
             size=a.size or 0,
             kind=a.kind,
             storage_name=a.storage_name,
+            public_url=public_links.outbound_url(a.pk),
         )
         for a in Attachment.objects.filter(
             message_id=message_id, state=AttachmentState.STORED

@@ -9,13 +9,16 @@ only types on ``INLINE_TYPES`` are shown inline, the rest is a download.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from inbox.core import access
+from webcare import public_links
 
 from ..models.media import Attachment, AttachmentState
+from ..models.tickets import Direction
 from .services import INLINE_TYPES, extension, storage
 
 FILE_CSP = "default-src 'none'; media-src 'self'; img-src 'self'; sandbox"
@@ -68,4 +71,39 @@ def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> F
     response["Content-Security-Policy"] = FILE_CSP
     response["Cache-Control"] = f"private, max-age={MAX_AGE}"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@require_GET
+def outbound_file(request: HttpRequest, token: str) -> FileResponse:
+    """A file an agent attached to a reply, for the platform that downloads it (Instagram's
+    Send API takes attachments by URL): no login, a signed token instead
+    (``webcare.public_links``). A changed token is 403; an expired one, or one for anything
+    but a stored attachment of our own reply, is 404."""
+    try:
+        attachment_id = public_links.outbound_id(token)
+    except signing.SignatureExpired as exc:
+        raise Http404("This link has expired.") from exc
+    except signing.BadSignature as exc:
+        raise PermissionDenied("Not a valid link.") from exc
+    attachment = (
+        Attachment.objects.filter(
+            pk=attachment_id,
+            state=AttachmentState.STORED,
+            message__direction=Direction.OUTBOUND,
+        )
+        .exclude(storage_name="")
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such file.")
+    response = FileResponse(
+        storage().open(attachment.storage_name, "rb"),
+        content_type=attachment.detected_type or "application/octet-stream",
+        filename=download_name(attachment),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
     return response

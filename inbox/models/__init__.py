@@ -45,6 +45,7 @@ from inbox.models.people import (  # noqa: F401
 )
 from inbox.models.replies import (  # noqa: F401
     CannedReply,
+    PrivateReply,
     ThreadReview,
 )
 from inbox.models.tickets import (  # noqa: F401

@@ -67,3 +67,32 @@ class ThreadReview(models.Model):
 
     def __str__(self) -> str:
         return f"review of #{self.ticket_id}: {self.score}"
+
+
+class PrivateReply(models.Model):
+    """The one private reply ("move to DM") Meta allows per comment, claimed when the reply is
+    queued (or held for approval), in the reply's own transaction.
+
+    The unique constraint is what makes it once: two agents (or one double click) racing for the
+    same comment get one row, the other an IntegrityError. A reply the platform refused for good
+    gives its claim back (``inbox.replies.delivery``); one whose outcome is
+    unknown keeps it, so it is never sent a second time.
+    """
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    # The platform id of the comment answered privately.
+    comment_id = models.CharField(max_length=255)
+    message = models.OneToOneField(
+        "inbox.Message", on_delete=models.CASCADE, related_name="private_claim"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "comment_id"], name="private_reply_once_per_comment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"private reply to {self.comment_id}"

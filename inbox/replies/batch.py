@@ -94,7 +94,12 @@ def replies_deliver(*, channel: Channel, connector: Connector, first_id: int | N
         return "nothing to do"
     messages = _replies_load(claimed)
     replies = [
-        outbound_reply(m, in_reply_to=m.last_in_id or "", recipient_id=m.last_in_uid or "")
+        outbound_reply(
+            m,
+            in_reply_to=m.last_in_id or "",
+            in_reply_to_parent=m.last_in_parent or "",
+            recipient_id=m.last_in_uid or "",
+        )
         for m in messages
     ]
     outcomes = _send_all(channel, replies)
@@ -170,6 +175,7 @@ def _replies_load(ids: list[int]) -> list[Message]:
         .select_related("ticket")
         .annotate(
             last_in_id=Subquery(last_in.values("external_id")[:1]),
+            last_in_parent=Subquery(last_in.values("parent_external_id")[:1]),
             last_in_uid=Subquery(last_in.values("author_identity__platform_user_id")[:1]),
         )
         .order_by("created_at", "pk")

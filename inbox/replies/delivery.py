@@ -36,7 +36,7 @@ from inbox.customers.linking import identity_link_same_person
 from inbox.engines.sla import Calendars, Targets, business_durations_set, sla_apply
 from inbox.events.services import activity_event
 from inbox.media.outbound import outbound_attachments
-from inbox.models import Activity, DeliveryState, Direction, Message, Ticket
+from inbox.models import Activity, DeliveryState, Direction, Message, PrivateReply, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,15 @@ class RetryLater(Exception):  # noqa: N818 - it is an instruction, not an error
 
 
 def outbound_reply(
-    message: Message, *, in_reply_to: str | None = None, recipient_id: str = ""
+    message: Message,
+    *,
+    in_reply_to: str | None = None,
+    in_reply_to_parent: str = "",
+    recipient_id: str = "",
 ) -> OutboundReply:
-    """What the connector sends for ``message``. ``in_reply_to`` and ``recipient_id`` are the
-    customer's latest message on the ticket and its author; a batch passes them (one query for
-    all), otherwise they are read here."""
+    """What the connector sends for ``message``. ``in_reply_to`` (with its parent) and
+    ``recipient_id`` are the customer's latest message on the ticket and its author; a batch
+    passes them (one query for all), otherwise they are read here."""
     ticket = message.ticket
     if in_reply_to is None:
         last_inbound = (
@@ -63,6 +67,7 @@ def outbound_reply(
             .first()
         )
         in_reply_to = (last_inbound.external_id or "") if last_inbound else ""
+        in_reply_to_parent = last_inbound.parent_external_id if last_inbound else ""
         if last_inbound and last_inbound.author_identity:
             recipient_id = last_inbound.author_identity.platform_user_id
     return OutboundReply(
@@ -73,6 +78,7 @@ def outbound_reply(
         thread_key=ticket.thread_key,
         ticket_kind=ticket.kind,
         in_reply_to=in_reply_to,
+        in_reply_to_parent=in_reply_to_parent,
         recipient_id=recipient_id,
         options=dict(message.send_options or {}),
         created_at=message.created_at,
@@ -181,6 +187,10 @@ def send_failed(
         return "retry"
     if isinstance(exc, (PermanentError, AuthError)):
         message_fail(message_id=message_id, reason=exc.message)
+        # Refused for good, so not sent: its comment may be answered privately again (the
+        # claim of inbox.replies.private). An unknown outcome keeps the claim: the reply may
+        # have reached the customer.
+        PrivateReply.objects.filter(message_id=message_id).delete()
         _health_learn(message.channel_id, exc, told)
         return "failed"
     log.error("send of message %s failed unexpectedly", message_id, exc_info=exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from inbox.models import (
     in_language,
     primary_language,
 )
+from inbox.replies import private
 from inbox.tickets.services import (
     ActionError,
     Collision,
@@ -33,6 +35,10 @@ from inbox.tickets.services import (
     ticket_save,
     user_display,
 )
+
+
+class PrivateReplyRefused(ActionError):
+    """Move to DM is not possible on this comment (again, or any more): the reason says why."""
 
 
 class ReplyInvalid(ValueError):  # noqa: N818 - read as "this reply is invalid"
@@ -83,6 +89,12 @@ def reply_queue(
     now = timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if mode == private.PRIVATE:
+            # One private reply per comment, within the platform's limit: the comment is
+            # pinned and claimed under the ticket's lock (and the claim's unique constraint).
+            chosen = str((options or {}).get("comment_id") or "")
+            with _private_refusals():
+                options = {**(options or {}), **private.private_options(ticket, chosen)}
         message = Message.objects.create(
             ticket=ticket,
             channel_id=ticket.channel_id,
@@ -98,6 +110,9 @@ def reply_queue(
             send_options=options or {},
             close_on_approval=hold and close_on_approval,
         )
+        if mode == private.PRIVATE:
+            with _private_refusals():
+                private.private_claim(message=message)
         if before_send is not None:
             before_send(message)
         before = ticket_answered(ticket=ticket, held=hold, now=now)
@@ -113,6 +128,14 @@ def reply_queue(
     return message
 
 
+@contextmanager
+def _private_refusals():
+    try:
+        yield
+    except private.Refused as exc:
+        raise PrivateReplyRefused(exc.message) from exc
+
+
 # --- replies ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ComposerState:
@@ -123,6 +146,9 @@ class ComposerState:
     allowed: bool
     reason: str
     options: tuple[str, ...]
+    # What is not offered here and why, shown beside the modes (e.g. "Move to DM": this
+    # comment was already answered privately on ...).
+    notes: tuple[str, ...] = ()
 
 
 def composer_state(ticket: Ticket) -> ComposerState:
@@ -130,12 +156,23 @@ def composer_state(ticket: Ticket) -> ComposerState:
     window = ticket.channel.connector().reply_window(
         ticket_kind=ticket.kind, last_inbound_at=ticket.last_inbound_at
     )
+    modes = tuple(cls.reply_modes_for(ticket.kind))
+    notes: list[str] = []
+    reason = window.reason
+    if private.PRIVATE in modes:
+        refused = private.private_refusal(ticket)
+        if refused:
+            modes = tuple(m for m in modes if m != private.PRIVATE)
+            notes.append(refused)
+            if window.allowed:
+                reason = ""  # the window's "Move to DM until ..." no longer holds
     return ComposerState(
-        modes=tuple(cls.reply_modes_for(ticket.kind)),
+        modes=modes,
         limit=cls.text_limit,
         allowed=window.allowed,
-        reason=window.reason,
+        reason=reason,
         options=tuple(window.options),
+        notes=tuple(notes),
     )
 
 
@@ -175,6 +212,8 @@ def reply_send(
     if not text.strip() and not files:
         raise ActionError(_("The reply is empty."))
     ticket = Ticket.objects.select_related("channel", "assignee").get(pk=ticket_id)
+    if files and outbound.files_need_public_url(ticket.channel.connector_class):
+        raise ActionError(outbound.public_url_needed())
     try:
         checked = outbound.files_check(files, ticket.channel.connector_class.attachment_limits)
     except outbound.FilesRefused as exc:
@@ -287,6 +326,10 @@ def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
             or message.delivery_state != DeliveryState.FAILED
         ):
             raise ActionError(_("Only a failed reply can be retried."))
+        if message.reply_mode == private.PRIVATE:
+            # Its comment may have been answered privately since, or be too old now.
+            with _private_refusals():
+                private.private_reclaim(message=message)
         message.delivery_state = DeliveryState.QUEUED
         message.delivery_changed_at = timezone.now()
         message.failure_reason = ""

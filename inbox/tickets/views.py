@@ -137,10 +137,11 @@ def page_stamp(keys: list[tuple], count_label: str, viewers: dict) -> str:
 
 
 def _file_limits(ticket: Ticket) -> dict | None:
+    from inbox.media import outbound
     from inbox.media.outbound import limits_text
 
     limits = ticket.channel.connector_class.attachment_limits
-    if not limits:
+    if not limits or outbound.files_need_public_url(ticket.channel.connector_class):
         return None
     return {
         "accept": ",".join(limits.get("mime_types") or ()),
@@ -181,6 +182,8 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         "limit": check.limit,
         # Files an agent may attach here, shown before sending (None: no picker).
         "file_limits": _file_limits(ticket),
+        # Why there is no picker on a channel that takes files (no public address for them).
+        "file_notice": _file_notice(ticket),
         # Four-eyes review: tell the author before sending that the reply goes to a lead.
         "approval": _approval_notice(request, ticket),
         # "Why is this here?": intent and its evidence, priority parts, rules, due time.
@@ -188,6 +191,13 @@ def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
         "intents": Intent.choices,
         "incidents": thread_pane.ticket_incidents(request.user, ticket),
     }
+
+
+def _file_notice(ticket: Ticket) -> str:
+    from inbox.media import outbound
+
+    cls = ticket.channel.connector_class
+    return outbound.public_url_needed() if outbound.files_need_public_url(cls) else ""
 
 
 def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:

@@ -291,6 +291,9 @@ NOT_IN_MATRIX = {
     "api:openapi-json",
     "api:openapi-view",
     "channels:kinds_css",
+    # Our reply attachments for the platform that downloads them: no login, a signed expiring
+    # token decides; its row is test_the_signed_outbound_file_link_answers_every_role_alike.
+    "inbox:attachment_out",
 }
 
 
@@ -360,6 +363,43 @@ def test_each_role_gets_the_expected_answer_and_forbidden_changes_nothing(
     if role not in allowed or (role == "outsider" and name == "inbox:bulk"):
         after = Ticket.objects.values("version", "status", "assignee_id").get(pk=ticket.pk)
         assert after == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_signed_outbound_file_link_answers_every_role_alike(
+    client, world, role, settings, tmp_path
+):
+    """/media/out/<token>/: the token, not the visitor, decides. A valid one serves the file
+    of our own reply to anyone (Meta's fetcher has no session); a changed one is 403."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from inbox.models import Attachment, Direction, Message
+    from webcare import public_links
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "media": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    ticket = world["ticket"]
+    ours = Message.objects.create(
+        ticket=ticket, channel_id=ticket.channel_id, direction=Direction.OUTBOUND, text="Label"
+    )
+    name = storages["media"].save("out/label.pdf", ContentFile(b"%PDF-1.4 label"))
+    sent = Attachment.objects.create(
+        message=ours, channel_id=ticket.channel_id, kind="file", state="stored",
+        storage_name=name, detected_type="application/pdf",
+    )  # fmt: skip
+    token = public_links.outbound_token(sent.pk)
+    assert client.get(reverse("inbox:attachment_out", args=[token])).status_code == 200
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert client.get(reverse("inbox:attachment_out", args=[forged])).status_code == 403
+    assert client.post(reverse("inbox:attachment_out", args=[token])).status_code == 405
 
 
 @pytest.mark.parametrize("name", ["inbox:index", "inbox:list"])

@@ -63,7 +63,7 @@ def test_a_dm_thread_offers_only_a_private_message(client):
     assert 'value="private"' not in page
 
 
-def test_a_mention_says_before_typing_that_it_cannot_be_answered_here():
+def test_a_mention_says_before_typing_that_the_reply_is_public_under_the_mention():
     from django.utils import timezone
 
     from channels.instagram.connector import InstagramConnector
@@ -71,8 +71,8 @@ def test_a_mention_says_before_typing_that_it_cannot_be_answered_here():
     window = InstagramConnector(channel().context()).reply_window(
         ticket_kind="mention", last_inbound_at=timezone.now()
     )
-    assert not window.allowed
-    assert "answer this mention on Instagram itself" in window.reason
+    assert window.allowed
+    assert "appears as a comment under the comment or post that mentions" in window.reason
 
 
 def test_the_reports_legend_marks_the_instagram_channel_with_its_icon(client, thread):

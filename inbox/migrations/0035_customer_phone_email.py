@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0033_incident_and_canned_translations'),
+        ('inbox', '0034_private_reply_once_per_comment'),
     ]
 
     operations = [
