@@ -96,9 +96,10 @@ def replies_deliver(*, channel: Channel, connector: Connector, first_id: int | N
     replies = [
         outbound_reply(
             m,
-            in_reply_to=m.last_in_id or "",
-            in_reply_to_parent=m.last_in_parent or "",
-            recipient_id=m.last_in_uid or "",
+            # The annotations of _replies_load.
+            in_reply_to=getattr(m, "last_in_id", None) or "",
+            in_reply_to_parent=getattr(m, "last_in_parent", None) or "",
+            recipient_id=getattr(m, "last_in_uid", None) or "",
         )
         for m in messages
     ]
