@@ -166,3 +166,20 @@ def test_two_customers_linked_by_hand_show_one_history(client, anna):
     assert reverse("inbox:thread", args=[second.pk]) in page
     page = client.get(reverse("inbox:thread", args=[second.pk])).content.decode()
     assert reverse("inbox:thread", args=[first.pk]) in page
+
+
+def test_the_api_finds_a_customer_by_their_phone_in_any_notation_and_merges_by_hand(client):
+    from tests.inbox.api.conftest import bearer
+
+    lead = person("lena", "lead")
+    first, second = messenger_ticket("psid-1"), messenger_ticket("psid-2")
+    customer_contact_set(customer_id=first.customer_id, phone="+31612345678", email="", user=lead)
+    found = client.get("/api/v1/customers", {"phone": "06 12345678"}, **bearer(lead)).json()
+    assert [(c["id"], c["phone"]) for c in found] == [(first.customer_id, "+31612345678")]
+    merged = client.post(
+        f"/api/v1/customers/{first.customer_id}/merge",
+        {"into_customer_id": second.customer_id},
+        content_type="application/json",
+        **bearer(lead),
+    )
+    assert merged.json()["merged_into_id"] == second.customer_id
