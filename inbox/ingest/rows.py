@@ -35,6 +35,7 @@ class _TicketRow:
                  "priority_parts", "due_at", "first_response_due_at",
                  "first_response_business_seconds", "resolution_business_seconds", "channel_id",
                  "kind", "identity_id", "intent_corrected")  # fmt: skip
+    pk: Any  # None until ingest reserves the new ticket's id
 
     def __init__(self, values: Sequence[Any]) -> None:
         for name, value in zip(self.__slots__, values, strict=True):

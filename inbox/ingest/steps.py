@@ -14,6 +14,8 @@ from typing import Any
 
 from channels.base import InboundItem
 from channels.models import Channel
+from inbox.engines.at_ingest import engines_apply
+from inbox.engines.priority import Reach
 from inbox.ingest import bulk
 from inbox.ingest.rows import (
     _WRITTEN,
@@ -77,8 +79,10 @@ def _by_ticket(
     for item in batch:
         if item.external_id in fresh_ids:
             key = edited.get(item.external_id, item.thread_key)
-            if key != item.thread_key:
-                item = replace(item, thread_key=key)
+            if item.external_id in edited:
+                # An edit's new attachments are counted where they are stored
+                # (inbox.media.ingest.attachments_of_versions), the rest were counted before.
+                item = replace(item, thread_key=key, attachments=())
             new_by_ticket[key].append(item)
     for key in new_by_ticket:
         new_by_ticket[key].sort(key=lambda i: i.sent_at)
@@ -200,3 +204,50 @@ def _cursor_store(
 
 def _ids(items: list[InboundItem]) -> list[str]:
     return [i.external_id for i in items]
+
+
+def _engines_prepare(
+    engines: bool,
+    channel: Channel,
+    rows: list[_TicketRow],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    reach: dict[int, Reach],
+) -> list[Callable[..., None]]:
+    """Run the engines on the rows about to be written; return their finishing steps."""
+    if not rows or not engines:
+        return []
+    return [
+        engines_apply(
+            channel=channel,
+            tickets=rows,
+            created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
+            messages=messages,
+            reach=reach,
+        )
+    ]
+
+
+def _engines_redo(
+    engines: bool,
+    channel: Channel,
+    redo: list[_TicketRow],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    tickets: dict[str, _TicketRow],
+    new: list[InboundItem],
+    reach: dict[int, Reach],
+) -> list[Callable[..., None]]:
+    """Run the engines once more on the tickets whose guess was wrong, with their messages."""
+    if not redo:
+        return []
+    redone = set(redo)
+    by_id = {i.external_id: i for i in new}
+    return _engines_prepare(
+        engines,
+        channel,
+        redo,
+        created_ids,
+        [m for m in messages if tickets[by_id[m.external_id].thread_key] in redone],
+        reach,
+    )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0034_private_reply_once_per_comment'),
+        ('inbox', '0035_agentprofile_arrival_sound'),
     ]
 
     operations = [
