@@ -83,8 +83,6 @@ class CustomerLookup(Schema):
         "",
         max_length=40,
         description='Matches the phone number (any notation) or attribute "phone".',
-        max_length=40,
-        description='Matches the phone number (any notation) or attribute "phone".',
     )
 
 
