@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -246,6 +247,20 @@ def merge(request: HttpRequest, ticket: Ticket) -> None:
         raise services.ActionError(translation.gettext("This ticket has no customer."))
     customer_services.customer_merge(
         source_id=ticket.customer_id, target_id=other.customer_id, user=request.user
+    )
+
+
+@_action
+def customer_contact(request: HttpRequest, ticket: Ticket) -> None:
+    if not ticket.customer_id:
+        raise services.ActionError(translation.gettext("This ticket has no customer."))
+    user = request.user
+    assert isinstance(user, AbstractBaseUser)  # inbox_view: logged in
+    customer_services.customer_contact_set(
+        customer_id=ticket.customer_id,
+        phone=request.POST.get("phone", "")[:40],
+        email=request.POST.get("email", "")[:254],
+        user=user,
     )
 
 
