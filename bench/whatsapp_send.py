@@ -16,18 +16,27 @@ token bucket of 80 per second (burst 80) that answers Meta's 130429 error body w
 facebook-sdk is pointed at it through its module constant ``FACEBOOK_GRAPH_URL``.
 
 Prints the sustained rate (replies confirmed per second from the first to the last), the
-number of 130429 answers, and the checks: every reply sent, none posted twice.
+number of 130429 answers, and the checks: every reply sent, none posted twice. Also the CPU
+spent per reply (``resource.getrusage`` of each worker process, ``/proc/<pid>/stat`` of each
+worker's PostgreSQL backend when the server is on this machine, and the double's own): CPU
+seconds hardly depend on what else the machine runs, unlike the rate. ``--profile FILE`` writes
+one cProfile of CPU time (``time.thread_time``) over every thread of every worker, for
+``python -m pstats FILE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import cProfile
 import json
 import os
 import platform
+import pstats
 import queue
+import resource
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -93,6 +102,7 @@ class CloudAPIDouble:
                         "posted": sum(double.posted.values()),
                         "twice": sum(1 for count in double.posted.values() if count > 1),
                         "refused": double.refused,
+                        "cpu": time.process_time(),
                     }
                 return self.answer(200, figures)
 
@@ -193,7 +203,37 @@ def setup(replies: int, customers: int, rate: int = 80):
     )
 
 
-def _worker(work, results, done_flag, connector_only: bool, single: bool = False) -> None:
+def _backend_cpu() -> float:
+    """CPU seconds of this process's PostgreSQL backend, when the server runs on this machine."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return 0.0
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (pid,) = cur.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime, the 14th and 15th fields of proc(5) (12th and 13th after the name).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_profiles() -> list[cProfile.Profile]:
+    """From now on every new thread of this process runs under a CPU-time cProfile of its own."""
+    profiles: list[cProfile.Profile] = []
+
+    def start(frame, event, arg):  # the first event of a new thread
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.enable()  # replaces this hook for the thread
+
+    threading.setprofile(start)
+    return profiles
+
+
+def _worker(
+    work, results, done_flag, connector_only: bool, single: bool = False, profile_to: str = ""
+) -> None:
     """One worker process, as a Celery worker runs the send task: take, deliver, retry later.
 
     ``connector_only``: call the connector's ``send`` (rate counter, Graph call) without the
@@ -234,7 +274,19 @@ def _worker(work, results, done_flag, connector_only: bool, single: bool = False
             raise RetryLater(exc.message, 1) from exc
         return "sent"
 
+    statements = [0]
+
+    def count(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    profiles = _thread_profiles() if profile_to else []
+    main_profile = cProfile.Profile(time.thread_time) if profile_to else None
+    if main_profile is not None:
+        main_profile.enable()
     outcomes: collections.Counter[str] = collections.Counter()
+    wrapper = connection.execute_wrapper(count)
+    wrapper.__enter__()
     try:
         while True:
             try:
@@ -255,11 +307,36 @@ def _worker(work, results, done_flag, connector_only: bool, single: bool = False
             outcomes[result] += 1
             results.put(result)
     finally:
+        wrapper.__exit__(None, None, None)
+        if main_profile is not None:
+            main_profile.disable()
+            threading.setprofile(None)
+            stats = pstats.Stats(main_profile)
+            for profile in profiles:
+                stats.add(profile)
+            stats.dump_stats(f"{profile_to}.{os.getpid()}")
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         results.put(("outcomes", dict(outcomes)))
+        results.put(
+            (
+                "cpu",
+                {
+                    "workers": usage.ru_utime + usage.ru_stime,
+                    "postgres": _backend_cpu(),
+                    "statements": statements[0],
+                },
+            )
+        )
         connections.close_all()
 
 
-def run(ids: list[int], workers: int, connector_only: bool = False, single: bool = False) -> dict:
+def run(
+    ids: list[int],
+    workers: int,
+    connector_only: bool = False,
+    single: bool = False,
+    profile_to: str = "",
+) -> dict:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -270,7 +347,9 @@ def run(ids: list[int], workers: int, connector_only: bool = False, single: bool
         work.put((0.0, pk))
     connections.close_all()  # each process opens its own
     processes = [
-        context.Process(target=_worker, args=(work, results, done_flag, connector_only, single))
+        context.Process(
+            target=_worker, args=(work, results, done_flag, connector_only, single, profile_to)
+        )
         for _ in range(workers)
     ]
     started = time.monotonic()
@@ -278,6 +357,11 @@ def run(ids: list[int], workers: int, connector_only: bool = False, single: bool
         process.start()
     finished = 0
     outcomes: collections.Counter[str] = collections.Counter()
+    cpu: collections.Counter[str] = collections.Counter()
+
+    def tally(result) -> None:
+        (outcomes if result[0] == "outcomes" else cpu).update(result[1])
+
     while finished < len(ids):
         try:
             result = results.get(timeout=5)
@@ -286,17 +370,25 @@ def run(ids: list[int], workers: int, connector_only: bool = False, single: bool
                 break  # every worker ended early (see its traceback): the checks below say how
             continue
         if isinstance(result, tuple):
-            outcomes.update(result[1])
+            tally(result)
             continue
         finished += 1
     done_flag.set()
+    # Each worker ends with two reports (its outcomes, its CPU); read them while it exits.
+    reported = 0
+    while reported < 2 * workers:
+        try:
+            result = results.get(timeout=1)
+        except queue.Empty:
+            if not any(process.is_alive() for process in processes):
+                break
+            continue
+        if isinstance(result, tuple):
+            tally(result)
+            reported += 1
     for process in processes:
         process.join()
-    while not results.empty():
-        result = results.get()
-        if isinstance(result, tuple):
-            outcomes.update(result[1])
-    return {"seconds": time.monotonic() - started, "outcomes": dict(outcomes)}
+    return {"seconds": time.monotonic() - started, "outcomes": dict(outcomes), "cpu": dict(cpu)}
 
 
 def serve_double(rate: int, port_out) -> None:
@@ -330,6 +422,12 @@ def main() -> None:
         action="store_true",
         help="one reply per task through message_deliver (the path before batched sends)",
     )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="FILE",
+        help="write a cProfile of CPU time over every worker thread to FILE (python -m pstats)",
+    )
     args = parser.parse_args()
 
     import multiprocessing
@@ -349,7 +447,16 @@ def main() -> None:
         cache.clear()
         ids = setup(args.replies, args.customers, args.rate)
         print(f"{len(ids)} replies queued; {args.workers} workers; double at {args.rate}/s")
-        result = run(ids, args.workers, args.connector_only, args.single)
+        load = os.getloadavg()
+        profile_dir = tempfile.mkdtemp() if args.profile else ""
+        profile_to = os.path.join(profile_dir, "worker") if profile_dir else ""
+        result = run(ids, args.workers, args.connector_only, args.single, profile_to)
+        if profile_dir:
+            parts = sorted(Path(profile_dir).iterdir())
+            merged = pstats.Stats(str(parts[0]))
+            for part in parts[1:]:
+                merged.add(str(part))
+            merged.dump_stats(args.profile)
         from inbox.models import DeliveryState, Message
 
         sent = Message.objects.filter(pk__in=ids, delivery_state=DeliveryState.SENT).count()
@@ -371,6 +478,23 @@ def main() -> None:
             f"sustained rate: {(len(stamps) - 1) / span:.1f}/s first to last; steady {steady:.1f}/s"
         )
         print(f"130429 answers from the double: {figures['refused']}")
+        cpu = result["cpu"]
+        batches = sum(
+            n for outcome, n in result["outcomes"].items() if outcome.startswith("batch of")
+        )
+        per_reply = {k: cpu.get(k, 0.0) / len(ids) * 1000 for k in ("workers", "postgres")}
+        per_reply["double"] = figures["cpu"] / len(ids) * 1000
+        print(
+            "CPU per reply: "
+            + ", ".join(f"{k} {v:.2f} ms" for k, v in per_reply.items())
+            + f"; total {sum(per_reply.values()):.2f} ms"
+            + f" (x {args.rate}/s = {sum(per_reply.values()) * args.rate / 1000:.2f} cores)"
+        )
+        print(
+            f"statements: {cpu.get('statements', 0)} in all, "
+            f"{cpu.get('statements', 0) / max(1, batches):.1f} per batch ({batches} batches)"
+        )
+        print(f"load average at start {load[0]:.1f}, at end {os.getloadavg()[0]:.1f}")
         print(
             f"sent {sent}/{len(ids)}; lost {len(ids) - sent}; posted {posted}; posted twice {twice}"
         )

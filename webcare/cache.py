@@ -54,3 +54,21 @@ class TolerantRedisCache(RedisCache):
         except RedisError as exc:
             log.warning("cache hit failed, carrying on without it: %s", exc)
             return 0
+
+    def hit_and_get(self, key: str, timeout: int, other: str) -> tuple[int, Any]:
+        """:meth:`hit` on ``key`` and ``get(other)`` in one round trip (a sender's place in its
+        number's slot and the number's pause, for every WhatsApp message). ``other`` is read
+        from the server written to (the first, as Django's cache writes). ``(0, None)`` while
+        Redis is down."""
+        full = self.make_and_validate_key(key)
+        other_full = self.make_and_validate_key(other)
+        try:
+            pipe = self._cache.get_client(full, write=True).pipeline(transaction=False)
+            pipe.get(other_full)
+            pipe.set(full, 0, ex=timeout, nx=True)
+            pipe.incr(full)
+            raw, _created, taken = pipe.execute()
+        except RedisError as exc:
+            log.warning("cache hit failed, carrying on without it: %s", exc)
+            return 0, None
+        return int(taken), (None if raw is None else self._cache._serializer.loads(raw))
