@@ -27,3 +27,15 @@ def test_a_live_redis_still_caches(settings):
     cache = TolerantRedisCache(settings.REDIS_URL, {})
     cache.set("webcare-test-key", "value", 10)
     assert cache.get("webcare-test-key") == "value"
+
+
+def test_a_place_and_another_key_are_read_together(settings):
+    cache = TolerantRedisCache(settings.REDIS_URL, {})
+    cache.delete("webcare-test-slot")
+    cache.set("webcare-test-pause", 12.5, 10)
+    assert cache.hit_and_get("webcare-test-slot", 5, "webcare-test-pause") == (1, 12.5)
+    assert cache.hit_and_get("webcare-test-slot", 5, "webcare-test-none") == (2, None)
+
+
+def test_a_place_from_a_dead_redis_is_no_count(dead_redis_cache):
+    assert dead_redis_cache.hit_and_get("slot", 5, "pause") == (0, None)

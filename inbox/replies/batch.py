@@ -64,7 +64,7 @@ def reply_deliver(*, message_id: int) -> str:
     found = _reply_state(message_id)
     if found is None:
         return "gone"
-    state, channel_id = found
+    state, channel_id, running = found
     if state not in (DeliveryState.QUEUED, DeliveryState.SENDING):
         # Sent (by a batch, most often), failed, or not to be sent: its task has nothing to do.
         return f"nothing to do ({state or 'not outbound'})"
@@ -73,11 +73,7 @@ def reply_deliver(*, message_id: int) -> str:
     if connector.send_batch_size() <= 1:
         return message_deliver(message_id=message_id)
     if state == DeliveryState.SENDING:
-        times = Message.objects.filter(pk=message_id).values_list(
-            "delivery_changed_at", "created_at"
-        )
-        changed_at, created_at = times.get()
-        if timezone.now() < (changed_at or created_at) + attempt_bound():
+        if running:
             # A batch is sending it: its worker records the outcome; if that worker is lost,
             # the stalled-reply sweep brings the reply back here once the attempt is over.
             return "nothing to do (in a batch)"
@@ -85,18 +81,21 @@ def reply_deliver(*, message_id: int) -> str:
     return replies_deliver(channel=channel, connector=connector, first_id=message_id)
 
 
-def _reply_state(message_id: int) -> tuple[str, int] | None:
-    """An outbound message's delivery state and channel. Every reply of a batch has a send task
-    of its own, and all but the first find their reply sent: this is all they run, so it is one
-    plain statement (building it through the ORM cost four times the CPU)."""
+def _reply_state(message_id: int) -> tuple[str, int, bool] | None:
+    """An outbound message's delivery state, channel, and whether its current attempt may still
+    be running. Every reply of a batch has a send task of its own, and all but the first find
+    their reply sent or being sent: this is most of what they run, so it is one plain statement
+    (building it through the ORM cost four times the CPU)."""
+    started_after = connection.ops.adapt_datetimefield_value(timezone.now() - attempt_bound())
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT delivery_state, channel_id FROM {Message._meta.db_table} "  # noqa: S608
-            "WHERE id = %s AND direction = %s",
-            [message_id, Direction.OUTBOUND],
+            "SELECT delivery_state, channel_id, "  # noqa: S608 - the table's name only
+            "COALESCE(delivery_changed_at, created_at) > %s "
+            f"FROM {Message._meta.db_table} WHERE id = %s AND direction = %s",
+            [started_after, message_id, Direction.OUTBOUND],
         )
         row = cur.fetchone()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], bool(row[2])) if row else None
 
 
 def replies_deliver(*, channel: Channel, connector: Connector, first_id: int | None = None) -> str:

@@ -1,5 +1,7 @@
 """The Graph error policy: what each kind of failure becomes."""
 
+import threading
+
 import facebook
 import pytest
 import requests
@@ -122,3 +124,44 @@ def test_a_transient_json_error_without_a_code_is_temporary():
     error = client.translate(facebook.GraphAPIError(body))
     assert isinstance(error, TemporaryError)
     assert "An unknown error has occurred." in error.message
+
+
+def _in_a_new_thread(make):
+    made = []
+    thread = threading.Thread(target=lambda: made.append(make()))
+    thread.start()
+    thread.join()
+    return made[0]
+
+
+def test_graph_clients_of_one_thread_share_its_session_and_other_threads_have_their_own():
+    first, second = client.graph_api("token-a"), client.graph_api("token-b")
+    assert first.session is second.session
+    assert first.access_token == "token-a" and second.access_token == "token-b"
+    assert _in_a_new_thread(lambda: client.graph_api("token-a").session) is not first.session
+
+
+def test_a_threads_session_takes_the_proxy_from_the_environment_when_it_is_made(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = _in_a_new_thread(client.thread_session)
+    assert session.proxies["https"] == "http://proxy.internal:3128"
+    assert session.trust_env is False  # not read again on every call
+
+
+@responses.activate
+def test_a_threads_session_keeps_no_cookie_between_accounts():
+    responses.add(
+        responses.GET,
+        graph("me"),
+        json={"id": "1"},
+        headers={"Set-Cookie": "fr=abc; Domain=.facebook.com; Path=/"},
+    )
+    session = _in_a_new_thread(lambda: _call_me(client.graph_api("token-a")))
+    assert len(session.cookies) == 0
+
+
+def _call_me(graph):
+    client.get(graph, "me")
+    return graph.session

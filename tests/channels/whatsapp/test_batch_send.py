@@ -3,12 +3,14 @@ queued replies, sends them concurrently at the number's rate and records them to
 posted once, with the same states, activities and response times as one at a time."""
 
 import json
+import threading
+import time
 from urllib.parse import parse_qs
 
 import pytest
 import responses
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from channels.models import Channel, HealthState
@@ -215,3 +217,70 @@ def test_a_reply_a_batch_is_sending_is_left_to_that_batch(tickets, agent):
     assert accepted == []
     reply.refresh_from_db()
     assert reply.delivery_state == DeliveryState.SENDING
+
+
+@responses.activate
+def test_a_batch_answering_tickets_the_customer_never_wrote_on_is_recorded_sent(tickets, agent):
+    # A ticket we opened (a template to a customer who has not written): no first customer
+    # message, so no business-time first response for any ticket of the batch.
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(first_inbound_at=None)
+    replies = queue(tickets, agent)
+    double()
+    assert reply_deliver(message_id=replies[0].pk) == "batch of 4: sent 4"
+    for ticket in Ticket.objects.filter(pk__in=[t.pk for t in tickets]):
+        assert ticket.first_response_at is not None
+        assert ticket.first_response_business_seconds is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_waiting_for_its_own_reply_holds_no_other_reply_meanwhile(tickets, agent):
+    # Another worker's claim holds the asking reply. Waiting for it while holding the rest of
+    # the batch could deadlock with a worker whose batch holds ours (seen with six workers).
+    replies = queue(tickets, agent)
+    asking, others = replies[-1], replies[:-1]
+    held, release = threading.Event(), threading.Event()
+    claimed: list[list[int]] = []
+
+    def other_worker():
+        with transaction.atomic():
+            Message.objects.select_for_update().filter(pk=asking.pk).update(
+                delivery_state=DeliveryState.SENDING
+            )
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    def this_worker():
+        claimed.append(replies_claim(tickets[0].channel_id, 10, first_id=asking.pk))
+        connection.close()
+
+    threads = [threading.Thread(target=other_worker), threading.Thread(target=this_worker)]
+    threads[0].start()
+    held.wait(10)
+    threads[1].start()
+    try:
+        _wait_for_a_lock_wait()
+        with transaction.atomic():  # a third worker can still take every other reply
+            free = Message.objects.select_for_update(nowait=True).filter(
+                pk__in=[m.pk for m in others]
+            )
+            assert len(free) == len(others)
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
+    assert claimed == [sorted(m.pk for m in others)]  # the asking reply is the other's
+
+
+def _wait_for_a_lock_wait() -> None:
+    for _ in range(200):
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cur.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the claim never waited for the asking reply")

@@ -6,6 +6,12 @@ from channels.base import RateLimited
 from channels.whatsapp import throughput
 
 
+@pytest.fixture(autouse=True)
+def _nothing_known_full():
+    # What a process learnt of earlier slots; these tests' clocks all start at the same time.
+    throughput._full_slot.clear()
+
+
 class FakeClock:
     def __init__(self, start: float = 1_000_000.0) -> None:
         self.now = start
@@ -48,3 +54,16 @@ def test_a_paused_number_waits_and_a_long_pause_gives_the_worker_back():
     throughput.pause("111", dt.datetime.fromtimestamp(clock.now + 600, tz=dt.UTC))
     with pytest.raises(RateLimited):
         throughput.acquire("111", 80, clock=clock, sleep=clock.sleep, max_wait=5)
+
+
+def test_senders_behind_one_that_found_the_slot_full_wait_without_taking_a_place():
+    from django.core.cache import cache
+
+    clock = FakeClock()
+    slot = int(clock.now / throughput.SLOT_SECONDS)
+    for _ in range(9):  # eight places, and the ninth sender finds the slot full
+        throughput.acquire("111", 80, clock=clock, sleep=clock.sleep)
+    clock.now = (slot + 0.5) * throughput.SLOT_SECONDS  # another thread, same slot
+    throughput.acquire("111", 80, clock=clock, sleep=clock.sleep)
+    assert cache.get(throughput._slot_key("111", slot)) == 9  # not asked again
+    assert cache.get(throughput._slot_key("111", slot + 1)) == 2  # both went in the next
