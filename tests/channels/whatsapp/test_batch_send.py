@@ -238,6 +238,10 @@ def test_a_claim_waiting_for_its_own_reply_holds_no_other_reply_meanwhile(ticket
     # Another worker's claim holds the asking reply. Waiting for it while holding the rest of
     # the batch could deadlock with a worker whose batch holds ours (seen with six workers).
     replies = queue(tickets, agent)
+    # Committed here, so their send tasks ran at once (eagerly, with no platform): queued again.
+    Message.objects.filter(pk__in=[m.pk for m in replies]).update(
+        delivery_state=DeliveryState.QUEUED
+    )
     asking, others = replies[-1], replies[:-1]
     held, release = threading.Event(), threading.Event()
     claimed: list[list[int]] = []
