@@ -235,7 +235,9 @@ def index(request: HttpRequest) -> HttpResponse:
     flt = _list_filter(request)
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
     if _wants_fragment(request):
-        return render(request, f"{PAGE}#list", context)
+        # The list, and out of band what else carries the filters (the views' links, the bulk
+        # form's way back): a filter changed through htmx leaves nothing on the old ones.
+        return render(request, f"{PAGE}#list_swap", context)
     context["arrival_sound"] = _arrival_sound(request)
     return render(request, PAGE, context)
 
