@@ -41,7 +41,11 @@ from ..facebook.media import META_MEDIA_HOSTS
 from ..facebook.polling import FIRST_POLL_LOOKBACK, OVERLAP
 from ..meta.account import MetaAccount
 from ..meta.conversations import recent_conversations
-from ..meta.messaging import HUMAN_AGENT_WINDOW, MESSENGER_WINDOW, HumanAgentMessaging
+from ..meta.messaging import (
+    HUMAN_AGENT_WINDOW,
+    MESSENGER_WINDOW,
+    HumanAgentMessaging,
+)
 from ..meta.moderation import visibility_set
 from ..meta.send import PRIVATE_REPLY, earlier_attempt, is_private_reply, private_reply_post
 from ..registry import register
@@ -334,27 +338,10 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
         return ("public",)
 
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
-        now = timezone.now()
         if ticket_kind == "mention":
             return replies.mention_window()
         if ticket_kind == "comment":
-            if last_inbound_at is not None:
-                closes = last_inbound_at + PRIVATE_REPLY_WINDOW
-                if now < closes:
-                    return ReplyWindow(
-                        allowed=True,
-                        reason=(
-                            "Public reply any time. Move to DM (one private reply per comment) "
-                            f"until {closes:%Y-%m-%d %H:%M} UTC."
-                        ),
-                        closes_at=closes,
-                    )
-                return ReplyWindow(
-                    allowed=True,
-                    reason="Public reply only: Instagram allows a private reply within 7 days "
-                    "of the comment.",
-                )
-            return ReplyWindow(allowed=True)
+            return replies.comment_window(last_inbound_at, PRIVATE_REPLY_WINDOW)
         # DMs: Messenger's rules, which Instagram shares (24 hours; HUMAN_AGENT 7 days).
         return super().reply_window(ticket_kind=ticket_kind, last_inbound_at=last_inbound_at)
 
