@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from channels.payload import child
+
 from ..base import (
     AuthError,
     ConnectionInfo,
@@ -747,7 +749,7 @@ def _match_ours(
     earliest = (reply.created_at or timezone.now()) - CLOCK_SKEW
     wanted = reply.text.strip()
     for candidate in candidates:
-        author = candidate.get("from") if isinstance(candidate.get("from"), dict) else {}
+        author = child(candidate, "from")
         created = client.parse_time(candidate.get("created_time"))
         if (
             str(author.get("id") or "") == page_id

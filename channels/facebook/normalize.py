@@ -28,6 +28,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from channels.payload import child
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem, Moderation
 from . import media
 from .client import parse_time
@@ -128,12 +130,12 @@ def _template_text(attachment: dict[str, Any]) -> str:
     """Title, subtitle and buttons of a template (``payload.elements``), a shared product
     (``payload.product.elements``) or a button template (``payload.text`` + ``buttons``);
     a fallback's title and URL. "" when there is nothing to show."""
-    payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+    payload = child(attachment, "payload")
     lines: list[str] = []
     title = _text(attachment.get("title"))
     if title:
         lines.append(title)
-    product = payload.get("product") if isinstance(payload.get("product"), dict) else {}
+    product = child(payload, "product")
     elements = product.get("elements") or payload.get("elements") or []
     if _text(payload.get("text")):
         lines.append(_text(payload["text"]))
@@ -182,7 +184,7 @@ def comment_item(
     sent_at = parse_time(comment.get("created_time"))
     if not comment_id or sent_at is None:
         return None
-    parent = comment.get("parent") if isinstance(comment.get("parent"), dict) else {}
+    parent = child(comment, "parent")
     parent_id = str(parent.get("id") or "")
     author = _author(comment.get("from"))
     is_ours = bool(author and author.platform_user_id == page_id)
@@ -269,7 +271,7 @@ def _comment_change(
         return None
     post_id = str(value.get("post_id") or "")
     parent_id = str(value.get("parent_id") or "")
-    post = value.get("post") if isinstance(value.get("post"), dict) else {}
+    post = child(value, "post")
     created = value.get("created_time")
     comment = {
         "id": comment_id,
@@ -306,7 +308,7 @@ def _post_change(
         return None
     urls = _media_urls(value)
     attachments = media.feed_change_attachments(value)
-    post = value.get("post") if isinstance(value.get("post"), dict) else {}
+    post = child(value, "post")
     created = value.get("created_time")
     shape = {
         "id": post_id,
@@ -522,7 +524,7 @@ def message_edit_item(
 
 
 def _postback_id(event: dict[str, Any], postback: dict[str, Any]) -> str:
-    sender = (event.get("sender") or {}) if isinstance(event.get("sender"), dict) else {}
+    sender = child(event, "sender")
     who = str(sender.get("id") or sender.get("user_ref") or "")
     basis = "\x1f".join((who, str(event.get("timestamp") or ""), _text(postback.get("payload"))))
     return "postback:" + hashlib.sha256(basis.encode()).hexdigest()[:40]
@@ -580,9 +582,7 @@ def entry_results(entry: dict[str, Any], *, page_id: str) -> EntryResults:
 
 def rating_item(rating: dict[str, Any], *, page_id: str) -> InboundItem | None:
     """A Page recommendation from ``GET /{page-id}/ratings`` (gone from Graph v22.0)."""
-    story = (
-        rating.get("open_graph_story") if isinstance(rating.get("open_graph_story"), dict) else {}
-    )
+    story = child(rating, "open_graph_story")
     story_id = str(story.get("id") or "")
     sent_at = parse_time(rating.get("created_time"))
     author = _author(rating.get("reviewer"))

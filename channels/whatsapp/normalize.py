@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.payload import child
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem
 from ..facebook.client import parse_time
 from .client import error_text
@@ -97,7 +99,7 @@ def value_result(value: dict[str, Any]) -> ValueResult:
     result = ValueResult(phone_number_id=phone_number_id(value))
     names = {}
     for contact in _list(value.get("contacts")):
-        profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+        profile = child(contact, "profile")
         if contact.get("wa_id"):
             names[str(contact["wa_id"])] = str(profile.get("name") or "")
     for message in _list(value.get("messages")):
@@ -126,7 +128,7 @@ def status_of(status: dict[str, Any]) -> Status | None:
         return None
     errors = _list(status.get("errors"))
     first = errors[0] if errors else {}
-    pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else {}
+    pricing = child(status, "pricing")
     return Status(
         wamid=wamid,
         status=state,
@@ -146,7 +148,7 @@ def message_item(message: dict[str, Any], *, names: dict[str, str]) -> InboundIt
         return None
     kind = str(message.get("type") or "unsupported")
     text, attachments = _content(kind, message)
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    context = child(message, "context")
     parent = str(context.get("id") or "")
     if kind == "reaction":
         parent = str((message.get("reaction") or {}).get("message_id") or parent)
@@ -173,7 +175,7 @@ def message_item(message: dict[str, Any], *, names: dict[str, str]) -> InboundIt
 
 
 def _content(kind: str, message: dict[str, Any]) -> tuple[str, list[InboundAttachment]]:
-    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    body = child(message, kind)
     if kind == "text":
         return str(body.get("body") or ""), []
     if kind in MEDIA_KINDS:
@@ -208,7 +210,7 @@ def _content(kind: str, message: dict[str, Any]) -> tuple[str, list[InboundAttac
     if kind == "contacts":
         cards = []
         for contact in _list(message.get("contacts")):
-            name = contact.get("name") if isinstance(contact.get("name"), dict) else {}
+            name = child(contact, "name")
             phones = [
                 str(p.get("phone") or p.get("wa_id") or "") for p in _list(contact.get("phones"))
             ]
@@ -226,7 +228,7 @@ def _content(kind: str, message: dict[str, Any]) -> tuple[str, list[InboundAttac
         return f"Shared contact card(s): {listed}", cards
     if kind == "interactive":
         reply_type = str(body.get("type") or "")
-        reply = body.get(reply_type) if isinstance(body.get(reply_type), dict) else {}
+        reply = child(body, reply_type)
         title = str(reply.get("title") or "")
         described = f"{title} — {reply['description']}" if reply.get("description") else title
         label = "list" if reply_type == "list_reply" else "button"
@@ -294,7 +296,7 @@ def _error_text(error: dict[str, Any]) -> str:
 
 
 def _details(error: dict[str, Any]) -> str:
-    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    data = child(error, "error_data")
     return str(data.get("details") or "")
 
 

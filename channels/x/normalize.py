@@ -15,6 +15,8 @@ import logging
 import re
 from typing import Any
 
+from channels.payload import child
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem
 
 log = logging.getLogger(__name__)
@@ -184,7 +186,7 @@ def without_media_links(text: str, obj: dict[str, Any]) -> str:
     """The text without the t.co link X appends for attached media (an ``entities.urls``
     entry carrying a ``media_key``; for a DM with media, its trailing t.co link): the
     attachment shows the media, and the link is not what the person wrote."""
-    entities = obj.get("entities") if isinstance(obj.get("entities"), dict) else {}
+    entities = child(obj, "entities")
     urls = entities.get("urls") if isinstance(entities.get("urls"), list) else []
     links = [
         str(u["url"]) for u in urls if isinstance(u, dict) and u.get("media_key") and u.get("url")
@@ -501,7 +503,7 @@ def v1_media_to_v2(entity: dict[str, Any]) -> dict[str, Any] | None:
         converted["url"] = still
     else:
         converted["preview_image_url"] = still
-        info = entity.get("video_info") if isinstance(entity.get("video_info"), dict) else {}
+        info = child(entity, "video_info")
         converted["variants"] = [
             {
                 "bit_rate": v.get("bitrate"),
@@ -515,9 +517,7 @@ def v1_media_to_v2(entity: dict[str, Any]) -> dict[str, Any] | None:
             converted["duration_ms"] = info["duration_millis"]
     if isinstance(entity.get("ext_alt_text"), str):
         converted["alt_text"] = entity["ext_alt_text"]
-    large = (
-        (entity.get("sizes") or {}).get("large") if isinstance(entity.get("sizes"), dict) else None
-    )
+    large = child(entity, "sizes").get("large")
     if isinstance(large, dict):
         converted["width"] = large.get("w") if isinstance(large.get("w"), int) else None
         converted["height"] = large.get("h") if isinstance(large.get("h"), int) else None
@@ -528,11 +528,11 @@ def v1_media_entities(tweet: dict[str, Any]) -> list[tuple[str, dict[str, Any], 
     """(media key, v2 media object, t.co link in the text) of a v1.1 tweet's media:
     ``extended_entities.media`` (all photos, the video or GIF), in ``extended_tweet`` for a
     long tweet; ``entities.media`` (the first photo only) when nothing else is there."""
-    extended = tweet.get("extended_tweet") if isinstance(tweet.get("extended_tweet"), dict) else {}
+    extended = child(tweet, "extended_tweet")
     found = []
     for holder in (extended, tweet):
         for name in ("extended_entities", "entities"):
-            block = holder.get(name) if isinstance(holder.get(name), dict) else {}
+            block = child(holder, name)
             media = block.get("media")
             if isinstance(media, list) and media:
                 found = media
@@ -557,9 +557,9 @@ def v1_tweet_media(tweet: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def v1_dm_media(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A v1.1 DM event's one media attachment (``message_data.attachment.media``) by key."""
-    create = event.get("message_create") if isinstance(event.get("message_create"), dict) else {}
-    data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
-    attachment = data.get("attachment") if isinstance(data.get("attachment"), dict) else {}
+    create = child(event, "message_create")
+    data = child(create, "message_data")
+    attachment = child(data, "attachment")
     entity = attachment.get("media") if attachment.get("type") == "media" else None
     converted = v1_media_to_v2(entity) if isinstance(entity, dict) else None
     return {converted["media_key"]: converted} if converted else {}
@@ -573,11 +573,11 @@ def v1_edit_chain(tweet: dict[str, Any]) -> list[str]:
     the original, ``edit.initial_tweet_id`` (and ``edit.edit_control_initial.edit_tweet_ids``)
     on an edit. See docs/channels/x.md."""
     tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
-    history = tweet.get("edit_history") if isinstance(tweet.get("edit_history"), dict) else {}
+    history = child(tweet, "edit_history")
     control = tweet.get("ext_edit_control")
     control = control if isinstance(control, dict) else {}
-    edit = control.get("edit") if isinstance(control.get("edit"), dict) else {}
-    initial = control.get("initial") if isinstance(control.get("initial"), dict) else {}
+    edit = child(control, "edit")
+    initial = child(control, "initial")
     from_edit = edit.get("edit_control_initial") or {}
     chain = (
         history.get("edit_tweet_ids")
@@ -604,7 +604,7 @@ def v1_dm_to_v2(event: dict[str, Any]) -> dict[str, Any] | None:
     created = None
     with contextlib.suppress(KeyError, TypeError, ValueError):
         created = dt.datetime.fromtimestamp(int(event["created_timestamp"]) / 1000, tz=dt.UTC)
-    data = create.get("message_data") if isinstance(create.get("message_data"), dict) else {}
+    data = child(create, "message_data")
     text = data.get("text") or ""
     media = v1_dm_media(event)
     extra: dict[str, Any] = {}

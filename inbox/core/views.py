@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.functional import Promise
@@ -15,6 +15,7 @@ from channels.overview import health_overview
 from inbox.core.access import can_configure
 from inbox.core.decorators import lead_required
 from inbox.replies.review import approvals_waiting_count
+from webcare.http import AuthedRequest
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def settings_links(user) -> list[dict[str, str]]:
 
 @require_GET
 @lead_required
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthedRequest) -> HttpResponse:
     channels = health_overview()
     return render(
         request,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,7 +21,7 @@ def customer_root(customer: Customer) -> Customer:
     return customer.merged_into if customer.merged_into_id else customer
 
 
-def customer_merge(*, source_id: int, target_id: int, user: AbstractBaseUser) -> None:
+def customer_merge(*, source_id: int, target_id: int, user: User) -> None:
     """Link ``source`` to ``target`` as the same person. Tickets keep their own customer, so
     :func:`customer_unmerge` restores everything exactly."""
     with transaction.atomic():
@@ -48,7 +48,7 @@ def customer_merge(*, source_id: int, target_id: int, user: AbstractBaseUser) ->
         )
 
 
-def customer_unmerge(*, customer_id: int, user: AbstractBaseUser) -> None:
+def customer_unmerge(*, customer_id: int, user: User) -> None:
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         if customer.merged_into_id is None:

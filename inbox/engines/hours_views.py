@@ -39,6 +39,7 @@ from inbox.engines.business_time import (
 )
 from inbox.engines.sla import auto_ack_text
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
+from webcare.http import AuthedRequest
 from webcare.redirects import safe_target
 
 DAY_LABELS = dict(
@@ -201,7 +202,7 @@ def ack_sample(text: str, language: str, calendar: Calendar, now: dt.datetime) -
 
 @require_GET
 @lead_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthedRequest) -> HttpResponse:
     """Each team's hours (own or the default), open now and next opening; the SLA targets;
     the acknowledgements as they would be sent now. A constant number of queries."""
     now = timezone.now()
@@ -311,20 +312,20 @@ def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def calendar_default(request: HttpRequest) -> HttpResponse:
+def calendar_default(request: AuthedRequest) -> HttpResponse:
     return _calendar_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def calendar_team(request: HttpRequest, team_id: int) -> HttpResponse:
+def calendar_team(request: AuthedRequest, team_id: int) -> HttpResponse:
     return _calendar_page(request, get_object_or_404(Team, pk=team_id))
 
 
 @require_POST
 @lead_required
-def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
+def holiday_delete(request: AuthedRequest, holiday_id: int) -> HttpResponse:
     holiday = get_object_or_404(Holiday.objects.select_related("hours"), pk=holiday_id)
     team_id = holiday.hours.team_id
     services.holiday_remove(actor=request.user, holiday=holiday)
@@ -367,20 +368,20 @@ def _target_page(request: HttpRequest, target: SlaTarget | None) -> HttpResponse
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def target_new(request: HttpRequest) -> HttpResponse:
+def target_new(request: AuthedRequest) -> HttpResponse:
     return _target_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def target_edit(request: HttpRequest, target_id: int) -> HttpResponse:
+def target_edit(request: AuthedRequest, target_id: int) -> HttpResponse:
     return _target_page(request, get_object_or_404(SlaTarget, pk=target_id))
 
 
 @require_POST
 @lead_required
-def target_delete(request: HttpRequest, target_id: int) -> HttpResponse:
+def target_delete(request: AuthedRequest, target_id: int) -> HttpResponse:
     services.sla_target_delete(
         actor=request.user, target=get_object_or_404(SlaTarget, pk=target_id)
     )
@@ -432,20 +433,20 @@ def _sample_context(text: str, language: str) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def ack_new(request: HttpRequest) -> HttpResponse:
+def ack_new(request: AuthedRequest) -> HttpResponse:
     return _ack_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def ack_edit(request: HttpRequest, ack_id: int) -> HttpResponse:
+def ack_edit(request: AuthedRequest, ack_id: int) -> HttpResponse:
     return _ack_page(request, get_object_or_404(AutoAck, pk=ack_id))
 
 
 @require_GET
 @lead_required
-def ack_preview(request: HttpRequest) -> HttpResponse:
+def ack_preview(request: AuthedRequest) -> HttpResponse:
     """The text as it would be sent now (default hours), for the live preview beside the form."""
     context = _sample_context(request.GET.get("text", "")[:2000], request.GET.get("language", ""))
     return render(request, "inbox/engines/hours/ack_form.html#sample", context)
@@ -453,7 +454,7 @@ def ack_preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @lead_required
-def ack_delete(request: HttpRequest, ack_id: int) -> HttpResponse:
+def ack_delete(request: AuthedRequest, ack_id: int) -> HttpResponse:
     services.auto_ack_delete(actor=request.user, ack=get_object_or_404(AutoAck, pk=ack_id))
     messages.success(request, _("Acknowledgement deleted."))
     return redirect("pages:hours")

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -321,7 +321,7 @@ def _snapshot(rule: Rule) -> dict[str, Any]:
 
 def rule_create(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     name: str,
     tags: Iterable[Tag] = (),
     position: int | None = None,
@@ -353,7 +353,7 @@ def rule_create(
 
 
 def rule_update(
-    *, rule: Rule, actor: AbstractBaseUser | None, tags: Iterable[Tag] | None = None, **changes
+    *, rule: Rule, actor: User | None, tags: Iterable[Tag] | None = None, **changes
 ) -> Rule:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -379,7 +379,7 @@ def rule_update(
     return rule
 
 
-def rule_move(*, rule: Rule, actor: AbstractBaseUser | None, position: int) -> list[Rule]:
+def rule_move(*, rule: Rule, actor: User | None, position: int) -> list[Rule]:
     """Put ``rule`` at ``position`` (0 = first) and renumber all rules 0..n-1."""
     from inbox.engines.engine_config import config_bump  # it imports this module
 
@@ -403,7 +403,7 @@ def rule_move(*, rule: Rule, actor: AbstractBaseUser | None, position: int) -> l
     return rules
 
 
-def rule_delete(*, rule: Rule, actor: AbstractBaseUser | None) -> None:
+def rule_delete(*, rule: Rule, actor: User | None) -> None:
     with transaction.atomic():
         snapshot = _snapshot(rule)
         snapshot["id"] = rule.pk

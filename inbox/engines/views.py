@@ -37,6 +37,7 @@ from inbox.engines.routing import (
     rule_update,
 )
 from inbox.models import Activity, CloseReason, Rule, Tag, TicketKind
+from webcare.http import AuthedRequest
 
 User = get_user_model()
 
@@ -142,7 +143,7 @@ def _rules_for_list() -> list[Rule]:
 # --- views ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthedRequest) -> HttpResponse:
     """Every rule in evaluation order, in plain words, with its matches of the last 7 days
     (five queries of its own, whatever the number of rules)."""
     return render(
@@ -210,20 +211,20 @@ def _write(request: HttpRequest, rule: Rule | None, name: str, tags: list[Tag], 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def rule_new(request: HttpRequest) -> HttpResponse:
+def rule_new(request: AuthedRequest) -> HttpResponse:
     return _save(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
     return _save(request, get_object_or_404(Rule, pk=rule_id))
 
 
 @require_POST
 @lead_required
-def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_toggle(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=rule_id)
     try:
         rule_update(rule=rule, actor=request.user, enabled=not rule.enabled)
@@ -240,7 +241,7 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def rule_reorder(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_reorder(request: AuthedRequest, rule_id: int) -> HttpResponse:
     """Move a rule one place up or down in the evaluation order."""
     rule = get_object_or_404(Rule, pk=rule_id)
     order = list(Rule.objects.order_by("position", "pk").values_list("pk", flat=True))
@@ -255,7 +256,7 @@ def rule_reorder(request: HttpRequest, rule_id: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def rule_remove(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_remove(request: AuthedRequest, rule_id: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     rule = get_object_or_404(Rule, pk=rule_id)
     if request.method == "POST":
@@ -267,7 +268,7 @@ def rule_remove(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 @require_GET
 @lead_required
-def rule_test(request: HttpRequest) -> HttpResponse:
+def rule_test(request: AuthedRequest) -> HttpResponse:
     """Which rules a pasted message would match, and what they would do: the enabled rules in
     order (stopping where one stops processing), or one rule when ``rule`` is given. Stores
     nothing. htmx gets the result alone."""

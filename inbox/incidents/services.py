@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -39,7 +39,7 @@ PLACEHOLDERS = ("{name}", "{first_name}", "{handle}")
 
 def incident_declare(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     title: str,
     description: str = "",
     public_note: str = "",
@@ -69,7 +69,7 @@ def incident_declare(
 def incident_update(
     *,
     incident: Incident,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     **changes: Any,
 ) -> Incident:
     """Edit title, description, public status note, reply template or its translations."""
@@ -94,9 +94,7 @@ def incident_update(
     return incident
 
 
-def incident_link(
-    *, incident: Incident, tickets: Iterable[Ticket], actor: AbstractBaseUser | None
-) -> int:
+def incident_link(*, incident: Incident, tickets: Iterable[Ticket], actor: User | None) -> int:
     """Link tickets by hand; already linked ones stay as they are. Returns how many are new."""
     ids = [t.pk for t in tickets]
     with transaction.atomic():
@@ -135,7 +133,7 @@ def incident_link(
     return len(fresh)
 
 
-def incident_unlink(*, incident: Incident, ticket: Ticket, actor: AbstractBaseUser | None) -> None:
+def incident_unlink(*, incident: Incident, ticket: Ticket, actor: User | None) -> None:
     with transaction.atomic():
         deleted, _ = IncidentTicket.objects.filter(
             incident=incident, ticket=ticket, reply__isnull=True
@@ -191,7 +189,7 @@ def personalise(template: str, ticket: Ticket) -> str:
 def incident_resolve(
     *,
     incident: Incident,
-    actor: AbstractBaseUser,
+    actor: User,
     template: str | None = None,
     public_note: str | None = None,
 ) -> list[int]:

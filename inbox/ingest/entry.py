@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q
 
 from channels.base import InboundItem, Moderation
@@ -129,7 +129,7 @@ def replies_stalled(*, queued_before: dt.datetime, sending_before: dt.datetime) 
 
 
 def channel_change_log(
-    *, actor: AbstractBaseUser | None, verb: str, before: dict[str, Any], after: dict[str, Any]
+    *, actor: User | None, verb: str, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     """The audit row of a channel's configuration change (an activity without a ticket)."""
     activity_log(ticket=None, actor=actor, verb=verb, before=before, after=after)

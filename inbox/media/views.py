@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from inbox.core import access
 from webcare import public_links
+from webcare.http import AuthedRequest
 
 from ..models.media import Attachment, AttachmentState
 from ..models.tickets import Direction
@@ -47,7 +48,7 @@ def download_name(attachment: Attachment) -> str:
 
 @require_GET
 @login_required
-def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> FileResponse:
+def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) -> FileResponse:
     if variant not in ("file", "thumb", "download"):
         raise Http404("No such variant.")
     attachment = _attachment_for(request.user, attachment_id)

@@ -31,6 +31,7 @@ from inbox.engines.assignment import AUTO, MANUAL, agent_loads, agent_set_availa
 from inbox.models import OPEN_STATUSES, AgentProfile, Shift, Team, Ticket
 from inbox.people import services as people
 from inbox.tickets.services import ActionError
+from webcare.http import AuthedRequest
 
 User = get_user_model()
 
@@ -154,7 +155,7 @@ def queue_size(team: Team) -> str:
 # --- teams ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthedRequest) -> HttpResponse:
     """Teams with their members and queue. The queue is one capped count per team (bounded
     however long the queues are; a grouped count would read every unassigned open ticket)."""
     teams = list(Team.objects.order_by("name").annotate(n_members=Count("members", distinct=True)))
@@ -171,7 +172,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @lead_required
-def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_detail(request: AuthedRequest, team_id: int) -> HttpResponse:
     """The team's load (each agent's open tickets, capacity, available, on shift; the queue)
     and, for its leads and admins, its settings and shifts."""
     team = get_object_or_404(Team, pk=team_id)
@@ -204,7 +205,7 @@ def _team_context(request: HttpRequest, team: Team, **forms_: forms.Form) -> dic
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: AuthedRequest) -> HttpResponse:
     form = TeamForm(
         request.POST or None, initial={"time_zone": "Europe/Amsterdam", "assignment": MANUAL}
     )
@@ -229,7 +230,7 @@ def team_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_edit(request: AuthedRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     form = TeamForm(
         request.POST or None,
@@ -265,7 +266,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_settings(request: AuthedRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
     loads = agent_loads(team=team)
@@ -290,7 +291,7 @@ def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def shift_add(request: HttpRequest, team_id: int) -> HttpResponse:
+def shift_add(request: AuthedRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
     form = ShiftForm(request.POST, team=team)
@@ -315,7 +316,7 @@ def shift_add(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def shift_delete(request: HttpRequest, team_id: int, shift_id: int) -> HttpResponse:
+def shift_delete(request: AuthedRequest, team_id: int, shift_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
     shift = get_object_or_404(Shift, pk=shift_id, user__teams=team)
@@ -326,7 +327,7 @@ def shift_delete(request: HttpRequest, team_id: int, shift_id: int) -> HttpRespo
 
 @require_POST
 @lead_required
-def availability(request: HttpRequest, team_id: int) -> HttpResponse:
+def availability(request: AuthedRequest, team_id: int) -> HttpResponse:
     """A lead marks a member available or away (away: automatic assignment skips them)."""
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)

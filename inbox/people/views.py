@@ -29,6 +29,7 @@ from inbox.models import AgentProfile, Team, Ticket
 from inbox.people import services as people
 from inbox.people import teams_views as teams
 from inbox.tickets.services import ActionError
+from webcare.http import AuthedRequest
 
 User = get_user_model()
 
@@ -137,7 +138,7 @@ def _display(user) -> str:
 # --- users ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     """Everyone with their role, teams and open tickets now (four queries, any number)."""
     users = list(
         User.objects.order_by("-is_active", "first_name", "username").prefetch_related(
@@ -159,7 +160,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def user_new(request: HttpRequest) -> HttpResponse:
+def user_new(request: AuthedRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None, initial={"role": "agent"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -187,7 +188,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_edit(request: AuthedRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     initial = {
         "first_name": user.first_name,
@@ -243,7 +244,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 @never_cache
 @require_POST
 @admin_required
-def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_password(request: AuthedRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     form = PasswordFields(request.POST)
     if form.is_valid():

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -74,7 +74,7 @@ def _validate(title: str, body: str, translations: dict[str, str]) -> None:
 
 def canned_save(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     canned: CannedReply | None = None,
     title: str,
     body: str,
@@ -104,11 +104,11 @@ def canned_save(
     return canned
 
 
-def canned_delete(*, actor: AbstractBaseUser | None, canned: CannedReply) -> None:
+def canned_delete(*, actor: User | None, canned: CannedReply) -> None:
     audited_delete(actor=actor, row=canned, before=_snapshot(canned), verb="canned_deleted")
 
 
-def canned_preview(*, body: str, user: AbstractBaseUser) -> str:
+def canned_preview(*, body: str, user: User) -> str:
     """The body as ``user`` would post it to an example customer: variables filled by the very
     function the composer uses, then ``user``'s signature."""
     # canned_fill reads only the ticket's identity/customer names: a stand-in with an example

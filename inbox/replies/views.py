@@ -39,6 +39,7 @@ from inbox.replies.review import (
 )
 from inbox.tickets import thread_pane
 from inbox.tickets.services import ActionError
+from webcare.http import AuthedRequest
 
 User = get_user_model()
 
@@ -115,7 +116,7 @@ def _tabs_context() -> dict:
 
 @require_GET
 @lead_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     return render(request, PAGE, {**_tabs_context(), "tab": "replies", "rows": _held_replies()})
 
 
@@ -142,7 +143,7 @@ def _decided(request: HttpRequest, message_id: int, *, done: str, error: str) ->
 
 @require_POST
 @lead_required
-def approve(request: HttpRequest, message_id: int) -> HttpResponse:
+def approve(request: AuthedRequest, message_id: int) -> HttpResponse:
     """Approve as written, or (with ``text``) as the lead edited it."""
     get_object_or_404(Message, pk=message_id, direction=Direction.OUTBOUND)
     text = request.POST.get("text")
@@ -155,7 +156,7 @@ def approve(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def return_reply(request: HttpRequest, message_id: int) -> HttpResponse:
+def return_reply(request: AuthedRequest, message_id: int) -> HttpResponse:
     get_object_or_404(Message, pk=message_id, direction=Direction.OUTBOUND)
     try:
         reply_return(
@@ -168,7 +169,7 @@ def return_reply(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_GET
 @lead_required
-def waiting_count(request: HttpRequest) -> HttpResponse:
+def waiting_count(request: AuthedRequest) -> HttpResponse:
     """The count on the tab, refreshed after each decision; with ``nav`` the bare number for
     the top bar (empty when nothing waits)."""
     if request.GET.get("nav"):
@@ -189,7 +190,7 @@ def _agents():
 
 @require_GET
 @lead_required
-def closed(request: HttpRequest) -> HttpResponse:
+def closed(request: AuthedRequest) -> HttpResponse:
     """Recently closed threads nobody has reviewed yet, optionally one agent's.
 
     "Recently" is by last change (``ticket_updated`` index, read backwards): closing is the
@@ -220,7 +221,7 @@ def closed(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @lead_required
-def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """One closed thread, read-only, with its reviews and the form for a new one."""
     ticket = get_object_or_404(
         Ticket.objects.select_related("channel", "identity", "customer", "assignee"),
@@ -255,7 +256,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     """The reviews of the signed-in agent's own threads, newest first."""
     access.require_work(request.user)
     reviews = (

@@ -36,6 +36,7 @@ from inbox.models import (
 )
 from inbox.replies import services as reply_services
 from inbox.tickets import presence, selectors, services, thread_pane
+from webcare.http import AuthedRequest
 from webcare.redirects import redirect_to_next
 
 PAGE = "inbox/tickets/inbox.html"
@@ -47,7 +48,7 @@ def inbox_view(view: Callable) -> Callable:
 
     @login_required
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args, **kwargs) -> HttpResponse:
         access.require_work(request.user)
         return view(request, *args, **kwargs)
 
@@ -228,7 +229,7 @@ def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 # --- pages ------------------------------------------------------------------------------------
 @require_GET
 @inbox_view
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     flt = _list_filter(request)
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
     if _wants_fragment(request):
@@ -238,7 +239,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def list_poll(request: HttpRequest) -> HttpResponse:
+def list_poll(request: AuthedRequest) -> HttpResponse:
     """The list fragment, or 204 while the first page looks as it did (``stamp``): three
     statements instead of seven and no rendering, however much changes further down."""
     flt = _list_filter(request)
@@ -260,7 +261,7 @@ def list_poll(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
     if ticket.channel.platform == "whatsapp":
@@ -279,7 +280,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def thread_poll(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def thread_poll(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """Head and messages of the thread when its version moved; 204 otherwise.
 
     The composer is not part of the answer, so a half-written reply is never touched.
@@ -292,7 +293,7 @@ def thread_poll(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def presence_beat(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def presence_beat(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = access.ticket_for(request.user, ticket_id)
     presence.presence_touch(
         ticket_id=ticket.pk, user=request.user, typing=request.POST.get("typing") == "1"
@@ -306,7 +307,7 @@ def presence_beat(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """Send a reply or add a note. On success the composer comes back empty; on a collision or
     an error it comes back with the text kept and the reason, and the thread shows what's new."""
     ticket = access.ticket_for(request.user, ticket_id)
@@ -349,7 +350,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     ids = [int(i) for i in request.POST.getlist("ticket") if i.isdigit()]
     if not ids:
@@ -420,7 +421,7 @@ def _bulk_refused(request: HttpRequest, message: str) -> HttpResponse:
 # --- composer helpers -------------------------------------------------------------------------
 @require_GET
 @inbox_view
-def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def canned(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     q = request.GET.get("q", "").strip()[:100]
     replies = CannedReply.objects.filter(
@@ -437,7 +438,7 @@ def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def tag_suggest(request: HttpRequest) -> HttpResponse:
+def tag_suggest(request: AuthedRequest) -> HttpResponse:
     q = services.tag_name_clean(request.GET.get("name", ""))
     tags = Tag.objects.filter(name__startswith=q)[:10] if q else Tag.objects.none()
     return render(request, f"{PAGE}#tag_options", {"tag_options": tags})
@@ -445,7 +446,7 @@ def tag_suggest(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def count(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def count(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """The platform's own count of the reply (X weighs characters), for the live counter."""
     ticket = access.ticket_for(request.user, ticket_id)
     cls = ticket.channel.connector_class
@@ -461,7 +462,7 @@ def count(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def crm(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def crm(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """The thread's CRM panel, fetched by htmx after the thread rendered (inbox.customers.crm)."""
     from inbox.customers.crm import crm_panel
 

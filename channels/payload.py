@@ -1,0 +1,17 @@
+"""Typed steps through an untrusted JSON payload.
+
+Platforms omit fields, send ``null`` or change a field's type; a connector walks their payloads
+with these accessors, so a missing or wrong-typed member reads as empty instead of crashing the
+batch, and the type checker knows what each step returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def child(value: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """``value[key]`` when it is a JSON object; otherwise an empty one."""
+    found = value.get(key)
+    return found if isinstance(found, dict) else {}
