@@ -15,3 +15,21 @@ def child(value: Mapping[str, Any], key: str) -> dict[str, Any]:
     """``value[key]`` when it is a JSON object; otherwise an empty one."""
     found = value.get(key)
     return found if isinstance(found, dict) else {}
+
+
+def child_text(value: Mapping[str, Any], key: str) -> str:
+    """``value[key]`` when it is a string; otherwise ""."""
+    found = value.get(key)
+    return found if isinstance(found, str) else ""
+
+
+def child_list(value: Mapping[str, Any], key: str) -> list[Any]:
+    """``value[key]`` when it is a JSON array; otherwise an empty one."""
+    found = value.get(key)
+    return found if isinstance(found, list) else []
+
+
+def child_int(value: Mapping[str, Any], key: str, default: int) -> int:
+    """``value[key]`` when it is an integer; otherwise ``default``."""
+    found = value.get(key)
+    return found if isinstance(found, int) else default

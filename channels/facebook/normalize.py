@@ -28,7 +28,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from channels.payload import child
+from channels.payload import child, child_text
 
 from ..base import InboundAttachment, InboundAuthor, InboundItem, Moderation
 from . import media
@@ -239,7 +239,7 @@ def visitor_post_item(
 
 
 def feed_change(
-    value: dict[str, Any], *, page_id: str, entry_time: Any = None
+    value: Any, *, page_id: str, entry_time: Any = None
 ) -> InboundItem | Moderation | None:
     """One ``feed`` change from a Page webhook (``entry[].changes[].value``).
 
@@ -341,7 +341,7 @@ def _media_placeholder(item: Any, value: dict[str, Any], media: list[str]) -> st
 
 
 def mention_change(
-    value: dict[str, Any], *, page_id: str, entry_time: Any = None
+    value: Any, *, page_id: str, entry_time: Any = None
 ) -> InboundItem | Moderation | None:
     """A ``mention`` change: someone mentioned the Page in a post or a comment.
 
@@ -361,7 +361,7 @@ def mention_change(
 
 
 def rating_change(
-    value: dict[str, Any], *, page_id: str, entry_time: Any = None
+    value: Any, *, page_id: str, entry_time: Any = None
 ) -> InboundItem | Moderation | None:
     """A ``ratings`` change: a recommendation (``item: "rating"``) added, edited or removed.
 
@@ -557,7 +557,7 @@ def entry_results(entry: dict[str, Any], *, page_id: str) -> EntryResults:
     for change in entry.get("changes") or []:
         if not isinstance(change, dict):
             continue
-        name = change.get("field")
+        name = child_text(change, "field")
         if name == "messaging_policy_enforcement":
             notice = policy_notice(change.get("value"))
             if notice is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -82,7 +83,7 @@ class HoursForm(forms.Form):
             if team
             else _("The site's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}
         )
-        self.fields["time_zone"].choices = [("", blank), *_zones()]
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [("", blank), *_zones()]
         for day in DAYS:
             self.fields[day] = forms.CharField(
                 label=DAY_LABELS[day],

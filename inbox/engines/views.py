@@ -26,7 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from channels.models import Channel
 from inbox.core.access import assignable_ids
 from inbox.core.decorators import lead_required
-from inbox.engines.forms import INTENT_LABELS, RuleForm, RuleTestForm, _person
+from inbox.core.forms import person_label
+from inbox.engines.forms import INTENT_LABELS, RuleForm, RuleTestForm
 from inbox.engines.routing import (
     keyword_list,
     load_rules,
@@ -92,7 +93,7 @@ def describe_actions(rule: Rule) -> list[str]:
     if rule.priority_points:
         out.append(_("priority %(points)+d") % {"points": rule.priority_points})
     if rule.assign_to_id and rule.assign_to:
-        name = _person(rule.assign_to)
+        name = person_label(rule.assign_to)
         if not rule.assign_to.is_active:
             out.append(_("assign to %(name)s (deactivated: skipped)") % {"name": name})
         elif rule.assign_to_id not in assignable_ids([rule.assign_to_id]):
@@ -155,13 +156,13 @@ def _list_context(**extra) -> dict:
     rules = _rules_for_list()
     channels = dict(Channel.objects.values_list("pk", "name"))
     counts = match_counts(since=timezone.now() - MATCH_WINDOW)
-    for index, rule in enumerate(rules):
-        rule.conditions_text = describe_conditions(rule, channels)
-        rule.actions_text = describe_actions(rule)
-        rule.matches = counts.get(rule.pk, 0)
-        rule.is_first = index == 0
-        rule.is_last = index == len(rules) - 1
-    return {"rules": rules, **extra}
+    # Each rule with what the table shows of it: its conditions and actions in words, and how
+    # many tickets it matched in the window.
+    rows = [
+        (rule, describe_conditions(rule, channels), describe_actions(rule), counts.get(rule.pk, 0))
+        for rule in rules
+    ]
+    return {"rules": rows, **extra}
 
 
 def _save(request: HttpRequest, rule: Rule | None) -> HttpResponse:

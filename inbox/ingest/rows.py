@@ -37,7 +37,9 @@ class _TicketRow:
                  "kind", "identity_id", "intent_corrected")  # fmt: skip
 
     # The slots' types (annotations only: no class attribute, so ``__slots__`` stands).
-    pk: int | None  # None until the batch inserts a new ticket
+    # A new thread's row is built with None and gets its id from ``bulk.reserve_ids`` before
+    # anything reads it (``inbox.ingest.services``): every reader sees an int.
+    pk: int
     thread_key: str
     status: str
     closed_at: dt.datetime | None
@@ -131,7 +133,7 @@ class IngestedMessage:
     reply_mode: str
 
     @property
-    def pk(self) -> int:
+    def pk(self) -> int | None:
         return self.id
 
 

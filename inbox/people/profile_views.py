@@ -7,6 +7,8 @@ profile's language and shows times in its zone, like the inbox.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -56,7 +58,7 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, works: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         current = (self.initial or {}).get("time_zone", "")
-        self.fields["time_zone"].choices = time_zone_choices(current)
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = time_zone_choices(current)
         if not works:
             del self.fields["available"]
 

@@ -11,10 +11,11 @@ they are in. Every change goes through a service in ``inbox.people.services`` (o
 from __future__ import annotations
 
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -27,13 +28,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from inbox.core import access
 from inbox.core.decorators import admin_required, lead_required
+from inbox.core.forms import PersonChoiceField, person_label
 from inbox.engines.assignment import AUTO, MANUAL, agent_loads, agent_set_available
 from inbox.models import OPEN_STATUSES, AgentProfile, Shift, Team, Ticket
 from inbox.people import services as people
 from inbox.tickets.services import ActionError
 from webcare.http import AuthedRequest
-
-User = get_user_model()
 
 MODE_CHOICES = [
     (MANUAL, gettext_lazy("Manual: leads and agents pick tickets")),
@@ -54,10 +54,18 @@ QUEUE_COUNT_CAP = 1000
 
 
 # --- forms ------------------------------------------------------------------------------------
+class _MembersField(forms.ModelMultipleChoiceField):
+    """Team members, a deactivated one marked as such."""
+
+    def label_from_instance(self, obj: User) -> str:
+        name = person_label(obj)
+        return name if obj.is_active else _("%(name)s (deactivated)") % {"name": name}
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"))
-    members = forms.ModelMultipleChoiceField(
+    members = _MembersField(
         label=gettext_lazy("Members"),
         # Deactivated users stay listed (marked), so saving the form keeps them in the team.
         queryset=User.objects.order_by("-is_active", "first_name", "username"),
@@ -68,13 +76,9 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
-        self.fields["members"].label_from_instance = _member_label
-
-
-def _member_label(user) -> str:
-    name = user.get_full_name() or user.get_username()
-    return name if user.is_active else _("%(name)s (deactivated)") % {"name": name}
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
 
 
 class TeamSettingsForm(forms.Form):
@@ -112,7 +116,7 @@ class TeamSettingsForm(forms.Form):
 
 
 class ShiftForm(forms.Form):
-    user = forms.ModelChoiceField(label=gettext_lazy("Agent"), queryset=User.objects.none())
+    user = PersonChoiceField(label=gettext_lazy("Agent"), queryset=User.objects.none())
     weekday = forms.TypedChoiceField(label=gettext_lazy("Day"), choices=WEEKDAYS, coerce=int)
     start = forms.TimeField(
         label=gettext_lazy("From"), widget=forms.TimeInput(attrs={"type": "time"})
@@ -121,10 +125,9 @@ class ShiftForm(forms.Form):
 
     def __init__(self, *args, team: Team, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = team.members.filter(is_active=True).order_by(
-            "first_name", "username"
-        )
-        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = team.members.filter(
+            is_active=True
+        ).order_by("first_name", "username")
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -124,7 +124,7 @@ def _one_held(message_id: int) -> Message:
     return _prepare(get_object_or_404(_with_context(), pk=message_id))
 
 
-def _decided(request: HttpRequest, message_id: int, *, done: str, error: str) -> HttpResponse:
+def _decided(request: AuthedRequest, message_id: int, *, done: str, error: str) -> HttpResponse:
     """htmx: the row again, with the outcome (or the error and the form kept); else back to
     the queue with a flash message."""
     if not request.htmx:

@@ -34,7 +34,7 @@ from webcare.http import AuthedRequest
 
 
 def _after_action(
-    request: HttpRequest, ticket_id: int, error: str = "", status: int = 200
+    request: AuthedRequest, ticket_id: int, error: str = "", status: int = 200
 ) -> HttpResponse:
     """htmx: the fresh thread head and messages (composer untouched); else back to the page."""
     if not request.htmx:
@@ -47,7 +47,7 @@ def _after_action(
     return response
 
 
-def _action(run: Callable[[HttpRequest, Ticket], None]) -> Callable:
+def _action(run: Callable[[AuthedRequest, Ticket], None]) -> Callable:
     @require_POST
     @inbox_view
     @functools.wraps(run)

@@ -36,7 +36,7 @@ from inbox.models import (
 )
 from inbox.replies import services as reply_services
 from inbox.tickets import presence, selectors, services, thread_pane
-from webcare.http import AuthedRequest
+from webcare.http import AuthedRequest, HtmxRequest
 from webcare.redirects import redirect_to_next
 
 PAGE = "inbox/tickets/inbox.html"
@@ -55,7 +55,7 @@ def inbox_view(view: Callable) -> Callable:
     return wrapper
 
 
-def _wants_fragment(request: HttpRequest) -> bool:
+def _wants_fragment(request: HtmxRequest) -> bool:
     """htmx asked for a part of the page. A history restore (back button after the page left
     htmx's cache) needs the whole page, like a normal request."""
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -158,7 +158,7 @@ def _file_limits(ticket: Ticket) -> dict | None:
     }
 
 
-def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
+def _thread_context(request: AuthedRequest, ticket: Ticket) -> dict:
     messages = thread_pane.thread_messages(ticket)
     check = reply_services.composer_state(ticket)
     last_id = max((m.pk for m in messages), default=0)
@@ -408,7 +408,7 @@ def _bulk_done(action: str, n: int, tag: str, assignee) -> str:
     ) % {"n": n, "name": assignee.get_full_name() or assignee.get_username()}
 
 
-def _bulk_refused(request: HttpRequest, message: str) -> HttpResponse:
+def _bulk_refused(request: AuthedRequest, message: str) -> HttpResponse:
     """Why a bulk action changed nothing: shown above the list (htmx), or a plain-text 400."""
     if not request.htmx:
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
