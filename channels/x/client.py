@@ -73,25 +73,6 @@ def make_client(credentials: dict[str, Any]) -> tweepy.Client:
     return client
 
 
-# Media uploads go through X's v1.1 upload endpoint (tweepy's API.simple_upload and
-# chunked_upload); they can take longer than a read.
-UPLOAD_TIMEOUT = 120
-
-
-def make_api(credentials: dict[str, Any]) -> tweepy.API:
-    """tweepy's v1.1 ``API`` for media uploads, with the brand account's OAuth 1.0a user
-    context (uploads need it)."""
-    if not has_user_context(credentials):
-        raise AuthError("Sending media on X needs the account's access token and secret.")
-    auth = tweepy.OAuth1UserHandler(
-        credentials["consumer_key"],
-        credentials["consumer_secret"],
-        credentials["access_token"],
-        credentials["access_token_secret"],
-    )
-    return tweepy.API(auth, timeout=UPLOAD_TIMEOUT, wait_on_rate_limit=False)
-
-
 def oauth1_headers(credentials: dict[str, Any], url: str) -> dict[str, str]:
     """An OAuth 1.0a ``Authorization`` header for one GET of ``url``: DM media on
     ton.twitter.com is served only to the conversation's participants."""

@@ -25,8 +25,6 @@ import re
 import unicodedata
 from typing import Any
 
-import tweepy
-
 from ..base import (
     ConnectionInfo,
     Connector,
@@ -34,17 +32,16 @@ from ..base import (
     InboundAttachment,
     InboundItem,
     MediaRequest,
-    OutboundAttachment,
     OutboundReply,
     OutcomeUnknown,
     PermanentError,
     SendResult,
-    TemporaryError,
     check_attachments,
 )
 from ..registry import register
 from . import client as x_client
 from . import counting, normalize, webhook
+from . import upload as x_upload
 
 log = logging.getLogger(__name__)
 
@@ -432,46 +429,9 @@ class XConnector(Connector):
             raise PermanentError("An X direct message carries one photo, video or GIF.")
 
     def _upload(self, reply: OutboundReply, where: str) -> list[str]:
-        """Upload each attachment (v1.1 media upload: simple for photos, chunked with
-        INIT/APPEND/FINALIZE for video and GIFs); their media ids, in order."""
-        api = x_client.make_api(self.channel.credentials)
-        ids = []
-        for attachment in reply.attachments:
-            ids.append(self._upload_one(api, attachment, where))
-        return ids
-
-    def _upload_one(self, api: tweepy.API, attachment: OutboundAttachment, where: str) -> str:
-        if attachment.kind == "video":
-            category = f"{where}_video"
-        elif attachment.mime_type == "image/gif":
-            category = f"{where}_gif"
-        else:
-            category = f"{where}_image"
-        with attachment.open() as handle:
-            try:
-                if category.endswith("_image"):
-                    media = self._call(
-                        api.simple_upload,
-                        attachment.name,
-                        file=handle,
-                        media_category=category,
-                    )
-                else:
-                    media = self._call(
-                        api.chunked_upload,
-                        attachment.name,
-                        file=handle,
-                        file_type=attachment.mime_type,
-                        media_category=category,
-                    )
-            except tweepy.TweepyException as exc:
-                # tweepy's API wraps a failed connection as a plain TweepyException. Nothing
-                # was posted yet: the whole send may be tried again.
-                raise TemporaryError(f"X media upload failed: {exc}") from exc
-        media_id = getattr(media, "media_id_string", "") or str(getattr(media, "media_id", ""))
-        if not media_id:
-            raise TemporaryError("X accepted the upload but returned no media id.")
-        return media_id
+        """Upload each attachment through X API v2 (``upload.py``); their media ids, in order."""
+        day = self._cap_reset_day
+        return [x_upload.upload(self.api, a, where, cap_reset_day=day) for a in reply.attachments]
 
     def media_request(self, attachment: InboundAttachment) -> MediaRequest:
         """Post media are public; a DM's media (ton.twitter.com) is fetched with the account's

@@ -68,7 +68,7 @@ from inbox.ingest.steps import (
     _messages_stored,
     _tickets_write,
 )
-from inbox.media.ingest import attachments_store
+from inbox.media.ingest import attachments_of_versions, attachments_store, ticket_counts_raise
 from inbox.models import (
     Message,
     Ticket,
@@ -301,7 +301,7 @@ def ingest_batch(
         result.created = len(inserted)
         result.duplicates = len(items) - len(inserted)
 
-        edited = _edits_store(
+        edited, gained = _edits_store(
             channel, batch, other_versions, new, stored, inserted_ids, tickets, reach, now
         )
         result.edited = len(edited)
@@ -343,6 +343,7 @@ def ingest_batch(
         touched, result.tickets_reopened = _tickets_write(
             tickets, new_by_ticket, created_ids, rewrite, reopened, now
         )
+        ticket_counts_raise(gained)
         if cursor is not None:
             _cursor_store(channel, cursor, batch, inserted_ids, now)
         # The engines' links, activities and acknowledgements, now that every ticket has its id.
@@ -379,9 +380,11 @@ def _edits_store(
     tickets: dict[str, _TicketRow],
     reach: dict[int, Reach],
     now: dt.datetime,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[int, int]]:
     """Apply the batch's edits to stored messages; return external id -> thread key of each
-    message edited. Loads into ``tickets`` the tickets of edits that named another thread."""
+    message edited, and the attachments the edits added (ticket id -> count: new ones an edit
+    carries, an X edit or a comment edited with a photo). Loads into ``tickets`` the tickets of
+    edits that named another thread."""
     edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
     edits += other_versions
     fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
@@ -394,7 +397,8 @@ def _edits_store(
     elsewhere = sorted({k for k in edited.values() if k not in tickets})
     if elsewhere:
         tickets.update(_load_tickets(channel.pk, elsewhere, reach))
-    return edited
+    versions = [i for i in batch if i.edited and i.external_id in stored] + other_versions
+    return edited, attachments_of_versions(channel_id=channel.pk, items=versions, now=now)
 
 
 def _ids(items: list[InboundItem]) -> list[str]:

@@ -77,8 +77,10 @@ def _by_ticket(
     for item in batch:
         if item.external_id in fresh_ids:
             key = edited.get(item.external_id, item.thread_key)
-            if key != item.thread_key:
-                item = replace(item, thread_key=key)
+            if item.external_id in edited:
+                # An edit's new attachments are counted where they are stored
+                # (inbox.media.ingest.attachments_of_versions), the rest were counted before.
+                item = replace(item, thread_key=key, attachments=())
             new_by_ticket[key].append(item)
     for key in new_by_ticket:
         new_by_ticket[key].sort(key=lambda i: i.sent_at)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from inbox.core import access
@@ -20,6 +22,7 @@ from webcare.http import AuthedRequest
 
 from ..models.media import Attachment, AttachmentState
 from ..models.tickets import Direction
+from . import ranges
 from .services import INLINE_TYPES, extension, storage
 
 FILE_CSP = "default-src 'none'; media-src 'self'; img-src 'self'; sandbox"
@@ -48,7 +51,7 @@ def download_name(attachment: Attachment) -> str:
 
 @require_GET
 @login_required
-def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) -> FileResponse:
+def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) -> HttpResponseBase:
     if variant not in ("file", "thumb", "download"):
         raise Http404("No such variant.")
     attachment = _attachment_for(request.user, attachment_id)
@@ -62,17 +65,46 @@ def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) ->
         inline = content_type in INLINE_TYPES and variant != "download"
     if not name:
         raise Http404("Not stored.")
-    response = FileResponse(
+    content_type = content_type if inline else "application/octet-stream"
+    filename = download_name(attachment) if variant != "thumb" else "thumbnail.jpg"
+    response = _ranged(request, name, content_type, inline, filename) or FileResponse(
         storage().open(name, "rb"),
-        content_type=content_type if inline else "application/octet-stream",
+        content_type=content_type,
         as_attachment=not inline,
-        filename=download_name(attachment) if variant != "thumb" else "thumbnail.jpg",
+        filename=filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
     response["Cache-Control"] = f"private, max-age={MAX_AGE}"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Accept-Ranges"] = "bytes"
     return response
+
+
+def _ranged(
+    request: HttpRequest, name: str, content_type: str, inline: bool, filename: str
+) -> HttpResponseBase | None:
+    """206 with the one byte range asked for, 416 past the end; None serves the whole file."""
+    header = request.headers.get("Range")
+    if not header:
+        return None
+    size = storage().size(name)
+    try:
+        found = ranges.parse(header, size)
+    except ranges.Unsatisfiable:
+        response = HttpResponse(status=416, content_type=content_type)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if found is None:
+        return None
+    first, last = found
+    partial = StreamingHttpResponse(
+        ranges.read_range(storage(), name, first, last), status=206, content_type=content_type
+    )
+    partial["Content-Range"] = f"bytes {first}-{last}/{size}"
+    partial["Content-Length"] = str(last - first + 1)
+    partial["Content-Disposition"] = content_disposition_header(not inline, filename) or ""
+    return partial
 
 
 @require_GET

@@ -13,8 +13,8 @@ Payload shapes (sources also in docs/channels/x.md, "Media"):
   ``bitrate``) and DMs with ``message_data.attachment`` ``{type: "media", media: {...}}``:
   https://developer.x.com/en/docs/x-api/v1/data-dictionary/object-model/extended-entities and
   https://developer.x.com/en/docs/x-api/v1/direct-messages/message-attachments/guides/attaching-media
-- Media upload (v1.1 ``media/upload``: ``media_id_string``, ``media_category`` tweet_image /
-  dm_image / tweet_video ...): https://developer.x.com/en/docs/x-api/v1/media/upload-media/api-reference/post-media-upload
+- Media upload (v2 ``POST /2/media/upload``: ``data.id``, ``media_category`` tweet_image /
+  dm_image ...): https://docs.x.com/x-api/media/upload-media (more in test_x_media_upload.py)
   ; posting it: ``POST /2/tweets`` ``media.media_ids``, ``POST /2/dm_conversations/.../messages``
   ``attachments[].media_id``.
 
@@ -39,7 +39,7 @@ from .conftest import API, DM_EVENTS, MENTIONS, OWN_ID, TWEETS, load, make_x_cha
 
 pytestmark = pytest.mark.django_db
 
-UPLOAD = "https://upload.twitter.com/1.1/media/upload.json"
+UPLOAD = "https://api.x.com/2/media/upload"
 PHOTO_KEY = "3_1870000000000000500"
 VIDEO_KEY = "7_1870000000000000600"
 
@@ -377,11 +377,12 @@ def test_a_reply_with_a_photo_uploads_it_and_names_it_in_the_post(api, media_sto
     api.post(
         UPLOAD,
         json={
-            "media_id": 710511363345354753,
-            "media_id_string": "710511363345354753",
-            "size": 72,
-            "expires_after_secs": 86400,
-            "image": {"image_type": "image/png", "w": 1, "h": 1},
+            "data": {
+                "id": "710511363345354753",
+                "media_key": "3_710511363345354753",
+                "size": 72,
+                "expires_after_secs": 86400,
+            }
         },
     )
     api.post(TWEETS, json=load("create_tweet.json"))
@@ -395,7 +396,9 @@ def test_a_reply_with_a_photo_uploads_it_and_names_it_in_the_post(api, media_sto
 
 def test_a_dm_with_a_photo_sends_the_uploaded_media_id(api, media_storage):
     photo = stored("label.png", PNG, "image/png", "image")
-    api.post(UPLOAD, json={"media_id": 710511363345354754, "media_id_string": "710511363345354754"})
+    api.post(
+        UPLOAD, json={"data": {"id": "710511363345354754", "media_key": "3_710511363345354754"}}
+    )
     dm_send = f"{API}/dm_conversations/2244994945-{OWN_ID}/messages"
     api.post(dm_send, json=load("create_dm.json"))
     reply = _reply(mode="dm", thread_key=f"dm:2244994945-{OWN_ID}", attachments=(photo,))

@@ -124,3 +124,16 @@ def test_retention_deletes_the_objects_from_the_bucket(s3, cdn_s3, settings):
     assert len(keys(s3)) == 2
     assert services.media_expire() == 1
     assert keys(s3) == set()
+
+
+def test_a_range_is_read_from_the_bucket_as_partial_content(client, s3, cdn_s3):
+    support = Team.objects.create(name="Support")
+    photo = stored_photo(cdn_s3, support)
+    client.force_login(person("anna", team=support))
+    url = reverse("inbox:attachment", args=[photo.pk, "file"])
+    size = len(jpeg())
+    response = client.get(url, HTTP_RANGE="bytes=10-29")
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 10-29/{size}"
+    assert b"".join(response.streaming_content) == jpeg()[10:30]
+    assert client.get(url, HTTP_RANGE=f"bytes={size}-").status_code == 416
