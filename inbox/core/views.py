@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
@@ -42,7 +43,7 @@ AREAS = (
 )
 
 
-def settings_links(user) -> list[dict[str, str]]:
+def settings_links(user: User) -> list[dict[str, str | Promise]]:
     """The areas ``user`` may open, with their URLs; names not (yet) defined are skipped."""
     links = []
     admin = can_configure(user)

@@ -18,7 +18,7 @@ from inbox.tickets.services import ActionError
 
 # --- customers --------------------------------------------------------------------------------
 def customer_root(customer: Customer) -> Customer:
-    return customer.merged_into if customer.merged_into_id else customer
+    return customer.merged_into or customer
 
 
 def customer_merge(*, source_id: int, target_id: int, user: User) -> None:

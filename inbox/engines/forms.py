@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from channels.models import Channel
@@ -164,7 +165,7 @@ class RuleForm(forms.Form):
         ),
     )
 
-    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def groups(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
         """The fields in the form's three fieldsets."""
         return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
 
@@ -217,7 +218,7 @@ class RuleForm(forms.Form):
             "min_rating": rule.min_rating,
             "max_rating": rule.max_rating,
             "min_followers": rule.min_followers,
-            "verified": {True: "yes", False: "no"}.get(rule.verified, ""),
+            "verified": {True: "yes", False: "no", None: ""}[rule.verified],
             "intents": rule.intents,
             "set_team": rule.set_team_id,
             "tags": ", ".join(t.name for t in rule.add_tags.all()),

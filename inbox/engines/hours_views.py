@@ -17,7 +17,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -238,9 +238,11 @@ def overview(request: AuthedRequest) -> HttpResponse:
             }
         )
     default_calendar = calendars.for_team(None)
-    acks = list(AutoAck.objects.select_related("channel").order_by("pk"))
-    for ack in acks:
-        ack.sample = ack_sample(ack.text, ack.language, default_calendar, now)
+    # Each auto-acknowledgement with a sample of the text it sends now.
+    acks = [
+        (ack, ack_sample(ack.text, ack.language, default_calendar, now))
+        for ack in AutoAck.objects.select_related("channel").order_by("pk")
+    ]
     return render(
         request,
         "inbox/engines/hours/hours.html",
@@ -256,7 +258,7 @@ def overview(request: AuthedRequest) -> HttpResponse:
 
 
 # --- a calendar -------------------------------------------------------------------------------
-def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
+def _calendar_page(request: AuthedRequest, team: Team | None) -> HttpResponse:
     row = services.hours_row(team)
     # A team without its own row follows the default until it gets one: start from that.
     row_shown = row if row is not None or team is None else services.hours_row(None)
@@ -337,7 +339,7 @@ def holiday_delete(request: AuthedRequest, holiday_id: int) -> HttpResponse:
 
 
 # --- SLA targets ------------------------------------------------------------------------------
-def _target_page(request: HttpRequest, target: SlaTarget | None) -> HttpResponse:
+def _target_page(request: AuthedRequest, target: SlaTarget | None) -> HttpResponse:
     initial = (
         {
             "channel": target.channel_id,
@@ -391,7 +393,7 @@ def target_delete(request: AuthedRequest, target_id: int) -> HttpResponse:
 
 
 # --- acknowledgements -------------------------------------------------------------------------
-def _ack_page(request: HttpRequest, ack: AutoAck | None) -> HttpResponse:
+def _ack_page(request: AuthedRequest, ack: AutoAck | None) -> HttpResponse:
     initial = (
         {
             "channel": ack.channel_id,

@@ -212,12 +212,14 @@ def sla_breaches_record(*, now: dt.datetime | None = None, limit: int = 1000) ->
     )
     n = 0
     for ticket in due:
+        due_at = ticket.first_response_due_at
+        assert due_at is not None  # first_response_due_at__lte above
         with transaction.atomic():
             activity_log(
                 ticket=ticket,
                 actor=None,
                 verb="sla_breached",
-                after={"due_at": ticket.first_response_due_at.isoformat()},
+                after={"due_at": due_at.isoformat()},
             )
         n += 1
     return n
@@ -305,8 +307,6 @@ def auto_ack_queue(
     Returns the ids of the messages queued; they are sent after commit. Their activity rows are
     appended to ``activities`` when given (the caller saves them with its own), else saved.
     ``acks``: the templates when the caller holds them (ingest's per-worker copy), else loaded."""
-    from inbox.replies.delivery import dispatch_send
-
     candidates = [
         t
         for t in tickets
@@ -377,5 +377,11 @@ def auto_ack_queue(
     ids = [message_id for message_id, _ in inserted]
     for message_id in ids:
         # After the ingest commit; a broker outage leaves it queued for the stalled-reply sweep.
-        transaction.on_commit(lambda pk=message_id: dispatch_send(pk))
+        _send_on_commit(message_id)
     return ids
+
+
+def _send_on_commit(message_id: int) -> None:
+    from inbox.replies.delivery import dispatch_send
+
+    transaction.on_commit(lambda: dispatch_send(message_id))

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -165,7 +165,7 @@ def _list_context(**extra) -> dict:
     return {"rules": rows, **extra}
 
 
-def _save(request: HttpRequest, rule: Rule | None) -> HttpResponse:
+def _save(request: AuthedRequest, rule: Rule | None) -> HttpResponse:
     initial = RuleForm.initial_for(rule) if rule else {"enabled": True}
     form = RuleForm(request.POST or None, initial=initial, rule=rule)
     if request.method == "POST" and form.is_valid():
@@ -199,7 +199,7 @@ def _test_form_for(rule: Rule) -> RuleTestForm:
     return RuleTestForm(initial=initial)
 
 
-def _write(request: HttpRequest, rule: Rule | None, name: str, tags: list[Tag], fields) -> Rule:
+def _write(request: AuthedRequest, rule: Rule | None, name: str, tags: list[Tag], fields) -> Rule:
     if rule is None:
         rule = rule_create(actor=request.user, name=name, tags=tags, **fields)
         messages.success(request, _("Rule created."))

@@ -243,8 +243,9 @@ def incident_resolve(
                 except TemplateRefused as exc:
                     refused.append(f"{ticket.pk}: {exc}")
                     continue
-                if plans[link.pk] is not None:
-                    text = plans[link.pk][1]
+                plan = plans[link.pk]
+                if plan is not None:
+                    text = plan[1]
             limit = ticket.channel.connector_class.text_limit
             if limit is not None and ticket.channel.connector_class.count_text(text) > limit:
                 too_long.append(ticket.pk)
@@ -267,7 +268,7 @@ def incident_resolve(
                 author=actor,
                 text=texts[link.pk],
                 mode="dm" if ticket.kind == TicketKind.DM else "public",
-                options=plans[link.pk][0] if link.pk in plans else None,
+                options=_template_options(plans.get(link.pk)),
             )
             link.reply = message
             link.save(update_fields=["reply"])
@@ -294,3 +295,8 @@ def incident_resolve(
             after={"incident": incident.pk, "replies": queued},
         )
     return queued
+
+
+def _template_options(plan: tuple[dict, str] | None) -> dict | None:
+    """The WhatsApp template a ticket's answer goes out as (None: as plain text)."""
+    return plan[0] if plan is not None else None

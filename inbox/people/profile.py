@@ -32,7 +32,8 @@ def profile_update(
         errors["language"] = _("Pick English or Nederlands.")
     if time_zone not in zoneinfo.available_timezones():
         errors["time_zone"] = _("Unknown time zone: %(zone)s.") % {"zone": time_zone}
-    if len(signature) > AgentProfile._meta.get_field("signature").max_length:
+    longest = AgentProfile._meta.get_field("signature").max_length
+    if longest is not None and len(signature) > longest:
         errors["signature"] = _("The signature is too long.")
     if errors:
         raise ValidationError(errors)

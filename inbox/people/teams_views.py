@@ -11,6 +11,7 @@ they are in. Every change goes through a service in ``inbox.people.services`` (o
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Set as AbstractSet
 from typing import cast
 
 from django import forms
@@ -88,7 +89,7 @@ class TeamSettingsForm(forms.Form):
 
     assignment = forms.ChoiceField(label=gettext_lazy("Assignment"), choices=MODE_CHOICES)
 
-    def __init__(self, *args, loads=(), reviewed: set[int] = frozenset(), **kwargs) -> None:
+    def __init__(self, *args, loads=(), reviewed: AbstractSet[int] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for load in loads:
             self.fields[f"capacity_{load.user_id}"] = forms.IntegerField(
@@ -163,13 +164,12 @@ def team_list(request: AuthedRequest) -> HttpResponse:
     however long the queues are; a grouped count would read every unassigned open ticket)."""
     teams = list(Team.objects.order_by("name").annotate(n_members=Count("members", distinct=True)))
     mine = set(access.team_ids(request.user))
-    for team in teams:
-        team.queue = queue_size(team)
-        team.mine = team.pk in mine
+    # Each team with its queue and whether the reader is in it.
+    rows = [(team, queue_size(team), team.pk in mine) for team in teams]
     return render(
         request,
         "inbox/people/teams.html",
-        {"teams": teams, "can_edit": access.can_configure(request.user)},
+        {"teams": rows, "can_edit": access.can_configure(request.user)},
     )
 
 
@@ -182,14 +182,15 @@ def team_detail(request: AuthedRequest, team_id: int) -> HttpResponse:
     return render(request, "inbox/people/team.html", _team_context(request, team))
 
 
-def _team_context(request: HttpRequest, team: Team, **forms_: forms.Form) -> dict:
+def _team_context(request: AuthedRequest, team: Team, **forms_: forms.Form) -> dict:
     loads = agent_loads(team=team)
     may_edit = access.can_lead_team(request.user, team.pk)
-    shifts: dict[int, list[Shift]] = {}
+    # Each agent's shifts, each with its day's name.
+    shifts: dict[int, list[tuple[Shift, str]]] = {}
     days = dict(WEEKDAYS)
     for shift in Shift.objects.filter(user_id__in=[a.user_id for a in loads]):
-        shift.day_label = days.get(shift.weekday, shift.weekday)
-        shifts.setdefault(shift.user_id, []).append(shift)
+        day = str(days.get(shift.weekday, shift.weekday))
+        shifts.setdefault(shift.user_id, []).append((shift, day))
     rows = [{"load": a, "shifts": shifts.get(a.user_id, [])} for a in loads]
     return {
         "team": team,

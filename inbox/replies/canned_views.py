@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -87,7 +87,7 @@ def canned_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _form_page(request: HttpRequest, canned: CannedReply | None) -> HttpResponse:
+def _form_page(request: AuthedRequest, canned: CannedReply | None) -> HttpResponse:
     initial = None
     if canned:
         initial = {"title": canned.title, "body": canned.body, "team": canned.team_id}

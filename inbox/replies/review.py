@@ -149,7 +149,7 @@ def reply_approve(*, message_id: int, lead: User, text: str | None = None) -> Me
     edited = (
         text is not None and text.strip() != reply_body(message, _author_signature(message)).strip()
     )
-    if edited:
+    if edited and text is not None:
         changes["text"] = _full_text(message=message, ticket=ticket, text=text)
     now = timezone.now()
     with transaction.atomic():

@@ -91,23 +91,25 @@ def _with_context():
     )
 
 
-def _held_replies():
+#: A held reply as the queue shows it: the message, the text the lead edits (the reply without
+#: the agent's signature) and the channel's length limit.
+HeldRow = tuple[Message, str, int | None]
+
+
+def _held_replies() -> list[HeldRow]:
     """Replies awaiting approval, oldest first: the same queries whatever the length."""
     rows = list(
         _with_context()
         .filter(delivery_state=DeliveryState.AWAITING_APPROVAL)
         .order_by("created_at", "id")[:QUEUE_LIMIT]
     )
-    for m in rows:
-        _prepare(m)
-    return rows
+    return [_prepare(m) for m in rows]
 
 
-def _prepare(m: Message) -> Message:
+def _prepare(m: Message) -> HeldRow:
     profile = getattr(m.author_user, "profile", None) if m.author_user_id else None
-    m.body = reply_body(m, profile.signature if profile else "")
-    m.limit = m.ticket.channel.connector_class.text_limit
-    return m
+    body = reply_body(m, profile.signature if profile else "")
+    return m, body, m.ticket.channel.connector_class.text_limit
 
 
 def _tabs_context() -> dict:
@@ -120,7 +122,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
     return render(request, PAGE, {**_tabs_context(), "tab": "replies", "rows": _held_replies()})
 
 
-def _one_held(message_id: int) -> Message:
+def _one_held(message_id: int) -> HeldRow:
     return _prepare(get_object_or_404(_with_context(), pk=message_id))
 
 
@@ -133,10 +135,11 @@ def _decided(request: AuthedRequest, message_id: int, *, done: str, error: str) 
         else:
             messages.success(request, done)
         return redirect("pages:review")
-    m = _one_held(message_id)
+    m, body, limit = _one_held(message_id)
     if error and request.POST.get("text") is not None:
-        m.body = request.POST["text"]
-    response = render(request, f"{PAGE}#row", {"m": m, "done": done, "error": error})
+        body = request.POST["text"]
+    context = {"m": m, "body": body, "limit": limit, "done": done, "error": error}
+    response = render(request, f"{PAGE}#row", context)
     response["HX-Trigger"] = "review:changed"
     return response
 

@@ -296,12 +296,11 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
         if t.assignee_id is None:
             assignee = "—"
         else:
-            assignee = people.get(t.assignee_id)
-            if assignee is None:
+            known = people.get(t.assignee_id)
+            if known is None:
                 user = t.assignee
-                assignee = people[t.assignee_id] = escape(
-                    user.get_full_name() or user.get_username()
-                )
+                known = people[t.assignee_id] = escape(user.get_full_name() or user.get_username())
+            assignee = known
         tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in t.tags.all())
         href = f"{url_head}{pk}{url_tail}?{query}"
         files = getattr(t, "attachment_count", 0) or 0

@@ -230,7 +230,7 @@ def tickets_hand_over(
     transaction. Audit: one "assigned" ("released" for nobody) activity per ticket, with
     ``reason``, in one insert. Returns (ticket id, team id) of the tickets handed over."""
     now = timezone.now()
-    rows = list(
+    rows: list[tuple[int, int | None]] = list(
         Ticket.objects.select_for_update()
         .filter(assignee=user)
         .exclude(status=TicketStatus.CLOSED)
@@ -406,6 +406,7 @@ def snoozed_wake(*, now: dt.datetime | None = None) -> list[int]:
         )
         for ticket in due[:500]:
             until = ticket.snoozed_until
+            assert until is not None  # snoozed_until__lte above
             ticket.status = TicketStatus.OPEN
             ticket.snoozed_until = None
             ticket_save(ticket, ["status", "snoozed_until"])

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -61,7 +61,7 @@ def _wants_fragment(request: HtmxRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _list_filter(request: HttpRequest) -> selectors.ListFilter:
+def _list_filter(request: AuthedRequest) -> selectors.ListFilter:
     """The list's view and filters from the query string; "At risk" is for leads only."""
     flt = selectors.ListFilter.from_query(request.GET)
     if flt.view == "at_risk" and not access.can_assign(request.user):
@@ -69,7 +69,7 @@ def _list_filter(request: HttpRequest) -> selectors.ListFilter:
     return flt
 
 
-def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
+def _filters_context(request: AuthedRequest, flt: selectors.ListFilter) -> dict:
     views = [
         ("mine", translation.gettext("Mine")),
         ("unassigned", translation.gettext("Unassigned")),
@@ -107,7 +107,7 @@ def _agents():
 
 
 def _list_context(
-    request: HttpRequest, flt: selectors.ListFilter, first: tuple | None = None
+    request: AuthedRequest, flt: selectors.ListFilter, first: tuple | None = None
 ) -> dict:
     """The list's page; ``first`` is what a poll already read of the first page (its keys, count
     label and viewers), which then need not be read again."""
@@ -201,7 +201,7 @@ def _file_notice(ticket: Ticket) -> str:
     return outbound.public_url_needed() if outbound.files_need_public_url(cls) else ""
 
 
-def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
+def _approval_notice(request: AuthedRequest, ticket: Ticket) -> str:
     """The composer's notice: "all" when every reply of this user here waits for a lead,
     "public" when public ones do, "" when none (no query: profile and channel are loaded)."""
     from inbox.replies.review import reply_needs_approval
@@ -216,7 +216,7 @@ def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
     return "public" if held("public") else ""
 
 
-def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+def _load_ticket(request: AuthedRequest, ticket_id: int) -> Ticket:
     return access.ticket_for(
         request.user,
         ticket_id,
