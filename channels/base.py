@@ -345,13 +345,6 @@ class Connector:
     # and the value a setting has when the channel's settings do not name it.
     settings_types: ClassVar[dict[str, str]] = {}
     settings_defaults: ClassVar[dict[str, Any]] = {}
-    # Hosts the media download (``media_request``) may fetch from: the fetcher refuses others,
-    # so a hostile payload cannot point it at an internal address. Empty: any public host.
-    media_hosts: ClassVar[tuple[str, ...]] = ()
-    # What a reply may carry: attachment kind -> the largest file in bytes the platform takes
-    # (``OutboundAttachment.kind``). Empty: the channel sends no attachments.
-    attachment_limits: ClassVar[dict[str, int]] = {}
-
     # Where this platform's media may be downloaded from (``https`` only): a host name matches
     # itself, an entry starting with "." matches any host under it (".fbcdn.net" takes
     # "scontent-ams2-1.xx.fbcdn.net"). Empty: nothing is fetched. The fetcher checks every URL

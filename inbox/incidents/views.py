@@ -200,17 +200,17 @@ def _detail_context(incident: Incident, *, form=None, q: str = "") -> dict:
     for link in links:
         link.customer = _customer(link.ticket)
     total = IncidentTicket.objects.filter(incident=incident).count()
-    found = []
+    # Each ticket found with its customer's name.
+    found: list[tuple[Ticket, str]] = []
     if q and incident.status == IncidentStatus.OPEN:
-        found = list(
+        tickets = list(
             Ticket.objects.filter(status__in=OPEN_STATUSES)
             .filter(search_q(q))
             .exclude(pk__in=IncidentTicket.objects.filter(incident=incident).values("ticket_id"))
             .select_related("identity", "customer", "channel")
             .order_by("-updated_at", "-pk")[:SEARCH_SHOWN]
         )
-        for ticket in found:
-            ticket.customer_name = _customer(ticket)
+        found = [(ticket, _customer(ticket)) for ticket in tickets]
     return {
         "incident": incident,
         "form": form or IncidentForm(initial=IncidentForm.initial_for(incident)),

@@ -94,11 +94,13 @@ def identities_named(*, platform: str, platform_user_ids: Iterable[str]) -> set[
 
 def thread_keys_of(*, channel_id: int, external_ids: Iterable[str]) -> dict[str, str]:
     """The thread key of each stored message of the channel, by platform id."""
-    return dict(
+    rows = (
         Message.objects.filter(channel_id=channel_id, external_id__in=list(external_ids))
         .values_list("external_id", "ticket__thread_key")
         .iterator()
     )
+    # external_id__in above: no row without one.
+    return {external_id: key for external_id, key in rows if external_id is not None}
 
 
 def reply_queue(**kwargs: Any) -> Message:

@@ -165,8 +165,8 @@ def _apply_edits(
     group: dict[str, list[InboundItem]] = defaultdict(list)
     for item in edits:
         group[item.external_id].append(item)
-    for external_id in fresh:
-        group.setdefault(external_id, [])
+    for fresh_id in fresh:
+        group.setdefault(fresh_id, [])
     late_ids = []
     for item in late:
         if item.external_id not in group:

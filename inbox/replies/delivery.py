@@ -61,7 +61,7 @@ def outbound_reply(message: Message) -> OutboundReply:
         mode=message.reply_mode or "public",
         thread_key=ticket.thread_key,
         ticket_kind=ticket.kind,
-        in_reply_to=last_inbound.external_id if last_inbound else "",
+        in_reply_to=(last_inbound.external_id or "") if last_inbound else "",
         in_reply_to_parent=last_inbound.parent_external_id if last_inbound else "",
         recipient_id=(
             last_inbound.author_identity.platform_user_id

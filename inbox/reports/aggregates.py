@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -20,6 +20,9 @@ from django.db.models import (
 )
 
 from inbox.models import Ticket
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ def duration_stats(queryset: QuerySet, start_field: str, end_field: str) -> Dura
 def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
     """Median and p90 of a stored number of seconds (rows where it is set), as durations."""
     rows = queryset.filter(**{f"{field}__isnull": False})
+    values: tuple[Any, ...]  # median and p90, each None without rows
     if connection.vendor == "postgresql":
         result = rows.aggregate(
             count=Count("id"),
@@ -111,7 +115,15 @@ def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
     return DurationStats(count, median, p90)
 
 
-def with_responder(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+class Responder(TypedDict):
+    """The annotation :func:`with_responder` adds."""
+
+    responder: int | None
+
+
+def with_responder(
+    tickets: QuerySet[Ticket],
+) -> QuerySet[WithAnnotations[Ticket, Responder]]:
     """``responder``: who gave the first answer (the author of the first reply that went to the
     customer), else the assignee. First-response times count for that person, so an incident
     answer, sent by the lead who resolved it on tickets nobody held, counts for that lead."""

@@ -261,7 +261,7 @@ def volume_chart(rows: list[dict[str, Any]], days: list[dt.date]) -> Chart:
     bars = []
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
-        y = top + plot_h
+        y: float = top + plot_h
         segments = []
         for pk in order:
             n = cells.get((day, pk), 0)
