@@ -429,8 +429,76 @@ class FacebookPageConnector(MetaConnector):
             raise PermanentError("Facebook did not change the comment's visibility.")
 
 
+class MessengerRules:
+    """Messenger's rules for DMs, which Instagram shares: the 24-hour window, the HUMAN_AGENT
+    tag (7 days) where the channel's settings say Meta approved the app for it, and the DM
+    thread's recipient."""
+
+    channel: Any
+
+    def human_agent_approved(self) -> bool:
+        return _truthy(self.channel.settings.get("human_agent_approved", ""))
+
+    def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
+        if last_inbound_at is None:
+            return ReplyWindow(
+                allowed=False,
+                reason="Messenger allows a reply only after the customer has written to the Page.",
+            )
+        now = timezone.now()
+        closes = last_inbound_at + MESSENGER_WINDOW
+        if now < closes:
+            return ReplyWindow(allowed=True, closes_at=closes)
+        tagged_until = last_inbound_at + HUMAN_AGENT_WINDOW
+        if self.human_agent_approved() and now < tagged_until:
+            return ReplyWindow(
+                allowed=False,
+                reason=(
+                    "More than 24 hours since the customer's last message: a normal reply is "
+                    "refused. As a person answering, you can still send it with the Human Agent "
+                    f"tag until {tagged_until:%Y-%m-%d %H:%M} UTC."
+                ),
+                closes_at=tagged_until,
+                options=(HUMAN_AGENT,),
+            )
+        reason = "More than 24 hours since the customer's last message: Messenger refuses a reply"
+        if self.human_agent_approved():
+            reason += " (also past the Human Agent tag's 7 days)"
+        return ReplyWindow(
+            allowed=False,
+            reason=reason + ". You can answer once the customer writes again.",
+            closes_at=closes,
+        )
+
+    def _psid(self, reply: OutboundReply) -> str:
+        prefix, _, psid = reply.thread_key.partition(":")
+        if prefix == "dm" and psid:
+            return psid
+        if reply.recipient_id:
+            return reply.recipient_id
+        raise PermanentError("No recipient for this DM thread.")
+
+    def tag_fields(self, options: dict[str, Any]) -> dict[str, str]:
+        """The Send API fields of a reply sent with the HUMAN_AGENT tag ({} without it); only
+        where the channel's settings say Meta approved the app for it (Messenger and
+        Instagram alike)."""
+        if not self.wants_human_agent(options):
+            return {}
+        if not self.human_agent_approved():
+            raise PermanentError(
+                "The Human Agent tag is only for accounts Meta approved for it; this channel's "
+                "settings do not say it is (human_agent_approved)."
+            )
+        return {"messaging_type": "MESSAGE_TAG", "tag": HUMAN_AGENT}
+
+    @staticmethod
+    def wants_human_agent(options: dict[str, Any]) -> bool:
+        tag = options.get("tag") or options.get("option") or ""
+        return str(tag).upper() == HUMAN_AGENT or bool(options.get(HUMAN_AGENT))
+
+
 @register
-class MessengerConnector(MetaConnector):
+class MessengerConnector(MessengerRules, MetaConnector):
     """The Page's Messenger inbox.
 
     Replies use the Send API with ``messaging_type=RESPONSE`` inside 24 hours of the customer's
@@ -468,40 +536,6 @@ class MessengerConnector(MetaConnector):
         ),
     }
 
-    def human_agent_approved(self) -> bool:
-        return _truthy(self.channel.settings.get("human_agent_approved", ""))
-
-    def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
-        if last_inbound_at is None:
-            return ReplyWindow(
-                allowed=False,
-                reason="Messenger allows a reply only after the customer has written to the Page.",
-            )
-        now = timezone.now()
-        closes = last_inbound_at + MESSENGER_WINDOW
-        if now < closes:
-            return ReplyWindow(allowed=True, closes_at=closes)
-        tagged_until = last_inbound_at + HUMAN_AGENT_WINDOW
-        if self.human_agent_approved() and now < tagged_until:
-            return ReplyWindow(
-                allowed=False,
-                reason=(
-                    "More than 24 hours since the customer's last message: a normal reply is "
-                    "refused. As a person answering, you can still send it with the Human Agent "
-                    f"tag until {tagged_until:%Y-%m-%d %H:%M} UTC."
-                ),
-                closes_at=tagged_until,
-                options=(HUMAN_AGENT,),
-            )
-        reason = "More than 24 hours since the customer's last message: Messenger refuses a reply"
-        if self.human_agent_approved():
-            reason += " (also past the Human Agent tag's 7 days)"
-        return ReplyWindow(
-            allowed=False,
-            reason=reason + ". You can answer once the customer writes again.",
-            closes_at=closes,
-        )
-
     def profile(self, psid: str) -> InboundAuthor | None:
         """The person's name and picture (User Profile API), for DMs that came by webhook:
         messaging events carry only the PSID. None when Meta does not share it."""
@@ -519,32 +553,6 @@ class MessengerConnector(MetaConnector):
             display_name=name[:200],
             avatar_url=str(person.get("profile_pic") or "")[:1000],
         )
-
-    def _psid(self, reply: OutboundReply) -> str:
-        prefix, _, psid = reply.thread_key.partition(":")
-        if prefix == "dm" and psid:
-            return psid
-        if reply.recipient_id:
-            return reply.recipient_id
-        raise PermanentError("No recipient for this DM thread.")
-
-    def tag_fields(self, options: dict[str, Any]) -> dict[str, str]:
-        """The Send API fields of a reply sent with the HUMAN_AGENT tag ({} without it); only
-        where the channel's settings say Meta approved the app for it (Messenger and
-        Instagram alike)."""
-        if not self.wants_human_agent(options):
-            return {}
-        if not self.human_agent_approved():
-            raise PermanentError(
-                "The Human Agent tag is only for accounts Meta approved for it; this channel's "
-                "settings do not say it is (human_agent_approved)."
-            )
-        return {"messaging_type": "MESSAGE_TAG", "tag": HUMAN_AGENT}
-
-    @staticmethod
-    def wants_human_agent(options: dict[str, Any]) -> bool:
-        tag = options.get("tag") or options.get("option") or ""
-        return str(tag).upper() == HUMAN_AGENT or bool(options.get(HUMAN_AGENT))
 
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         page_id = self._require_page()
@@ -699,7 +707,7 @@ class MessengerConnector(MetaConnector):
             user_id=psid,
             fields="messages.limit(25){id,message,from,created_time,attachments{id}}",
         )
-        messages = []
+        messages: list[dict[str, Any]] = []
         for conversation in page.get("data") or []:
             messages.extend((conversation.get("messages") or {}).get("data") or [])
         if not reply.attachments:

@@ -43,10 +43,9 @@ from ..facebook.connector import (
     MESSENGER_WINDOW,
     OVERLAP,
     PRIVATE_REPLY,
-    MessengerConnector,
+    MessengerRules,
     MetaConnector,
     _int,
-    _truthy,
 )
 from ..facebook.media import META_MEDIA_HOSTS
 from ..meta.account import MetaAccount
@@ -70,7 +69,7 @@ USAGE_KEY = "instagram:usage:{channel_id}"
 
 
 @register
-class InstagramConnector(MetaAccount, Connector):
+class InstagramConnector(MessengerRules, MetaAccount, Connector):
     kind = "instagram"
     label = "Instagram"
     short_label = "Instagram"
@@ -226,7 +225,9 @@ class InstagramConnector(MetaAccount, Connector):
         return parts
 
     # The configured Graph version near or past Meta's end date, as on the Facebook channels.
-    health_notices = classmethod(MetaConnector.health_notices.__func__)
+    @classmethod
+    def health_notices(cls, *, today: dt.date) -> list[str]:
+        return MetaConnector.health_notices(today=today)
 
     # --- reading ------------------------------------------------------------------------------
     @staticmethod
@@ -361,12 +362,7 @@ class InstagramConnector(MetaAccount, Connector):
                 )
             return ReplyWindow(allowed=True)
         # DMs: Messenger's rules, which Instagram shares (24 hours; HUMAN_AGENT 7 days).
-        return MessengerConnector.reply_window(
-            self, ticket_kind=ticket_kind, last_inbound_at=last_inbound_at
-        )
-
-    def human_agent_approved(self) -> bool:
-        return _truthy(self.channel.settings.get("human_agent_approved", ""))
+        return super().reply_window(ticket_kind=ticket_kind, last_inbound_at=last_inbound_at)
 
     def send(self, reply: OutboundReply) -> SendResult:
         if reply.mode in (PRIVATE_REPLY, "private_reply"):
@@ -407,10 +403,8 @@ class InstagramConnector(MetaAccount, Connector):
         message_id = self._sent_id(result, key="message_id", what="the private reply")
         return SendResult(external_id=message_id, raw=result)
 
-    # The DM thread's recipient and the HUMAN_AGENT fields: Messenger's rules, shared.
-    _igsid = MessengerConnector._psid
-    wants_human_agent = staticmethod(MessengerConnector.wants_human_agent)
-    tag_fields = MessengerConnector.tag_fields
+    # The DM thread's recipient and the HUMAN_AGENT fields: Messenger's rules (MessengerRules).
+    _igsid = MessengerRules._psid
 
     def _dm(self, reply: OutboundReply) -> SendResult:
         account = self._require_account()

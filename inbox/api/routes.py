@@ -201,7 +201,7 @@ def _ticket(t: Ticket) -> dict:
         "kind": t.kind,
         "status": t.status,
         "customer_id": t.customer_id,
-        "customer": (t.customer.display_name if t.customer_id else "")
+        "customer": (t.customer.display_name if t.customer is not None else "")
         or (identity.display_name if identity else ""),
         "handle": identity.handle if identity else "",
         "assignee_id": t.assignee_id,
@@ -216,9 +216,9 @@ def _ticket(t: Ticket) -> dict:
 
 
 def _message(m: Message) -> dict:
-    if m.author_user_id:
+    if m.author_user_id and m.author_user is not None:
         author = m.author_user.get_full_name() or m.author_user.get_username()
-    elif m.author_identity_id:
+    elif m.author_identity_id and m.author_identity is not None:
         author = m.author_identity.handle or m.author_identity.display_name
     else:
         author = ""
@@ -924,7 +924,7 @@ class DeliveryOut(Schema):
 
 
 def _delivery(d: OutboundDelivery) -> dict:
-    return {f.name if f.name != "subscription" else "id": getattr(d, f.attname) for f in []} | {
+    return {
         "id": d.pk,
         "event": d.event,
         "ticket_id": d.ticket_id,

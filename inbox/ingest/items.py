@@ -185,6 +185,8 @@ def _apply_edits(
     rows: dict[str, list[Any]] = {n: [] for n in ("text", "rating", "raw", "versions", "edited_at")}
     changed: dict[str, str] = {}
     for pk, external_id, text, rating, versions, sent_at, edited_at, raw, thread_key in stored:
+        if external_id is None:  # not among the wanted ids the query asks for
+            continue
         items = group[external_id]
         first = fresh.get(external_id)
         if versions:
