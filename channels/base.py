@@ -5,7 +5,8 @@ data into :class:`InboundItem` (plain, frozen data) and sends an :class:`Outboun
 ingest service in ``inbox.ingest.services`` stores items; the tasks in ``channels.tasks`` call
 connectors.
 
-Errors are typed so that one policy (``channels.health``) decides what a failure means:
+Errors (``channels.errors``, importable from here) are typed so that one policy
+(``channels.health``) decides what a failure means:
 
 - :class:`TemporaryError`  (5xx, timeouts): retry with backoff, channel "degraded".
 - :class:`RateLimited`      (429 and friends): wait until ``until``, channel shows it.
@@ -18,6 +19,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+# The errors are part of the interface: connectors and their callers import them from here.
+from .errors import (
+    AccountRestricted,  # noqa: F401
+    AuthError,  # noqa: F401
+    ConnectorError,  # noqa: F401
+    OutcomeUnknown,  # noqa: F401
+    PermanentError,  # noqa: F401
+    RateLimited,  # noqa: F401
+    RecipientRateLimited,  # noqa: F401
+    RecipientRefused,  # noqa: F401
+    TemporaryError,  # noqa: F401
+)
 
 
 # --- plain data -------------------------------------------------------------------------------
@@ -253,58 +267,6 @@ class ConnectionInfo:
     handle: str = ""
     display_name: str = ""
     detail: str = ""
-
-
-# --- errors -----------------------------------------------------------------------------------
-class ConnectorError(Exception):
-    """Base of every error a connector raises on purpose; ``message`` is shown to admins."""
-
-    def __init__(self, message: str, *, code: str | int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class TemporaryError(ConnectorError):
-    """The platform is down or slow (5xx, timeout, connection reset): try again later."""
-
-
-class RateLimited(ConnectorError):
-    """The platform asks us to wait. ``until`` is when it lets us back in, if it said."""
-
-    def __init__(
-        self, message: str, *, until: dt.datetime | None = None, code: str | int | None = None
-    ) -> None:
-        super().__init__(message, code=code)
-        self.until = until
-
-
-class AuthError(ConnectorError):
-    """Credentials are expired, revoked or lack permission: an admin must reconnect."""
-
-
-class PermanentError(ConnectorError):
-    """The platform refused this request for good (e.g. outside the reply window)."""
-
-
-class RecipientRateLimited(RateLimited):
-    """The platform limits messages to this one recipient (WhatsApp 131056, the pair rate
-    limit): this reply waits, the channel and its other customers do not."""
-
-
-class AccountRestricted(PermanentError):
-    """The platform restricted the whole account (WhatsApp/Meta 368, policy violations): this
-    reply fails and the channel's health shows the restriction until an admin resolves it."""
-
-
-class RecipientRefused(PermanentError):
-    """The platform refused this reply for a reason of this recipient or this message (outside
-    the window, undeliverable, unsupported type): the reply fails with the reason, and the
-    channel's health notes it as its latest error without changing its state."""
-
-
-class OutcomeUnknown(ConnectorError):
-    """A send may or may not have reached the platform (timeout after the request left)."""
 
 
 # --- the interface ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from inbox.api import services as api_services
-from inbox.api import webhooks
+from inbox.events import services as events
 from inbox.models import DeliveryStatus, OutboundDelivery
 from inbox.tickets import services as ticket_services
 from tests.inbox.api.receiver import Receiver
@@ -55,7 +55,7 @@ def test_a_killed_worker_loses_no_event_and_breaks_no_order(
     slow_receiver, procs, monkeypatch, settings
 ):
     settings.WEBHOOKS_ALLOW_PRIVATE = True
-    monkeypatch.setattr(webhooks, "_kick", lambda: None)  # only the workers deliver here
+    monkeypatch.setattr(events, "_kick", lambda: None)  # only the workers deliver here
     admin, agent = person("ada", "admin"), person("anna", "lead")
     sub = api_services.subscription_create(
         user=admin, url=slow_receiver.url, events=["ticket.assigned", "ticket.closed"]

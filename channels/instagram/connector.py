@@ -36,20 +36,14 @@ from ..base import (
     SendResult,
     check_attachments,
 )
-from ..facebook.connector import (
-    CLOCK_SKEW,
-    FIRST_POLL_LOOKBACK,
-    HUMAN_AGENT_WINDOW,
-    MESSENGER_WINDOW,
-    OVERLAP,
-    PRIVATE_REPLY,
-    MessengerRules,
-    MetaConnector,
-    _int,
-)
+from ..facebook.connector import MetaConnector, _int
 from ..facebook.media import META_MEDIA_HOSTS
+from ..facebook.polling import FIRST_POLL_LOOKBACK, OVERLAP
 from ..meta.account import MetaAccount
 from ..meta.conversations import recent_conversations
+from ..meta.messaging import HUMAN_AGENT_WINDOW, MESSENGER_WINDOW, HumanAgentMessaging
+from ..meta.moderation import visibility_set
+from ..meta.send import PRIVATE_REPLY, earlier_attempt, is_private_reply, private_reply_post
 from ..registry import register
 from . import client, normalize, replies
 from .webhooks import InstagramIntake
@@ -69,7 +63,7 @@ USAGE_KEY = "instagram:usage:{channel_id}"
 
 
 @register
-class InstagramConnector(MessengerRules, MetaAccount, Connector):
+class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
     kind = "instagram"
     label = "Instagram"
     short_label = "Instagram"
@@ -365,7 +359,7 @@ class InstagramConnector(MessengerRules, MetaAccount, Connector):
         return super().reply_window(ticket_kind=ticket_kind, last_inbound_at=last_inbound_at)
 
     def send(self, reply: OutboundReply) -> SendResult:
-        if reply.mode in (PRIVATE_REPLY, "private_reply"):
+        if is_private_reply(reply):
             return self._private_reply(reply)
         if reply.mode == "dm" or reply.thread_key.startswith("dm:"):
             return self._dm(reply)
@@ -395,20 +389,14 @@ class InstagramConnector(MessengerRules, MetaAccount, Connector):
         comment_id = str(reply.options.get("comment_id") or reply.in_reply_to)
         if not comment_id or not reply.thread_key.startswith("comment:"):
             raise PermanentError("A private reply needs a comment to answer.")
-        result = self._post(
-            f"{account}/messages",
-            recipient={"comment_id": comment_id},
-            message={"text": reply.text},
+        message_id, result = private_reply_post(
+            self._post, account, {"comment_id": comment_id}, reply.text, platform=client.PLATFORM
         )
-        message_id = self._sent_id(result, key="message_id", what="the private reply")
         return SendResult(external_id=message_id, raw=result)
-
-    # The DM thread's recipient and the HUMAN_AGENT fields: Messenger's rules (MessengerRules).
-    _igsid = MessengerRules._psid
 
     def _dm(self, reply: OutboundReply) -> SendResult:
         account = self._require_account()
-        igsid = self._igsid(reply)
+        igsid = self.dm_recipient(reply)
         check_attachments(self, reply.attachments)
         extra = self.tag_fields(reply.options)
         last: dict[str, Any] = {}
@@ -441,9 +429,7 @@ class InstagramConnector(MessengerRules, MetaAccount, Connector):
         return SendResult(external_id=ids[-1], raw={**last, "message_ids": ids})
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
-        earliest = (reply.created_at or timezone.now()) - CLOCK_SKEW
-        wanted = reply.text.strip()
-        if reply.mode in (PRIVATE_REPLY, "private_reply"):
+        if is_private_reply(reply):
             raise OutcomeUnknown("Instagram offers no way to look up a private reply.")
         if reply.thread_key.startswith("mention:"):
             return replies.mention_find_sent(reply)
@@ -451,7 +437,7 @@ class InstagramConnector(MessengerRules, MetaAccount, Connector):
             page = self._get(
                 f"{self._require_account()}/conversations",
                 platform="instagram",
-                user_id=self._igsid(reply),
+                user_id=self.dm_recipient(reply),
                 fields="messages.limit(25){id,message,from,created_time}",
             )
             candidates = [
@@ -464,26 +450,24 @@ class InstagramConnector(MessengerRules, MetaAccount, Connector):
                 f"{self._comment_target(reply)}/replies", fields=COMMENT_FIELDS, limit=50
             )
             candidates = [(c, c.get("text"), c.get("timestamp")) for c in page.get("data") or []]
-        for candidate, text, created in candidates:
-            author = normalize._author(candidate.get("from"), candidate.get("username"))
-            when = client.parse_time(created)
-            if (
-                normalize._is_ours(
-                    author, account_id=self.account_id, handle=self.channel.own_handle
-                )
-                and str(text or "").strip() == wanted
-                and when is not None
-                and when >= earliest
-            ):
-                return SendResult(external_id=str(candidate["id"]), raw={"found": candidate})
-        return None
+        return earlier_attempt(
+            reply,
+            (
+                (candidate, self._is_ours(candidate), text, client.parse_time(created))
+                for candidate, text, created in candidates
+            ),
+        )
+
+    def _is_ours(self, candidate: dict[str, Any]) -> bool:
+        author = normalize._author(candidate.get("from"), candidate.get("username"))
+        return normalize._is_ours(
+            author, account_id=self.account_id, handle=self.channel.own_handle
+        )
 
     # --- moderation ---------------------------------------------------------------------------
     def set_hidden(self, comment_id: str, hidden: bool) -> None:
         """Hide or unhide a comment on the account's media (``POST /{comment-id}?hide=``)."""
-        result = self._post(comment_id, hide="true" if hidden else "false")
-        if isinstance(result, dict) and result.get("success") is False:
-            raise PermanentError("Instagram did not change the comment's visibility.")
+        visibility_set(self._post, comment_id, hidden, field="hide", platform="Instagram")
 
     def delete_comment(self, comment_id: str) -> None:
         """Delete a comment on the account's media (``DELETE /{comment-id}``)."""

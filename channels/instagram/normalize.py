@@ -25,8 +25,9 @@ from django.utils import timezone
 
 from channels.payload import child
 
-from ..base import InboundAttachment, InboundAuthor, InboundItem
-from ..facebook.normalize import Moderation, _attachments_text, _text, message_edit_item
+from ..base import InboundAttachment, InboundAuthor, InboundItem, Moderation
+from ..facebook.normalize_messenger import message_edit_item
+from ..facebook.normalize_parts import _attachments_text, _text
 from .client import parse_time
 
 # Webhook attachment ``type`` → InboundAttachment kind. Files are downloaded (Meta's lookaside

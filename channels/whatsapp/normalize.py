@@ -10,6 +10,7 @@ plainly, never an empty bubble. The payload shapes and their sources: docs/chann
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,93 +175,139 @@ def message_item(message: dict[str, Any], *, names: dict[str, str]) -> InboundIt
     )
 
 
-def _content(kind: str, message: dict[str, Any]) -> tuple[str, list[InboundAttachment]]:
-    body = child(message, kind)
+_Content = tuple[str, list[InboundAttachment]]
+
+
+def _content(kind: str, message: dict[str, Any]) -> _Content:
+    """The message's text and attachments, by its type: what the customer sent, in words an
+    agent reads, with the media, place, cards or products as attachments."""
+    found = message.get(kind)
+    body: dict[str, Any] = found if isinstance(found, dict) else {}
     if kind == "text":
         return str(body.get("body") or ""), []
     if kind in MEDIA_KINDS:
-        attachment = InboundAttachment(
-            kind=MEDIA_KINDS[kind],
-            media_id=str(body.get("id") or ""),
-            mime_type=str(body.get("mime_type") or ""),
-            name=str(body.get("filename") or ""),
-            external_id=str(body.get("id") or ""),
-            title="Voice message" if kind == "audio" and body.get("voice") else "",
-            detail={"sha256": body["sha256"]} if body.get("sha256") else {},
+        return _media(kind, body)
+    family = _FAMILIES.get(kind)
+    if family is not None:
+        return family(body, message)
+    return _unsupported(kind, message)
+
+
+def _media(kind: str, body: dict[str, Any]) -> _Content:
+    """An image, video, document, audio or sticker: its caption, or a word for what it is."""
+    attachment = InboundAttachment(
+        kind=MEDIA_KINDS[kind],
+        media_id=str(body.get("id") or ""),
+        mime_type=str(body.get("mime_type") or ""),
+        name=str(body.get("filename") or ""),
+        external_id=str(body.get("id") or ""),
+        title="Voice message" if kind == "audio" and body.get("voice") else "",
+        detail={"sha256": body["sha256"]} if body.get("sha256") else {},
+    )
+    caption = str(body.get("caption") or "")
+    if not caption and kind == "sticker":
+        caption = "(Sticker)"
+    elif not caption and kind == "audio":
+        caption = "(Voice message)" if body.get("voice") else "(Audio)"
+    return caption, [attachment]
+
+
+def _location(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
+    lat, lon = _float(body.get("latitude")), _float(body.get("longitude"))
+    where = place or (f"{lat}, {lon}" if lat is not None else "")
+    return f"Shared a location: {where}".strip(), [
+        InboundAttachment(
+            kind="location",
+            latitude=lat,
+            longitude=lon,
+            title=place,
+            url=str(body.get("url") or ""),
         )
-        caption = str(body.get("caption") or "")
-        if not caption and kind == "sticker":
-            caption = "(Sticker)"
-        elif not caption and kind == "audio":
-            caption = "(Voice message)" if body.get("voice") else "(Audio)"
-        return caption, [attachment]
-    if kind == "location":
-        place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
-        lat, lon = _float(body.get("latitude")), _float(body.get("longitude"))
-        where = place or (f"{lat}, {lon}" if lat is not None else "")
-        return f"Shared a location: {where}".strip(), [
+    ]
+
+
+def _contacts(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    """Contact cards: the cards sit in the message's ``contacts`` list, not under a body."""
+    cards = []
+    for contact in _list(message.get("contacts")):
+        name = child(contact, "name")
+        phones = [str(p.get("phone") or p.get("wa_id") or "") for p in _list(contact.get("phones"))]
+        emails = [str(e.get("email") or "") for e in _list(contact.get("emails"))]
+        cards.append(
             InboundAttachment(
-                kind="location",
-                latitude=lat,
-                longitude=lon,
-                title=place,
-                url=str(body.get("url") or ""),
+                kind="contact",
+                title=str(name.get("formatted_name") or name.get("first_name") or ""),
+                detail={"phones": [p for p in phones if p], "emails": [e for e in emails if e]},
             )
-        ]
-    if kind == "contacts":
-        cards = []
-        for contact in _list(message.get("contacts")):
-            name = child(contact, "name")
-            phones = [
-                str(p.get("phone") or p.get("wa_id") or "") for p in _list(contact.get("phones"))
-            ]
-            emails = [str(e.get("email") or "") for e in _list(contact.get("emails"))]
-            cards.append(
-                InboundAttachment(
-                    kind="contact",
-                    title=str(name.get("formatted_name") or name.get("first_name") or ""),
-                    detail={"phones": [p for p in phones if p], "emails": [e for e in emails if e]},
-                )
-            )
-        listed = "; ".join(
-            " ".join([c.title, *c.detail["phones"], *c.detail["emails"]]).strip() for c in cards
         )
-        return f"Shared contact card(s): {listed}", cards
-    if kind == "interactive":
-        reply_type = str(body.get("type") or "")
-        reply = child(body, reply_type)
-        title = str(reply.get("title") or "")
-        described = f"{title} — {reply['description']}" if reply.get("description") else title
-        label = "list" if reply_type == "list_reply" else "button"
-        if reply_type == "nfm_reply":
-            return f"Answered a form: {reply.get('response_json') or ''}".strip(), []
-        return f"Chose {label} option: {described}", []
-    if kind == "button":
-        # A quick-reply button of one of our templates.
-        return f"Tapped template button: {body.get('text') or body.get('payload') or ''}", []
-    if kind == "reaction":
-        emoji = str(body.get("emoji") or "")
-        return (f"Reacted {emoji} to a message" if emoji else "Removed their reaction"), []
-    if kind == "order":
-        products = []
-        lines = []
-        for product in _list(body.get("product_items")):
-            item = str(product.get("product_retailer_id") or "")
-            quantity = product.get("quantity")
-            price = f"{product.get('item_price', '')} {product.get('currency', '')}".strip()
-            lines.append(f"{quantity} × {item} ({price})")
-            products.append(
-                InboundAttachment(kind="product", title=item, external_id=item, detail=product)
-            )
-        note = str(body.get("text") or "")
-        return f"Placed an order: {'; '.join(lines)}" + (f"\n{note}" if note else ""), products
-    if kind == "system":
-        text = str(body.get("body") or "")
-        if body.get("type") == "user_changed_number" or body.get("wa_id") or body.get("new_wa_id"):
-            new = e164(str(body.get("wa_id") or body.get("new_wa_id") or ""))
-            text = text or f"The customer changed their number to {new}."
-        return f"(System) {text or 'A WhatsApp system message.'}", []
-    # "unsupported", or a type newer than this code: say so, with Meta's reason where given.
+    listed = "; ".join(
+        " ".join([c.title, *c.detail["phones"], *c.detail["emails"]]).strip() for c in cards
+    )
+    return f"Shared contact card(s): {listed}", cards
+
+
+def _interactive(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    """A reply to our list or buttons, or a filled-in form."""
+    reply_type = str(body.get("type") or "")
+    reply = child(body, reply_type)
+    title = str(reply.get("title") or "")
+    described = f"{title} — {reply['description']}" if reply.get("description") else title
+    label = "list" if reply_type == "list_reply" else "button"
+    if reply_type == "nfm_reply":
+        return f"Answered a form: {reply.get('response_json') or ''}".strip(), []
+    return f"Chose {label} option: {described}", []
+
+
+def _button(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    """A quick-reply button of one of our templates."""
+    return f"Tapped template button: {body.get('text') or body.get('payload') or ''}", []
+
+
+def _reaction(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    emoji = str(body.get("emoji") or "")
+    return (f"Reacted {emoji} to a message" if emoji else "Removed their reaction"), []
+
+
+def _order(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    """An order from our catalogue: one line and one product attachment per item."""
+    products = []
+    lines = []
+    for product in _list(body.get("product_items")):
+        item = str(product.get("product_retailer_id") or "")
+        quantity = product.get("quantity")
+        price = f"{product.get('item_price', '')} {product.get('currency', '')}".strip()
+        lines.append(f"{quantity} × {item} ({price})")
+        products.append(
+            InboundAttachment(kind="product", title=item, external_id=item, detail=product)
+        )
+    note = str(body.get("text") or "")
+    return f"Placed an order: {'; '.join(lines)}" + (f"\n{note}" if note else ""), products
+
+
+def _system(body: dict[str, Any], message: dict[str, Any]) -> _Content:
+    """WhatsApp's own notice, such as a changed number."""
+    text = str(body.get("body") or "")
+    if body.get("type") == "user_changed_number" or body.get("wa_id") or body.get("new_wa_id"):
+        new = e164(str(body.get("wa_id") or body.get("new_wa_id") or ""))
+        text = text or f"The customer changed their number to {new}."
+    return f"(System) {text or 'A WhatsApp system message.'}", []
+
+
+_FAMILIES: dict[str, Callable[[dict[str, Any], dict[str, Any]], _Content]] = {
+    "location": _location,
+    "contacts": _contacts,
+    "interactive": _interactive,
+    "button": _button,
+    "reaction": _reaction,
+    "order": _order,
+    "system": _system,
+}
+
+
+def _unsupported(kind: str, message: dict[str, Any]) -> _Content:
+    """A message WhatsApp does not pass on, or a type newer than this code: say so, with
+    Meta's reason where given."""
     errors = _list(message.get("errors"))
     reason = _error_text(errors[0]) if errors else ""
     if kind == "unsupported":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import logging
 import re
 import unicodedata
 from typing import Any
@@ -30,7 +29,6 @@ from ..base import (
     Connector,
     FetchResult,
     InboundAttachment,
-    InboundItem,
     MediaRequest,
     OutboundReply,
     OutcomeUnknown,
@@ -40,39 +38,14 @@ from ..base import (
 )
 from ..registry import register
 from . import client as x_client
-from . import counting, normalize, webhook
+from . import counting, normalize, polling, webhook
 from . import upload as x_upload
 
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 100
-DM_PAGE_SIZE = 100
 # How far back find_sent looks: a reply is reconciled within minutes of its cut-off attempt.
 FIND_SENT_PAGE = 100
 # Clock skew allowed between our queue time and X's created_at. Small on purpose: an identical
 # earlier DM ("Thanks!") just before this reply was queued must not pass for this one.
 FIND_SENT_SKEW = dt.timedelta(seconds=10)
-MAX_PARTIAL_ERRORS_KEPT = 5
-
-
-def keywords(settings: dict[str, Any]) -> list[str]:
-    """The listening queries: a list, or one query per line as typed in the channel form."""
-    raw = settings.get("keywords") or []
-    if isinstance(raw, str):
-        raw = raw.splitlines()
-    seen: list[str] = []
-    for query in raw:
-        query = str(query).strip()
-        if query and query not in seen:
-            seen.append(query)
-    return seen
-
-
-def _id_int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def comparable_text(text: str) -> str:
@@ -190,176 +163,14 @@ class XConnector(Connector):
 
     # --- fetch -----------------------------------------------------------------------------
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
-        if not self.own_id:
-            raise PermanentError(
-                "The channel does not know its X account: run 'test connection' first."
-            )
-        mentions = dict(cursor.get("mentions") or {})
-        dms = dict(cursor.get("dms") or {})
-        searches_before = dict(cursor.get("search") or {})
-        queries = keywords(self.channel.settings)
-        searches = {q: dict(searches_before.get(q) or {}) for q in queries}
-        fetch_dms = self.channel.settings.get("fetch_dms", True) not in (False, "false", "0", 0)
-        if not (fetch_dms and self.user_auth):
-            dms.pop("next_token", None)  # switched off mid-paging: do not wait for it forever
-
-        paging = [mentions.get("next_token"), dms.get("next_token")] + [
-            s.get("next_token") for s in searches.values()
-        ]
-        continuing = any(paging)
-
-        items: list[InboundItem] = []
-        partial: list[dict[str, Any]] = []
-        calls = 0
-        billed: dict[str, int] = {}
-
-        def bill(page: dict[str, Any], *, dm: bool = False) -> None:
-            for key, units in counting.billed_units(page, dm=dm).items():
-                billed[key] = billed.get(key, 0) + units
-
-        if not continuing or mentions.get("next_token"):
-            page = self._call(
-                self.api.get_users_mentions,
-                self.own_id,
-                max_results=PAGE_SIZE,
-                expansions=normalize.TWEET_EXPANSIONS,
-                tweet_fields=normalize.TWEET_FIELDS,
-                user_fields=normalize.USER_FIELDS,
-                media_fields=normalize.MEDIA_FIELDS,
-                user_auth=self.user_auth,
-                **self._tweet_paging(mentions, "pagination_token"),
-            )
-            calls += 1
-            bill(page)
-            items += normalize.tweets_page_to_items(page, own_id=self.own_id, source="mentions")
-            partial += page.get("errors") or []
-            mentions = self._advance_tweets(mentions, page)
-
-        if fetch_dms and self.user_auth and (not continuing or dms.get("next_token")):
-            params: dict[str, Any] = {}
-            if dms.get("next_token"):
-                params["pagination_token"] = dms["next_token"]
-            page = self._call(
-                self.api.get_direct_message_events,
-                dm_event_fields=normalize.DM_EVENT_FIELDS,
-                event_types="MessageCreate",
-                expansions=normalize.DM_EXPANSIONS,
-                user_fields=normalize.USER_FIELDS,
-                media_fields=normalize.MEDIA_FIELDS,
-                max_results=DM_PAGE_SIZE,
-                **params,
-            )
-            calls += 1
-            bill(page, dm=True)
-            dm_items = normalize.dm_page_to_items(page, own_id=self.own_id)
-            partial += page.get("errors") or []
-            items_new, dms = self._advance_dms(dms, page, dm_items)
-            items += items_new
-
-        for query, state in searches.items():
-            if continuing and not state.get("next_token"):
-                continue
-            try:
-                page = self._search(query, state)
-            except PermanentError as exc:
-                if exc.code != 400 or not state.get("since_id"):
-                    raise
-                # Recent search reaches back 7 days and refuses an older since_id (a channel
-                # that was off for a week): start again from what search still has.
-                calls += 1
-                log.info("channel %s: search %r restarts: %s", self.channel.id, query, exc)
-                state = {}
-                page = self._search(query, state)
-            calls += 1
-            bill(page)
-            items += normalize.tweets_page_to_items(
-                page, own_id=self.own_id, source="search", own_handle=self._own_handle
-            )
-            partial += page.get("errors") or []
-            searches[query] = self._advance_tweets(state, page)
-
-        new_cursor: dict[str, Any] = {"mentions": mentions, "dms": dms, "search": searches}
-        if partial:
-            # A 200 with "errors" (a referenced tweet deleted, an author suspended): the rest of
-            # the page is good. Kept on the cursor for the health page; never fails the batch.
-            log.warning("channel %s: X returned partial errors: %s", self.channel.id, partial)
-            new_cursor["partial_errors"] = [
-                {k: e.get(k) for k in ("title", "detail", "resource_id", "type") if k in e}
-                for e in partial[:MAX_PARTIAL_ERRORS_KEPT]
-                if isinstance(e, dict)
-            ]
-        more = bool(
-            mentions.get("next_token")
-            or dms.get("next_token")
-            or any(s.get("next_token") for s in searches.values())
-        )
-        return FetchResult(items=items, cursor=new_cursor, more=more, calls=calls, billed=billed)
-
-    def _search(self, query: str, state: dict[str, Any]) -> dict[str, Any]:
-        return self._call(
-            self.api.search_recent_tweets,
-            query,
-            max_results=PAGE_SIZE,
-            expansions=normalize.TWEET_EXPANSIONS,
-            tweet_fields=normalize.TWEET_FIELDS,
-            user_fields=normalize.USER_FIELDS,
-            media_fields=normalize.MEDIA_FIELDS,
-            user_auth=self.user_auth,
-            **self._tweet_paging(state, "next_token"),
-        )
+        """Mentions, DM events and searches, one page each (``channels.x.polling``)."""
+        return polling.fetch(self, cursor)
 
     @property
     def _own_handle(self) -> str:
         # "Test connection" stores the handle on the channel; a setting may override it.
         handle = self.channel.settings.get("own_handle") or self.channel.own_handle
         return str(handle or "").lstrip("@")
-
-    @staticmethod
-    def _tweet_paging(state: dict[str, Any], token_param: str) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if state.get("since_id"):
-            params["since_id"] = state["since_id"]
-        if state.get("next_token"):
-            params[token_param] = state["next_token"]
-        return params
-
-    @staticmethod
-    def _advance_tweets(state: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
-        """since_id moves to the newest id of the run's first page once its last page is in."""
-        meta = page.get("meta") or {}
-        state = dict(state)
-        if not state.get("next_token") and meta.get("newest_id"):
-            state["newest_id"] = str(meta["newest_id"])  # first page of this run
-        if meta.get("next_token"):
-            state["next_token"] = meta["next_token"]
-        else:
-            state.pop("next_token", None)
-            if state.get("newest_id"):
-                state["since_id"] = state.pop("newest_id")
-        return state
-
-    @staticmethod
-    def _advance_dms(
-        state: dict[str, Any], page: dict[str, Any], items: list[InboundItem]
-    ) -> tuple[list[InboundItem], dict[str, Any]]:
-        """DM events have no since_id: pages come newest first, and we stop at the newest event
-        stored last time. The first run takes only the first page (no 30-day backfill)."""
-        state = dict(state)
-        known = _id_int(state.get("newest_id"))
-        fresh = [i for i in items if _id_int(i.external_id) > known]
-        ids = [_id_int(e.get("id")) for e in page.get("data") or [] if isinstance(e, dict)]
-        if not state.get("next_token") and ids:
-            state["pending_newest"] = str(max(ids))
-        next_token = (page.get("meta") or {}).get("next_token")
-        reached_known = bool(ids) and min(ids) <= known
-        if next_token and known and not reached_known:
-            state["next_token"] = next_token
-        else:
-            state.pop("next_token", None)
-            if state.get("pending_newest"):
-                newest = max(_id_int(state.pop("pending_newest")), known)
-                state["newest_id"] = str(newest)
-        return fresh, state
 
     # --- send ------------------------------------------------------------------------------
     def send(self, reply: OutboundReply) -> SendResult:

@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from ..base import InboundItem
 from ..intake import Refused, WebhookIntake
-from . import normalize
+from . import activity_v1, normalize
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def xaa_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
                 for dm in body.get("direct_message_events") or []:
                     if not isinstance(dm, dict):
                         continue
-                    v2 = normalize.v1_dm_to_v2(dm)
+                    v2 = activity_v1.v1_dm_to_v2(dm)
                     if v2 is None:
                         continue
                     item = normalize.dm_event_to_item(
@@ -238,7 +238,7 @@ def xaa_items(payload: dict[str, Any], *, own_id: str) -> list[InboundItem]:
                         users,
                         own_id=own_id,
                         from_us=XAA_DM_EVENTS[kind],
-                        media=normalize.v1_dm_media(dm),
+                        media=activity_v1.v1_dm_media(dm),
                     )
                     if item is not None:
                         items.append(item)
@@ -263,11 +263,11 @@ def webhook_items(
             continue
         try:
             parent = str(tweet.get("in_reply_to_status_id_str") or "")
-            v2 = normalize.v1_tweet_to_v2(tweet, conversation_id=known.get(parent, ""))
-            user = normalize.v1_user_to_v2(tweet.get("user") or {})
+            v2 = activity_v1.v1_tweet_to_v2(tweet, conversation_id=known.get(parent, ""))
+            user = activity_v1.v1_user_to_v2(tweet.get("user") or {})
             users = {user["id"]: user} if user["id"] else {}
             item = normalize.tweet_to_item(
-                v2, users, own_id=own_id, source="webhook", media=normalize.v1_tweet_media(tweet)
+                v2, users, own_id=own_id, source="webhook", media=activity_v1.v1_tweet_media(tweet)
             )
         except (AttributeError, TypeError, ValueError) as exc:
             log.warning("X webhook tweet %s skipped, malformed: %r", tweet.get("id_str"), exc)
@@ -276,7 +276,7 @@ def webhook_items(
             items.append(item)
     raw_users = payload.get("users")
     users = {
-        str(uid): normalize.v1_user_to_v2(u)
+        str(uid): activity_v1.v1_user_to_v2(u)
         for uid, u in (raw_users.items() if isinstance(raw_users, dict) else [])
         if isinstance(u, dict)
     }
@@ -284,8 +284,8 @@ def webhook_items(
         if not isinstance(event, dict):
             continue
         try:
-            dm_v2 = normalize.v1_dm_to_v2(event)
-            media = normalize.v1_dm_media(event)
+            dm_v2 = activity_v1.v1_dm_to_v2(event)
+            media = activity_v1.v1_dm_media(event)
             item = (
                 normalize.dm_event_to_item(dm_v2, users, own_id=own_id, media=media)
                 if dm_v2

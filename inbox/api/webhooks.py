@@ -17,9 +17,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from django.conf import settings
@@ -27,12 +30,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inbox.events import services as events
 from inbox.ingest import bulk
-from inbox.models import (
-    DeliveryStatus,
-    OutboundDelivery,
-    WebhookSubscription,
-)
+from inbox.models import DeliveryStatus, OutboundDelivery, WebhookSubscription
+from webcare.signed_http import Refused, _session, signature_header, target
 
 log = logging.getLogger(__name__)
 
@@ -42,41 +43,6 @@ GIVE_UP_AFTER = dt.timedelta(hours=24)
 DISABLE_AFTER = 50  # failed attempts in a row
 TIMEOUT = (3.0, 10.0)
 BATCH = 200
-
-# The outbox side (which changes are events, writing them in the change's transaction) is
-# ``inbox.events.services``: the areas that emit events import it, never this module.
-from inbox.events.services import (  # noqa: E402
-    BATCH_KICK_TASK,
-    SUBSCRIPTIONS_KEY,
-    VERB_EVENTS,
-    _kick,
-    activity_event,
-    event_emit,
-    ingest_events,
-    subscriptions_changed,
-)
-
-__all__ = [
-    "BATCH_KICK_TASK",
-    "SUBSCRIPTIONS_KEY",
-    "VERB_EVENTS",
-    "activity_event",
-    "event_emit",
-    "ingest_events",
-    "subscriptions_changed",
-]
-
-
-from webcare.signed_http import (  # noqa: E402
-    Refused,
-    _session,
-    signature,
-    signature_header,
-    signature_valid,
-    target,
-)
-
-__all__ += ["Refused", "signature", "signature_header", "signature_valid", "target"]
 
 
 def post(
@@ -91,8 +57,6 @@ def post(
             url, extra = targets[sub.url]
         else:
             url, extra = target(sub.url)
-            if targets is not None:
-                targets[sub.url] = (url, extra)
         extra = dict(extra)
         pin = extra.pop("__pin__", None)
         headers = {
@@ -103,7 +67,9 @@ def post(
             "Webcare-Signature": signature_header(sub.secret, body),
             **extra,
         }
-        response = _session(f"{sub.pk}:{url}", pin).post(
+        # A session per thread: the batch's posts run side by side (``_post_all``).
+        session = _session(f"{sub.pk}:{url}:{threading.get_ident()}", pin)
+        response = session.post(
             url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
         )
         code, error = response.status_code, ""
@@ -175,10 +141,7 @@ def _send_batch(ids: list[int], now: dt.datetime) -> int:
         return 0
     failed: dict[int, WebhookSubscription] = {}
     succeeded: set[int] = set()
-    targets: dict = {}
-    for delivery in rows:
-        code, error, ms = post(delivery.subscription, delivery, targets)
-        done = timezone.now()
+    for delivery, (code, error, ms, done) in zip(rows, _post_all(rows), strict=True):
         delivery.attempts += 1
         delivery.response_code, delivery.duration_ms, delivery.error = code, ms, error
         if code is not None and 200 <= code < 300:
@@ -211,6 +174,37 @@ def _send_batch(ids: list[int], now: dt.datetime) -> int:
     return len(rows)
 
 
+def _post_all(rows: list[OutboundDelivery]) -> list[tuple[int | None, str, int, dt.datetime]]:
+    """Each row's (code, error, milliseconds, finished at), posted ``WEBHOOKS_CONCURRENCY`` at a
+    time: a batch holds at most one delivery per (subscription, ticket) (``_heads``), so posting
+    them side by side keeps every ticket's order, and a worker waits on its slowest receivers
+    side by side instead of one after another."""
+    targets: dict = {}
+    for delivery in rows:  # resolved and checked once per URL, before the threads share them
+        url = delivery.subscription.url
+        if url not in targets:
+            with contextlib.suppress(Refused):  # post() records it for each of its deliveries
+                targets[url] = target(url)
+
+    def one(delivery: OutboundDelivery) -> tuple[int | None, str, int, dt.datetime]:
+        code, error, ms = post(delivery.subscription, delivery, targets)
+        return code, error, ms, timezone.now()
+
+    workers = int(getattr(settings, "WEBHOOKS_CONCURRENCY", 8))
+    if workers <= 1 or len(rows) <= 1:
+        return [one(d) for d in rows]
+    return list(_pool(workers).map(one, rows))
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    if workers not in _pools:
+        _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="webhooks")
+    return _pools[workers]
+
+
 def _failed(sub: WebhookSubscription) -> None:
     from inbox.audit.services import activity_log
 
@@ -219,7 +213,7 @@ def _failed(sub: WebhookSubscription) -> None:
     if sub.enabled and sub.failures >= DISABLE_AFTER:
         reason = f"disabled after {sub.failures} failed deliveries in a row"
         WebhookSubscription.objects.filter(pk=sub.pk).update(enabled=False, disabled_reason=reason)
-        subscriptions_changed()
+        events.subscriptions_changed()
         # The notice: in the audit log, and on the admins' webhook page.
         activity_log(
             ticket=None,
@@ -249,5 +243,5 @@ def send_again(*, delivery_id: int) -> OutboundDelivery:
     copy = OutboundDelivery.objects.create(
         subscription_id=old.subscription_id, event=old.event, ticket_id=old.ticket_id, body=old.body
     )
-    transaction.on_commit(_kick)
+    transaction.on_commit(events._kick)
     return copy

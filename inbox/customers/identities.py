@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from channels.base import InboundItem
+from channels.base import InboundAuthor, InboundItem
 from inbox.engines.priority import Reach
 from inbox.ingest import bulk
 from inbox.models import Customer, Identity
@@ -40,41 +40,67 @@ def identities_upsert(
     reach: dict[int, Reach] = {}
     missing = [uid for uid in authors if uid not in identities]
     if missing:
-        new = [authors[uid] for uid in missing]
-        customers = bulk.insert_rows(
-            Customer,
-            {"display_name": [a.display_name or a.handle for a in new]},
-            constants={"created_at": now},
+        _identities_create(platform, authors, missing, now, identities, reach)
+    _profiles_refresh(authors, found, now, reach)
+    return identities, reach
+
+
+def _identities_create(
+    platform: str,
+    authors: dict[str, InboundAuthor],
+    missing: list[str],
+    now: dt.datetime,
+    identities: dict[str, tuple[int, int | None]],
+    reach: dict[int, Reach],
+) -> None:
+    """Create an identity, with a customer of its own, for each of the ``missing`` authors;
+    add them to ``identities`` and ``reach``. An identity another channel of the platform
+    created meanwhile is used instead, and our spare customer deleted."""
+    new = [authors[uid] for uid in missing]
+    customers = bulk.insert_rows(
+        Customer,
+        {"display_name": [a.display_name or a.handle for a in new]},
+        constants={"created_at": now},
+    )
+    customer_ids = [pk for (pk,) in customers]
+    created = bulk.insert_rows(
+        Identity,
+        {
+            "platform_user_id": missing,
+            "customer": customer_ids,
+            **{name: [getattr(a, name) for a in new] for name in _PROFILE},
+        },
+        constants={"platform": platform, "updated_at": now},
+        conflict=("platform", "platform_user_id"),
+        returning=("platform_user_id", "id", "customer_id"),
+    )
+    identities.update({uid: (pk, customer) for uid, pk, customer in created})
+    for uid, pk, _customer in created:
+        reach[pk] = Reach(authors[uid].followers, bool(authors[uid].verified), False)
+    lost = [uid for uid in missing if uid not in identities]
+    if lost:
+        # Another channel of the same platform created some of them first (its transaction
+        # committed while we waited on the unique index): use theirs, drop our spare customers.
+        test, param = bulk.any_of("platform_user_id", lost)
+        theirs = bulk.fetch(
+            f"SELECT platform_user_id, id, customer_id FROM inbox_identity "  # noqa: S608
+            f"WHERE platform = %s AND {test}",
+            [platform, param],
         )
-        customer_ids = [pk for (pk,) in customers]
-        created = bulk.insert_rows(
-            Identity,
-            {
-                "platform_user_id": missing,
-                "customer": customer_ids,
-                **{name: [getattr(a, name) for a in new] for name in _PROFILE},
-            },
-            constants={"platform": platform, "updated_at": now},
-            conflict=("platform", "platform_user_id"),
-            returning=("platform_user_id", "id", "customer_id"),
-        )
-        identities.update({uid: (pk, customer) for uid, pk, customer in created})
-        for uid, pk, _customer in created:
-            reach[pk] = Reach(authors[uid].followers, bool(authors[uid].verified), False)
-        lost = [uid for uid in missing if uid not in identities]
-        if lost:
-            # Another channel of the same platform created some of them first (its transaction
-            # committed while we waited on the unique index): use theirs, drop our spare customers.
-            test, param = bulk.any_of("platform_user_id", lost)
-            theirs = bulk.fetch(
-                f"SELECT platform_user_id, id, customer_id FROM inbox_identity "  # noqa: S608
-                f"WHERE platform = %s AND {test}",
-                [platform, param],
-            )
-            identities.update({uid: (pk, customer) for uid, pk, customer in theirs})
-            spare = [c for uid, c in zip(missing, customer_ids, strict=True) if uid in set(lost)]
-            Customer.objects.filter(pk__in=spare).delete()
-    # Profiles change (new handle, more followers): keep the newest, never blank a known value.
+        identities.update({uid: (pk, customer) for uid, pk, customer in theirs})
+        spare = [c for uid, c in zip(missing, customer_ids, strict=True) if uid in set(lost)]
+        Customer.objects.filter(pk__in=spare).delete()
+
+
+def _profiles_refresh(
+    authors: dict[str, InboundAuthor],
+    found: list[tuple],
+    now: dt.datetime,
+    reach: dict[int, Reach],
+) -> None:
+    """Profiles change (new handle, more followers): keep the newest, never blank a known
+    value; one update for the identities ``found`` whose profile changed. Their reach, as
+    stored after it, goes into ``reach``."""
     changed: dict[str, list[Any]] = {name: [] for name in (*_PROFILE, "updated_at")}
     changed_pks = []
     for row in found:
@@ -97,4 +123,3 @@ def identities_upsert(
                 changed[k].append(v)
             changed["updated_at"].append(now)
     bulk.update_rows(Identity, changed_pks, changed)
-    return identities, reach

@@ -20,15 +20,18 @@ with ``transaction.on_commit``.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
 
 from inbox.engines.assignment import assignment_request
-from inbox.engines.engine_config import engine_config
+from inbox.engines.engine_config import EngineConfig, engine_config
 from inbox.engines.priority import Reach, identity_reach, ticket_priority_apply
 from inbox.engines.routing import (
+    Routed,
     new_customer_texts,
     routing_activities,
     routing_apply,
@@ -91,48 +94,68 @@ def engines_apply(
     by_id = {t.pk: t for t in tickets}
     inbound = [by_id[m.ticket_id] for m in messages if m.direction == Direction.INBOUND]
 
-    def finish(*, tickets: list) -> None:
-        written = set(tickets)
-        if routed is not None:
-            routed.tag_links = [
-                (by_id[t].pk, tag) for t, tag in routed.tag_links if by_id[t] in written
-            ]
-            routed.incident_links = [
-                (by_id[t].pk, incident, rule)
-                for t, incident, rule in routed.incident_links
-                if by_id[t] in written
-            ]
-            routing_save(routed, now=now)
+    return functools.partial(
+        _finish,
+        channel=channel,
+        config=config,
+        routed=routed,
+        by_id=by_id,
+        new_tickets=new_tickets,
+        inbound=inbound,
+        now=now,
+    )
 
-        activities: list[Activity] = routing_activities(
-            [t for t in new_tickets if t in written], now
+
+def _finish(
+    *,
+    tickets: list,
+    channel: Any,
+    config: EngineConfig,
+    routed: Routed | None,
+    by_id: dict[int, Any],
+    new_tickets: list,
+    inbound: list,
+    now: dt.datetime,
+) -> None:
+    """The step ``engines_apply`` returns, called with ``tickets=`` (the rows as written, with
+    their ids): tag and incident links, activities, acknowledgements, the assignment request."""
+    written = set(tickets)
+    if routed is not None:
+        routed.tag_links = [
+            (by_id[t].pk, tag) for t, tag in routed.tag_links if by_id[t] in written
+        ]
+        routed.incident_links = [
+            (by_id[t].pk, incident, rule)
+            for t, incident, rule in routed.incident_links
+            if by_id[t] in written
+        ]
+        routing_save(routed, now=now)
+
+    activities: list[Activity] = routing_activities([t for t in new_tickets if t in written], now)
+    auto_ack_queue(
+        channel=channel,
+        tickets=tickets,
+        inbound_ticket_ids={t.pk for t in inbound if t in written},
+        calendars=config.calendars,
+        now=now,
+        activities=activities,
+        acks=config.acks,
+    )
+    if activities:
+        # One set-based insert of plain columns (Django's bulk_create costs more).
+        bulk.insert_rows(
+            Activity,
+            {
+                "ticket": [a.ticket_id for a in activities],
+                "verb": [a.verb for a in activities],
+                "after": [a.after for a in activities],
+                "created_at": [a.created_at for a in activities],
+            },
+            returning=(),
         )
-        auto_ack_queue(
-            channel=channel,
-            tickets=tickets,
-            inbound_ticket_ids={t.pk for t in inbound if t in written},
-            calendars=config.calendars,
-            now=now,
-            activities=activities,
-            acks=config.acks,
-        )
-        if activities:
-            # One set-based insert of plain columns (Django's bulk_create costs more).
-            bulk.insert_rows(
-                Activity,
-                {
-                    "ticket": [a.ticket_id for a in activities],
-                    "verb": [a.verb for a in activities],
-                    "after": [a.after for a in activities],
-                    "created_at": [a.created_at for a in activities],
-                },
-                returning=(),
-            )
 
-        # New unassigned work for teams that assign automatically: run their assignment after
-        # commit, in a worker (the run locks rows; the ingest transaction must stay short).
-        teams = {t.team_id for t in tickets if t.team_id and t.assignee_id is None}
-        for team_id in teams:
-            assignment_request(team_id=team_id)
-
-    return finish
+    # New unassigned work for teams that assign automatically: run their assignment after
+    # commit, in a worker (the run locks rows; the ingest transaction must stay short).
+    teams = {t.team_id for t in tickets if t.team_id and t.assignee_id is None}
+    for team_id in teams:
+        assignment_request(team_id=team_id)

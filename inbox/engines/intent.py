@@ -197,22 +197,29 @@ def intent_of(text: str, *, rating: int | None = None) -> str:
     return _decide(_classify(text, rating, explain=False)[0])
 
 
-def _classify(
-    text: str, rating: int | None, *, explain: bool
-) -> tuple[dict[str, float], list[Evidence]]:
-    """The scores per intent and, with ``explain``, the evidence for them."""
-    raw = unicodedata.normalize("NFKC", text or "")
-    lowered = _normalise(raw)
-    tokens = _TOKEN.findall(lowered)
-    scores = dict.fromkeys(INTENTS, 0.0)
-    evidence: list[Evidence] = []
+class _Scoring:
+    """One text being scored: its forms, the points per intent so far and, with ``explain``,
+    the evidence for them."""
 
-    def add(rule: str, match: str, intent: str, points: float) -> None:
-        scores[intent] += points
-        if explain:
-            evidence.append(Evidence(rule, match, intent, round(points, 2)))
+    __slots__ = ("raw", "lowered", "tokens", "scores", "evidence", "explain")
 
-    def modifiers(start: int) -> tuple[bool, bool]:
+    def __init__(self, text: str, explain: bool) -> None:
+        self.raw = unicodedata.normalize("NFKC", text or "")
+        self.lowered = _normalise(self.raw)
+        self.tokens: list[str] = _TOKEN.findall(self.lowered)
+        self.scores = dict.fromkeys(INTENTS, 0.0)
+        self.evidence: list[Evidence] = []
+        self.explain = explain
+
+    def add(self, rule: str, match: str, intent: str, points: float) -> None:
+        self.scores[intent] += points
+        if self.explain:
+            self.evidence.append(Evidence(rule, match, intent, round(points, 2)))
+
+    def modifiers(self, start: int) -> tuple[bool, bool]:
+        """Whether the term at ``start`` is negated, and whether it is intensified, by the
+        words just before it (within its clause)."""
+        tokens = self.tokens
         before: list[str] = []
         for t in reversed(tokens[max(0, start - 3) : start]):
             if t in _BOUNDARY:
@@ -222,80 +229,107 @@ def _classify(
         intensified = start > 0 and tokens[start - 1] in INTENSIFIERS
         return negated, intensified
 
+
+def _lexicon_score(s: _Scoring) -> None:
+    """Positive and negative words, turned by a negator and strengthened by an intensifier."""
+    tokens = s.tokens
     for start, end, weight, term in _find(tokens, _POSITIVE):
-        negated, intensified = modifiers(start)
+        negated, intensified = s.modifiers(start)
         points = weight * (1.5 if intensified else 1)
         if negated:
-            add("negation", " ".join(tokens[max(0, start - 3) : end]), COMPLAINT, points)
+            s.add("negation", " ".join(tokens[max(0, start - 3) : end]), COMPLAINT, points)
         else:
             match = f"{tokens[start - 1]} {term}" if intensified else term
-            add("intensifier" if intensified else "lexicon", match, COMPLIMENT, points)
+            s.add("intensifier" if intensified else "lexicon", match, COMPLIMENT, points)
     for start, end, weight, term in _find(tokens, _NEGATIVE):
-        negated, intensified = modifiers(start)
+        negated, intensified = s.modifiers(start)
         # "nog steeds niet", "geen antwoord": the negator is part of the phrase itself.
         if negated and not any(w in NEGATORS for w in term.split()):
-            add("negation", " ".join(tokens[max(0, start - 3) : end]), COMPLIMENT, weight / 2)
+            s.add("negation", " ".join(tokens[max(0, start - 3) : end]), COMPLIMENT, weight / 2)
         else:
             points = weight * (1.5 if intensified else 1)
             match = f"{tokens[start - 1]} {term}" if intensified else term
-            add("intensifier" if intensified else "lexicon", match, COMPLAINT, points)
+            s.add("intensifier" if intensified else "lexicon", match, COMPLAINT, points)
 
+
+def _tone_score(s: _Scoring) -> None:
+    """Emoji, shouting in capitals and sarcasm."""
+    raw, lowered = s.raw, s.lowered
     # Only the emoji whose first character occurs (one regex scan), in lexicon order.
     starts = set(_EMOJI_START.findall(raw)) if _EMOJI_START else ()
     present = sorted(e for start in starts for e in _EMOJI_BY_START[start])
     for _n, emoji, (intent, points) in present:
         count = raw.count(emoji)
         if count:
-            add("emoji", emoji, intent, points * min(count, 2))
+            s.add("emoji", emoji, intent, points * min(count, 2))
 
     shouting = [w for w in _SHOUTING.findall(raw) if w not in {"APP", "USA", "OK"}]
-    if shouting and scores[COMPLAINT] > 0:
-        add("capitals", " ".join(shouting[:3]), COMPLAINT, 1)
+    if shouting and s.scores[COMPLAINT] > 0:
+        s.add("capitals", " ".join(shouting[:3]), COMPLAINT, 1)
 
     sarcasm = (
         next((m for m in SARCASM if m in lowered), None)
         if _SARCASM_ANY and _SARCASM_ANY.search(lowered)
         else None
     )
-    if sarcasm and scores[COMPLIMENT] > 0:
-        moved = scores[COMPLIMENT]
-        add("sarcasm", sarcasm, COMPLIMENT, -moved)
-        add("sarcasm", sarcasm, COMPLAINT, moved)
+    if sarcasm and s.scores[COMPLIMENT] > 0:
+        moved = s.scores[COMPLIMENT]
+        s.add("sarcasm", sarcasm, COMPLIMENT, -moved)
+        s.add("sarcasm", sarcasm, COMPLAINT, moved)
     elif sarcasm:
-        add("sarcasm", sarcasm, COMPLAINT, 1.5)
+        s.add("sarcasm", sarcasm, COMPLAINT, 1.5)
 
+
+def _question_score(s: _Scoring) -> None:
+    """Question marks, question openings, requests, and chatter that needs no answer."""
+    raw, tokens = s.raw, s.tokens
     if "?" in raw:
-        add("question", "?", QUESTION, 1.5)
+        s.add("question", "?", QUESTION, 1.5)
         if "?!" in raw or "??" in raw or "!?" in raw:
-            add("question", "?! / ??", COMPLAINT, 1)
+            s.add("question", "?! / ??", COMPLAINT, 1)
     if tokens and tokens[0] in QUESTION_OPENINGS:
-        add("question", f"opens with '{tokens[0]}'", QUESTION, 1)
+        s.add("question", f"opens with '{tokens[0]}'", QUESTION, 1)
     joined = " ".join(t for t in tokens if t not in _BOUNDARY)
     # A plain substring test first: most phrases are absent, and it is far cheaper than a regex.
     for phrase, points, pattern in _CHATTER if _CHATTER_ANY and _CHATTER_ANY.search(joined) else ():
         if phrase in joined and pattern.search(joined):
-            add("chatter", phrase, OTHER, points)
+            s.add("chatter", phrase, OTHER, points)
     for phrase, points, pattern in (
         _REQUESTS if _REQUESTS_ANY and _REQUESTS_ANY.search(joined) else ()
     ):
         if phrase in joined and pattern.search(joined):
-            add("question", phrase, QUESTION, points)
+            s.add("question", phrase, QUESTION, points)
 
+
+def _spam_and_rating_score(s: _Scoring, rating: int | None) -> None:
+    """Spam phrases (two, one with a link, or a shortener), and a review's star rating."""
+    lowered = s.lowered
     spam = (
-        [s for s, pattern in _SPAM if s in lowered and pattern.search(lowered)]
+        [m for m, pattern in _SPAM if m in lowered and pattern.search(lowered)]
         if _SPAM_ANY and _SPAM_ANY.search(lowered)
         else []
     )
     if len(spam) >= 2 or (spam and "http" in lowered) or "bit.ly" in spam:
-        add("spam", ", ".join(spam), OTHER, 5)
+        s.add("spam", ", ".join(spam), OTHER, 5)
 
     if rating is not None:
         if rating <= 2:
-            add("rating", f"{rating} stars", COMPLAINT, 3)
+            s.add("rating", f"{rating} stars", COMPLAINT, 3)
         elif rating >= 4:
-            add("rating", f"{rating} stars", COMPLIMENT, 3)
+            s.add("rating", f"{rating} stars", COMPLIMENT, 3)
 
-    return scores, evidence
+
+def _classify(
+    text: str, rating: int | None, *, explain: bool
+) -> tuple[dict[str, float], list[Evidence]]:
+    """The scores per intent and, with ``explain``, the evidence for them. The order of the
+    steps matters: capitals and sarcasm weigh what the words scored."""
+    s = _Scoring(text, explain)
+    _lexicon_score(s)
+    _tone_score(s)
+    _question_score(s)
+    _spam_and_rating_score(s, rating)
+    return s.scores, s.evidence
 
 
 def _decide(scores: dict[str, float]) -> str:

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -291,6 +292,44 @@ class AutoAcks:
         return best if best.enabled else None
 
 
+def _auto_ack_rows(
+    channel,
+    candidates: Sequence[Ticket],
+    calendars: Calendars,
+    acks: AutoAcks,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The acknowledgement message of each candidate whose team is closed now and whose channel
+    has a template in its language: the template filled with the next opening."""
+    rows = []
+    open_now: dict[Calendar, bool] = {}  # one answer per calendar: most tickets share one
+    for ticket in candidates:
+        calendar = calendars.for_team(ticket.team_id)
+        if calendar not in open_now:
+            open_now[calendar] = is_open(calendar, now)
+        if open_now[calendar]:
+            continue
+        template = acks.pick(channel=channel, language=ticket.language)
+        if template is None:
+            continue
+        text = auto_ack_text(
+            template.text,
+            opening=next_opening(calendar, now),
+            calendar=calendar,
+            language=ticket.language or template.language or "en",
+        )
+        rows.append(
+            {
+                "ticket": ticket.pk,
+                "channel": channel.pk,
+                "text": text,
+                "reply_mode": "dm" if ticket.kind == TicketKind.DM else "public",
+                "idempotency_key": AUTO_ACK_KEY.format(ticket_id=ticket.pk),
+            }
+        )
+    return rows
+
+
 def auto_ack_queue(
     *,
     channel,
@@ -318,32 +357,7 @@ def auto_ack_queue(
     if not candidates:
         return []
     acks = acks if acks is not None else AutoAcks([channel.pk])
-    rows = []
-    open_now: dict[Calendar, bool] = {}  # one answer per calendar: most tickets share one
-    for ticket in candidates:
-        calendar = calendars.for_team(ticket.team_id)
-        if calendar not in open_now:
-            open_now[calendar] = is_open(calendar, now)
-        if open_now[calendar]:
-            continue
-        template = acks.pick(channel=channel, language=ticket.language)
-        if template is None:
-            continue
-        text = auto_ack_text(
-            template.text,
-            opening=next_opening(calendar, now),
-            calendar=calendar,
-            language=ticket.language or template.language or "en",
-        )
-        rows.append(
-            {
-                "ticket": ticket.pk,
-                "channel": channel.pk,
-                "text": text,
-                "reply_mode": "dm" if ticket.kind == TicketKind.DM else "public",
-                "idempotency_key": AUTO_ACK_KEY.format(ticket_id=ticket.pk),
-            }
-        )
+    rows = _auto_ack_rows(channel, candidates, calendars, acks, now)
     if not rows:
         return []
     # Once per ticket: the partial unique index on idempotency_key refuses a second one.

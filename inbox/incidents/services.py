@@ -9,6 +9,7 @@ once, queues nothing more for a ticket that already has its reply.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -201,7 +202,6 @@ def incident_resolve(
     template = incident.reply_template if template is None else template
     if not template.strip():
         raise ValidationError({"template": "Write the answer the customers will get."})
-    queued: list[int] = []
     now = timezone.now()
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -216,66 +216,8 @@ def incident_resolve(
                 pk__in=[link.ticket_id for link in links]
             ).select_related("identity", "customer", "channel")
         }
-        too_long = []
-        texts = {}
-        profile = AgentProfile.objects.filter(user_id=actor.pk).first()
-        signature = profile.signature if profile else ""
-        plans: dict[int, tuple[dict, str] | None] = {}
-        refused = []
-        for link in links:
-            ticket = tickets[link.ticket_id]
-            text = answer_text(
-                template=template,
-                translations=incident.reply_translations,
-                ticket=ticket,
-                signature=signature,
-            )
-            if ticket.channel.platform == "whatsapp":
-                # Outside WhatsApp's 24-hour window only an approved template goes out; its
-                # parameters carry the answer itself (the template has its own sign-off).
-                from channels.whatsapp.services import TemplateRefused, incident_reply
-
-                unsigned = answer_text(
-                    template=template, translations=incident.reply_translations, ticket=ticket
-                )
-                try:
-                    plans[link.pk] = incident_reply(ticket=ticket, text=unsigned)
-                except TemplateRefused as exc:
-                    refused.append(f"{ticket.pk}: {exc}")
-                    continue
-                plan = plans[link.pk]
-                if plan is not None:
-                    text = plan[1]
-            limit = ticket.channel.connector_class.text_limit
-            if limit is not None and ticket.channel.connector_class.count_text(text) > limit:
-                too_long.append(ticket.pk)
-            texts[link.pk] = text
-        if too_long:
-            raise ValidationError(
-                {"template": f"Too long for the channel of tickets {too_long}; shorten it."}
-            )
-        if refused:
-            raise ValidationError({"template": "WhatsApp tickets " + "; ".join(refused)})
-        calendars = Calendars({t.team_id for t in tickets.values()})
-        for link in links:
-            ticket = tickets[link.ticket_id]
-            if link.pk in plans and plans[link.pk] is None:
-                # Opted out of WhatsApp messages: no reply until they write again; the ticket
-                # stays linked and open, so a later resolution answers it.
-                continue
-            message = reply_queue(
-                ticket=ticket,
-                author=actor,
-                text=texts[link.pk],
-                mode="dm" if ticket.kind == TicketKind.DM else "public",
-                options=_template_options(plans.get(link.pk)),
-            )
-            link.reply = message
-            link.save(update_fields=["reply"])
-            queued.append(message.pk)
-            ticket_close(
-                ticket_id=ticket.pk, user=actor, incident=incident, now=now, calendars=calendars
-            )
+        texts, plans = _answers_compose(incident, links, tickets, template, actor)
+        queued = _answers_queue(incident, links, tickets, texts, plans, actor, now)
         # The closes freed capacity: let automatic teams hand out the next tickets.
         for team_id in {t.team_id for t in tickets.values() if t.team_id}:
             assignment_request(team_id=team_id)
@@ -293,6 +235,94 @@ def incident_resolve(
             actor=actor,
             verb="incident_resolved",
             after={"incident": incident.pk, "replies": queued},
+        )
+    return queued
+
+
+def _answers_compose(
+    incident: Incident,
+    links: list[IncidentTicket],
+    tickets: dict[int, Ticket],
+    template: str,
+    actor: User,
+) -> tuple[dict[int, str], dict[int, tuple[dict, str] | None]]:
+    """The answer of each link (its ticket's language, the agent's signature) and, for WhatsApp
+    tickets, the send plan (None: the customer opted out). Raises ``ValidationError`` when an
+    answer is too long for its channel or WhatsApp refuses its template: nothing is sent."""
+    too_long = []
+    texts = {}
+    profile = AgentProfile.objects.filter(user_id=actor.pk).first()
+    signature = profile.signature if profile else ""
+    plans: dict[int, tuple[dict, str] | None] = {}
+    refused = []
+    for link in links:
+        ticket = tickets[link.ticket_id]
+        text = answer_text(
+            template=template,
+            translations=incident.reply_translations,
+            ticket=ticket,
+            signature=signature,
+        )
+        if ticket.channel.platform == "whatsapp":
+            # Outside WhatsApp's 24-hour window only an approved template goes out; its
+            # parameters carry the answer itself (the template has its own sign-off).
+            from channels.whatsapp.services import TemplateRefused, incident_reply
+
+            unsigned = answer_text(
+                template=template, translations=incident.reply_translations, ticket=ticket
+            )
+            try:
+                plans[link.pk] = incident_reply(ticket=ticket, text=unsigned)
+            except TemplateRefused as exc:
+                refused.append(f"{ticket.pk}: {exc}")
+                continue
+            plan = plans[link.pk]
+            if plan is not None:
+                text = plan[1]
+        limit = ticket.channel.connector_class.text_limit
+        if limit is not None and ticket.channel.connector_class.count_text(text) > limit:
+            too_long.append(ticket.pk)
+        texts[link.pk] = text
+    if too_long:
+        raise ValidationError(
+            {"template": f"Too long for the channel of tickets {too_long}; shorten it."}
+        )
+    if refused:
+        raise ValidationError({"template": "WhatsApp tickets " + "; ".join(refused)})
+    return texts, plans
+
+
+def _answers_queue(
+    incident: Incident,
+    links: list[IncidentTicket],
+    tickets: dict[int, Ticket],
+    texts: dict[int, str],
+    plans: dict[int, tuple[dict, str] | None],
+    actor: User,
+    now: dt.datetime,
+) -> list[int]:
+    """Queue each link's answer, record it on the link and close its ticket; returns the ids
+    of the replies queued."""
+    queued: list[int] = []
+    calendars = Calendars({t.team_id for t in tickets.values()})
+    for link in links:
+        ticket = tickets[link.ticket_id]
+        if link.pk in plans and plans[link.pk] is None:
+            # Opted out of WhatsApp messages: no reply until they write again; the ticket
+            # stays linked and open, so a later resolution answers it.
+            continue
+        message = reply_queue(
+            ticket=ticket,
+            author=actor,
+            text=texts[link.pk],
+            mode="dm" if ticket.kind == TicketKind.DM else "public",
+            options=_template_options(plans.get(link.pk)),
+        )
+        link.reply = message
+        link.save(update_fields=["reply"])
+        queued.append(message.pk)
+        ticket_close(
+            ticket_id=ticket.pk, user=actor, incident=incident, now=now, calendars=calendars
         )
     return queued
 

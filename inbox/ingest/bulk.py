@@ -197,6 +197,24 @@ def insert_rows(
     )()
 
 
+def _insert_tail(
+    model: type[models.Model],
+    conflict: Sequence[str],
+    skip_any_conflict: bool,
+    returning: Sequence[str],
+) -> str:
+    """The insert's ``ON CONFLICT … DO NOTHING`` and ``RETURNING`` clauses."""
+    tail = ""
+    if conflict:
+        keys = ", ".join(_quoted(_column_field(model, name)) for name in conflict)
+        tail = f" ON CONFLICT ({keys}) DO NOTHING"
+    elif skip_any_conflict:
+        tail = " ON CONFLICT DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(_quoted(_column_field(model, name)) for name in returning)
+    return tail
+
+
 def send_rows(
     model: type[models.Model],
     columns: Mapping[str, list[Any]],
@@ -218,14 +236,7 @@ def send_rows(
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
     target = ", ".join(_quoted(f) for f in [*given, *(f for f, _ in rest)])
-    tail = ""
-    if conflict:
-        keys = ", ".join(_quoted(_column_field(model, name)) for name in conflict)
-        tail = f" ON CONFLICT ({keys}) DO NOTHING"
-    elif skip_any_conflict:
-        tail = " ON CONFLICT DO NOTHING"
-    if returning:
-        tail += " RETURNING " + ", ".join(_quoted(_column_field(model, name)) for name in returning)
+    tail = _insert_tail(model, conflict, skip_any_conflict, returning)
     if _is_pg():
         # Parameters in the order their placeholders appear: the constants, then the arrays.
         selects = [f"u.c{n}" for n in range(len(given))]

@@ -42,7 +42,6 @@ from django.utils import timezone
 from channels.base import InboundItem
 from channels.models import Channel
 from inbox.customers.identities import identities_upsert
-from inbox.engines.at_ingest import engines_apply
 from inbox.engines.engine_config import config_stamp_subquery
 from inbox.engines.priority import Reach
 from inbox.ingest import bulk
@@ -63,6 +62,8 @@ from inbox.ingest.rows import (
 from inbox.ingest.steps import (
     _by_ticket,
     _cursor_store,
+    _engines_prepare,
+    _engines_redo,
     _guesses_correct,
     _messages_send,
     _messages_stored,
@@ -208,6 +209,139 @@ def _insert_tickets(
     return created_ids, lost
 
 
+@dataclass
+class _Plan:
+    """Steps 2–4 done: what the batch holds and where each new item goes."""
+
+    batch: list[InboundItem]  # without NUL and in-batch duplicates
+    other_versions: list[InboundItem]  # earlier versions of an item the batch holds twice
+    now: dt.datetime
+    stored: set[str]  # platform ids stored already (the shortcut of step 2)
+    identities: dict[str, tuple[int, int | None]]
+    reach: dict[int, Reach]
+    pending: dict[str, list[InboundItem]]  # the items to store, per thread, oldest first
+    tickets: dict[str, _TicketRow]
+    opening: dict[str, InboundItem]  # the first customer item of each new thread
+    new: list[InboundItem]  # the items whose messages are inserted
+    stored_state: dict[str, _TicketRow]  # the stored tickets as loaded, before any change
+    author_ids: list[int | None]  # the author identity of each of ``new``
+
+
+@dataclass
+class _Sent:
+    """Steps 5–6 done: messages and new tickets stored, the engines' guess prepared."""
+
+    prepared: dict[str, _TicketRow]  # the rows the engines saw, by thread key
+    reopened: dict[str, str | None]  # thread key -> status before a reopen
+    prepared_messages: list[IngestedMessage]
+    finish: list[Callable[..., None]]
+    created_ids: set[int]
+    lost: set[str]  # threads another path opened meanwhile
+    inserted: list[tuple[int, str]]  # (id, external id) of each message inserted
+
+
+def _channel_lock(channel_id: int) -> Channel:
+    """Step 1: lock the channel row. The engines' configuration stamp comes along
+    (inbox.engines.engine_config): no round trip of its own for the check whether their
+    cached rules are current."""
+    return (
+        Channel.objects.select_for_update()
+        .annotate(engine_stamp=config_stamp_subquery())
+        .get(pk=channel_id)
+    )
+
+
+def _plan(channel: Channel, items: Sequence[InboundItem]) -> _Plan:
+    """Steps 2–4: which items are stored already, the authors' identities, and the ticket of
+    each thread (a new thread's ticket gets its id now, so its messages can be written before
+    it)."""
+    batch, other_versions = _dedupe_batch(_without_nul(items))
+    now = timezone.now()
+    stored = _stored_ids(channel.pk, [i.external_id for i in batch])
+    # Items already stored need no identity or ticket work, unless they are edits.
+    work = [i for i in batch if i.edited or i.external_id not in stored]
+    identities, reach = identities_upsert(channel.platform, work, now) if work else ({}, {})
+    pending: dict[str, list[InboundItem]] = defaultdict(list)
+    for item in sorted(work, key=lambda i: i.sent_at):
+        if item.external_id not in stored:
+            pending[item.thread_key].append(item)
+    tickets, opening = (
+        _find_tickets(channel, work, identities, reach, now, stored) if work else ({}, {})
+    )
+    new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
+    for key, pk in zip(opening, bulk.reserve_ids(Ticket, len(opening)), strict=True):
+        tickets[key].pk = pk
+    author_ids = [
+        None
+        if i.is_ours or i.author is None
+        else identities.get(i.author.platform_user_id, (None,))[0]
+        for i in new
+    ]
+    return _Plan(
+        batch=batch,
+        other_versions=other_versions,
+        now=now,
+        stored=stored,
+        identities=identities,
+        reach=reach,
+        pending=pending,
+        tickets=tickets,
+        opening=opening,
+        new=new,
+        stored_state={key: row.copy() for key, row in tickets.items() if key not in opening},
+        author_ids=author_ids,
+    )
+
+
+def _store_new(channel: Channel, plan: _Plan, engines: bool, observed: bool) -> _Sent:
+    """Steps 5–6: insert the messages and, while PostgreSQL stores them, let the engines set
+    the tickets' new state; insert the new tickets; move the messages of threads opened
+    meanwhile; store the new messages' attachments."""
+    tickets, now = plan.tickets, plan.now
+    with bulk.pipeline():
+        # The messages first: on PostgreSQL they are stored while the engines below run.
+        sent = _messages_send(channel, tickets, plan.new, plan.author_ids, now)
+
+        # Fold the pending items into their tickets as if every one will be stored (all but
+        # a rare race are: checked by _guesses_correct) and let the engines set their fields
+        # now, so each ticket is written once, in its final state.
+        reopened: dict[str, str | None] = {}
+        prepared = {key: tickets[key] for key in plan.pending if key in tickets}
+        for key, row in prepared.items():
+            reopened[key] = _advance_ticket(row, plan.pending[key], now)
+        prepared_messages = (
+            _messages(plan.new, plan.author_ids, tickets, channel.pk, now)
+            if engines or observed
+            else []
+        )
+        finish = _engines_prepare(
+            engines,
+            channel,
+            list(prepared.values()),
+            {tickets[key].pk for key in plan.opening},
+            prepared_messages,
+            plan.reach,
+        )
+        created_ids, lost = _insert_tickets(channel, tickets, plan.opening, plan.identities, now)
+        inserted = sent()
+    if lost:
+        # Threads whose ticket another path opened meanwhile: their messages go to it.
+        thread_of = {i.external_id: i.thread_key for i in plan.new}
+        moved = [(pk, thread_of[x]) for pk, x in inserted if thread_of[x] in lost]
+        bulk.update_rows(
+            Message, [pk for pk, _ in moved], {"ticket": [tickets[k].pk for _, k in moved]}
+        )
+    if any(i.attachments for i in plan.new):
+        # What came with the new messages, in one insert; fetched after commit.
+        by_external = {i.external_id: i for i in plan.new}
+        attachments_store(
+            channel_id=channel.pk,
+            stored=[(pk, by_external[x]) for pk, x in inserted if by_external[x].attachments],
+            now=now,
+        )
+    return _Sent(prepared, reopened, prepared_messages, finish, created_ids, lost, inserted)
+
+
 def ingest_batch(
     *,
     channel_id: int,
@@ -222,91 +356,24 @@ def ingest_batch(
 
     Safe to call again with the same items (replay, webhook plus poll, two workers): stored
     messages are never duplicated and the tickets end in the same state.
+
+    The steps are those of the module docstring, each a function here or in
+    ``inbox.ingest.steps``.
     """
     result = IngestResult(received=len(items))
     with transaction.atomic():
-        # The engines' configuration stamp comes along (inbox.engines.engine_config): no round trip
-        # of its own for the check whether their cached rules are current.
-        channel = (
-            Channel.objects.select_for_update()
-            .annotate(engine_stamp=config_stamp_subquery())
-            .get(pk=channel_id)
-        )
-        batch, other_versions = _dedupe_batch(_without_nul(items))
-        now = timezone.now()
-        stored = _stored_ids(channel.pk, [i.external_id for i in batch])
-        # Items already stored need no identity or ticket work, unless they are edits.
-        work = [i for i in batch if i.edited or i.external_id not in stored]
-        identities, reach = identities_upsert(channel.platform, work, now) if work else ({}, {})
-        pending: dict[str, list[InboundItem]] = defaultdict(list)
-        for item in sorted(work, key=lambda i: i.sent_at):
-            if item.external_id not in stored:
-                pending[item.thread_key].append(item)
-        tickets, opening = (
-            _find_tickets(channel, work, identities, reach, now, stored) if work else ({}, {})
-        )
-        new = [i for i in work if i.external_id not in stored and i.thread_key in tickets]
-
-        # Every new thread's ticket gets its id now, so its messages can be written before it.
-        for key, pk in zip(opening, bulk.reserve_ids(Ticket, len(opening)), strict=True):
-            tickets[key].pk = pk
-        stored_state = {key: row.copy() for key, row in tickets.items() if key not in opening}
-        author_ids = [
-            None
-            if i.is_ours or i.author is None
-            else identities.get(i.author.platform_user_id, (None,))[0]
-            for i in new
-        ]
-        with bulk.pipeline():
-            # The messages first: on PostgreSQL they are stored while the engines below run.
-            sent = _messages_send(channel, tickets, new, author_ids, now)
-
-            # Fold the pending items into their tickets as if every one will be stored (all but
-            # a rare race are: checked below) and let the engines set their fields now, so each
-            # ticket is written once, in its final state.
-            reopened: dict[str, str | None] = {}
-            prepared = {key: tickets[key] for key in pending if key in tickets}
-            for key, row in prepared.items():
-                reopened[key] = _advance_ticket(row, pending[key], now)
-            observed = tickets_ingested.has_listeners(Channel)
-            prepared_messages = (
-                _messages(new, author_ids, tickets, channel.pk, now) if engines or observed else []
-            )
-            finish = _engines_prepare(
-                engines,
-                channel,
-                list(prepared.values()),
-                {tickets[key].pk for key in opening},
-                prepared_messages,
-                reach,
-            )
-            created_ids, lost = _insert_tickets(channel, tickets, opening, identities, now)
-            inserted = sent()
-        if lost:
-            # Threads whose ticket another path opened meanwhile: their messages go to it.
-            thread_of = {i.external_id: i.thread_key for i in new}
-            moved = [(pk, thread_of[x]) for pk, x in inserted if thread_of[x] in lost]
-            bulk.update_rows(
-                Message, [pk for pk, _ in moved], {"ticket": [tickets[k].pk for _, k in moved]}
-            )
+        channel = _channel_lock(channel_id)
+        plan = _plan(channel, items)
+        tickets, now = plan.tickets, plan.now
+        observed = tickets_ingested.has_listeners(Channel)
+        sent = _store_new(channel, plan, engines, observed)
+        created_ids, inserted = sent.created_ids, sent.inserted
         inserted_ids = {external_id for _, external_id in inserted}
-        if any(i.attachments for i in new):
-            # What came with the new messages, in one insert; fetched after commit.
-            by_external = {i.external_id: i for i in new}
-            attachments_store(
-                channel_id=channel.pk,
-                stored=[(pk, by_external[x]) for pk, x in inserted if by_external[x].attachments],
-                now=now,
-            )
+        edited, gained = _edits_store(channel, plan, inserted_ids)
         result.created = len(inserted)
-        result.duplicates = len(items) - len(inserted)
-
-        edited, gained = _edits_store(
-            channel, batch, other_versions, new, stored, inserted_ids, tickets, reach, now
-        )
         result.edited = len(edited)
-        result.duplicates -= len(edited)
-        new_by_ticket = _by_ticket(batch, inserted_ids.union(edited), edited)
+        result.duplicates = len(items) - len(inserted) - len(edited)
+        new_by_ticket = _by_ticket(plan.batch, inserted_ids.union(edited), edited)
 
         # Where the guess was wrong (an item stored by another path between our lookup and the
         # insert, an edit, a thread opened meanwhile), start that ticket again from its stored
@@ -314,114 +381,86 @@ def ingest_batch(
         rewrite, redo = _guesses_correct(
             channel,
             tickets,
-            prepared,
-            pending,
+            sent.prepared,
+            plan.pending,
             new_by_ticket,
             created_ids,
-            opening,
-            stored_state,
-            identities,
-            reopened,
+            plan.opening,
+            plan.stored_state,
+            plan.identities,
+            sent.reopened,
             now,
         )
         # The stored messages: those prepared, with their ids and their tickets' real ids.
-        by_id = {i.external_id: i for i in new}
-        messages = _messages_stored(inserted, prepared_messages, by_id, tickets)
-        if redo:
-            redone = set(redo)
-            finish_redo = _engines_prepare(
-                engines,
-                channel,
-                redo,
-                created_ids,
-                [m for m in messages if tickets[by_id[m.external_id].thread_key] in redone],
-                reach,
-            )
-        else:
-            finish_redo = []
+        by_id = {i.external_id: i for i in plan.new}
+        messages = _messages_stored(inserted, sent.prepared_messages, by_id, tickets)
+        finish_redo = _engines_redo(
+            engines, channel, redo, created_ids, messages, tickets, plan.new, plan.reach
+        )
 
+        # Steps 7 and 8.
         touched, result.tickets_reopened = _tickets_write(
-            tickets, new_by_ticket, created_ids, rewrite, reopened, now
+            tickets, new_by_ticket, created_ids, rewrite, sent.reopened, now
         )
         ticket_counts_raise(gained)
         if cursor is not None:
-            _cursor_store(channel, cursor, batch, inserted_ids, now)
+            _cursor_store(channel, cursor, plan.batch, inserted_ids, now)
         # The engines' links, activities and acknowledgements, now that every ticket has its id.
-        as_prepared = [row for key, row in prepared.items() if tickets.get(key) is row]
-        for done in finish:
+        as_prepared = [row for key, row in sent.prepared.items() if tickets.get(key) is row]
+        for done in sent.finish:
             done(tickets=as_prepared)
         for done in finish_redo:
             done(tickets=redo)
 
         result.tickets_created = len(created_ids)
-        # Outbound webhooks' outbox rows, in this transaction (none without subscriptions).
-        from inbox.events.services import ingest_events
-
-        ingest_events(created_ticket_ids=created_ids, messages=messages)
         result.ticket_ids = [t.pk for t in touched]
-        if touched and observed:
-            tickets_ingested.send(
-                sender=Channel,
-                channel=channel,
-                tickets=list(Ticket.objects.filter(pk__in=result.ticket_ids)),
-                created_ticket_ids=created_ids,
-                messages=messages,
-            )
+        _announce(channel, result.ticket_ids, created_ids, messages, observed)
     return result
 
 
-def _edits_store(
+def _announce(
     channel: Channel,
-    batch: list[InboundItem],
-    other_versions: list[InboundItem],
-    new: list[InboundItem],
-    stored: set[str],
-    inserted_ids: set[str],
-    tickets: dict[str, _TicketRow],
-    reach: dict[int, Reach],
-    now: dt.datetime,
+    ticket_ids: list[int],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    observed: bool,
+) -> None:
+    """Outbound webhooks' outbox rows, in this transaction (none without subscriptions), and
+    ``tickets_ingested`` for its observers, if any."""
+    from inbox.events.services import ingest_events
+
+    ingest_events(created_ticket_ids=created_ids, messages=messages)
+    if ticket_ids and observed:
+        tickets_ingested.send(
+            sender=Channel,
+            channel=channel,
+            tickets=list(Ticket.objects.filter(pk__in=ticket_ids)),
+            created_ticket_ids=created_ids,
+            messages=messages,
+        )
+
+
+def _edits_store(
+    channel: Channel, plan: _Plan, inserted_ids: set[str]
 ) -> tuple[dict[str, str], dict[int, int]]:
     """Apply the batch's edits to stored messages; return external id -> thread key of each
     message edited, and the attachments the edits added (ticket id -> count: new ones an edit
-    carries, an X edit or a comment edited with a photo). Loads into ``tickets`` the tickets of
-    edits that named another thread."""
+    carries, an X edit or a comment edited with a photo). Loads into ``plan.tickets`` the
+    tickets of edits that named another thread."""
+    batch, stored, tickets = plan.batch, plan.stored, plan.tickets
     edits = [i for i in batch if i.edited and i.external_id not in inserted_ids]
-    edits += other_versions
-    fresh = {i.external_id: i for i in new if i.edited and i.external_id in inserted_ids}
+    edits += plan.other_versions
+    fresh = {i.external_id: i for i in plan.new if i.edited and i.external_id in inserted_ids}
     # An earlier version of a message stored already: history, if the message was edited.
     late = [i for i in batch if i.version and not i.edited and i.external_id in stored]
     edited = (
-        _apply_edits(channel, edits, now, fresh=fresh, late=late) if edits or fresh or late else {}
+        _apply_edits(channel, edits, plan.now, fresh=fresh, late=late)
+        if edits or fresh or late
+        else {}
     )
     # The tickets of edited messages, where the edit named another thread.
     elsewhere = sorted({k for k in edited.values() if k not in tickets})
     if elsewhere:
-        tickets.update(_load_tickets(channel.pk, elsewhere, reach))
-    versions = [i for i in batch if i.edited and i.external_id in stored] + other_versions
-    return edited, attachments_of_versions(channel_id=channel.pk, items=versions, now=now)
-
-
-def _ids(items: list[InboundItem]) -> list[str]:
-    return [i.external_id for i in items]
-
-
-def _engines_prepare(
-    engines: bool,
-    channel: Channel,
-    rows: list[_TicketRow],
-    created_ids: set[int],
-    messages: list[IngestedMessage],
-    reach: dict[int, Reach],
-) -> list[Callable[..., None]]:
-    """Run the engines on the rows about to be written; return their finishing steps."""
-    if not rows or not engines:
-        return []
-    return [
-        engines_apply(
-            channel=channel,
-            tickets=rows,
-            created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
-            messages=messages,
-            reach=reach,
-        )
-    ]
+        tickets.update(_load_tickets(channel.pk, elsewhere, plan.reach))
+    versions = [i for i in batch if i.edited and i.external_id in stored] + plan.other_versions
+    return edited, attachments_of_versions(channel_id=channel.pk, items=versions, now=plan.now)

@@ -14,6 +14,8 @@ from typing import Any
 
 from channels.base import InboundItem
 from channels.models import Channel
+from inbox.engines.at_ingest import engines_apply
+from inbox.engines.priority import Reach
 from inbox.ingest import bulk
 from inbox.ingest.rows import (
     _WRITTEN,
@@ -202,3 +204,50 @@ def _cursor_store(
 
 def _ids(items: list[InboundItem]) -> list[str]:
     return [i.external_id for i in items]
+
+
+def _engines_prepare(
+    engines: bool,
+    channel: Channel,
+    rows: list[_TicketRow],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    reach: dict[int, Reach],
+) -> list[Callable[..., None]]:
+    """Run the engines on the rows about to be written; return their finishing steps."""
+    if not rows or not engines:
+        return []
+    return [
+        engines_apply(
+            channel=channel,
+            tickets=rows,
+            created_ticket_ids={r.pk for r in rows if r.pk in created_ids},
+            messages=messages,
+            reach=reach,
+        )
+    ]
+
+
+def _engines_redo(
+    engines: bool,
+    channel: Channel,
+    redo: list[_TicketRow],
+    created_ids: set[int],
+    messages: list[IngestedMessage],
+    tickets: dict[str, _TicketRow],
+    new: list[InboundItem],
+    reach: dict[int, Reach],
+) -> list[Callable[..., None]]:
+    """Run the engines once more on the tickets whose guess was wrong, with their messages."""
+    if not redo:
+        return []
+    redone = set(redo)
+    by_id = {i.external_id: i for i in new}
+    return _engines_prepare(
+        engines,
+        channel,
+        redo,
+        created_ids,
+        [m for m in messages if tickets[by_id[m.external_id].thread_key] in redone],
+        reach,
+    )

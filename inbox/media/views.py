@@ -49,12 +49,15 @@ def download_name(attachment: Attachment) -> str:
     return f"{stem}{ext}"
 
 
-@require_GET
-@login_required
-def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) -> HttpResponseBase:
+def attachment_response(request: HttpRequest, attachment_id: int, variant: str) -> HttpResponseBase:
+    """The answer for one variant of an attachment (``file``, ``thumb`` or ``download``) to
+    ``request.user``: the screen's view (a session) and the API (a token, whose user the API's
+    auth sets) both serve files through here, with the same access rule, byte ranges and
+    safety headers."""
+    user = request.user
     if variant not in ("file", "thumb", "download"):
         raise Http404("No such variant.")
-    attachment = _attachment_for(request.user, attachment_id)
+    attachment = _attachment_for(user, attachment_id)
     if attachment.state != AttachmentState.STORED:
         raise Http404("Not stored.")
     if variant == "thumb":
@@ -105,6 +108,12 @@ def _ranged(
     partial["Content-Length"] = str(last - first + 1)
     partial["Content-Disposition"] = content_disposition_header(not inline, filename) or ""
     return partial
+
+
+@require_GET
+@login_required
+def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) -> HttpResponseBase:
+    return attachment_response(request, attachment_id, variant)
 
 
 @require_GET

@@ -37,6 +37,12 @@ class AgentProfile(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # Replies of this agent wait for a lead's approval (four-eyes review for trainees).
     needs_approval = models.BooleanField(default=False)
+    # A short chime when the inbox list shows tickets that arrived while it was open.
+    arrival_sound = models.BooleanField(
+        _("Play a sound for new tickets"),
+        default=False,
+        help_text=_("A short chime when new tickets arrive in the list you have open."),
+    )
 
     def __str__(self) -> str:
         return f"profile of {self.user}"

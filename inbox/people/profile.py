@@ -24,6 +24,7 @@ def profile_update(
     signature: str,
     language: str,
     time_zone: str,
+    arrival_sound: bool | None = None,
 ) -> AgentProfile:
     """Save the user's own settings; one ``profile_updated`` row with the changed fields (the
     signature goes out under every reply of theirs, so its changes are worth a trace)."""
@@ -44,19 +45,22 @@ def profile_update(
             "signature": profile.signature,
             "language": profile.language,
             "time_zone": profile.time_zone,
+            "arrival_sound": profile.arrival_sound,
         }
-        after = {
+        after: dict[str, Any] = {
             "first_name": first_name.strip(),
             "signature": signature.strip(),
             "language": language,
             "time_zone": time_zone,
+            "arrival_sound": profile.arrival_sound if arrival_sound is None else arrival_sound,
         }
         changed = [key for key in after if after[key] != before[key]]
         if not changed:
             return profile
         profile.signature = after["signature"]
         profile.language, profile.time_zone = language, time_zone
-        profile.save(update_fields=["signature", "language", "time_zone"])
+        profile.arrival_sound = after["arrival_sound"]
+        profile.save(update_fields=["signature", "language", "time_zone", "arrival_sound"])
         if "first_name" in changed:
             user.first_name = after["first_name"]
             user.save(update_fields=["first_name"])

@@ -49,6 +49,13 @@ class ProfileForm(forms.Form):
     )
     language = forms.ChoiceField(label=gettext_lazy("Language"), choices=settings.LANGUAGES)
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"))
+    arrival_sound = forms.BooleanField(
+        label=gettext_lazy("Play a sound for new tickets"),
+        required=False,
+        help_text=gettext_lazy(
+            "A short chime when new tickets arrive in the list you have open. Off by default."
+        ),
+    )
     available = forms.BooleanField(
         label=gettext_lazy("Available for new tickets"),
         required=False,
@@ -75,6 +82,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
         "signature": mine.signature,
         "language": mine.language,
         "time_zone": mine.time_zone,
+        "arrival_sound": mine.arrival_sound,
         "available": mine.available,
     }
     form = ProfileForm(request.POST or None, initial=initial, works=works)
@@ -87,6 +95,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
                 signature=data["signature"],
                 language=data["language"],
                 time_zone=data["time_zone"],
+                arrival_sound=data["arrival_sound"],
             )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():

@@ -4,16 +4,14 @@ Every figure comes from ``inbox.reports.selectors`` (aggregate queries, never a 
 so the
 page costs the same number of queries for a hundred tickets or a million. Business-hours times
 are the seconds stored on each ticket when it was answered or closed. The charts are inline SVG
-drawn here (no script: the Content-Security-Policy forbids inline scripts, and a chart library
-would be one more thing to vendor and keep); every chart has a table beside it as its text
-alternative. The figures poll every 30 seconds with the same query string, so the chosen range
-and team stay while new traffic moves the numbers.
+whose shapes ``inbox.reports.charts`` computes (no script); every chart has a table beside it as
+its text alternative. The figures poll every 30 seconds with the same query string, so the
+chosen range and team stay while new traffic moves the numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +20,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -30,6 +28,7 @@ from django.views.decorators.http import require_GET
 from inbox.core.decorators import lead_required
 from inbox.models import Intent, Team
 from inbox.reports import selectors as reports
+from inbox.reports.charts import sla_bar, volume_chart
 from webcare.http import AuthedRequest
 
 PRESETS = {"today": 1, "7d": 7, "30d": 30}
@@ -43,8 +42,6 @@ MAX_DAYS = 366  # a custom range longer than a year is cut to its last year
 POLL_SECONDS = 30
 FIGURES_CACHE_SECONDS = 20  # below POLL_SECONDS: every poll sees figures at most this old
 TOP_TAGS = 10
-# Colour-blind-safe series colours (Okabe–Ito), one per channel in the order of the legend.
-PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 
 
 # --- the period -------------------------------------------------------------------------------
@@ -206,145 +203,6 @@ def _answered(row: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-# --- charts -----------------------------------------------------------------------------------
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 3, 4, 5, 6, 8 × 10^k at or above ``value`` (at least 1): the axis
-    top, close enough above the highest bar that the bars fill the chart."""
-    if value <= 1:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 3, 4, 5, 6, 8, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
-
-
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    plot_left: int
-    plot_bottom: int
-    bars: list[dict[str, Any]]
-    ticks: list[dict[str, Any]]
-    legend: list[dict[str, Any]]
-    summary: str
-    table_channels: list[str]
-    table_rows: list[dict[str, Any]]
-
-
-def volume_chart(rows: list[dict[str, Any]], days: list[dt.date]) -> Chart:
-    """A stacked bar per day, one colour per channel, the day's total above each bar."""
-    width, height = 760, 260
-    left, right, top, bottom = 44, 8, 18, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    channels: dict[int, str] = {}
-    cells: dict[tuple[dt.date, int], int] = {}
-    for row in rows:
-        channels.setdefault(row["channel_id"], row["channel"])
-        cells[(row["day"], row["channel_id"])] = row["tickets"]
-    order = sorted(channels, key=lambda pk: (channels[pk].lower(), pk))
-    # Each channel's kind, for its icon in the legend (one small query per chart).
-    from channels.models import Channel
-
-    kinds = dict(Channel.objects.filter(pk__in=order).values_list("pk", "kind"))
-    colours = {pk: PALETTE[i % len(PALETTE)] for i, pk in enumerate(order)}
-    totals = {day: sum(cells.get((day, pk), 0) for pk in order) for day in days}
-    peak = max(totals.values(), default=0)
-    axis_top = _nice_ceiling(peak)
-    scale = plot_h / axis_top
-
-    slot = plot_w / max(1, len(days))
-    bar_w = max(2.0, slot * 0.7)
-    label_every = max(1, math.ceil(len(days) / 12))
-    bars = []
-    for i, day in enumerate(days):
-        x = left + i * slot + (slot - bar_w) / 2
-        y: float = top + plot_h
-        segments = []
-        for pk in order:
-            n = cells.get((day, pk), 0)
-            if not n:
-                continue
-            h = n * scale
-            y -= h
-            segments.append(
-                {
-                    "y": round(y, 1),
-                    "height": round(h, 1),
-                    "fill": colours[pk],
-                    "title": f"{channels[pk]}: {n}",
-                }
-            )
-        bars.append(
-            {
-                "x": round(x, 1),
-                "width": round(bar_w, 1),
-                "center": round(x + bar_w / 2, 1),
-                "segments": segments,
-                "total": totals[day],
-                "total_y": round(y - 4, 1),
-                "label": formats.date_format(day, "j M") if i % label_every == 0 else "",
-                "day": day,
-            }
-        )
-    # Gridlines at round numbers only: halfway when the top is even (0, 5, 10), else the ends.
-    values = (0, axis_top // 2, axis_top) if axis_top % 2 == 0 else (0, axis_top)
-    ticks = [{"value": v, "y": round(top + plot_h - v * scale, 1)} for v in values]
-    busiest = max(days, key=lambda d: (totals[d], -d.toordinal())) if days else None
-    summary = _("%(total)s new tickets over %(days)s days.") % {
-        "total": sum(totals.values()),
-        "days": len(days),
-    }
-    if busiest is not None and peak:
-        summary += " " + _("Busiest day: %(day)s with %(n)s.") % {
-            "day": formats.date_format(busiest, "j M"),
-            "n": peak,
-        }
-    return Chart(
-        width=width,
-        height=height,
-        plot_left=left,
-        plot_bottom=top + plot_h,
-        bars=bars,
-        ticks=ticks,
-        legend=[
-            {"name": channels[pk], "fill": colours[pk], "kind": kinds.get(pk, "")} for pk in order
-        ],
-        summary=summary,
-        table_channels=[channels[pk] for pk in order],
-        table_rows=[
-            {
-                "day": day,
-                "counts": [cells.get((day, pk), 0) for pk in order],
-                "total": totals[day],
-            }
-            for day in days
-        ],
-    )
-
-
-def sla_bar(sla: dict[str, Any]) -> list[dict[str, Any]]:
-    """One horizontal bar split into met / breached / pending, as percentages of the width."""
-    parts = [
-        ("met", _("met"), "#009e73"),
-        ("breached", _("breached"), "#d55e00"),
-        ("pending", _("pending"), "#94a3b8"),
-    ]
-    total = sum(sla[key] for key, _label, _fill in parts)
-    out, x = [], 0.0
-    for key, label, fill in parts:
-        share = sla[key] / total * 100 if total else 0.0
-        if share:
-            out.append(
-                {"key": key, "label": label, "n": sla[key], "x": round(x, 2), "w": round(share, 2)}
-                | {"fill": fill}
-            )
-        x += share
-    return out
-
-
 # --- CSV --------------------------------------------------------------------------------------
 CSV_REPORTS: dict[str, tuple[str, ...]] = {
     "volume": ("day", "channel", "tickets"),
@@ -418,11 +276,18 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         name = f"webcare-{report}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    drill = drill_queries(period, tz)
     context = {
         **data,
+        # Each time figure links to the tickets it is computed over (new dicts: ``data`` may be
+        # the cached object itself).
+        "times": [
+            {**m, "drill": drill[m["key"]], "business_drill": drill[f"{m['key']}_business"]}
+            for m in data["times"]
+        ],
         "query": period.query(),
         "poll_seconds": POLL_SECONDS,
-        "drill": drill_queries(period, tz),
+        "drill": drill,
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "inbox/reports/dashboard.html#figures", context)
@@ -435,15 +300,24 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 
 def drill_queries(period: Period, tz) -> dict[str, str]:
     """The inbox list's query selecting the tickets behind each kind of figure: all statuses,
-    the period on the instant that figure counts by (``inbox.tickets.selectors.PERIOD_FIELDS``),
+    the period on the instant that figure counts by (``inbox.tickets.drill.PERIOD_FIELDS``),
     the team. A figure adds its own filter (channel, intent, tag, assignee, SLA outcome)."""
     start, end = period.bounds(tz)
     base = {"view": "all", "since": start.isoformat(), "until": end.isoformat()}
     if period.team_id:
         base["team"] = str(period.team_id)
-    return {
+    drill = {
         name: urlencode({**base, "period": name}) for name in ("created", "opened", "closed", "due")
     }
+    # The time figures: their period's tickets with that time measured (``MEASURED``).
+    for key, period_name, measure in (
+        ("first_response", "opened", "response"),
+        ("first_response_business", "opened", "response_business"),
+        ("resolution", "closed", "resolution"),
+        ("resolution_business", "closed", "resolution_business"),
+    ):
+        drill[key] = urlencode({**base, "period": period_name, "measure": measure})
+    return drill
 
 
 @require_GET

@@ -222,6 +222,123 @@ def assign_options(choices, selected_id) -> str:
     return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
 
 
+class _RowParts:
+    """What the rows of one list share, built once: labels, the thread URL around the id, and
+    each channel's and assignee's escaped name as first met."""
+
+    def __init__(self, query: str) -> None:
+        from django.urls import reverse
+
+        from inbox.models import TicketKind, TicketStatus
+
+        self.now = timezone.now()
+        self.select_label = escape(_("Select ticket"))
+        # The thread URL of each row: reverse once, then put each id in.
+        marker = 987654321
+        self.url_head, self.url_tail = reverse("inbox:thread", args=[marker]).split(str(marker))
+        self.query = escape(query)
+        self.kinds = {value: escape(label) for value, label in TicketKind.choices}
+        self.statuses = {value: escape(label) for value, label in TicketStatus.choices}
+        self.viewing, self.typing = _("%(name)s is viewing"), _("%(name)s is typing…")
+        self._channels: dict[int, tuple[str, str, str]] = {}
+        self._people: dict[int, str] = {}
+        self.ago_labels: dict[int, str] = {}
+        self._clips: dict[int, str] = {}
+
+    def channel(self, t) -> tuple[str, str, str]:
+        """The channel's escaped name, its kind and its icon."""
+        channel = self._channels.get(t.channel_id)
+        if channel is None:
+            channel = self._channels[t.channel_id] = (
+                escape(t.channel.name),
+                escape(t.channel.kind),
+                channel_icon(t.channel.kind),
+            )
+        return channel
+
+    def assignee(self, t) -> str:
+        if t.assignee_id is None:
+            return "—"
+        assignee = self._people.get(t.assignee_id)
+        if assignee is None:
+            user = t.assignee
+            assignee = self._people[t.assignee_id] = escape(
+                user.get_full_name() or user.get_username()
+            )
+        return assignee
+
+    def clip(self, t) -> str:
+        """The paperclip with the number of attachments, if any."""
+        n = getattr(t, "attachment_count", 0) or 0
+        if not n:
+            return ""
+        if n not in self._clips:
+            self._clips[n] = escape(ngettext("%(n)s attachment", "%(n)s attachments", n) % {"n": n})
+        return f'<span class="paperclip" title="{self._clips[n]}">📎 {int(n)}</span> '
+
+    def viewers(self, t) -> str:
+        """Who else has the ticket open, and who of them is typing."""
+        if not getattr(t, "viewers", None):
+            return ""
+        return (
+            '<div class="viewers">'
+            + "".join(
+                '<span class="viewer">{}</span>'.format(
+                    escape((self.typing if p["typing"] else self.viewing) % {"name": p["name"]})
+                )
+                for p in t.viewers
+            )
+            + "</div>"
+        )
+
+
+def _ticket_row(parts: _RowParts, t, selected_id) -> str:
+    """One row of the inbox list: every value from a platform or a user escaped here."""
+    pk = int(t.pk)
+    channel = parts.channel(t)
+    kind = parts.kinds.get(t.kind) or escape(t.kind)
+    identity = t.identity
+    name = identity.display_name if identity is not None else ""
+    if not name:
+        name = t.customer if t.customer is not None else "—"
+    handle = (
+        f'\n                <span class="handle">@{escape(identity.handle)}</span>'
+        if identity is not None and identity.handle
+        else ""
+    )
+    rating = ""
+    if t.rating:
+        rating = f'<span class="stars" aria-label="{int(t.rating)} / 5">{stars(t.rating)}</span>'
+    tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in t.tags.all())
+    href = f"{parts.url_head}{pk}{parts.url_tail}?{parts.query}"
+    now, clip = parts.now, parts.clip(t)
+    waited = _time(t.waiting_since, now, None, parts.ago_labels) if t.waiting_since else ""
+    return (
+        f'<tr id="row-{pk}" class="row{" selected" if pk == selected_id else ""}" '
+        f'data-id="{pk}">\n'
+        f'            <td><input type="checkbox" name="ticket" value="{pk}" form="bulk-form" '
+        f'aria-label="{parts.select_label} {pk}"></td>\n'
+        f'            <td class="icon" title="{channel[0]} · {kind}"><span class="ch '
+        f'ch-{channel[1]}">{channel[2]}</span> <small>{kind}</small></td>\n'
+        '            <td class="who">\n'
+        f'              <a class="open" href="{href}" hx-get="{href}" '
+        'hx-target="#thread-pane" hx-swap="innerHTML" hx-push-url="true">\n'
+        f'                <strong class="name">{escape(name)}</strong>{handle}\n'
+        "              </a>\n"
+        f"              {rating}\n"
+        f'              <div class="preview">{clip}{escape(t.last_message_preview)}</div>\n'
+        f"              {parts.viewers(t)}\n"
+        "            </td>\n"
+        f'            <td class="wait">{waited}</td>\n'
+        f'            <td class="sla">{_due(t.due_at, now)}</td>\n'
+        f'            <td><span class="status status-{escape(t.status)}">'
+        f"{parts.statuses.get(t.status) or escape(t.status)}</span></td>\n"
+        f'            <td class="assignee">{parts.assignee(t)}</td>\n'
+        f"            <td>{tags}</td>\n"
+        "          </tr>"
+    )
+
+
 @register.simple_tag
 def ticket_rows(tickets, selected_id, query: str) -> str:
     """The rows of the inbox list, rendered in Python.
@@ -231,107 +348,8 @@ def ticket_rows(tickets, selected_id, query: str) -> str:
     (names, handles, previews, tags, channel names) goes through ``escape``; numbers are
     formatted from ints; nothing is marked safe that was not built here.
     """
-    from django.urls import reverse
-
-    from inbox.models import TicketKind, TicketStatus
-
     if not tickets:
         return ""
-    now = timezone.now()
-    select_label = escape(_("Select ticket"))
-    # The thread URL of each row: reverse once, then put each id in.
-    marker = 987654321
-    url_head, url_tail = reverse("inbox:thread", args=[marker]).split(str(marker))
-    query = escape(query)
-    kinds = {value: escape(label) for value, label in TicketKind.choices}
-    statuses = {value: escape(label) for value, label in TicketStatus.choices}
-    viewing, typing = _("%(name)s is viewing"), _("%(name)s is typing…")
-    channels: dict[int, tuple[str, str, str]] = {}
-    people: dict[int, str] = {}
-    ago_labels: dict[int, str] = {}
-    clip_cache: dict[int, str] = {}
-
-    def clip_labels(n: int) -> str:
-        if n not in clip_cache:
-            clip_cache[n] = escape(ngettext("%(n)s attachment", "%(n)s attachments", n) % {"n": n})
-        return clip_cache[n]
-
-    parts = []
-    for t in tickets:
-        pk = int(t.pk)
-        channel = channels.get(t.channel_id)
-        if channel is None:
-            channel = channels[t.channel_id] = (
-                escape(t.channel.name),
-                escape(t.channel.kind),
-                channel_icon(t.channel.kind),
-            )
-        kind = kinds.get(t.kind) or escape(t.kind)
-        identity = t.identity
-        name = identity.display_name if identity is not None else ""
-        if not name:
-            name = t.customer if t.customer is not None else "—"
-        handle = (
-            f'\n                <span class="handle">@{escape(identity.handle)}</span>'
-            if identity is not None and identity.handle
-            else ""
-        )
-        rating = ""
-        if t.rating:
-            rating = (
-                f'<span class="stars" aria-label="{int(t.rating)} / 5">{stars(t.rating)}</span>'
-            )
-        viewers = ""
-        if getattr(t, "viewers", None):
-            viewers = (
-                '<div class="viewers">'
-                + "".join(
-                    '<span class="viewer">{}</span>'.format(
-                        escape((typing if p["typing"] else viewing) % {"name": p["name"]})
-                    )
-                    for p in t.viewers
-                )
-                + "</div>"
-            )
-        if t.assignee_id is None:
-            assignee = "—"
-        else:
-            known = people.get(t.assignee_id)
-            if known is None:
-                user = t.assignee
-                known = people[t.assignee_id] = escape(user.get_full_name() or user.get_username())
-            assignee = known
-        tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in t.tags.all())
-        href = f"{url_head}{pk}{url_tail}?{query}"
-        files = getattr(t, "attachment_count", 0) or 0
-        clip = (
-            f'<span class="paperclip" title="{clip_labels(files)}">📎 {int(files)}</span> '
-            if files
-            else ""
-        )
-        waited = _time(t.waiting_since, now, None, ago_labels) if t.waiting_since else ""
-        parts.append(
-            f'<tr id="row-{pk}" class="row{" selected" if pk == selected_id else ""}" '
-            f'data-id="{pk}">\n'
-            f'            <td><input type="checkbox" name="ticket" value="{pk}" form="bulk-form" '
-            f'aria-label="{select_label} {pk}"></td>\n'
-            f'            <td class="icon" title="{channel[0]} · {kind}"><span class="ch '
-            f'ch-{channel[1]}">{channel[2]}</span> <small>{kind}</small></td>\n'
-            '            <td class="who">\n'
-            f'              <a class="open" href="{href}" hx-get="{href}" '
-            'hx-target="#thread-pane" hx-swap="innerHTML" hx-push-url="true">\n'
-            f'                <strong class="name">{escape(name)}</strong>{handle}\n'
-            "              </a>\n"
-            f"              {rating}\n"
-            f'              <div class="preview">{clip}{escape(t.last_message_preview)}</div>\n'
-            f"              {viewers}\n"
-            "            </td>\n"
-            f'            <td class="wait">{waited}</td>\n'
-            f'            <td class="sla">{_due(t.due_at, now)}</td>\n'
-            f'            <td><span class="status status-{escape(t.status)}">'
-            f"{statuses.get(t.status) or escape(t.status)}</span></td>\n"
-            f'            <td class="assignee">{assignee}</td>\n'
-            f"            <td>{tags}</td>\n"
-            "          </tr>"
-        )
-    return mark_safe("\n".join(parts))  # noqa: S308 - every value escaped above
+    parts = _RowParts(query)
+    rows = [_ticket_row(parts, t, selected_id) for t in tickets]
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped in _ticket_row

@@ -30,21 +30,13 @@ from inbox.models import (
     Ticket,
     TicketStatus,
 )
+from inbox.tickets.drill import MEASURES, PERIOD_FIELDS, SLA_OUTCOMES, drill_down
 
 PAGE_SIZE = 50
 COUNT_CAP = 99
 
 # "at_risk" is for leads only (the views check): open tickets overdue or due within AT_RISK.
 VIEWS = ("mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk", "all")
-# Drill-down from the dashboard: which instant a period filter ("from"/"to") applies to, as each
-# figure counts it (inbox.reports.selectors), and the SLA outcome of the first response.
-PERIOD_FIELDS = {
-    "created": "created_at",
-    "opened": "first_inbound_at",
-    "closed": "closed_at",
-    "due": "first_response_due_at",
-}
-SLA_OUTCOMES = ("met", "breached")
 INTENTS = tuple(Intent.values)
 AT_RISK = dt.timedelta(minutes=30)
 # List orders: longest waiting first (the default), or soonest due first ("due").
@@ -82,6 +74,8 @@ class ListFilter:
     until: dt.datetime | None = None
     intent: str = ""
     sla: str = ""
+    measure: str = ""
+    responder: int | None = None  # who gave the first answer (the per-agent times)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -107,7 +101,10 @@ class ListFilter:
         period = params.get("period", "")
         intent = params.get("intent", "")
         sla = params.get("sla", "")
+        measure = params.get("measure", "")
         return cls(
+            measure=measure if measure in MEASURES else "",
+            responder=as_int("responder"),
             period=period if period in PERIOD_FIELDS else "",
             since=as_instant("since"),
             until=as_instant("until"),
@@ -140,6 +137,8 @@ class ListFilter:
             "until": self.until.isoformat() if self.until else None,
             "intent": self.intent,
             "sla": self.sla,
+            "measure": self.measure,
+            "responder": self.responder,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -183,31 +182,6 @@ def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet
     if flt.q:
         qs = qs.filter(search_q(flt.q))
     return drill_down(qs, flt)
-
-
-def drill_down(qs: QuerySet[Ticket], flt: ListFilter) -> QuerySet[Ticket]:
-    """The dashboard's selections, counted as its figures count them."""
-    column = PERIOD_FIELDS.get(flt.period)
-    if column and flt.since:
-        qs = qs.filter(**{f"{column}__gte": flt.since})
-    if column and flt.until:
-        qs = qs.filter(**{f"{column}__lt": flt.until})
-    if flt.period == "closed":
-        qs = qs.filter(status=TicketStatus.CLOSED)
-    if flt.intent:
-        qs = qs.filter(intent=flt.intent)
-    if flt.sla == "met":
-        qs = qs.filter(
-            first_response_at__isnull=False, first_response_at__lte=F("first_response_due_at")
-        )
-    elif flt.sla == "breached":
-        from django.utils import timezone
-
-        qs = qs.filter(
-            Q(first_response_at__isnull=False, first_response_at__gt=F("first_response_due_at"))
-            | Q(first_response_at__isnull=True, first_response_due_at__lte=timezone.now())
-        )
-    return qs
 
 
 # At most this many matching messages and customers are read per search. A word in every

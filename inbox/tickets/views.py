@@ -27,6 +27,7 @@ from channels.models import Channel
 from inbox.core import access
 from inbox.engines import assignment
 from inbox.models import (
+    AgentProfile,
     CannedReply,
     Intent,
     Tag,
@@ -234,7 +235,16 @@ def index(request: AuthedRequest) -> HttpResponse:
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
     if _wants_fragment(request):
         return render(request, f"{PAGE}#list", context)
+    context["arrival_sound"] = _arrival_sound(request)
     return render(request, PAGE, context)
+
+
+def _arrival_sound(request: AuthedRequest) -> bool:
+    """Whether the agent asked for a chime on new arrivals (their profile; off by default)."""
+    try:
+        return bool(AgentProfile.objects.get(user=request.user.pk).arrival_sound)
+    except AgentProfile.DoesNotExist:
+        return False
 
 
 @require_GET
@@ -275,6 +285,7 @@ def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     context.update(_filters_context(request, flt))
     context.update(_list_context(request, flt))
     context["selected_id"] = ticket.pk
+    context["arrival_sound"] = _arrival_sound(request)
     return render(request, PAGE, context)
 
 

@@ -16,7 +16,20 @@
     var form = event.target.form;
     if (!form || !form.hasAttribute("data-autosubmit") || event.target.type === "text" ||
         event.target.type === "search") { return; }
+    clearTimeout(filterTimer);
+    submitForm(form);
+  });
+  // Typed filters (search, tag) apply after a pause in typing.
+  var filterTimer = null;
+  function submitForm(form) {
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!form || !form.hasAttribute("data-autosubmit") ||
+        (event.target.type !== "text" && event.target.type !== "search")) { return; }
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(function () { submitForm(form); }, 400);
   });
 
   var selectedId = null;
@@ -66,10 +79,47 @@
     return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
   }
 
+  function focusField(selector) {
+    var field = $(selector);
+    if (field) { field.focus(); }
+  }
+
+  // The send chord works inside the composer, where every other shortcut is ordinary typing.
+  function sendChord(event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.altKey) { return false; }
+    var form = event.target.closest && event.target.closest("#composer");
+    var send = form && $("button[data-send]", form);
+    if (!send) { return false; }
+    event.preventDefault();
+    send.click();
+    return true;
+  }
+
+  // Arrow keys go from the canned-reply search into its results and between them.
+  function cannedArrows(event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") { return false; }
+    var inSearch = event.target.id === "canned-q";
+    if (!inSearch && !(event.target.classList && event.target.classList.contains("canned-item"))) { return false; }
+    var items = $all("#canned-results .canned-item");
+    if (!items.length) { return false; }
+    var at = items.indexOf(event.target);
+    var next = inSearch ? (event.key === "ArrowDown" ? 0 : -1) : at + (event.key === "ArrowDown" ? 1 : -1);
+    event.preventDefault();
+    if (next < 0) { $("#canned-q").focus(); } else { items[Math.min(next, items.length - 1)].focus(); }
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
+    if (sendChord(event) || cannedArrows(event)) { return; }
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     if (typingTarget(event.target)) {
       if (event.key === "Escape") { event.target.blur(); }
+      // A choice in the ticket's tools (assign, intent) applies with Enter, like a text field.
+      if (event.key === "Enter" && event.target.tagName === "SELECT" && event.target.form &&
+          event.target.closest("#thread")) {
+        event.preventDefault();
+        submitForm(event.target.form);
+      }
       return;
     }
     // Enter on a focused link or button activates it (a thumbnail opens the photo viewer),
@@ -86,7 +136,10 @@
       case "e": press('#live button[data-key="e"]'); break;
       case "r": focusComposer("public"); break;
       case "n": focusComposer("note"); break;
-      case "t": var tag = $("#tag-input"); if (tag) { tag.focus(); } break;
+      case "t": focusField("#tag-input"); break;
+      case "s": focusField("#snooze-until"); break;
+      case "a": focusField("#assign-to"); break;
+      case "i": focusField("#canned-q"); break;
       case "/": var search = $("#search"); if (search) { search.focus(); search.select(); } break;
       case "?": var help = $("#help"); if (help && !help.open) { help.showModal(); } break;
       default: handled = false;
@@ -228,5 +281,16 @@
   });
   document.addEventListener("htmx:afterSettle", syncOwner);
   document.addEventListener("DOMContentLoaded", syncOwner);
+
+  // A table that scrolls sideways (a phone) can be scrolled with the arrow keys once focused.
+  function scrollableTables() {
+    $all("main table").forEach(function (table) {
+      var scrolls = getComputedStyle(table).overflowX === "auto" && table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) { table.setAttribute("tabindex", "0"); }
+      if (!scrolls && table.getAttribute("tabindex") === "0") { table.removeAttribute("tabindex"); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", scrollableTables);
+  window.addEventListener("resize", scrollableTables);
   document.addEventListener("DOMContentLoaded", markSelected);
 })();

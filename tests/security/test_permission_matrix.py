@@ -438,6 +438,7 @@ API_MATRIX = {
     "api:ticket_close": ("POST", EVERYONE_WORKING, _T, {"reason": "spam"}),
     "api:ticket_reopen": ("POST", EVERYONE_WORKING, _T, {}),
     "api:ticket_snooze": ("POST", EVERYONE_WORKING, _T, {"until": "2999-01-01T00:00:00Z"}),
+    "api:attachment_file": ("GET", EVERYONE_WORKING, lambda w: [_stored_attachment(w)], None),
     "api:customer_lookup": ("GET", EVERYONE, None, None),
     "api:customer_detail": ("GET", EVERYONE_WORKING, _C, None),
     "api:customer_attributes": ("PATCH", EVERYONE_WORKING, _C, {"attributes": {"tier": "gold"}}),
@@ -470,6 +471,23 @@ API_PATHS = {
     "api:webhook_update": "api:webhook_delete",
     "api:ticket_detail": "api:ticket_detail",
 }
+
+
+def _stored_attachment(world) -> int:
+    """A stored photo on the world's ticket (the test points the media storage at a tmp dir)."""
+    from django.core.files.base import ContentFile
+
+    from inbox.media.services import storage
+
+    attachment = _attachment(world)
+    name = storage().save(f"m/{attachment.pk}.jpg", ContentFile(b"\xff\xd8\xff\xe0 photo"))
+    attachment.state, attachment.storage_name, attachment.detected_type = (
+        "stored",
+        name,
+        "image/jpeg",
+    )
+    attachment.save()
+    return attachment.pk
 
 
 def _someone_else(world) -> int:
@@ -507,13 +525,15 @@ def _delivery(world) -> int:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(API_MATRIX))
 def test_each_role_gets_the_expected_api_answer_and_forbidden_changes_nothing(
-    client, world, role, name, settings
+    client, world, role, name, settings, tmp_path
 ):
     import json
 
     from inbox.api.services import token_create
 
     settings.WEBHOOKS_ALLOW_PRIVATE = True
+    media = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    settings.STORAGES = {**settings.STORAGES, "media": {**media, "OPTIONS": {"location": tmp_path}}}
     method, allowed, args, body = API_MATRIX[name]
     headers = {}
     if role != "anonymous":
@@ -530,7 +550,12 @@ def test_each_role_gets_the_expected_api_answer_and_forbidden_changes_nothing(
         kwargs["data"] = json.dumps(body)
     response = getattr(client, method.lower())(url, **kwargs)
     assert response.status_code < 500, response.content
-    assert response["Content-Type"].startswith("application/json") or response.status_code == 204
+    file = name == "api:attachment_file" and response.status_code == 200
+    assert (
+        response["Content-Type"].startswith("application/json")
+        or response.status_code == 204
+        or file
+    )
     if role == "anonymous":
         assert response.status_code == 401
     elif role in allowed:

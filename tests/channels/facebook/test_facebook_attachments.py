@@ -173,7 +173,7 @@ def test_a_feed_webhook_photo_post_carries_its_photo():
 
 
 def test_the_poll_asks_for_story_attachments_of_posts_and_comments():
-    from channels.facebook.connector import COMMENT_FIELDS, POST_FIELDS
+    from channels.facebook.polling import COMMENT_FIELDS, POST_FIELDS
 
     assert "attachment{type,media_type,media," in COMMENT_FIELDS
     assert "subattachments" in POST_FIELDS

@@ -6,7 +6,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from inbox.api.webhooks import signature_valid
+from webcare.signed_http import signature_valid
 
 
 class Receiver:

@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from inbox.api.webhooks import signature_valid
+from webcare.signed_http import signature_valid
 
 
 class CrmDouble:

@@ -135,3 +135,24 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
     response = client.post(reverse("pages:profile"), _form())
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not Activity.objects.exists()
+
+
+def test_the_arrival_sound_is_off_until_the_agent_turns_it_on_and_the_inbox_follows(
+    agent_client, anna
+):
+    assert AgentProfile.objects.get(user=anna).arrival_sound is False
+    assert 'data-chime="off"' in agent_client.get(reverse("inbox:index")).content.decode()
+
+    response = agent_client.post(reverse("pages:profile"), _form(arrival_sound="on"))
+
+    assert response.status_code == 302
+    assert AgentProfile.objects.get(user=anna).arrival_sound is True
+    assert 'data-chime="on"' in agent_client.get(reverse("inbox:index")).content.decode()
+    change = Activity.objects.filter(verb="profile_updated").latest("pk")
+    assert change.after["arrival_sound"] is True
+
+
+def test_switching_the_language_in_the_top_bar_keeps_the_arrival_sound(agent_client, anna):
+    agent_client.post(reverse("pages:profile"), _form(arrival_sound="on"))
+    agent_client.post(reverse("pages:profile_language"), {"language": "nl", "next": "/"})
+    assert AgentProfile.objects.get(user=anna).arrival_sound is True

@@ -45,7 +45,8 @@ def test_an_intent_count_links_to_the_tickets_of_that_intent(client):
     Ticket.objects.filter(pk__in=[a.pk, b.pk]).update(intent=Intent.COMPLAINT)
     Ticket.objects.filter(pk=c.pk).update(intent=Intent.QUESTION)
     page = client.get("/dashboard/", {"range": "7d"}).content.decode()
-    query = unescape(re.search(r'href="/\?([^"]*intent=complaint[^"]*)"', page).group(1))
+    row = re.search(r'data-intent="complaint">.*?</tr>', page, re.S).group(0)
+    query = unescape(re.search(r'href="/\?([^"]*intent=complaint[^"]*)"', row).group(1))
     assert _selected(lead, query) == {a.pk, b.pk}
 
 
