@@ -16,7 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py demo_setup --no-logins
 	$(BIN)/python manage.py run_demo
 
 # With no DATABASE_URL, `make test` runs the suite on the embedded default and then, where

@@ -73,7 +73,7 @@ def main() -> None:
     context = {"page": page, "flt": selectors.ListFilter(), "selected_id": page.tickets[3].pk}
 
     def render() -> str:
-        return render_to_string("inbox/tickets/inbox.html#list", context, request=request)
+        return render_to_string("inbox/screen/inbox.html#list", context, request=request)
 
     html = render()
     if args.dump:

@@ -33,6 +33,13 @@ from .errors import (
     TemporaryError,  # noqa: F401
 )
 
+# Where media may be fetched from lives beside this module and is part of its interface.
+from .media_rules import host_allowed, media_url_allowed  # noqa: F401
+
+# Ticket kinds answered only in private, and only in public, whatever else a channel can send.
+PRIVATE_TICKET_KINDS = frozenset({"dm"})
+PUBLIC_TICKET_KINDS = frozenset({"review"})
+
 
 # --- plain data -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,11 @@ class InboundAuthor:
     followers: int | None = None
     verified: bool = False
     profile_url: str = ""
+    # Contact details the platform vouches for (WhatsApp: the number that wrote, E.164; a
+    # platform that shares the e-mail address). The inbox links an author it has not seen
+    # before to the customer already known by the same phone number or e-mail address.
+    phone: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +346,14 @@ class Connector:
     def send(self, reply: OutboundReply) -> SendResult:
         raise NotImplementedError
 
+    def send_batch_size(self) -> int:
+        """How many queued replies one worker may claim and send at once, concurrently
+        (``inbox.replies.batch``). 1: one at a time, each its own task (most platforms; their
+        rate limits are per hour or per user, not a throughput to fill). A connector that sends
+        at a fixed rate shared by every worker (WhatsApp's messages per second) and whose
+        ``send`` is safe to call from several threads returns more."""
+        return 1
+
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         """Look on the platform for a reply a previous attempt may have posted.
 
@@ -361,9 +381,33 @@ class Connector:
 
     @classmethod
     def reply_modes_for(cls, ticket_kind: str) -> tuple[str, ...]:
-        """The reply modes a ticket of ``ticket_kind`` offers. One kind serving comments and
-        DMs (Instagram) narrows ``reply_modes`` per ticket; most return them all."""
+        """The reply modes a ticket of ``ticket_kind`` offers, out of the channel's
+        ``reply_modes``: a direct message is answered only by direct message (never in
+        public), a review only in public (never by DM; no mode at all on a site without
+        business replies); mentions, comments and posts take every mode of the channel."""
+        if ticket_kind in PRIVATE_TICKET_KINDS:
+            return tuple(m for m in cls.reply_modes if m == "dm")
+        if ticket_kind in PUBLIC_TICKET_KINDS:
+            return tuple(m for m in cls.reply_modes if m == "public")
         return cls.reply_modes
+
+    # Ticket kinds whose messages an agent may hide on the platform (a connector with
+    # ``set_hidden``): comments, never a DM or a review.
+    hide_kinds: ClassVar[tuple[str, ...]] = ()
+    # The platform's name for its reply window, shown with the time left in the composer
+    # ("Messenger"). Empty: the composer shows none (no window, or the connector shows its own).
+    window_name: ClassVar[str] = ""
+
+    @classmethod
+    def can_hide(cls, ticket_kind: str) -> bool:
+        """Whether messages of a ``ticket_kind`` ticket can be hidden on this platform."""
+        return ticket_kind in cls.hide_kinds and callable(getattr(cls, "set_hidden", None))
+
+    @classmethod
+    def count_rule(cls) -> dict[str, Any]:
+        """How the composer's live counter counts, mirroring :meth:`count_text` in the browser:
+        ``{"kind": "chars"}`` (code points) unless a platform weighs characters (X)."""
+        return {"kind": "chars"}
 
     # Webhooks are per platform app, not per channel: ``/webhooks/<kind>/`` hands the request
     # to this ``channels.intake.WebhookIntake`` (signature check, routing, processing), and the
@@ -374,41 +418,6 @@ class Connector:
     def count_text(cls, text: str) -> int:
         """Length of ``text`` as the platform counts it (X weights some characters double)."""
         return len(text)
-
-
-def host_allowed(host: str, hosts: tuple[str, ...] | list[str]) -> bool:
-    """Whether ``host`` is one of ``hosts`` (exact names, or ".suffix" entries)."""
-    host = (host or "").lower().rstrip(".")
-    if not host:
-        return False
-    for allowed in hosts:
-        allowed = allowed.lower()
-        if allowed.startswith("."):
-            if host.endswith(allowed) and len(host) > len(allowed):
-                return True
-        elif host == allowed:
-            return True
-    return False
-
-
-def media_url_allowed(connector: Connector | type[Connector], url: str) -> bool:
-    """Whether a media URL is on the connector's allow-list: ``https`` on one of its
-    ``media_hosts``, or a ``file://`` URL inside its ``media_local_dir`` (and nowhere else,
-    after resolving "..", symlinks). Address checks (no private, loopback or link-local IPs)
-    are the fetcher's, on top of this."""
-    from pathlib import Path
-    from urllib.parse import unquote, urlsplit
-
-    parts = urlsplit(url or "")
-    if parts.scheme == "https":
-        if parts.username or parts.password:
-            return False
-        return host_allowed(parts.hostname or "", connector.media_hosts)
-    if parts.scheme == "file" and connector.media_local_dir and parts.netloc in ("", "localhost"):
-        root = Path(connector.media_local_dir).resolve()
-        target = Path(unquote(parts.path)).resolve()
-        return target.is_file() and target.is_relative_to(root)
-    return False
 
 
 def check_attachments(
@@ -440,29 +449,3 @@ def check_attachments(
                 f"{attachment.name} is {attachment.size // 1024} KB; {connector.label} takes "
                 f"at most {cap // (1024 * 1024)} MB."
             )
-
-
-# Settings an admin edits per channel kind, shown in the channel form: name -> help text.
-SettingsHelp = dict[str, str]
-
-
-def item_to_dict(item: InboundItem) -> dict[str, Any]:
-    """JSON-safe form of an item, for a Celery task argument (webhook → ingest task)."""
-    from dataclasses import asdict
-
-    data = asdict(item)
-    data["sent_at"] = item.sent_at.isoformat()
-    if item.version_at is not None:
-        data["version_at"] = item.version_at.isoformat()
-    return data
-
-
-def item_from_dict(data: dict[str, Any]) -> InboundItem:
-    data = dict(data)
-    data["sent_at"] = dt.datetime.fromisoformat(data["sent_at"])
-    if data.get("version_at"):
-        data["version_at"] = dt.datetime.fromisoformat(data["version_at"])
-    if data.get("author"):
-        data["author"] = InboundAuthor(**data["author"])
-    data["attachments"] = tuple(InboundAttachment(**a) for a in data.get("attachments") or ())
-    return InboundItem(**data)

@@ -46,7 +46,7 @@ def ingest_items(channel_id: int, items: list[dict]) -> str:
 
     Nothing queues this any more (webhooks go through ``process_webhook_delivery``); it stays
     registered for one release so tasks queued by the previous webhook code still run."""
-    from .base import item_from_dict
+    from .serial import item_from_dict
 
     result = ingest_batch(channel_id=channel_id, items=[item_from_dict(d) for d in items])
     return f"stored {result.created}, duplicates {result.duplicates}"

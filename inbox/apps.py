@@ -14,7 +14,10 @@ class InboxConfig(AppConfig):
         # Ingest keeps the engines' rules, calendars and targets in memory until they change.
         engine_config.connect()
         # Who may do what is read from the cache until roles change (inbox/core/auth.py); ``bulk``
-        # registers the ``any_of`` lookup on id columns (inbox.ingest.bulk.AnyOf).
+        # registers the ``any_of`` lookup on id columns (inbox.core.bulk.AnyOf).
         from inbox.core import auth  # noqa: F401
 
         auth.connect()
+        # Register the inbox's Celery tasks in every process, web included: the areas queue them
+        # by name (e.g. inbox.engines.assignment.ASSIGN_TASK), since inbox.tasks imports them.
+        from inbox import tasks  # noqa: F401

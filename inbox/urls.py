@@ -9,7 +9,6 @@ from django.urls import include, path
 
 from inbox.api import views as api_pages
 from inbox.audit import urls as audit
-from inbox.core import urls as core
 from inbox.customers import urls as customers
 from inbox.engines import urls as engines
 from inbox.incidents import urls as incidents
@@ -17,17 +16,17 @@ from inbox.media import urls as media
 from inbox.people import urls as people
 from inbox.replies import urls as replies
 from inbox.reports import urls as reports
-from inbox.tickets import urls as tickets
+from inbox.screen import urls as screen
 
 app_name = "inbox"
 
 # What customers sent, served through a permission-checked view (inbox/media/views.py).
-urlpatterns = [*tickets.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
+urlpatterns = [*screen.urlpatterns, *customers.urlpatterns, *media.urlpatterns]
 
 pages = (
     [
         path("", include(area.urlpatterns))
-        for area in (core, engines, replies, incidents, reports, people, audit, api_pages)
+        for area in (reports, engines, replies, incidents, people, audit, api_pages)
     ],
     "pages",
 )

@@ -79,7 +79,7 @@ def web(request):
                 except Exception as exc:  # a closed page must not hide the real failure
                     print(f"no screenshot of page {i}: {exc}")
         chromium.close()
-        # See tests/inbox/tickets/test_inbox_browser.py: Django's per-async-context
+        # See tests/inbox/screen/test_inbox_browser.py: Django's per-async-context
         # connections must be closed here, or PostgreSQL refuses to drop the test database.
         connections.close_all()
 

@@ -159,7 +159,7 @@ def _database(url: str) -> dict:
         # against 0.3 ms). 0 turns preparing off (for a transaction-mode connection pooler,
         # such as PgBouncer without max_prepared_statements). Statements whose best plan
         # depends on their values (the list's id scans, ingest's bulk statements) are never
-        # prepared (inbox.ingest.bulk.cursor). docs/inbox.md, "Prepared statements".
+        # prepared (inbox.core.bulk.cursor). docs/inbox.md, "Prepared statements".
         config["OPTIONS"]["server_side_binding"] = True
         threshold = _int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
         config["OPTIONS"]["prepare_threshold"] = threshold or None
@@ -435,9 +435,12 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    # An ordinary 403 is logged as one line, without a traceback (webcare/log_filters.py).
+    "filters": {"forbidden": {"()": "webcare.log_filters.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django.request": {"filters": ["forbidden"]},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
@@ -450,5 +453,8 @@ API_THROTTLE = env("API_THROTTLE", default="120/min")
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 # How long a worker holds the deliveries it is sending (a killed worker's are sent again after).
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
+# The country a phone number an agent types without "+" is read in (ISO 3166 code, for
+# inbox.customers.contact): "06 12345678" is +31612345678 with NL.
+PHONE_REGION = env.str("PHONE_REGION", default="NL")
 CRM_LOOKUP_URL = env("CRM_LOOKUP_URL", default="")
 CRM_SECRET = env("CRM_SECRET", default="")

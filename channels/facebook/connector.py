@@ -171,6 +171,9 @@ class FacebookPageConnector(MetaConnector):
 
     colour = "#1d4ed8"
     reply_modes = ("public", PRIVATE_REPLY)
+    # Hide works on comments (``is_hidden`` on the Comment node); a visitor post or a
+    # recommendation is not hidden from here.
+    hide_kinds = ("comment",)
     # Private Replies (Messenger Platform): one message per post or comment, within 7 days.
     private_reply_limit = dt.timedelta(days=7)
     text_limit = 8000
@@ -255,6 +258,7 @@ class MessengerConnector(HumanAgentMessaging, MetaConnector):
 
     colour = "#7e22ce"
     reply_modes = ("dm",)
+    window_name = "Messenger"
     text_limit = 2000
     # Send API attachments, uploaded as ``filedata`` (form data): image, video, audio, file, up
     # to 25 MB each (Messenger "Saving assets"). Each is its own message after the text; ten

@@ -71,6 +71,8 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
     colour = "#be185d"
     platform = "instagram"
     reply_modes = ("public", PRIVATE_REPLY, "dm")
+    hide_kinds = ("comment",)
+    window_name = "Instagram"
     private_reply_limit = PRIVATE_REPLY_WINDOW  # one per comment, within 7 days of it
     text_limit = 1000  # DMs take 1,000 bytes of text; comments 2,200 characters
     ticket_kinds = ("comment", "mention", "dm")

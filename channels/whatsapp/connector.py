@@ -218,6 +218,11 @@ class WhatsAppConnector(Connector):
         ids = [self._post_message(to, body) for body in bodies]
         return SendResult(external_id=ids[0], raw={"wamids": ids})
 
+    def send_batch_size(self) -> int:
+        # About a second of the number's rate: the batch's sends fill the rate counter's slots
+        # concurrently, and a worker lost mid-batch leaves at most a second's replies to resume.
+        return min(self.rate, 500)
+
     def _post_message(self, to: str, body: dict[str, Any]) -> str:
         number = self._number()
         throughput.acquire(number, self.rate)

@@ -167,7 +167,10 @@ def message_item(message: dict[str, Any], *, names: dict[str, str]) -> InboundIt
         text=text,
         sent_at=parse_time(message.get("timestamp")) or dt.datetime.now(dt.UTC),
         author=InboundAuthor(
-            platform_user_id=wa_id, handle=e164(wa_id), display_name=names.get(wa_id, "")
+            platform_user_id=wa_id,
+            handle=e164(wa_id),
+            display_name=names.get(wa_id, ""),
+            phone=e164(wa_id),
         ),
         parent_external_id=parent,
         raw=message,

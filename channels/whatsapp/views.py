@@ -16,6 +16,7 @@ from inbox.models import Ticket
 from webcare.http import AuthedRequest
 
 from . import services
+from . import window as wa
 from .models import WhatsAppContact, WhatsAppTemplate
 
 
@@ -33,7 +34,7 @@ def composer_context(ticket: Ticket) -> dict:
         left = max(0, int((window.closes_at - timezone.now()).total_seconds()))
     wa_id = ticket.thread_key.removeprefix("wa:")
     contact = WhatsAppContact.objects.filter(channel_id=ticket.channel_id, wa_id=wa_id).first()
-    templates = services.templates_for(channel_id=ticket.channel_id, language=ticket.language)
+    templates = wa.templates_for(channel_id=ticket.channel_id, language=ticket.language)
     return {
         "ticket": ticket,
         "window": window,
@@ -51,7 +52,7 @@ def _form_context(request: HttpRequest, ticket: Ticket) -> dict:
     ).first()
     if template is None:
         return {"ticket": ticket, "form": None}
-    form = services.template_form(template)
+    form = wa.template_form(template)
     header = [source.get(f"header_{i}", "") for i in range(1, form.header_slots + 1)]
     body = [source.get(f"body_{i}", "") for i in range(1, form.body_slots + 1)]
     return {
@@ -59,7 +60,7 @@ def _form_context(request: HttpRequest, ticket: Ticket) -> dict:
         "form": form,
         "header_fields": list(enumerate(header, start=1)),
         "body_fields": list(enumerate(body, start=1)),
-        "preview": services.template_preview(form, header=header, body=body),
+        "preview": wa.template_preview(form, header=header, body=body),
     }
 
 
@@ -81,7 +82,7 @@ def template_send(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     form = context.get("form")
     try:
         if form is None:
-            raise services.TemplateRefused("Choose an approved template.")
+            raise wa.TemplateRefused("Choose an approved template.")
         services.template_send(
             ticket_id=ticket.pk,
             user=request.user,
@@ -89,7 +90,7 @@ def template_send(request: AuthedRequest, ticket_id: int) -> HttpResponse:
             header=[v for _, v in context["header_fields"]],
             body=[v for _, v in context["body_fields"]],
         )
-    except services.TemplateRefused as exc:
+    except wa.TemplateRefused as exc:
         flash.error(request, str(exc))
     else:
         flash.success(request, "Template queued.")

@@ -161,6 +161,10 @@ class XConnector(Connector):
     def count_text(cls, text: str) -> int:
         return counting.weighted_length(text)
 
+    @classmethod
+    def count_rule(cls) -> dict[str, Any]:
+        return counting.count_rule()
+
     # --- fetch -----------------------------------------------------------------------------
     def fetch(self, cursor: dict[str, Any]) -> FetchResult:
         """Mentions, DM events and searches, one page each (``channels.x.polling``)."""

@@ -6,16 +6,17 @@ weigh 100; a URL weighs ``transformedURLLength`` (23) × scale whatever its leng
 sequence (a ZWJ family, a flag, a skin-tone variant) weighs ``defaultWeight`` once; the length is
 the total divided by ``scale`` (100) and may be at most 280. See docs/channels/x.md.
 
-The URL and emoji recognisers here are simpler than twitter-text's (which uses its full TLD list
-and the twemoji parser): they cover URLs with a scheme, bare domains on common TLDs and the
-emoji blocks. X itself stays the final judge; a reply it still refuses fails with X's reason.
+The count is twitter-text's own, through its Python port (the ``twitter-text-parser`` package,
+module ``twitter_text``, which passes twitter-text's conformance suite): recognising URLs needs
+the full list of top-level domains and emoji the Unicode emoji list, which a hand-written
+approximation gets wrong at the edges. The composer's live counter mirrors the same rule in the
+browser (:func:`count_rule`, ``static/js/inbox.js``); X itself stays the final judge.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from decimal import Decimal
+from typing import Any
 
 from channels.payload import child
 
@@ -26,78 +27,29 @@ TRANSFORMED_URL_LENGTH = 23
 # (start, end, weight), inclusive code point ranges.
 RANGES = ((0, 4351, 100), (8192, 8205, 100), (8208, 8223, 100), (8242, 8247, 100))
 
-_TLDS = (
-    "com|net|org|info|biz|io|co|me|app|dev|ai|edu|gov|eu|nl|be|de|fr|uk|es|it|ch|at|se|no|dk|"
-    "fi|pl|pt|ie|us|ca|au|nz|jp|cn|in|br|mx|ru|tv|ly|gl|shop|store|online|site|xyz"
-)
-_URL = re.compile(
-    r"(?<![\w@.])(?:https?://[^\s<>\"]+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:"
-    + _TLDS
-    + r")\b(?:/[^\s<>\"]*)?)",
-    re.IGNORECASE,
-)
-# Trailing punctuation ends a sentence, not the URL (twitter-text does the same).
-_URL_TRAILING = ".,:;!?)'\""
-
-_PICTO = (
-    "\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328\u23cf\u23e9-\u23f3"
-    "\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe\u2600-\u27bf\u2934\u2935"
-    "\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
-)
-_MODIFIERS = "\ufe0f\U0001f3fb-\U0001f3ff"
-_EMOJI = re.compile(
-    "(?:"
-    r"[0-9#*]\ufe0f?\u20e3"  # keycaps
-    r"|[\U0001f1e6-\U0001f1ff]{2}"  # flags: two regional indicators
-    r"|[\u00a9\u00ae]\ufe0f"  # (c) and (r) only when asked to render as emoji
-    rf"|[{_PICTO}][{_MODIFIERS}]*(?:\u200d[{_PICTO}][{_MODIFIERS}]*)*[\U000e0020-\U000e007f]*"
-    ")"
-)
-
-
-def _weight(char: str) -> int:
-    code = ord(char)
-    for start, end, weight in RANGES:
-        if start <= code <= end:
-            return weight
-    return DEFAULT_WEIGHT
-
-
-def _url_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for match in _URL.finditer(text):
-        url = match.group(0).rstrip(_URL_TRAILING)
-        spans.append((match.start(), match.start() + len(url)))
-    return spans
-
 
 def weighted_length(text: str) -> int:
-    """The length X counts for ``text`` (an int: every weight is a multiple of ``SCALE``)."""
-    text = unicodedata.normalize("NFC", text)
-    starts: dict[int, tuple[int, int]] = {}
-    for start, end in _url_spans(text):
-        starts[start] = (end, TRANSFORMED_URL_LENGTH * SCALE)
-    for match in _EMOJI.finditer(text):
-        if match.start() not in starts and not any(
-            s <= match.start() < e for s, (e, _) in starts.items()
-        ):
-            starts[match.start()] = (match.end(), DEFAULT_WEIGHT)
-    total = 0
-    index = 0
-    while index < len(text):
-        span = starts.get(index)
-        if span is not None:
-            end, weight = span
-            total += weight
-            index = end
-            continue
-        total += _weight(text[index])
-        index += 1
-    return total // SCALE
+    """The length X counts for ``text``."""
+    # Imported here: the library compiles its URL and emoji patterns on import (~0.5 s), which
+    # only a process that counts X text should pay.
+    from twitter_text import parse_tweet
+
+    return int(parse_tweet(text).weightedLength)
 
 
 def is_valid_length(text: str) -> bool:
     return 0 < weighted_length(text) <= MAX_WEIGHTED_LENGTH
+
+
+def count_rule() -> dict[str, Any]:
+    """The same rule for the composer's counter in the browser (``static/js/inbox.js``)."""
+    return {
+        "kind": "weighted",
+        "scale": SCALE,
+        "default_weight": DEFAULT_WEIGHT,
+        "url_length": TRANSFORMED_URL_LENGTH,
+        "ranges": [list(r) for r in RANGES],
+    }
 
 
 # --- what the month's API use costs -------------------------------------------------------------

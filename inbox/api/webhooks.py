@@ -30,8 +30,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inbox.core import bulk
 from inbox.events import services as events
-from inbox.ingest import bulk
 from inbox.models import DeliveryStatus, OutboundDelivery, WebhookSubscription
 from webcare.signed_http import Refused, _session, signature_header, target
 

@@ -1,4 +1,4 @@
-"""Customers: the root of a merged customer, merge and undo."""
+"""Customers: the root of a merged customer, merge and undo, contact details."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
+from inbox.customers.contact import contact_clean
 from inbox.models import (
     Customer,
     Ticket,
@@ -67,3 +68,32 @@ def customer_unmerge(*, customer_id: int, user: User) -> None:
             before=before,
             after={"customer": customer.pk, "merged_into": None},
         )
+
+
+def customer_contact_set(*, customer_id: int, phone: str, email: str, user: User) -> Customer:
+    """Record the customer's phone number and e-mail address (normalised; empty clears one).
+    Messages from a new identity with the same number or address then land on this customer
+    (``inbox.customers.identities``). Lock: the customer row; audit: "customer_contact"."""
+    try:
+        phone, email = contact_clean(phone=phone, email=email)
+    except ValueError as exc:
+        raise ActionError(str(exc)) from exc
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        before = {"phone": customer.phone, "email": customer.email}
+        after = {"phone": phone, "email": email}
+        if before == after:
+            return customer
+        customer.phone, customer.email = phone, email
+        customer.save(update_fields=["phone", "email"])
+        Ticket.objects.filter(customer=customer).update(
+            updated_at=timezone.now(), version=F("version") + 1
+        )
+        activity_log(
+            ticket=None,
+            actor=user,
+            verb="customer_contact",
+            before=before,
+            after={"customer": customer.pk, **after},
+        )
+    return customer

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -223,13 +224,17 @@ def assignment_request(*, team_id: int) -> None:
     transaction.on_commit(lambda: _dispatch(team_id))
 
 
-def _dispatch(team_id: int) -> None:
-    from inbox.tasks import assign_team
+# The task that runs :func:`team_assign`, queued by its name: ``inbox/tasks.py`` (above every
+# area) defines it and ``InboxConfig.ready`` registers it in every process.
+ASSIGN_TASK = "inbox.tasks.assign_team"
 
+
+def _dispatch(team_id: int) -> None:
+    task = current_app.tasks[ASSIGN_TASK]  # a missing task is a deploy error: let it raise
     # After commit, maybe inside a poll: a broker outage must not fail the caller; the periodic
     # sweep (assign_all_teams) runs the assignment later.
     try:
-        assign_team.delay(team_id)
+        task.delay(team_id)
     except Exception:  # noqa: BLE001 - any broker failure
         log.warning("broker unreachable; assignment of team %s waits for the sweep", team_id)
 

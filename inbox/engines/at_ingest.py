@@ -27,6 +27,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from inbox.core import bulk
 from inbox.engines.assignment import assignment_request
 from inbox.engines.engine_config import EngineConfig, engine_config
 from inbox.engines.priority import Reach, identity_reach, ticket_priority_apply
@@ -37,10 +38,10 @@ from inbox.engines.routing import (
     routing_apply,
     routing_save,
 )
-from inbox.engines.sla import auto_ack_queue, business_durations_set, sla_apply
+from inbox.engines.sla import auto_ack_queue, sla_apply
 from inbox.engines.triage import intent_apply
-from inbox.ingest import bulk
 from inbox.models import Activity, Direction
+from inbox.tickets.timing import business_durations_set
 
 
 def _reach_of(tickets: list, reach: dict[int, Reach]) -> dict[int, Reach]:

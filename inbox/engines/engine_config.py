@@ -6,10 +6,11 @@ for tables that change a few times a week. Each worker process keeps one copy, t
 token of the ``EngineConfigStamp`` row it was loaded under; every batch reads the token (one
 primary-key lookup) and reloads when it changed.
 
-The token changes (:func:`config_bump`) on every save or delete of the models the engines read,
-including through Django admin or a plain ``save()``: receivers on ``post_save``, ``post_delete``
-and a rule's tags' ``m2m_changed``. Writes that bypass those signals (``QuerySet.update``,
-``bulk_update``) must call :func:`config_bump` themselves, as ``rule_move`` does. The token is a
+The token changes (``config_bump``, in ``inbox.engines.config_stamp``) on every save or delete
+of the models the engines read, including through Django admin or a plain ``save()``: receivers
+on ``post_save``, ``post_delete`` and a rule's tags' ``m2m_changed``. Writes that bypass those
+signals (``QuerySet.update``, ``bulk_update``) must call ``config_bump`` themselves, as
+``rule_move`` does. The token is a
 random number, not a counter: a rolled-back change restores the old token together with the old
 rows, and no later change can produce a token an earlier configuration was cached under.
 
@@ -19,22 +20,19 @@ the older token and reloaded on the next batch; rows older than their token cann
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from inbox.engines.business_time import Calendars
+from inbox.core.business_time import Calendars
+from inbox.engines.config_stamp import config_bump, config_stamp
 from inbox.engines.routing import load_rules
 from inbox.engines.sla import AutoAcks, Targets
-from inbox.ingest import bulk
 from inbox.models import (
     AutoAck,
     BusinessHours,
-    EngineConfigStamp,
     Holiday,
     Incident,
     Rule,
@@ -43,7 +41,6 @@ from inbox.models import (
     Team,
 )
 
-STAMP_PK = 1
 # User fields a rule's trace or action depends on (``routing._assigns``, ``_actions``): other
 # saves, such as the last-login update on every sign-in, leave the configuration as it is.
 _USER_FIELDS = frozenset({"is_active", "username"})
@@ -60,18 +57,6 @@ class EngineConfig:
 
 
 _cached: tuple[int, EngineConfig] | None = None
-
-
-def config_stamp() -> int | None:
-    """The current token; None when the row is missing (a flushed test database)."""
-    # Plain SQL: the ORM's query building cost more than the lookup itself.
-    rows = bulk.fetch("SELECT token FROM inbox_engineconfigstamp WHERE id = %s", [STAMP_PK])
-    return rows[0][0] if rows else None
-
-
-def config_stamp_subquery() -> Subquery:
-    """The token as a column, for a query the caller makes anyway (ingest's channel lock)."""
-    return Subquery(EngineConfigStamp.objects.filter(pk=STAMP_PK).values("token"))
 
 
 def config_load() -> EngineConfig:
@@ -95,15 +80,6 @@ def engine_config(token: Any = _UNREAD) -> EngineConfig:
     config = config_load()
     _cached = (token, config) if token is not None else None
     return config
-
-
-def config_bump() -> None:
-    """Give the configuration a new token, inside the caller's transaction."""
-    token = secrets.randbits(62)
-    if not EngineConfigStamp.objects.filter(pk=STAMP_PK).update(token=token):
-        EngineConfigStamp.objects.bulk_create(
-            [EngineConfigStamp(pk=STAMP_PK, token=token)], ignore_conflicts=True
-        )
 
 
 def _on_change(sender: Any, **kwargs: Any) -> None:

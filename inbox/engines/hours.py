@@ -2,10 +2,10 @@
 out-of-hours acknowledgements. Each validates, changes one thing and writes one audit row with
 before and after.
 
-Nothing to invalidate after a change: the ingest engines (``inbox.engines.business_time.Calendars``,
+Nothing to invalidate after a change: the ingest engines (``inbox.core.business_time.Calendars``,
 ``Targets``,
 ``AutoAcks``) read these rows afresh for every batch, and the only cached calendar
-(``inbox.engines.business_time._default_calendar``) is built from constants, never from the
+(``inbox.core.business_time._default_calendar``) is built from constants, never from the
 database.
 """
 
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from channels.models import Channel
 from inbox.audit.services import activity_log, audited_delete
-from inbox.engines.business_time import DAYS
+from inbox.core.business_time import DAYS
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")

@@ -27,9 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels.models import Channel
-from inbox.core.decorators import lead_required
-from inbox.engines import hours as services
-from inbox.engines.business_time import (
+from inbox.core.business_time import (
     DAYS,
     DEFAULT_WEEK_HOURS,
     Calendar,
@@ -38,6 +36,8 @@ from inbox.engines.business_time import (
     next_opening,
     next_reopening,
 )
+from inbox.core.decorators import lead_required
+from inbox.engines import hours as services
 from inbox.engines.sla import auto_ack_text
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
 from webcare.http import AuthedRequest

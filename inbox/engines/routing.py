@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from inbox.audit.services import activity_log
 from inbox.core import access
+from inbox.engines.config_stamp import config_bump
 from inbox.engines.intent import INTENTS
 from inbox.models import (
     Activity,
@@ -384,8 +385,6 @@ def rule_update(
 
 def rule_move(*, rule: Rule, actor: User | None, position: int) -> list[Rule]:
     """Put ``rule`` at ``position`` (0 = first) and renumber all rules 0..n-1."""
-    from inbox.engines.engine_config import config_bump  # it imports this module
-
     with transaction.atomic():
         rules = list(Rule.objects.select_for_update().order_by("position", "pk"))
         moving = next(r for r in rules if r.pk == rule.pk)

@@ -24,17 +24,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox.engines.business_time import (
+from inbox.core.bulk import insert_rows
+from inbox.core.business_time import (
     DAY_NAMES,
     Calendar,
     Calendars,
     _utc,
     add_business_time,
-    business_time_between,
     is_open,
     next_opening,
 )
-from inbox.ingest.bulk import insert_rows
+from inbox.core.dispatch import dispatch_send
 from inbox.models import (
     OPEN_STATUSES,
     Activity,
@@ -46,6 +46,7 @@ from inbox.models import (
     Ticket,
     TicketKind,
 )
+from inbox.tickets.timing import at_risk_q
 
 log = logging.getLogger(__name__)
 
@@ -58,34 +59,6 @@ class Target:
 
 
 DEFAULT_TARGET = Target(dt.timedelta(minutes=60), dt.timedelta(minutes=60))
-
-
-BUSINESS_DURATION_FIELDS = ("first_response_business_seconds", "resolution_business_seconds")
-
-
-def business_durations_set(ticket: Ticket, calendars: Calendars | None = None) -> None:
-    """Set the ticket's business-time first response and resolution, in memory, from
-    ``first_inbound_at`` to ``first_response_at`` / ``closed_at`` on its team's calendar.
-
-    Called wherever those are set (our answer is sent or echoed, the ticket closes), so reports
-    aggregate stored seconds instead of walking a calendar per row. Without ``calendars`` it
-    loads the one it needs (two or three small queries); the caller saves the fields.
-    """
-    start = ticket.first_inbound_at
-    first, closed = ticket.first_response_at, ticket.closed_at
-    if start is None or (first is None and closed is None):
-        ticket.first_response_business_seconds = None
-        ticket.resolution_business_seconds = None
-        return
-    calendar = (calendars or Calendars([ticket.team_id])).for_team(ticket.team_id)
-
-    def seconds(end: dt.datetime | None) -> int | None:
-        if end is None:
-            return None
-        return int(business_time_between(calendar, start, end).total_seconds())
-
-    ticket.first_response_business_seconds = seconds(first)
-    ticket.resolution_business_seconds = seconds(closed)
 
 
 def content_priority(ticket: Ticket) -> int:
@@ -224,13 +197,6 @@ def sla_breaches_record(*, now: dt.datetime | None = None, limit: int = 1000) ->
             )
         n += 1
     return n
-
-
-def at_risk_q(*, within: dt.timedelta, now: dt.datetime | None = None) -> Q:
-    """Open tickets due within ``within`` of ``now``, or overdue: shared by :func:`sla_at_risk`
-    and the inbox's "At risk" view, so both mean the same."""
-    now = now or timezone.now()
-    return Q(status__in=OPEN_STATUSES, due_at__isnull=False, due_at__lte=now + within)
 
 
 def sla_at_risk(*, within: dt.timedelta, now: dt.datetime | None = None, team_id=None):
@@ -396,6 +362,4 @@ def auto_ack_queue(
 
 
 def _send_on_commit(message_id: int) -> None:
-    from inbox.replies.delivery import dispatch_send
-
     transaction.on_commit(lambda: dispatch_send(message_id))

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from inbox.audit.services import activity_log
-from inbox.engines.business_time import Calendars
+from inbox.core.business_time import Calendars
 from inbox.engines.intent import INTENTS, IntentResult, classify, intent_of
 from inbox.engines.priority import identities_for, ticket_priority_apply
 from inbox.engines.sla import Targets, sla_apply

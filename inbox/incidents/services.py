@@ -21,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from inbox.audit.services import activity_log
+from inbox.core.business_time import Calendars
 from inbox.engines.assignment import assignment_request
-from inbox.engines.business_time import Calendars
 from inbox.models import (
     AgentProfile,
     Incident,
@@ -266,7 +266,7 @@ def _answers_compose(
         if ticket.channel.platform == "whatsapp":
             # Outside WhatsApp's 24-hour window only an approved template goes out; its
             # parameters carry the answer itself (the template has its own sign-off).
-            from channels.whatsapp.services import TemplateRefused, incident_reply
+            from channels.whatsapp.window import TemplateRefused, incident_reply
 
             unsigned = answer_text(
                 template=template, translations=incident.reply_translations, ticket=ticket

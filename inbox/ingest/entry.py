@@ -37,7 +37,8 @@ from inbox.core.decorators import admin_required
 from inbox.ingest import services as ingest_services
 from inbox.ingest.services import IngestResult
 from inbox.models import DeliveryState, Direction, Identity, Message
-from inbox.replies.delivery import RetryLater, message_deliver, message_fail
+from inbox.replies import batch as replies_batch
+from inbox.replies.delivery import RetryLater, message_fail
 from inbox.tickets.moderation import message_platform_moderated
 
 __all__ = [
@@ -112,8 +113,9 @@ def reply_queue(**kwargs: Any) -> Message:
 
 
 def reply_deliver(*, message_id: int) -> str:
-    """Send one stored reply (``inbox.replies.delivery.message_deliver``)."""
-    return message_deliver(message_id=message_id)
+    """Send a stored reply: alone (``inbox.replies.delivery.message_deliver``) or, on a channel
+    that sends in batches, with the channel's other queued replies (``inbox.replies.batch``)."""
+    return replies_batch.reply_deliver(message_id=message_id)
 
 
 def reply_fail(*, message_id: int, reason: str) -> None:

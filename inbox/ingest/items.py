@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from channels.base import InboundItem
 from channels.models import Channel
-from inbox.ingest import bulk
+from inbox.core import bulk
 from inbox.models import (
     Message,
 )
@@ -49,7 +49,7 @@ def _strip(value: str) -> str:
 def _without_nul(items: Sequence[InboundItem]) -> Sequence[InboundItem]:
     """PostgreSQL text cannot hold U+0000, which a broken or hostile payload may carry: drop it
     from the items' strings (on every database, so both store the same text) rather than fail
-    the batch for good. ``inbox.ingest.bulk`` does the same for JSON payloads on PostgreSQL."""
+    the batch for good. ``inbox.core.bulk`` does the same for JSON payloads on PostgreSQL."""
     if not any(_has_nul(item) for item in items):
         return items
     clean = []

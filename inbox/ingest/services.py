@@ -23,7 +23,7 @@ The order of work inside the transaction:
 8. write the activity rows and advance the channel cursor — all in the same transaction, so a
    crash anywhere before commit fetches the same items again and nothing is skipped.
 
-The hot path works on plain tuples and column lists (``inbox.ingest.bulk``), not model instances:
+The hot path works on plain tuples and column lists (``inbox.core.bulk``), not model instances:
 building a model object costs more than storing its row. See docs/benchmarks.md.
 """
 
@@ -41,10 +41,10 @@ from django.utils import timezone
 
 from channels.base import InboundItem
 from channels.models import Channel
+from inbox.core import bulk
 from inbox.customers.identities import identities_upsert
-from inbox.engines.engine_config import config_stamp_subquery
+from inbox.engines.config_stamp import config_stamp_subquery
 from inbox.engines.priority import Reach
-from inbox.ingest import bulk
 from inbox.ingest.items import _apply_edits, _dedupe_batch, _without_nul
 from inbox.ingest.rows import (
     _ENGINE_ONLY,

@@ -1,6 +1,6 @@
 """The steps of ``inbox.ingest.services.ingest_batch``, each a function of its own.
 
-They work on ingest's plain rows and column lists (``inbox.ingest.bulk``, ``inbox.ingest.rows``)
+They work on ingest's plain rows and column lists (``inbox.core.bulk``, ``inbox.ingest.rows``)
 and are called once per batch: the split costs no measurable time (docs/benchmarks.md).
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 
 from channels.base import InboundItem
 from channels.models import Channel
+from inbox.core import bulk
 from inbox.engines.at_ingest import engines_apply
 from inbox.engines.priority import Reach
-from inbox.ingest import bulk
 from inbox.ingest.rows import (
     _WRITTEN,
     IngestedMessage,

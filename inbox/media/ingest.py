@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from channels.base import FILE_KINDS, InboundAttachment, InboundItem
-from inbox.ingest import bulk
+from inbox.core import bulk
 
 from ..models.media import Attachment, AttachmentState
 from ..models.tickets import Message, Ticket

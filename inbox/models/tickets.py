@@ -126,7 +126,7 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=32, blank=True)
     # Business time (the team's calendar) from the first customer message to our first answer
-    # and to closing, stored when those happen (inbox.engines.sla.business_durations_set), so
+    # and to closing, stored when those happen (inbox.tickets.timing.business_durations_set), so
     # reports
     # aggregate them like the clock times instead of walking a calendar per row.
     first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)

@@ -1,10 +1,10 @@
 """Four-eyes review: replies waiting for a lead's approval; coaching reviews of closed threads.
 
-Who needs approval (:func:`reply_needs_approval`): an agent whose profile says so (a trainee), or
-anyone replying on a channel whose ``settings["approval"]`` is ``"public"`` (public replies only)
-or ``"all"``. Leads' and admins' own replies never wait, and neither do the messages the system
-or a lead queues directly through ``services.reply_queue`` (incident answers, out-of-hours
-acknowledgements).
+Who needs approval (``inbox.replies.approval.reply_needs_approval``): an agent whose profile says
+so (a trainee), or anyone replying on a channel whose ``settings["approval"]`` is ``"public"``
+(public replies only) or ``"all"``. Leads' and admins' own replies never wait, and neither do the
+messages the system or a lead queues directly through ``services.reply_queue`` (incident
+answers, out-of-hours acknowledgements).
 
 The states of a held reply::
 
@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
-from inbox.core.access import can_assign
+from inbox.core.dispatch import dispatch_send
 from inbox.models import (
     AgentProfile,
     DeliveryState,
@@ -49,34 +49,6 @@ from inbox.tickets.services import (
     ticket_lock,
     ticket_save,
 )
-
-#: The values of a channel's ``settings["approval"]``.
-APPROVAL_NONE = ""
-APPROVAL_PUBLIC = "public"
-APPROVAL_ALL = "all"
-APPROVAL_CHOICES = (APPROVAL_NONE, APPROVAL_PUBLIC, APPROVAL_ALL)
-
-
-def channel_approval(channel) -> str:
-    value = (channel.settings or {}).get("approval", APPROVAL_NONE)
-    return value if value in APPROVAL_CHOICES else APPROVAL_NONE
-
-
-def reply_needs_approval(
-    *, user: User, channel, mode: str, profile: AgentProfile | None = None
-) -> bool:
-    """Whether a reply by ``user`` on ``channel`` in ``mode`` waits for a lead.
-
-    ``profile`` saves a query when the caller has it already.
-    """
-    if mode == "note" or can_assign(user):
-        return False
-    policy = channel_approval(channel)
-    if policy == APPROVAL_ALL or (policy == APPROVAL_PUBLIC and mode == "public"):
-        return True
-    if profile is None:
-        profile = AgentProfile.objects.filter(user=user).first()
-    return bool(profile and profile.needs_approval)
 
 
 def reply_body(message: Message, signature: str) -> str:
@@ -137,8 +109,6 @@ def reply_approve(*, message_id: int, lead: User, text: str | None = None) -> Me
     :class:`ActionError`, and the reply is dispatched once. "Reply and close" closes the ticket
     here, with the approval.
     """
-    from inbox.replies.delivery import dispatch_send
-
     message = _held(message_id)
     if message.author_user_id == lead.pk:
         raise ActionError(_("You cannot approve your own reply."))

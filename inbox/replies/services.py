@@ -3,6 +3,8 @@ retried; canned replies filled in."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
+from inbox.core.dispatch import dispatch_send
 from inbox.models import (
     CannedReply,
     DeliveryState,
@@ -25,6 +28,7 @@ from inbox.models import (
     primary_language,
 )
 from inbox.replies import private
+from inbox.replies.approval import reply_needs_approval
 from inbox.tickets.services import (
     ActionError,
     Collision,
@@ -52,7 +56,7 @@ def reply_check(*, ticket: Ticket, text: str, mode: str) -> None:
         return
     connector = ticket.channel.connector_class
     if mode not in connector.reply_modes_for(ticket.kind):
-        raise ReplyInvalid(_("This channel cannot send a reply of that kind."))
+        raise ReplyInvalid(mode_refusal(connector, ticket.kind, mode))
     if connector.text_limit is not None:
         length = connector.count_text(text)
         if length > connector.text_limit:
@@ -63,6 +67,23 @@ def reply_check(*, ticket: Ticket, text: str, mode: str) -> None:
                 )
                 % {"count": length, "limit": connector.text_limit}
             )
+
+
+def mode_refusal(connector, ticket_kind: str, mode: str) -> str:
+    """Why ``mode`` is not offered on a ``ticket_kind`` ticket of this platform, in words."""
+    platform = connector.short_label or connector.label or connector.kind
+    offered = connector.reply_modes_for(ticket_kind)
+    if ticket_kind == "review" and not offered:
+        return _("%(platform)s does not let businesses answer reviews: add an internal note.") % {
+            "platform": platform
+        }
+    if ticket_kind == "review":
+        return _(
+            "A review is answered in public: %(platform)s has no private message to a reviewer."
+        ) % {"platform": platform}
+    if ticket_kind == "dm" and mode != "dm":
+        return _("A private message is answered privately: a public reply is not possible here.")
+    return _("%(platform)s cannot send a reply of that kind here.") % {"platform": platform}
 
 
 def reply_queue(
@@ -82,8 +103,6 @@ def reply_queue(
     ``inbox.replies.review``): no task is queued, and the customer still counts as waiting, so the
     ticket keeps its SLA clock and its place in the list until a lead approves.
     """
-    from inbox.replies.delivery import dispatch_send
-
     reply_check(ticket=ticket, text=text, mode=mode)
 
     now = timezone.now()
@@ -146,12 +165,22 @@ class ComposerState:
     allowed: bool
     reason: str
     options: tuple[str, ...]
+    # When the platform's reply window closes, and its name ("Messenger") when the composer
+    # shows the time left (``Connector.window_name``).
+    closes_at: dt.datetime | None = None
+    window_name: str = ""
+    # How the live counter counts (``Connector.count_rule``), as JSON for the browser.
+    count_rule: str = '{"kind": "chars"}'
+    # Why no reply can be sent at all (a review site without business replies).
+    no_reply: str = ""
     # What is not offered here and why, shown beside the modes (e.g. "Move to DM": this
     # comment was already answered privately on ...).
     notes: tuple[str, ...] = ()
 
 
 def composer_state(ticket: Ticket) -> ComposerState:
+    """What the platform allows on this ticket, from its connector's capabilities: the modes
+    (``reply_modes_for``), the length and how it is counted, the reply window."""
     cls = ticket.channel.connector_class
     window = ticket.channel.connector().reply_window(
         ticket_kind=ticket.kind, last_inbound_at=ticket.last_inbound_at
@@ -172,6 +201,10 @@ def composer_state(ticket: Ticket) -> ComposerState:
         allowed=window.allowed,
         reason=reason,
         options=tuple(window.options),
+        closes_at=window.closes_at if window.allowed and cls.window_name else None,
+        window_name=cls.window_name,
+        count_rule=json.dumps(cls.count_rule()),
+        no_reply="" if modes else mode_refusal(cls, ticket.kind, "public"),
         notes=tuple(notes),
     )
 
@@ -202,7 +235,7 @@ def reply_send(
     Blocked with :class:`Collision` when a message arrived, or a colleague replied or noted,
     after the last one the composer showed (``seen_message_id``).
 
-    A reply that needs a lead's approval (``inbox.replies.review.reply_needs_approval``) is stored
+    A reply that needs a lead's approval (``inbox.replies.approval.reply_needs_approval``) is stored
     awaiting it instead; with ``close`` the ticket closes when the reply is approved, not now
     (closing first would tell everyone the customer had been answered).
     """
@@ -265,7 +298,6 @@ def _reply_store(
     *, ticket, ticket_id, user, full, mode, options, seen_message_id, profile, close, prepared
 ) -> Message:
     from inbox.media import outbound
-    from inbox.replies.review import reply_needs_approval
 
     with transaction.atomic():
         locked = ticket_lock(ticket_id)
@@ -317,8 +349,6 @@ def _reply_store(
 
 def message_retry(*, message_id: int, user: User) -> Message:
     """Queue a failed reply again with the same idempotency key, so it is never posted twice."""
-    from inbox.replies.delivery import dispatch_send
-
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
         if (

@@ -37,8 +37,8 @@ from inbox.replies.review import (
     reply_return,
     thread_review_create,
 )
-from inbox.tickets import thread_pane
 from inbox.tickets.services import ActionError
+from inbox.tickets.thread import thread_messages
 from webcare.http import AuthedRequest
 
 User = get_user_model()
@@ -250,7 +250,7 @@ def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         "inbox/replies/review/thread.html",
         {
             "ticket": ticket,
-            "messages_": thread_pane.thread_messages(ticket),
+            "messages_": thread_messages(ticket),
             "reviews": list(reviews),
             "form": form,
         },

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -20,9 +20,6 @@ from django.db.models import (
 )
 
 from inbox.models import Ticket
-
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,40 +110,6 @@ def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
         )
     median, p90 = (None if v is None else dt.timedelta(seconds=v) for v in values)
     return DurationStats(count, median, p90)
-
-
-class Responder(TypedDict):
-    """The annotation :func:`with_responder` adds."""
-
-    responder: int | None
-
-
-def with_responder(
-    tickets: QuerySet[Ticket],
-) -> QuerySet[WithAnnotations[Ticket, Responder]]:
-    """``responder``: who gave the first answer (the author of the first reply that went to the
-    customer), else the assignee. First-response times count for that person, so an incident
-    answer, sent by the lead who resolved it on tickets nobody held, counts for that lead."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from inbox.models import Direction, Message
-
-    first_reply = (
-        Message.objects.filter(
-            ticket_id=OuterRef("pk"), direction=Direction.OUTBOUND, author_user__isnull=False
-        )
-        .exclude(reply_mode="note")
-        .order_by("sent_at", "pk")
-        .values("author_user")[:1]
-    )
-    return tickets.annotate(
-        responder=Coalesce(
-            Subquery(first_reply, output_field=IntegerField()),
-            F("assignee_id"),
-            output_field=IntegerField(),
-        )
-    )
 
 
 def _tickets(team_id: int | None = None, channel_id: int | None = None) -> QuerySet[Ticket]:

@@ -16,8 +16,8 @@ from inbox.reports.aggregates import (
     PercentileDisc,
     _duration,
     _tickets,
-    with_responder,
 )
+from inbox.tickets.drill import with_responder
 
 
 def _team_sql(team_id) -> str:

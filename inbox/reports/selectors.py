@@ -5,7 +5,7 @@ smallest value with at least p of the values at or below it): PostgreSQL's ``per
 in one scan, and on SQLite ``ORDER BY … OFFSET k LIMIT 1`` after a ``COUNT``, which gives the
 same answer (the test suite runs on both). Durations are wall-clock, or business time with
 ``business=True``: those are the seconds stored on the ticket when it was answered or closed
-(``inbox.engines.sla.business_durations_set``), aggregated the same way, so no calendar is walked
+(``inbox.tickets.timing.business_durations_set``), aggregated the same way, so no calendar is walked
 here.
 """
 
@@ -39,9 +39,9 @@ from inbox.reports.aggregates import (
     _tickets,
     duration_stats,
     seconds_stats,
-    with_responder,
 )
 from inbox.reports.postgres import _pg_agent_times, _pg_groups, _pg_scalars
+from inbox.tickets.drill import with_responder
 
 
 def volume_by_channel_and_day(

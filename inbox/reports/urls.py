@@ -1,7 +1,10 @@
-"""URLs of the leads' dashboard."""
+"""URLs of the leads' overview pages: the start page and the dashboard."""
 
 from django.urls import include, path
 
-from inbox.reports import views
+from inbox.reports import start_views, views
 
-urlpatterns = [path("dashboard/", include(views.urlpatterns))]
+urlpatterns = [
+    path("settings/", include(start_views.urlpatterns)),
+    path("dashboard/", include(views.urlpatterns)),
+]

@@ -184,7 +184,7 @@ def figures(period: Period, *, now: dt.datetime | None = None, tz=None) -> dict[
 def _whatsapp_window(start: dt.datetime, end: dt.datetime, team) -> dict[str, int]:
     """WhatsApp replies sent in the period inside the 24-hour window (free-form) and outside
     it (templates)."""
-    from channels.whatsapp.services import window_counts
+    from channels.whatsapp.window import window_counts
     from inbox.models import Message
 
     replies = Message.objects.filter(sent_at__gte=start, sent_at__lt=end)

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from channels.registry import appearance
-from inbox.tickets.selectors import AT_RISK
-from inbox.tickets.thread_html import (
+from inbox.screen.thread_html import (
     _ago,
     _message_html,
     _thread_render,
@@ -25,6 +24,7 @@ from inbox.tickets.thread_html import (
     stars,
     web_url,
 )
+from inbox.tickets.selectors import AT_RISK
 
 register = template.Library()
 

@@ -4,11 +4,14 @@ figure was computed from (``inbox.reports``), so every figure links to the ticke
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, IntegerField, Q, QuerySet
 
 from inbox.models import Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class DrillFilter(Protocol):
@@ -55,8 +58,6 @@ def drill_down(qs: QuerySet[Ticket], flt: DrillFilter) -> QuerySet[Ticket]:
     if flt.measure:
         qs = qs.filter(**MEASURED[flt.measure])
     if flt.responder:
-        from inbox.reports.aggregates import with_responder
-
         # An annotation of with_responder, typed there (WithAnnotations).
         qs = with_responder(qs).filter(responder=flt.responder)
     return qs
@@ -92,3 +93,38 @@ def _sla_q(outcome: str) -> Q:
     return {"met": met, "breached": breached, "decided": met | breached, "pending": pending}[
         outcome
     ]
+
+
+class Responder(TypedDict):
+    """The annotation :func:`with_responder` adds."""
+
+    responder: int | None
+
+
+def with_responder(
+    tickets: QuerySet[Ticket],
+) -> QuerySet[WithAnnotations[Ticket, Responder]]:
+    """``responder`` (shared with the dashboard, ``inbox.reports``): who gave the first answer
+    (the author of the first reply that went to the customer), else the assignee. First-response
+    times count for that person, so an incident answer, sent by the lead who resolved it on
+    tickets nobody held, counts for that lead."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from inbox.models import Direction, Message
+
+    first_reply = (
+        Message.objects.filter(
+            ticket_id=OuterRef("pk"), direction=Direction.OUTBOUND, author_user__isnull=False
+        )
+        .exclude(reply_mode="note")
+        .order_by("sent_at", "pk")
+        .values("author_user")[:1]
+    )
+    return tickets.annotate(
+        responder=Coalesce(
+            Subquery(first_reply, output_field=IntegerField()),
+            F("assignee_id"),
+            output_field=IntegerField(),
+        )
+    )

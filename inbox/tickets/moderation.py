@@ -18,12 +18,10 @@ from inbox.models import Activity, Direction, Message, Ticket
 
 def message_can_hide(message: Message) -> bool:
     """Whether the thread view should offer hide/unhide for this message."""
-    connector_class = message.channel.connector_class
     return (
         message.direction == Direction.INBOUND
         and bool(message.external_id)
-        and callable(getattr(connector_class, "set_hidden", None))
-        and message.ticket.kind in ("comment", "post")
+        and message.channel.connector_class.can_hide(message.ticket.kind)
     )
 
 

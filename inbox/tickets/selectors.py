@@ -1,5 +1,5 @@
 """Reads for the inbox list: the filtered, keyset-paginated tickets (the thread pane's reads are
-in ``inbox.tickets.thread_pane``).
+in ``inbox.screen.thread_pane``).
 
 Every query here is bounded: a page is ``PAGE_SIZE`` rows found through an index on
 (status, waiting_since, id) — or (due_at, id) when sorted by SLA due time — the next page starts
@@ -19,9 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from inbox.core import access
-from inbox.engines.sla import at_risk_q
-from inbox.ingest import bulk
+from inbox.core import access, bulk
 from inbox.models import (
     OPEN_STATUSES,
     Identity,
@@ -31,6 +29,7 @@ from inbox.models import (
     TicketStatus,
 )
 from inbox.tickets.drill import MEASURES, PERIOD_FIELDS, SLA_OUTCOMES, drill_down
+from inbox.tickets.timing import at_risk_q
 
 PAGE_SIZE = 50
 COUNT_CAP = 99
@@ -273,7 +272,7 @@ class TicketPage:
     next_after: str
     count_label: str
     # (id, order value, updated_at) of the first page's rows and the next one; None after a
-    # cursor. With the count and who is viewing, the poll's stamp (inbox.tickets.views.page_stamp).
+    # cursor. With the count and who is viewing, the poll's stamp (inbox.screen.views.page_stamp).
     keys: list[tuple] | None = None
     stamp: str = ""
 
@@ -440,7 +439,7 @@ def ids_of(querysets) -> list[int]:
 
     Django's ``union()`` cannot be used as such a subquery; each scan is wrapped in a derived
     table because SQLite allows no ORDER BY or LIMIT on the members of a compound SELECT.
-    Parameters are bound on the server (inbox.ingest.bulk.cursor): a search's id lists (up to 20,000
+    Parameters are bound on the server (inbox.core.bulk.cursor): a search's id lists (up to 20,000
     each, once per scan) quoted into the SQL text were a sixth of the web workers' time under
     load.
     """

@@ -27,8 +27,7 @@ from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
 from inbox.core import access
-from inbox.engines.business_time import Calendars
-from inbox.engines.sla import BUSINESS_DURATION_FIELDS, business_durations_set
+from inbox.core.business_time import Calendars
 from inbox.models import (
     OPEN_STATUSES,
     Activity,
@@ -38,6 +37,7 @@ from inbox.models import (
     Ticket,
     TicketStatus,
 )
+from inbox.tickets.timing import BUSINESS_DURATION_FIELDS, business_durations_set
 
 
 # --- errors a user sees -----------------------------------------------------------------------

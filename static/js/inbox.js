@@ -166,8 +166,9 @@
     }
   });
 
-  // Characters used, counted by code points; the server's count (and for X its weighting) is
-  // fetched after a pause and decides before sending.
+  // Characters used, counted as the platform counts them (reply-count.js, with the channel's
+  // rule: X weighs URLs, emoji and CJK); the server's count is fetched after a pause and
+  // decides before sending.
   var typingTimer = null;
   var countTimer = null;
   function updateCounter() {
@@ -177,7 +178,9 @@
     if (!form || !text || !counter) { return; }
     var limit = parseInt(form.getAttribute("data-limit"), 10);
     if (!limit) { return; }
-    var used = Array.from(text.value).length;
+    var used = window.webcareCount(
+      window.webcareReplyText(text.value, form.getAttribute("data-signature")),
+      form.getAttribute("data-count-rule"));
     counter.textContent = used + " / " + limit;
     counter.classList.toggle("over", used > limit);
   }

@@ -20,7 +20,7 @@ from channels.base import InboundAuthor, InboundItem
 from inbox.ingest.services import ingest_batch
 from inbox.models import Tag, Team, Ticket
 from tests.factories import make_channel
-from tests.inbox.tickets.test_inbox_browser import CHROMIUM_ARGS
+from tests.inbox.screen.test_inbox_browser import CHROMIUM_ARGS
 from tests.personas import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

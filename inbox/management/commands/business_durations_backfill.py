@@ -6,8 +6,8 @@ those fields existed (migration 0017), so the dashboard's business-hours figures
 A one-off walk over the tickets that miss a value, in batches by id (one short transaction and
 one set-based UPDATE per batch, the calendars loaded once per batch), so it can run beside live
 traffic and be stopped and started again: it only picks tickets still missing a value. New
-tickets never need it; ``inbox.engines.sla.business_durations_set`` runs when they are answered or
-closed.
+tickets never need it; ``inbox.tickets.timing.business_durations_set`` runs when they are
+answered or closed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
-from inbox.engines.business_time import Calendars
-from inbox.engines.sla import BUSINESS_DURATION_FIELDS, business_durations_set
-from inbox.ingest import bulk
+from inbox.core import bulk
+from inbox.core.business_time import Calendars
 from inbox.models import Ticket
+from inbox.tickets.timing import BUSINESS_DURATION_FIELDS, business_durations_set
 
 MISSING = Q(first_inbound_at__isnull=False) & (
     Q(first_response_at__isnull=False, first_response_business_seconds__isnull=True)

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 
 from channels.models import Channel, HealthState, WhatsAppMessageStatus, WhatsAppTemplate
 from channels.whatsapp import throughput
-from channels.whatsapp.services import TemplateRefused, template_send, templates_sync
+from channels.whatsapp.services import template_send, templates_sync
+from channels.whatsapp.window import TemplateRefused
 from inbox.models import DeliveryState, Ticket
 from inbox.replies.delivery import RetryLater, message_deliver
 from inbox.replies.services import reply_queue
@@ -191,7 +192,7 @@ def test_templates_are_synchronised_from_the_business_account(ticket):
 
 @responses.activate
 def test_the_customers_language_is_chosen_and_rejected_templates_are_not_offered(ticket):
-    from channels.whatsapp.services import templates_for
+    from channels.whatsapp.window import templates_for
 
     responses.get(graph(f"{WABA_ID}/message_templates"), json=templates_page())
     templates_sync(channel=Channel.objects.get(pk=ticket.channel_id))
@@ -302,7 +303,7 @@ def test_a_media_id_resolves_to_metas_url_downloaded_with_the_token(ticket):
 
 @responses.activate
 def test_an_agent_opening_the_thread_sends_one_read_receipt(ticket):
-    from channels.whatsapp.tasks import read_receipt_on_open
+    from channels.whatsapp.receipts import read_receipt_on_open
 
     responses.post(graph(f"{PHONE_NUMBER_ID}/messages"), json={"success": True})
     assert read_receipt_on_open(ticket)
@@ -313,7 +314,7 @@ def test_an_agent_opening_the_thread_sends_one_read_receipt(ticket):
 
 
 def test_read_receipts_can_be_switched_off(ticket):
-    from channels.whatsapp.tasks import read_receipt_on_open
+    from channels.whatsapp.receipts import read_receipt_on_open
 
     Channel.objects.filter(pk=ticket.channel_id).update(
         settings={"phone_number_id": PHONE_NUMBER_ID, "read_receipts": False}

@@ -63,7 +63,7 @@ def test_an_edit_polled_and_the_same_edit_by_webhook_normalise_to_the_same_versi
 def test_an_edited_item_survives_the_trip_through_a_task_argument():
     import json
 
-    from channels.base import item_from_dict, item_to_dict
+    from channels.serial import item_from_dict, item_to_dict
 
     (item,) = normalize.tweets_page_to_items(
         load("mention_edited.json"), own_id=OWN_ID, source="mentions"

@@ -235,11 +235,12 @@ def test_an_identical_earlier_dm_is_not_taken_for_a_timed_out_one(api, agent):
 
 
 def test_a_dm_conversation_is_not_answered_in_public(api, agent):
+    from inbox.models import Message
+    from inbox.replies.services import ReplyInvalid
+
     channel, ticket = _dm_ticket(api)
-    message = reply_queue(ticket=ticket, author=agent, text="Hello!", mode="public")
+    with pytest.raises(ReplyInvalid, match="public reply is not possible"):
+        reply_queue(ticket=ticket, author=agent, text="Hello!", mode="public")
 
-    assert message_deliver(message_id=message.pk) == "failed"
-
-    message.refresh_from_db()
-    assert "only be answered by direct message" in message.failure_reason
+    assert not Message.objects.filter(ticket=ticket, author_user=agent).exists()
     assert not api.calls

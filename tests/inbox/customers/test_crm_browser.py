@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.inbox.customers.crm_double import CrmDouble
-from tests.inbox.tickets.test_inbox_browser import browser, log_in  # noqa: F401 - fixtures
+from tests.inbox.screen.test_inbox_browser import browser, log_in  # noqa: F401 - fixtures
 from tests.personas import person, tickets
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -18,7 +18,7 @@ from inbox.models import (
     TicketStatus,
 )
 from tests.factories import author, item, make_channel
-from tests.inbox.tickets.test_inbox_browser import LIVE, browser, eager, log_in  # noqa: F401 - fixtures
+from tests.inbox.screen.test_inbox_browser import LIVE, browser, eager, log_in  # noqa: F401 - fixtures
 from tests.personas import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

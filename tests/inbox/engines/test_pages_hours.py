@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.engines.business_time import Calendar, add_business_time
+from inbox.core.business_time import Calendar, add_business_time
 from inbox.ingest.services import ingest_batch
 from inbox.models import Activity, AutoAck, BusinessHours, Holiday, SlaTarget, Team, Ticket
 from tests.factories import item, make_channel

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from channels.models import Channel
-from inbox.engines.business_time import (
+from inbox.core.business_time import (
     Calendar,
     add_business_time,
     business_time_between,

@@ -9,7 +9,7 @@ once the channel holds 150,000 messages.
 import pytest
 from django.db import connection
 
-from inbox.ingest import bulk
+from inbox.core import bulk
 from tests.factories import make_channel
 from tests.personas import tickets
 

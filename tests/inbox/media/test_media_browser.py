@@ -17,7 +17,7 @@ from inbox.ingest.services import ingest_batch
 from inbox.models import Attachment, Message, Team, Ticket
 from tests.channels.facebook.support import PAGE_ID, PSID, graph, load, messenger_channel
 from tests.factories import item
-from tests.inbox.tickets.test_inbox_browser import browser, log_in  # noqa: F401 - the browser fixture
+from tests.inbox.screen.test_inbox_browser import browser, log_in  # noqa: F401 - the browser fixture
 from tests.media_cdn import Route, jpeg
 from tests.personas import eager_celery, person
 

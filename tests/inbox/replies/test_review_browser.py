@@ -7,7 +7,7 @@ import pytest
 from inbox.ingest.services import ingest_batch
 from inbox.models import AgentProfile, DeliveryState, Direction, Message, Team, Ticket
 from tests.factories import author, item, make_channel
-from tests.inbox.tickets.test_inbox_browser import LIVE, browser, eager, log_in  # noqa: F401 - fixtures
+from tests.inbox.screen.test_inbox_browser import LIVE, browser, eager, log_in  # noqa: F401 - fixtures
 from tests.personas import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

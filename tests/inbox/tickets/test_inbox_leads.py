@@ -188,7 +188,7 @@ def test_the_thread_with_its_panel_uses_a_constant_number_of_queries(
         if i % 2:
             incident_link(incident=incident, tickets=[ticket], actor=lead)
     lead_client.get(url("thread", ticket))
-    # The same as any lead's thread (tests/inbox/tickets/test_inbox_views.py): the panel reads the
+    # The same as any lead's thread (tests/inbox/screen/test_inbox_views.py): the panel reads the
     # ticket's
     # own fields and the messages already loaded, and the incidents in one query.
     with django_assert_num_queries(11):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from channels import health
 from channels.base import AuthError, TemporaryError
 from channels.models import Channel
-from inbox.core import views as start
+from inbox.reports import start_views as start
 from tests.factories import make_channel
 from tests.personas import person
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.ingest import bulk
+from inbox.core import bulk
 from inbox.models import (
     Activity,
     AgentProfile,

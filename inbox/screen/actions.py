@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,8 +29,8 @@ from inbox.models import (
     Ticket,
 )
 from inbox.replies import services as reply_services
+from inbox.screen.views import PAGE, _load_ticket, _thread_context, inbox_view
 from inbox.tickets import selectors, services
-from inbox.tickets.views import PAGE, _load_ticket, _thread_context, inbox_view
 from webcare.http import AuthedRequest
 
 
@@ -247,6 +248,20 @@ def merge(request: AuthedRequest, ticket: Ticket) -> None:
         raise services.ActionError(translation.gettext("This ticket has no customer."))
     customer_services.customer_merge(
         source_id=ticket.customer_id, target_id=other.customer_id, user=request.user
+    )
+
+
+@_action
+def customer_contact(request: AuthedRequest, ticket: Ticket) -> None:
+    if not ticket.customer_id:
+        raise services.ActionError(translation.gettext("This ticket has no customer."))
+    user = request.user
+    assert isinstance(user, User)  # inbox_view: logged in
+    customer_services.customer_contact_set(
+        customer_id=ticket.customer_id,
+        phone=request.POST.get("phone", "")[:40],
+        email=request.POST.get("email", "")[:254],
+        user=user,
     )
 
 

@@ -219,9 +219,8 @@ def _thread_render(context, messages, ticket) -> _ThreadRender:
         avatar_tail=avatar_tail,
         review_url=reverse("pages:review") if context.get("can_assign") else "",
         viewer_id=viewer.pk if viewer is not None else None,
-        # Abusive comments can be hidden on platforms that allow it (Facebook comments).
-        can_hide=ticket.kind in ("comment", "post")
-        and callable(getattr(ticket.channel.connector_class, "set_hidden", None)),
+        # Abusive comments can be hidden on platforms that allow it (Connector.hide_kinds).
+        can_hide=ticket.channel.connector_class.can_hide(ticket.kind),
         # Comments the account may delete on the platform (Instagram comments on its own media).
         can_delete=ticket.kind == "comment"
         and callable(getattr(ticket.channel.connector_class, "delete_comment", None)),

@@ -1,4 +1,6 @@
-"""The admin's and lead's start page: channel health at a glance and the way to every setting."""
+"""The admins' and leads' start page: channel health at a glance and the way to every setting.
+
+In the reports area (the leads' overview pages), above every area whose page it links to."""
 
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ def start(request: AuthedRequest) -> HttpResponse:
     channels = health_overview()
     return render(
         request,
-        "inbox/core/start.html",
+        "inbox/reports/start.html",
         {
             "channels": channels,
             "attention": [c for c in channels if c.attention],

@@ -2,7 +2,7 @@
 
 Each view checks access first (``inbox.core.access``), then calls one service. A normal request gets
 the full page (or a redirect back to it after a POST); an htmx request gets the named partial of
-``inbox/tickets/inbox.html`` it needs. Live updates poll ``list_poll`` and ``thread_poll``, which
+``inbox/screen/inbox.html`` it needs. Live updates poll ``list_poll`` and ``thread_poll``, which
 answer
 204 (htmx swaps nothing) when nothing the user can see has changed.
 """
@@ -36,11 +36,14 @@ from inbox.models import (
     TicketKind,
 )
 from inbox.replies import services as reply_services
-from inbox.tickets import presence, selectors, services, thread_pane
+from inbox.replies.approval import reply_needs_approval
+from inbox.screen import thread_pane
+from inbox.tickets import presence, selectors, services
+from inbox.tickets.thread import thread_messages
 from webcare.http import AuthedRequest, HtmxRequest
 from webcare.redirects import redirect_to_next
 
-PAGE = "inbox/tickets/inbox.html"
+PAGE = "inbox/screen/inbox.html"
 
 
 def inbox_view(view: Callable) -> Callable:
@@ -160,7 +163,7 @@ def _file_limits(ticket: Ticket) -> dict | None:
 
 
 def _thread_context(request: AuthedRequest, ticket: Ticket) -> dict:
-    messages = thread_pane.thread_messages(ticket)
+    messages = thread_messages(ticket)
     check = reply_services.composer_state(ticket)
     last_id = max((m.pk for m in messages), default=0)
     return {
@@ -205,7 +208,6 @@ def _file_notice(ticket: Ticket) -> str:
 def _approval_notice(request: AuthedRequest, ticket: Ticket) -> str:
     """The composer's notice: "all" when every reply of this user here waits for a lead,
     "public" when public ones do, "" when none (no query: profile and channel are loaded)."""
-    from inbox.replies.review import reply_needs_approval
 
     def held(mode: str) -> bool:
         return reply_needs_approval(
@@ -275,7 +277,7 @@ def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
     if ticket.channel.platform == "whatsapp":
-        from channels.whatsapp.tasks import read_receipt_on_open
+        from channels.whatsapp.receipts import read_receipt_on_open
 
         read_receipt_on_open(ticket)  # the customer sees their message read (a channel setting)
     context = _thread_context(request, ticket)

@@ -1,8 +1,8 @@
-"""inbox.ingest.bulk: reserved ids, on SQLite and on PostgreSQL."""
+"""inbox.core.bulk: reserved ids, on SQLite and on PostgreSQL."""
 
 import pytest
 
-from inbox.ingest import bulk
+from inbox.core import bulk
 from inbox.models import Ticket
 from tests.factories import make_channel
 

@@ -173,7 +173,7 @@ def test_keyboard_moves_opens_and_shows_help(browser, live_server):
     page.keyboard.press("r")
     expect(page.get_by_label("Reply text", exact=True)).to_be_focused()
     page.keyboard.type("Hello")
-    # The browser counts at once; the server's count (with the signature "^Anna") follows.
+    # The browser counts at once, with the signature "^Anna" as the server does.
     expect(page.locator("#counter")).to_have_text("11 / 1000")
     page.keyboard.press("Escape")
     page.keyboard.press("?")

@@ -9,9 +9,9 @@ from django.utils import timezone, translation
 
 from inbox.models import BusinessHours, Team, Ticket, TicketStatus
 from inbox.replies.services import reply_queue
+from inbox.screen.thread_html import span
+from inbox.screen.thread_pane import priority_reason_label
 from inbox.tickets.services import ticket_claim, ticket_snooze
-from inbox.tickets.thread_html import span
-from inbox.tickets.thread_pane import priority_reason_label
 from tests.personas import person, tickets
 
 pytestmark = pytest.mark.django_db
