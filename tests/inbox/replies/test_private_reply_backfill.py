@@ -22,9 +22,7 @@ from tests.channels.instagram.test_send import comment_ticket
 
 pytestmark = pytest.mark.django_db
 
-backfill = importlib.import_module(
-    "inbox.migrations.0037_private_reply_claims_for_earlier_replies"
-)
+backfill = importlib.import_module("inbox.migrations.0037_private_reply_claims_for_earlier_replies")
 
 
 def _migrate() -> None:
