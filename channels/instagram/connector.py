@@ -219,7 +219,9 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
         return parts
 
     # The configured Graph version near or past Meta's end date, as on the Facebook channels.
-    health_notices = classmethod(MetaConnector.health_notices.__func__)
+    @classmethod
+    def health_notices(cls, *, today: dt.date) -> list[str]:
+        return MetaConnector.health_notices(today=today)
 
     # --- reading ------------------------------------------------------------------------------
     @staticmethod

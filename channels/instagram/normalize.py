@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from channels.payload import child
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem, Moderation
 from ..facebook.normalize_messenger import message_edit_item
 from ..facebook.normalize_parts import _attachments_text, _text
@@ -201,7 +203,7 @@ def _attachment(attachment: Any, index: int) -> InboundAttachment | None:
     if not isinstance(attachment, dict):
         return None
     kind = _text(attachment.get("type"))
-    payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+    payload = child(attachment, "payload")
     url = _text(payload.get("url"))
     if kind in FILE_TYPES:
         return InboundAttachment(kind=FILE_TYPES[kind], url=url, external_id=f"{index}")
@@ -292,8 +294,8 @@ def messaging_event(event: Any, *, account_id: str) -> InboundItem | Moderation 
         if (a := _attachment(raw, i)) is not None
     )
     text = _text(message.get("text"))
-    reply_to = message.get("reply_to") if isinstance(message.get("reply_to"), dict) else {}
-    story = reply_to.get("story") if isinstance(reply_to.get("story"), dict) else {}
+    reply_to = child(message, "reply_to")
+    story = child(reply_to, "story")
     if story:
         # A reply to the account's story: the story is what the customer answers.
         attachments = (

@@ -90,7 +90,7 @@ class WhatsAppConnector(Connector):
         "audio": 16 * MB,
         "file": 100 * MB,
     }
-    webhook = WhatsAppIntake()
+    webhook: ClassVar[WhatsAppIntake | None] = WhatsAppIntake()
 
     # --- configuration ----------------------------------------------------------------------
     @property

@@ -18,6 +18,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from channels.payload import child
+
 MAX_WEIGHTED_LENGTH = 280
 SCALE = 100
 DEFAULT_WEIGHT = 200
@@ -66,7 +68,7 @@ def billed_units(page: dict, *, dm: bool = False) -> dict[str, int]:
     """The resources one API answer bills: its ``data`` (posts, or DM events) and what
     ``includes`` adds (users, referenced posts)."""
     data = page.get("data")
-    includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+    includes = child(page, "includes")
     users = includes.get("users")
     tweets = includes.get("tweets")
     found = len(data) if isinstance(data, list) else 0
