@@ -58,8 +58,6 @@ PRIVATE_REPLY_WINDOW = dt.timedelta(days=7)
 COMMENT_FIELDS = "id,text,timestamp,from,username,parent_id"
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,media_type"
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
-MENTIONED_COMMENT_FIELDS = "id,text,timestamp,username,from,media{id,permalink}"
-MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,username,media_type,media_url,permalink"
 # Back off when Meta reports this share of a rate limit used (X-App-Usage and
 # X-Business-Use-Case-Usage percentages), before its limit answers with code 4/17/32/613.
 DEFAULT_USAGE_BACKOFF_PERCENT = 90
@@ -310,23 +308,10 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
         return items, calls
 
     def mention(self, ref: normalize.MentionRef, *, entry_time: Any = None) -> InboundItem | None:
-        """Look up what a ``mentions`` webhook points at: the comment or the caption."""
-        account = self._require_account()
-        if ref.comment_id:
-            data = self._get(
-                account,
-                fields=f"mentioned_comment.comment_id({ref.comment_id}){{{MENTIONED_COMMENT_FIELDS}}}",
-            )
-            return normalize.mentioned_comment_item(
-                data.get("mentioned_comment") or {}, ref=ref, fallback_time=entry_time
-            )
-        data = self._get(
-            account,
-            fields=f"mentioned_media.media_id({ref.media_id}){{{MENTIONED_MEDIA_FIELDS}}}",
-        )
-        return normalize.mentioned_media_item(
-            data.get("mentioned_media") or {}, ref=ref, fallback_time=entry_time
-        )
+        """What a ``mentions`` webhook (ids only) points at: ``channels.instagram.mentions``."""
+        from .mentions import mention_item
+
+        return mention_item(self, ref, entry_time=entry_time)
 
     # --- replying -----------------------------------------------------------------------------
     @classmethod
