@@ -5,13 +5,15 @@ the Cloud API that enforces 80 messages a second.
     REDIS_URL=redis://127.0.0.1:6379/15 python bench/whatsapp_send.py [--replies 10000]
 
 Creates a throw-away test database, a WhatsApp channel, ``--replies`` queued replies spread over
-customers, and runs ``--workers`` threads that each take a reply and call
-``inbox.replies.delivery.message_deliver`` (what the Celery task runs), re-queueing it after the
-countdown when delivery says "retry later", as the task does. The replies go through the
-connector's per-number rate counter (in the cache: Redis with REDIS_URL) to an HTTP server on
-127.0.0.1 that plays ``POST /{phone-number-id}/messages``: a token bucket of 80 per second
-(burst 80) that answers Meta's 130429 error body when it is empty. facebook-sdk is pointed at
-it through its module constant ``FACEBOOK_GRAPH_URL``.
+customers, and runs ``--workers`` worker processes that each take a reply's task and call
+``inbox.ingest.entry.reply_deliver`` (what the Celery send task runs: on WhatsApp a batch of the
+channel's queued replies with that one first, ``inbox.replies.batch``), re-queueing it after the
+countdown when delivery says "retry later", as the task does. ``--single`` calls
+``inbox.replies.delivery.message_deliver`` instead: one reply per task, the path before batches.
+The replies go through the connector's per-number rate counter (in the cache: Redis with
+REDIS_URL) to an HTTP server on 127.0.0.1 that plays ``POST /{phone-number-id}/messages``: a
+token bucket of 80 per second (burst 80) that answers Meta's 130429 error body when it is empty.
+facebook-sdk is pointed at it through its module constant ``FACEBOOK_GRAPH_URL``.
 
 Prints the sustained rate (replies confirmed per second from the first to the last), the
 number of 130429 answers, and the checks: every reply sent, none posted twice.
@@ -140,7 +142,7 @@ class CloudAPIDouble:
         return Handler
 
 
-def setup(replies: int, customers: int):
+def setup(replies: int, customers: int, rate: int = 80):
     from channels.base import InboundAuthor, InboundItem
     from channels.services import channel_create
     from inbox.ingest.services import ingest_batch
@@ -150,7 +152,7 @@ def setup(replies: int, customers: int):
         kind="whatsapp",
         name="Bench WhatsApp",
         credentials={"access_token": "bench-token", "app_secret": "bench"},
-        settings={"phone_number_id": PHONE_NUMBER_ID, "messages_per_second": 80},
+        settings={"phone_number_id": PHONE_NUMBER_ID, "messages_per_second": rate},
     )
     now = timezone.now()
     for start in range(0, customers, 500):
@@ -191,20 +193,33 @@ def setup(replies: int, customers: int):
     )
 
 
-def _worker(work, results, done_flag, connector_only: bool) -> None:
+def _worker(work, results, done_flag, connector_only: bool, single: bool = False) -> None:
     """One worker process, as a Celery worker runs the send task: take, deliver, retry later.
 
     ``connector_only``: call the connector's ``send`` (rate counter, Graph call) without the
     database work of a delivery, to measure the send path by itself."""
     from channels.base import OutboundReply, RateLimited
     from channels.models import Channel
+    from inbox.ingest.entry import reply_deliver
     from inbox.replies.delivery import RetryLater, message_deliver
 
     connector = Channel.objects.get(kind="whatsapp").connector() if connector_only else None
 
+    # A reply a batch put back in the queue gets a send task of its own (Celery's countdown):
+    # here, a place in this queue.
+    import inbox.replies.batch
+
+    def dispatch(pk: int, countdown: int | None = None) -> None:
+        work.put((time.time() + (countdown or 0), pk))
+
+    inbox.replies.batch.dispatch_send = dispatch  # type: ignore[assignment]
+
     def deliver(pk: int) -> str:
         if connector is None:
-            return message_deliver(message_id=pk)
+            if single:
+                return message_deliver(message_id=pk)
+            # "batch of 80: sent 80" counts as "batch of 80"
+            return reply_deliver(message_id=pk).split(":")[0]
         reply = OutboundReply(
             message_id=pk,
             idempotency_key=str(pk),
@@ -244,7 +259,7 @@ def _worker(work, results, done_flag, connector_only: bool) -> None:
         connections.close_all()
 
 
-def run(ids: list[int], workers: int, connector_only: bool = False) -> dict:
+def run(ids: list[int], workers: int, connector_only: bool = False, single: bool = False) -> dict:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -255,7 +270,7 @@ def run(ids: list[int], workers: int, connector_only: bool = False) -> dict:
         work.put((0.0, pk))
     connections.close_all()  # each process opens its own
     processes = [
-        context.Process(target=_worker, args=(work, results, done_flag, connector_only))
+        context.Process(target=_worker, args=(work, results, done_flag, connector_only, single))
         for _ in range(workers)
     ]
     started = time.monotonic()
@@ -297,12 +312,23 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=6)
-    parser.add_argument("--rate", type=int, default=80)
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=80,
+        help="messages a second the double takes and the number's setting allows (a rate above "
+        "what delivery reaches measures delivery's own ceiling)",
+    )
     parser.add_argument(
         "--connector-only",
         action="store_true",
         help="measure the send path alone (rate counter and Graph call), without delivery's "
         "database work",
+    )
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="one reply per task through message_deliver (the path before batched sends)",
     )
     args = parser.parse_args()
 
@@ -321,9 +347,9 @@ def main() -> None:
         from django.core.cache import cache
 
         cache.clear()
-        ids = setup(args.replies, args.customers)
+        ids = setup(args.replies, args.customers, args.rate)
         print(f"{len(ids)} replies queued; {args.workers} workers; double at {args.rate}/s")
-        result = run(ids, args.workers, args.connector_only)
+        result = run(ids, args.workers, args.connector_only, args.single)
         from inbox.models import DeliveryState, Message
 
         sent = Message.objects.filter(pk__in=ids, delivery_state=DeliveryState.SENT).count()

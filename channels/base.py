@@ -53,6 +53,11 @@ class InboundAuthor:
     followers: int | None = None
     verified: bool = False
     profile_url: str = ""
+    # Contact details the platform vouches for (WhatsApp: the number that wrote, E.164; a
+    # platform that shares the e-mail address). The inbox links an author it has not seen
+    # before to the customer already known by the same phone number or e-mail address.
+    phone: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +345,14 @@ class Connector:
 
     def send(self, reply: OutboundReply) -> SendResult:
         raise NotImplementedError
+
+    def send_batch_size(self) -> int:
+        """How many queued replies one worker may claim and send at once, concurrently
+        (``inbox.replies.batch``). 1: one at a time, each its own task (most platforms; their
+        rate limits are per hour or per user, not a throughput to fill). A connector that sends
+        at a fixed rate shared by every worker (WhatsApp's messages per second) and whose
+        ``send`` is safe to call from several threads returns more."""
+        return 1
 
     def find_sent(self, reply: OutboundReply) -> SendResult | None:
         """Look on the platform for a reply a previous attempt may have posted.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -195,7 +196,7 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         # Late acks redeliver an unacknowledged task after this long; it must outlast every
         # countdown and ETA we set (the longest is a poll backoff of one hour), or the task runs
         # twice.
@@ -452,5 +453,8 @@ API_THROTTLE = env("API_THROTTLE", default="120/min")
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 # How long a worker holds the deliveries it is sending (a killed worker's are sent again after).
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
+# The country a phone number an agent types without "+" is read in (ISO 3166 code, for
+# inbox.customers.contact): "06 12345678" is +31612345678 with NL.
+PHONE_REGION = env.str("PHONE_REGION", default="NL")
 CRM_LOOKUP_URL = env("CRM_LOOKUP_URL", default="")
 CRM_SECRET = env("CRM_SECRET", default="")

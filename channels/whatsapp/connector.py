@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..base import (
     AuthError,
@@ -90,7 +91,7 @@ class WhatsAppConnector(Connector):
         "audio": 16 * MB,
         "file": 100 * MB,
     }
-    webhook = WhatsAppIntake()
+    webhook: ClassVar[WhatsAppIntake | None] = WhatsAppIntake()
 
     # --- configuration ----------------------------------------------------------------------
     @property
@@ -177,13 +178,15 @@ class WhatsAppConnector(Connector):
         if last_inbound_at is None:
             return ReplyWindow(
                 allowed=False,
-                reason="The customer has not written on WhatsApp yet: send an approved template.",
+                reason=_(
+                    "The customer has not written on WhatsApp yet: send an approved template."
+                ),
             )
         closes = last_inbound_at + SERVICE_WINDOW
         if timezone.now() >= closes:
             return ReplyWindow(
                 allowed=False,
-                reason=(
+                reason=_(
                     "More than 24 hours since the customer's last WhatsApp message: WhatsApp "
                     "only takes an approved template until they write again."
                 ),
@@ -217,6 +220,11 @@ class WhatsAppConnector(Connector):
             raise PermanentError("Nothing to send: the reply has no text, file or template.")
         ids = [self._post_message(to, body) for body in bodies]
         return SendResult(external_id=ids[0], raw={"wamids": ids})
+
+    def send_batch_size(self) -> int:
+        # About a second of the number's rate: the batch's sends fill the rate counter's slots
+        # concurrently, and a worker lost mid-batch leaves at most a second's replies to resume.
+        return min(self.rate, 500)
 
     def _post_message(self, to: str, body: dict[str, Any]) -> str:
         number = self._number()

@@ -18,14 +18,15 @@ log = logging.getLogger(__name__)
 SEND_TASK = "channels.tasks.send_message"
 
 
-def dispatch_send(message_id: int) -> None:
-    """Queue the send of a stored reply; if the broker is unreachable, leave it to the sweep.
+def dispatch_send(message_id: int, countdown: int | None = None) -> None:
+    """Queue the send of a stored reply (in ``countdown`` seconds); if the broker is
+    unreachable, leave it to the sweep.
 
     Called after commit from web requests: the reply is safe in the database as "queued", so
     a broker outage must not turn an agent's click into an error.
     """
     task = current_app.tasks[SEND_TASK]  # a missing task is a deploy error: let it raise
     try:
-        task.apply_async((message_id,), retry=False)
+        task.apply_async((message_id,), countdown=countdown, retry=False)
     except Exception:  # noqa: BLE001 - any broker failure; redeliver_stalled_replies retries
         log.warning("broker unreachable; reply %s waits for the sweep", message_id, exc_info=True)

@@ -1,14 +1,15 @@
-"""Customers: the root of a merged customer, merge and undo."""
+"""Customers: the root of a merged customer, merge and undo, contact details."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox.audit.services import activity_log
+from inbox.customers.contact import contact_clean
 from inbox.models import (
     Customer,
     Ticket,
@@ -18,10 +19,10 @@ from inbox.tickets.services import ActionError
 
 # --- customers --------------------------------------------------------------------------------
 def customer_root(customer: Customer) -> Customer:
-    return customer.merged_into if customer.merged_into_id else customer
+    return customer.merged_into or customer
 
 
-def customer_merge(*, source_id: int, target_id: int, user: AbstractBaseUser) -> None:
+def customer_merge(*, source_id: int, target_id: int, user: User) -> None:
     """Link ``source`` to ``target`` as the same person. Tickets keep their own customer, so
     :func:`customer_unmerge` restores everything exactly."""
     with transaction.atomic():
@@ -48,7 +49,7 @@ def customer_merge(*, source_id: int, target_id: int, user: AbstractBaseUser) ->
         )
 
 
-def customer_unmerge(*, customer_id: int, user: AbstractBaseUser) -> None:
+def customer_unmerge(*, customer_id: int, user: User) -> None:
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         if customer.merged_into_id is None:
@@ -67,3 +68,32 @@ def customer_unmerge(*, customer_id: int, user: AbstractBaseUser) -> None:
             before=before,
             after={"customer": customer.pk, "merged_into": None},
         )
+
+
+def customer_contact_set(*, customer_id: int, phone: str, email: str, user: User) -> Customer:
+    """Record the customer's phone number and e-mail address (normalised; empty clears one).
+    Messages from a new identity with the same number or address then land on this customer
+    (``inbox.customers.identities``). Lock: the customer row; audit: "customer_contact"."""
+    try:
+        phone, email = contact_clean(phone=phone, email=email)
+    except ValueError as exc:
+        raise ActionError(str(exc)) from exc
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        before = {"phone": customer.phone, "email": customer.email}
+        after = {"phone": phone, "email": email}
+        if before == after:
+            return customer
+        customer.phone, customer.email = phone, email
+        customer.save(update_fields=["phone", "email"])
+        Ticket.objects.filter(customer=customer).update(
+            updated_at=timezone.now(), version=F("version") + 1
+        )
+        activity_log(
+            ticket=None,
+            actor=user,
+            verb="customer_contact",
+            before=before,
+            after={"customer": customer.pk, **after},
+        )
+    return customer

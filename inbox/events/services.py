@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
@@ -93,6 +94,20 @@ def activity_event(activity: Activity) -> None:
         return
     data = {"verb": activity.verb, "actor_id": activity.actor_id, **(activity.after or {})}
     event_emit(event=event, ticket_id=activity.ticket_id, data=data)
+
+
+def activities_events(activities: Iterable[Activity]) -> None:
+    """:func:`activity_event` for many rows (a batch of sent replies): the subscriptions are
+    asked once per verb, not once per row."""
+    wanted: dict[str, bool] = {}
+    for activity in activities:
+        event = VERB_EVENTS.get(activity.verb)
+        if event is None:
+            continue
+        if event not in wanted:
+            wanted[event] = bool(_subscriptions_for(event))
+        if wanted[event]:
+            activity_event(activity)
 
 
 # Queued by name: this module sits below every area, so it imports no task module (whose

@@ -128,9 +128,9 @@ def make_thumbnail(source) -> bytes:
         previous = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
         try:
-            with Image.open(source) as image:
-                image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at a fraction of the size
-                image = ImageOps.exif_transpose(image)  # turned as the camera meant, then
+            with Image.open(source) as opened:
+                opened.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at a fraction of the size
+                image = ImageOps.exif_transpose(opened)  # turned as the camera meant, then
                 image.thumbnail(THUMBNAIL_SIZE)  # the EXIF itself is left behind
                 if image.mode not in ("RGB", "L"):
                     background = Image.new("RGB", image.size, (255, 255, 255))

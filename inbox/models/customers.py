@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -21,7 +22,18 @@ class Customer(models.Model):
     note = models.TextField(blank=True)
     # Free key-value facts from the business (a CRM pushes them through the API): shown escaped.
     attributes = models.JSONField(default=dict, db_default={}, blank=True)
+    # How the person is reached outside any one platform, normalised so that equal means the
+    # same (``inbox.customers.contact``): the phone number in E.164 ("+31612345678"), the e-mail
+    # address in lower case. Ingest links a new identity to the customer with the same one.
+    phone = models.CharField(max_length=20, blank=True, default="", db_default="")
+    email = models.EmailField(max_length=254, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone"], condition=~Q(phone=""), name="customer_phone"),
+            models.Index(fields=["email"], condition=~Q(email=""), name="customer_email"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or f"customer {self.pk}"

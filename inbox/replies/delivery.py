@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Field, IntegerField, Value, When
 from django.utils import timezone
 
 from channels import health
@@ -47,15 +49,29 @@ class RetryLater(Exception):  # noqa: N818 - it is an instruction, not an error
         self.countdown = countdown
 
 
-def outbound_reply(message: Message) -> OutboundReply:
+def outbound_reply(
+    message: Message,
+    *,
+    in_reply_to: str | None = None,
+    in_reply_to_parent: str = "",
+    recipient_id: str = "",
+) -> OutboundReply:
+    """What the connector sends for ``message``. ``in_reply_to`` (with its parent) and
+    ``recipient_id`` are the customer's latest message on the ticket and its author; a batch
+    passes them (one query for all), otherwise they are read here."""
     ticket = message.ticket
-    last_inbound = (
-        ticket.messages.filter(direction=Direction.INBOUND)
-        .exclude(external_id=None)
-        .order_by("-sent_at", "-id")
-        .select_related("author_identity")
-        .first()
-    )
+    if in_reply_to is None:
+        last_inbound = (
+            ticket.messages.filter(direction=Direction.INBOUND)
+            .exclude(external_id=None)
+            .order_by("-sent_at", "-id")
+            .select_related("author_identity")
+            .first()
+        )
+        in_reply_to = (last_inbound.external_id or "") if last_inbound else ""
+        in_reply_to_parent = last_inbound.parent_external_id if last_inbound else ""
+        if last_inbound and last_inbound.author_identity:
+            recipient_id = last_inbound.author_identity.platform_user_id
     return OutboundReply(
         message_id=message.pk,
         idempotency_key=message.idempotency_key or f"msg-{message.pk}",
@@ -63,13 +79,9 @@ def outbound_reply(message: Message) -> OutboundReply:
         mode=message.reply_mode or "public",
         thread_key=ticket.thread_key,
         ticket_kind=ticket.kind,
-        in_reply_to=last_inbound.external_id if last_inbound else "",
-        in_reply_to_parent=last_inbound.parent_external_id if last_inbound else "",
-        recipient_id=(
-            last_inbound.author_identity.platform_user_id
-            if last_inbound and last_inbound.author_identity
-            else ""
-        ),
+        in_reply_to=in_reply_to,
+        in_reply_to_parent=in_reply_to_parent,
+        recipient_id=recipient_id,
         options=dict(message.send_options or {}),
         created_at=message.created_at,
         # The files the agent attached, in the media storage (inbox.media.outbound).
@@ -79,6 +91,45 @@ def outbound_reply(message: Message) -> OutboundReply:
 
 def message_deliver(*, message_id: int) -> str:
     """Send one outbound message. Idempotent: returns quietly when there is nothing to do."""
+    claimed = _claim(message_id)
+    if isinstance(claimed, str):
+        return claimed
+    message, resumed = claimed
+    connector = message.channel.connector()
+    reply = outbound_reply(message)
+
+    if resumed:
+        # An earlier attempt was cut off after it may have reached the platform.
+        try:
+            found = connector.find_sent(reply)
+        except OutcomeUnknown as exc:
+            message_fail(
+                message_id=message_id,
+                reason=(
+                    "An earlier attempt may have been posted and the platform cannot confirm it "
+                    f"({exc.message}). Check the platform before retrying."
+                ),
+            )
+            return "failed: outcome unknown"
+        except (TemporaryError, RateLimited) as exc:
+            raise RetryLater(exc.message, _countdown(exc)) from exc
+        if found is not None:
+            message_mark_sent(message_id=message_id, result=found)
+            return "sent (found earlier attempt)"
+
+    try:
+        result = connector.send(reply)
+    except Exception as exc:  # noqa: BLE001 - every outcome is recorded by send_failed
+        return send_failed(message, exc)
+    message_mark_sent(message_id=message_id, result=result)
+    _identity_hints_store(message.channel.platform, result)
+    return "sent"
+
+
+def _claim(message_id: int) -> tuple[Message, bool] | str:
+    """Lock the reply and switch it to ``sending`` (committed before the platform is called).
+    Returns the message and whether an earlier attempt had started it, or why there is
+    nothing to do."""
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
@@ -104,70 +155,71 @@ def message_deliver(*, message_id: int) -> str:
         message.attempts = F("attempts") + 1
         message.save(update_fields=["delivery_state", "delivery_changed_at", "attempts"])
     message.refresh_from_db(fields=["attempts"])
-    connector = message.channel.connector()
-    reply = outbound_reply(message)
+    return message, resumed
 
-    if resumed:
-        # An earlier attempt was cut off after it may have reached the platform.
-        try:
-            found = connector.find_sent(reply)
-        except OutcomeUnknown as exc:
-            message_fail(
-                message_id=message_id,
-                reason=(
-                    "An earlier attempt may have been posted and the platform cannot confirm it "
-                    f"({exc.message}). Check the platform before retrying."
-                ),
-            )
-            return "failed: outcome unknown"
-        except (TemporaryError, RateLimited) as exc:
-            raise RetryLater(exc.message, _countdown(exc)) from exc
-        if found is not None:
-            message_mark_sent(message_id=message_id, result=found)
-            return "sent (found earlier attempt)"
 
-    try:
-        result = connector.send(reply)
-    except OutcomeUnknown as exc:
-        # Stay in "sending", so the retry looks on the platform first. This attempt is over
-        # (the platform call returned), so the retry need not wait for the time limit.
+def send_failed(
+    message: Message, exc: Exception, *, retry: bool = True, told: set[str] | None = None
+) -> str:
+    """Record why the send of a ``sending`` reply did not go out: back to ``queued`` (a
+    temporary error or a rate limit), still ``sending`` (the outcome is unknown: the retry looks
+    on the platform first) or ``failed``; the channel's health learns what concerns the
+    channel. Raises :class:`RetryLater` for the first two unless ``retry`` is false (a batch
+    collects them and asks once); returns the outcome otherwise. ``told``: the causes the
+    channel's health has heard already in this batch (each is recorded once)."""
+    message_id = message.pk
+    if isinstance(exc, OutcomeUnknown):
+        # This attempt is over (the platform call returned), so the retry need not wait for
+        # the time limit.
         Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
             delivery_changed_at=timezone.now() - attempt_bound()
         )
-        raise RetryLater(exc.message) from exc
-    except (TemporaryError, RateLimited) as exc:
+        if retry:
+            raise RetryLater(exc.message) from exc
+        return "unknown"
+    if isinstance(exc, (TemporaryError, RateLimited)):
         Message.objects.filter(pk=message_id, delivery_state=DeliveryState.SENDING).update(
             delivery_state=DeliveryState.QUEUED,
             delivery_changed_at=timezone.now(),
             failure_reason=exc.message,
         )
-        # A limit on this one recipient (WhatsApp's pair rate limit) is no news about the channel.
-        if isinstance(exc, RateLimited) and not isinstance(exc, RecipientRateLimited):
-            health.record_send_rate_limit(message.channel_id, exc)
-        raise RetryLater(exc.message, _countdown(exc)) from exc
-    except (PermanentError, AuthError) as exc:
+        _health_learn(message.channel_id, exc, told)
+        if retry:
+            raise RetryLater(exc.message, _countdown(exc)) from exc
+        return "retry"
+    if isinstance(exc, (PermanentError, AuthError)):
         message_fail(message_id=message_id, reason=exc.message)
         # Refused for good, so not sent: its comment may be answered privately again (the
         # claim of inbox.replies.private). An unknown outcome keeps the claim: the reply may
         # have reached the customer.
         PrivateReply.objects.filter(message_id=message_id).delete()
-        if isinstance(exc, AuthError):
-            # Dead credentials (Meta 190, X 401): every other reply would fail the same way,
-            # so the channel shows "needs reconnect" now rather than at its next poll.
-            health.record_send_auth_failure(message.channel_id, exc)
-        elif isinstance(exc, AccountRestricted):
-            # The platform restricted the account: every reply fails until that ends.
-            health.record_policy_enforcement(message.channel_id, "block", exc.message)
-        elif isinstance(exc, RecipientRefused):
-            health.record_send_refusal(message.channel_id, exc)
+        _health_learn(message.channel_id, exc, told)
         return "failed"
-    except Exception as exc:
-        log.exception("send of message %s failed unexpectedly", message_id)
-        message_fail(message_id=message_id, reason=f"Unexpected error: {exc!r}")
-        return "failed"
-    message_mark_sent(message_id=message_id, result=result)
-    _identity_hints_store(message.channel.platform, result)
-    return "sent"
+    log.error("send of message %s failed unexpectedly", message_id, exc_info=exc)
+    message_fail(message_id=message_id, reason=f"Unexpected error: {exc!r}")
+    return "failed"
+
+
+def _health_learn(channel_id: int, exc: Exception, told: set[str] | None) -> None:
+    """Tell the channel's health what a failed send says about the channel (once a batch)."""
+    cause = type(exc).__name__
+    if told is not None:
+        if cause in told:
+            return
+        told.add(cause)
+    if isinstance(exc, RecipientRateLimited):
+        return  # a limit on this one recipient (WhatsApp's pair rate limit): no channel news
+    if isinstance(exc, RateLimited):
+        health.record_send_rate_limit(channel_id, exc)
+    elif isinstance(exc, AuthError):
+        # Dead credentials (Meta 190, X 401): every other reply would fail the same way,
+        # so the channel shows "needs reconnect" now rather than at its next poll.
+        health.record_send_auth_failure(channel_id, exc)
+    elif isinstance(exc, AccountRestricted):
+        # The platform restricted the account: every reply fails until that ends.
+        health.record_policy_enforcement(channel_id, "block", exc.message)
+    elif isinstance(exc, RecipientRefused):
+        health.record_send_refusal(channel_id, exc)
 
 
 def _identity_hints_store(platform: str, result: SendResult) -> None:
@@ -235,20 +287,7 @@ def message_mark_sent(*, message_id: int, result: SendResult) -> None:
                     "sent_at",
                 ]
             )
-        # An out-of-hours acknowledgement (inbox.engines.sla) is not an answer: the SLA clock runs
-        # on.
-        if message.reply_mode != "note" and not (message.send_options or {}).get("auto_ack"):
-            ticket = message.ticket
-            if ticket.first_response_at is None:
-                ticket.first_response_at = now
-                business_durations_set(ticket)
-                Ticket.objects.filter(pk=ticket.pk, first_response_at=None).update(
-                    first_response_at=now,
-                    first_response_business_seconds=ticket.first_response_business_seconds,
-                )
-            Ticket.objects.filter(pk=message.ticket_id).update(
-                last_response_at=now, updated_at=now, version=F("version") + 1
-            )
+        tickets_answered([message], now)
         activity_event(
             Activity.objects.create(
                 ticket_id=message.ticket_id,
@@ -309,3 +348,41 @@ def message_fail(*, message_id: int, reason: str) -> None:
                 created_at=now,
             )
         )
+
+
+def answers(message: Message) -> bool:
+    """A sent note or an out-of-hours acknowledgement (``inbox.engines.sla``) is no answer: the
+    ticket's SLA clock runs on."""
+    return message.reply_mode != "note" and not (message.send_options or {}).get("auto_ack")
+
+
+def tickets_answered(messages: Iterable[Message], now: dt.datetime) -> None:
+    """Our sent replies' effect on their tickets (in the caller's transaction): the first
+    response time where there was none (with its business seconds), the last response time,
+    a new version. Statements per call are fixed, however many replies."""
+    tickets = {m.ticket_id: m.ticket for m in messages if answers(m)}
+    if not tickets:
+        return
+    first = [t for t in tickets.values() if t.first_response_at is None]
+    if first:
+        calendars = Calendars(list({t.team_id for t in first}))
+        seconds: dict[int, int | None] = {}
+        for ticket in first:
+            ticket.first_response_at = now
+            business_durations_set(ticket, calendars)
+            seconds[ticket.pk] = ticket.first_response_business_seconds
+        Ticket.objects.filter(pk__in=list(seconds), first_response_at=None).update(
+            first_response_at=now,
+            first_response_business_seconds=per_row(seconds, IntegerField()),
+        )
+    Ticket.objects.filter(pk__in=list(tickets)).update(
+        last_response_at=now, updated_at=now, version=F("version") + 1
+    )
+
+
+def per_row(values: dict[int, Any], field: Field, default: Any = None) -> Any:
+    """One column's value per row (``CASE id WHEN … THEN …``): one UPDATE for the batch."""
+    whens = [When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()]
+    if not whens:
+        return default if default is not None else Value(None, output_field=field)
+    return Case(*whens, default=default, output_field=field)

@@ -29,6 +29,11 @@ urlpatterns = [
     path("inbox/t/<int:ticket_id>/discard/", actions.reply_discard, name="reply_discard"),
     path("inbox/t/<int:ticket_id>/merge/", actions.merge, name="merge"),
     path("inbox/t/<int:ticket_id>/unmerge/", actions.unmerge, name="unmerge"),
+    path(
+        "inbox/t/<int:ticket_id>/customer-contact/",
+        actions.customer_contact,
+        name="customer_contact",
+    ),
     path("inbox/t/<int:ticket_id>/intent/", actions.intent, name="intent"),
     path("inbox/t/<int:ticket_id>/incident/link/", actions.incident_link, name="incident_link"),
     path(

@@ -43,6 +43,7 @@ MATRIX = {
     "inbox:delete_comment": ("POST", EVERYONE_WORKING, True),
     "inbox:merge": ("POST", EVERYONE_WORKING, True),
     "inbox:unmerge": ("POST", EVERYONE_WORKING, True),
+    "inbox:customer_contact": ("POST", EVERYONE_WORKING, True),
     "inbox:canned": ("GET", EVERYONE_WORKING, True),
     "inbox:count": ("POST", EVERYONE_WORKING, True),
     # Lead engines in the inbox: intent correction, incident links.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from ninja import Field, Query, Router, Schema
 
 from inbox.api import services as api_services
 from inbox.api.endpoints.base import ACTION_ERRORS, ERRORS, _id
 from inbox.core import access
+from inbox.customers.contact import email_normal, phone_e164
 from inbox.models import (
     Customer,
     Identity,
@@ -33,6 +35,8 @@ class CustomerOut(Schema):
     display_name: str
     vip: bool
     merged_into_id: int | None
+    phone: str = Field(description="E.164, or empty.")
+    email: str
     attributes: dict[str, Any]
     identities: list[IdentityOut]
 
@@ -43,6 +47,8 @@ def _customer(c: Customer) -> dict:
         "display_name": c.display_name,
         "vip": c.vip,
         "merged_into_id": c.merged_into_id,
+        "phone": c.phone,
+        "email": c.email,
         "attributes": c.attributes or {},
         "identities": [
             {
@@ -70,8 +76,14 @@ def _visible_customers(user):
 class CustomerLookup(Schema):
     handle: str = Field("", max_length=200, description="A platform handle, with or without @.")
     platform: str = Field("", max_length=32)
-    email: str = Field("", max_length=254, description='Matches attribute "email".')
-    phone: str = Field("", max_length=40, description='Matches attribute "phone".')
+    email: str = Field(
+        "", max_length=254, description='Matches the e-mail address, or attribute "email".'
+    )
+    phone: str = Field(
+        "",
+        max_length=40,
+        description='Matches the phone number (any notation) or attribute "phone".',
+    )
 
 
 @router.get("/customers", response={200: list[CustomerOut], **ERRORS})
@@ -84,9 +96,11 @@ def customer_lookup(request, lookup: Query[CustomerLookup]):
             ids = ids.filter(platform=lookup.platform)
         qs = qs.filter(pk__in=ids.values("customer_id"))
     elif lookup.email.strip():
-        qs = qs.filter(attributes__email__iexact=lookup.email.strip())
+        email = lookup.email.strip()
+        qs = qs.filter(Q(email=email_normal(email) or "-") | Q(attributes__email__iexact=email))
     elif lookup.phone.strip():
-        qs = qs.filter(attributes__phone=lookup.phone.strip())
+        phone = lookup.phone.strip()
+        qs = qs.filter(Q(phone=phone_e164(phone) or "-") | Q(attributes__phone=phone))
     else:
         raise ValueError("give handle, email or phone")
     return [_customer(c) for c in qs.prefetch_related("identities").order_by("pk")[:50]]
