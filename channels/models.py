@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 from encrypted_fields.fields import EncryptedJSONField
@@ -61,6 +64,15 @@ class Channel(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # No columns: ``channels.overview.health_overview`` sets these on the rows it returns, for
+    # the health table; other instances do not have them.
+    attention: str
+    notices: list[str]
+    errors_24h: int
+    last_poll_at: dt.datetime | None
+    lag_seconds: float | None
+    usage_counts: list[tuple[str, Any]]
 
     class Meta:
         ordering = ["name"]

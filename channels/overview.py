@@ -21,7 +21,7 @@ STALE_INTERVALS = 3
 STALE_MIN = dt.timedelta(minutes=10)
 
 # Most urgent first: nothing comes in at all, then limits and errors, then silence.
-_ORDER = {
+_ORDER: dict[str, int] = {
     HealthState.NEEDS_RECONNECT: 0,
     HealthState.RATE_LIMITED: 1,
     HealthState.DEGRADED: 2,

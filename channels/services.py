@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from . import health, schedules
@@ -36,7 +36,7 @@ def _snapshot(channel: Channel) -> dict[str, Any]:
 
 def _audit(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     verb: str,
     channel: Channel,
     before: dict[str, Any],
@@ -60,7 +60,7 @@ def channel_create(
     settings: dict[str, Any] | None = None,
     poll_interval: int = 60,
     enabled: bool = True,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     **extra: Any,
 ) -> Channel:
     with transaction.atomic():
@@ -86,7 +86,7 @@ def channel_update(
     *,
     channel: Channel,
     credentials_changed: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     **changes: Any,
 ) -> Channel:
     """Apply ``changes``; new credentials or re-enabling clears the channel's error state.
@@ -120,7 +120,7 @@ def channel_update(
     return channel
 
 
-def channel_delete(*, channel: Channel, actor: AbstractBaseUser | None = None) -> None:
+def channel_delete(*, channel: Channel, actor: User | None = None) -> None:
     with transaction.atomic():
         schedules.drop_schedule(channel)
         was_enabled = channel.enabled

@@ -11,6 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inbox.ingest.entry import admin_required, channel_media_usage
+from webcare.http import AuthedRequest
 
 from . import registry
 from .base import ConnectorError
@@ -22,7 +23,7 @@ from .services import channel_create, channel_update
 
 
 @admin_required
-def channel_list(request: HttpRequest) -> HttpResponse:
+def channel_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "channels/list.html",
@@ -32,7 +33,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def channel_new(request: HttpRequest) -> HttpResponse:
+def channel_new(request: AuthedRequest) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     try:
         connector = registry.connector_class(kind)
@@ -61,7 +62,7 @@ def channel_new(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_edit(request: AuthedRequest, channel_id: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=channel_id)
     connector = channel.connector_class
     form = ChannelForm(
@@ -115,7 +116,7 @@ def _webhook_deliveries(channel: Channel) -> dict | None:
 
 @admin_required
 @require_POST
-def delivery_retry(request: HttpRequest, channel_id: int, delivery_id: int) -> HttpResponse:
+def delivery_retry(request: AuthedRequest, channel_id: int, delivery_id: int) -> HttpResponse:
     """Give a failed webhook delivery a fresh set of attempts."""
     channel = get_object_or_404(Channel, pk=channel_id)
     delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, channels=channel)
@@ -128,7 +129,7 @@ def delivery_retry(request: HttpRequest, channel_id: int, delivery_id: int) -> H
 
 @admin_required
 @require_POST
-def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_test(request: AuthedRequest, channel_id: int) -> HttpResponse:
     """Call the platform with the stored credentials and show whose account they open."""
     channel = get_object_or_404(Channel, pk=channel_id)
     try:
@@ -156,7 +157,7 @@ def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def channel_toggle(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_toggle(request: AuthedRequest, channel_id: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=channel_id)
     channel_update(channel=channel, enabled=not channel.enabled, actor=request.user)
     return redirect("channels:list")

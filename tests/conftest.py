@@ -35,11 +35,37 @@ def pytest_configure(config: pytest.Config) -> None:
         shifted = dt.datetime.now(dt.UTC) + dt.timedelta(days=CLOCK_SHIFT_DAYS)
         config._webcare_clock = time_machine.travel(shifted, tick=True)
         config._webcare_clock.start()
+    if not settings.IS_POSTGRES:
+        _live_server_one_request_at_a_time()
     # Password hashing is deliberately slow; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Each test starts with an empty cache of its own (presence, webhook replay guard); the
     # Redis cache backend has tests of its own (tests/test_cache.py).
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def _live_server_one_request_at_a_time() -> None:
+    """On the embedded default the test database is SQLite in memory, and Django's live server
+    hands every request thread the test's one connection. Two requests at once on it (a page's
+    poll beside an agent's click) fail with "database table is locked", so the browser tests'
+    server takes one request at a time there, as a single worker would. PostgreSQL keeps the
+    threaded server: each request thread has a connection of its own."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATime(ThreadedWSGIServer):
+        def set_app(self, application):
+            lock = threading.Lock()
+
+            def serialised(environ, start_response):
+                with lock:
+                    return application(environ, start_response)
+
+            super().set_app(serialised)
+
+    LiveServerThread.server_class = OneRequestAtATime
 
 
 def _missing_services() -> dict[str, str]:

@@ -52,12 +52,12 @@ class SafeNextMixin:
     request: HttpRequest
     redirect_field_name: str
 
-    def get_redirect_url(self) -> str:
-        raw = self.request.POST.get(
-            self.redirect_field_name, self.request.GET.get(self.redirect_field_name)
-        )
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        # Django 5.2 calls it without ``request``; Django 6 (and its stubs) pass it.
+        request = request or self.request
+        raw = request.POST.get(self.redirect_field_name, request.GET.get(self.redirect_field_name))
         raw = (raw or "").strip()
-        return raw if is_safe(self.request, raw) else ""
+        return raw if is_safe(request, raw) else ""
 
 
 class LoginView(SafeNextMixin, auth_views.LoginView):

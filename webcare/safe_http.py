@@ -98,7 +98,7 @@ def _addresses(host: str) -> list[str]:
         found = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Refused(f"{host} does not resolve") from exc
-    return list(dict.fromkeys(info[4][0] for info in found))
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
 def _local(parts) -> bool:

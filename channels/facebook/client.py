@@ -33,6 +33,8 @@ import facebook
 import requests
 from django.conf import settings
 
+from channels.payload import child
+
 from ..base import AuthError, OutcomeUnknown, PermanentError, RateLimited, TemporaryError
 
 log = logging.getLogger(__name__)
@@ -153,7 +155,7 @@ def api_version_number() -> float:
 
 def error_details(exc: facebook.GraphAPIError) -> dict[str, Any]:
     result = exc.result if isinstance(exc.result, dict) else {}
-    error = result.get("error") if isinstance(result.get("error"), dict) else {}
+    error = child(result, "error")
     return {
         "code": exc.code,
         "subcode": error.get("error_subcode"),

@@ -20,7 +20,7 @@ Four documented shapes (sources in docs/channels/facebook.md, "Attachments"):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from ..base import InboundAttachment
 
@@ -137,7 +137,7 @@ def template_attachment(attachment: dict[str, Any]) -> InboundAttachment:
         detail["text"] = _text(payload["text"])
     if _button_titles(payload.get("buttons")):
         detail["buttons"] = _button_titles(payload.get("buttons"))
-    title = _text(attachment.get("title")) or (elements[0]["title"] if elements else "")
+    title = _text(attachment.get("title")) or (_text(elements[0]["title"]) if elements else "")
     return InboundAttachment(
         kind="product" if product else "template",
         title=title or _text(payload.get("text")),
@@ -152,6 +152,15 @@ def _button_titles(buttons: Any) -> list[str]:
 
 
 # --- Graph conversations (polls) -------------------------------------------------------------
+class _Common(TypedDict):
+    """The fields every attachment of a Graph conversation message has, whatever its kind."""
+
+    mime_type: str
+    name: str
+    size: int | None
+    external_id: str
+
+
 def graph_message_attachments(attachments: Any) -> tuple[InboundAttachment, ...]:
     """``attachments`` of a message from ``GET /{conversation-id}/messages``:
     ``{"data": [{id, mime_type, name, size, image_data, video_data, file_url}]}``."""
@@ -163,12 +172,12 @@ def graph_message_attachments(attachments: Any) -> tuple[InboundAttachment, ...]
         mime = _text(attachment.get("mime_type"))
         image = _dict(attachment.get("image_data"))
         video = _dict(attachment.get("video_data"))
-        common = {
-            "mime_type": mime,
-            "name": _text(attachment.get("name")),
-            "size": attachment.get("size") if isinstance(attachment.get("size"), int) else None,
-            "external_id": str(attachment.get("id") or ""),
-        }
+        common = _Common(
+            mime_type=mime,
+            name=_text(attachment.get("name")),
+            size=attachment.get("size") if isinstance(attachment.get("size"), int) else None,
+            external_id=str(attachment.get("id") or ""),
+        )
         if image:
             size = {k: image[k] for k in ("width", "height") if isinstance(image.get(k), int)}
             sticker = bool(image.get("render_as_sticker"))

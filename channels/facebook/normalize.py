@@ -29,6 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.payload import child_text
+
 from ..base import InboundItem, Moderation
 from .normalize_feed import (
     comment_item,
@@ -122,7 +124,7 @@ def entry_results(entry: dict[str, Any], *, page_id: str) -> EntryResults:
     for change in entry.get("changes") or []:
         if not isinstance(change, dict):
             continue
-        name = change.get("field")
+        name = child_text(change, "field")
         if name == "messaging_policy_enforcement":
             notice = policy_notice(change.get("value"))
             if notice is not None:

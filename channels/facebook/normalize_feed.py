@@ -93,7 +93,7 @@ def visitor_post_item(
 
 
 def feed_change(
-    value: dict[str, Any], *, page_id: str, entry_time: Any = None
+    value: Any, *, page_id: str, entry_time: Any = None
 ) -> InboundItem | Moderation | None:
     """One ``feed`` change from a Page webhook (``entry[].changes[].value``).
 
@@ -195,7 +195,7 @@ def _media_placeholder(item: Any, value: dict[str, Any], media: list[str]) -> st
 
 
 def mention_change(
-    value: dict[str, Any], *, page_id: str, entry_time: Any = None
+    value: Any, *, page_id: str, entry_time: Any = None
 ) -> InboundItem | Moderation | None:
     """A ``mention`` change: someone mentioned the Page in a post or a comment.
 
@@ -215,7 +215,7 @@ def mention_change(
 
 
 def rating_change(
-    value: dict[str, Any], *, page_id: str, entry_time: Any = None
+    value: Any, *, page_id: str, entry_time: Any = None
 ) -> InboundItem | Moderation | None:
     """A ``ratings`` change: a recommendation (``item: "rating"``) added, edited or removed.
 

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from channels.payload import child
+
 from .. import health
 from ..base import AuthError, ConnectorError
 from ..models import Channel
@@ -84,7 +86,7 @@ def token_check(channel: Channel) -> str:
         log.warning("token check of channel %s failed: %s", channel.pk, exc.message)
         return f"not checked: {exc.message}"
     if not data.get("is_valid", False):
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        error = child(data, "error")
         reason = error.get("message") or "Meta says the Page token is no longer valid."
         health.record_failure(channel.pk, AuthError(f"Reconnect the Page: {reason}", code=190))
         return f"needs reconnect: {reason}"

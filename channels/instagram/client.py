@@ -46,7 +46,7 @@ class InstagramSession(requests.Session):
         self.usage: dict[str, Any] = {}
         self.hooks["response"].append(self._read_usage)
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+    def request(self, method, url, *args, **kwargs):
         if isinstance(url, str) and url.startswith(facebook.FACEBOOK_GRAPH_URL):
             url = INSTAGRAM_GRAPH_URL + url[len(facebook.FACEBOOK_GRAPH_URL) :]
         return super().request(method, url, *args, **kwargs)

@@ -41,7 +41,11 @@ from ..facebook.media import META_MEDIA_HOSTS
 from ..facebook.polling import FIRST_POLL_LOOKBACK, OVERLAP
 from ..meta.account import MetaAccount
 from ..meta.conversations import recent_conversations
-from ..meta.messaging import HUMAN_AGENT_WINDOW, MESSENGER_WINDOW, HumanAgentMessaging
+from ..meta.messaging import (
+    HUMAN_AGENT_WINDOW,
+    MESSENGER_WINDOW,
+    HumanAgentMessaging,
+)
 from ..meta.moderation import visibility_set
 from ..meta.send import PRIVATE_REPLY, earlier_attempt, is_private_reply, private_reply_post
 from ..registry import register
@@ -54,8 +58,6 @@ PRIVATE_REPLY_WINDOW = dt.timedelta(days=7)
 COMMENT_FIELDS = "id,text,timestamp,from,username,parent_id"
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,media_type"
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
-MENTIONED_COMMENT_FIELDS = "id,text,timestamp,username,from,media{id,permalink}"
-MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,username,media_type,media_url,permalink"
 # Back off when Meta reports this share of a rate limit used (X-App-Usage and
 # X-Business-Use-Case-Usage percentages), before its limit answers with code 4/17/32/613.
 DEFAULT_USAGE_BACKOFF_PERCENT = 90
@@ -221,7 +223,9 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
         return parts
 
     # The configured Graph version near or past Meta's end date, as on the Facebook channels.
-    health_notices = classmethod(MetaConnector.health_notices.__func__)
+    @classmethod
+    def health_notices(cls, *, today: dt.date) -> list[str]:
+        return MetaConnector.health_notices(today=today)
 
     # --- reading ------------------------------------------------------------------------------
     @staticmethod
@@ -304,23 +308,10 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
         return items, calls
 
     def mention(self, ref: normalize.MentionRef, *, entry_time: Any = None) -> InboundItem | None:
-        """Look up what a ``mentions`` webhook points at: the comment or the caption."""
-        account = self._require_account()
-        if ref.comment_id:
-            data = self._get(
-                account,
-                fields=f"mentioned_comment.comment_id({ref.comment_id}){{{MENTIONED_COMMENT_FIELDS}}}",
-            )
-            return normalize.mentioned_comment_item(
-                data.get("mentioned_comment") or {}, ref=ref, fallback_time=entry_time
-            )
-        data = self._get(
-            account,
-            fields=f"mentioned_media.media_id({ref.media_id}){{{MENTIONED_MEDIA_FIELDS}}}",
-        )
-        return normalize.mentioned_media_item(
-            data.get("mentioned_media") or {}, ref=ref, fallback_time=entry_time
-        )
+        """What a ``mentions`` webhook (ids only) points at: ``channels.instagram.mentions``."""
+        from .mentions import mention_item
+
+        return mention_item(self, ref, entry_time=entry_time)
 
     # --- replying -----------------------------------------------------------------------------
     @classmethod
@@ -334,27 +325,10 @@ class InstagramConnector(HumanAgentMessaging, MetaAccount, Connector):
         return ("public",)
 
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
-        now = timezone.now()
         if ticket_kind == "mention":
             return replies.mention_window()
         if ticket_kind == "comment":
-            if last_inbound_at is not None:
-                closes = last_inbound_at + PRIVATE_REPLY_WINDOW
-                if now < closes:
-                    return ReplyWindow(
-                        allowed=True,
-                        reason=(
-                            "Public reply any time. Move to DM (one private reply per comment) "
-                            f"until {closes:%Y-%m-%d %H:%M} UTC."
-                        ),
-                        closes_at=closes,
-                    )
-                return ReplyWindow(
-                    allowed=True,
-                    reason="Public reply only: Instagram allows a private reply within 7 days "
-                    "of the comment.",
-                )
-            return ReplyWindow(allowed=True)
+            return replies.comment_window(last_inbound_at, PRIVATE_REPLY_WINDOW)
         # DMs: Messenger's rules, which Instagram shares (24 hours; HUMAN_AGENT 7 days).
         return super().reply_window(ticket_kind=ticket_kind, last_inbound_at=last_inbound_at)
 

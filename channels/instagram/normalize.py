@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from channels.payload import child
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem, Moderation
 from ..facebook.normalize_messenger import message_edit_item
 from ..facebook.normalize_parts import _attachments_text, _text
@@ -38,8 +40,8 @@ REACTION_TEXT = "Reacted {emoji} to a message"
 
 @dataclass(frozen=True, slots=True)
 class MentionRef:
-    """A ``mentions`` webhook change: only ids. The connector looks the comment or caption up
-    (``mentioned_comment`` / ``mentioned_media``) before it can be stored."""
+    """A ``mentions`` webhook change: only ids. The connector reads what it can of the
+    caption (``channels.instagram.mentions``) before it is stored."""
 
     media_id: str
     comment_id: str = ""
@@ -157,32 +159,25 @@ def _by_username(username: str) -> InboundAuthor | None:
     return _author({"id": f"username:{username}", "username": username}) if username else None
 
 
-def mentioned_comment_item(
-    data: dict[str, Any], *, ref: MentionRef, fallback_time: Any = None
-) -> InboundItem | None:
-    """``mentioned_comment`` (id, text, timestamp, username, from, media{id, permalink}): the
-    account @mentioned in a comment on someone else's media."""
-    if not isinstance(data, dict) or not (data.get("id") or ref.comment_id):
-        return None
-    media = data.get("media") if isinstance(data.get("media"), dict) else {}
-    username = _text(data.get("username"))
+def unreadable_mention(ref: MentionRef, *, text: str, fallback_time: Any = None) -> InboundItem:
+    """A mention Instagram did not let us read: stored with ``text`` saying why, under the
+    same thread and ids as a read one, so it can still be answered (``POST /mentions``)."""
+    ident = ref.comment_id or ref.media_id
     return _mention(
-        str(data.get("id") or ref.comment_id),
-        text=_text(data.get("text")),
-        data=data,
+        ident,
+        text=text,
+        data={},
         fallback_time=fallback_time,
-        author=_author(data.get("from"), username) or _by_username(username),
-        url=_text(media.get("permalink")),
-        parent_external_id=ref.media_id,
-        raw={"mentioned_comment": data},
+        parent_external_id=ref.media_id if ref.comment_id else "",
+        raw={"mention": {"media_id": ref.media_id, "comment_id": ref.comment_id}},
     )
 
 
-def mentioned_media_item(
+def tagged_media_item(
     data: dict[str, Any], *, ref: MentionRef, fallback_time: Any = None
 ) -> InboundItem | None:
-    """``mentioned_media`` (id, caption, timestamp, username, media_type, media_url, permalink):
-    the account @mentioned in the caption of someone else's post."""
+    """A media of ``GET /<IG_ID>/tags`` (id, caption, timestamp, username, media_type,
+    media_url, permalink): the account @mentioned in the caption of someone else's post."""
     if not isinstance(data, dict):
         return None
     media_id = str(data.get("id") or ref.media_id)
@@ -195,7 +190,7 @@ def mentioned_media_item(
         fallback_time=fallback_time,
         author=_by_username(_text(data.get("username"))),
         url=_text(data.get("permalink")),
-        raw={"mentioned_media": data},
+        raw={"tagged_media": data},
         attachments=(InboundAttachment(kind=kind, url=url, external_id=f"media:{media_id}"),)
         if url
         else (),
@@ -208,7 +203,7 @@ def _attachment(attachment: Any, index: int) -> InboundAttachment | None:
     if not isinstance(attachment, dict):
         return None
     kind = _text(attachment.get("type"))
-    payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+    payload = child(attachment, "payload")
     url = _text(payload.get("url"))
     if kind in FILE_TYPES:
         return InboundAttachment(kind=FILE_TYPES[kind], url=url, external_id=f"{index}")
@@ -299,8 +294,8 @@ def messaging_event(event: Any, *, account_id: str) -> InboundItem | Moderation 
         if (a := _attachment(raw, i)) is not None
     )
     text = _text(message.get("text"))
-    reply_to = message.get("reply_to") if isinstance(message.get("reply_to"), dict) else {}
-    story = reply_to.get("story") if isinstance(reply_to.get("story"), dict) else {}
+    reply_to = child(message, "reply_to")
+    story = child(reply_to, "story")
     if story:
         # A reply to the account's story: the story is what the customer answers.
         attachments = (

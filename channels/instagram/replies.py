@@ -15,14 +15,20 @@ caption mention is ``mention:<media id>``.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from ..base import OutboundReply, OutcomeUnknown, PermanentError, ReplyWindow, SendResult
+from ..meta.messaging import local_time
 
 if TYPE_CHECKING:
     from .connector import InstagramConnector
 
-MENTION_WINDOW_REASON = (
+MENTION_WINDOW_REASON = gettext_lazy(
     "Public reply: it appears as a comment under the comment or post that mentions the account "
     "(Instagram's mentions API; text only). A private message is possible only once this "
     "person writes to the account; mentions in Stories arrive as DMs."
@@ -31,7 +37,32 @@ MENTION_WINDOW_REASON = (
 
 def mention_window() -> ReplyWindow:
     """What the composer says on a mention before the agent types."""
-    return ReplyWindow(allowed=True, reason=MENTION_WINDOW_REASON)
+    return ReplyWindow(allowed=True, reason=str(MENTION_WINDOW_REASON))
+
+
+def comment_window(
+    last_inbound_at: dt.datetime | None, private_window: dt.timedelta
+) -> ReplyWindow:
+    """What the composer says on a comment: a public reply any time, a private one (one per
+    comment) within ``private_window`` of it."""
+    if last_inbound_at is None:
+        return ReplyWindow(allowed=True)
+    closes = last_inbound_at + private_window
+    if timezone.now() < closes:
+        return ReplyWindow(
+            allowed=True,
+            reason=_(
+                "Public reply any time. Move to DM (one private reply per comment) until %(until)s."
+            )
+            % {"until": local_time(closes)},
+            closes_at=closes,
+        )
+    return ReplyWindow(
+        allowed=True,
+        reason=_(
+            "Public reply only: Instagram allows a private reply within 7 days of the comment."
+        ),
+    )
 
 
 def mention_target(reply: OutboundReply) -> dict[str, str]:

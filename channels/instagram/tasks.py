@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 def process_webhook(payload: dict[str, Any]) -> str:
     """Store what one verified ``object: "instagram"`` delivery holds.
 
-    Comments and DMs are stored as they come; an unsend marks the stored message; a mention is
-    looked up first (the webhook carries only ids). One channel's failure does not stop the
+    Comments and DMs are stored as they come; an unsend marks the stored message; a ``mentions``
+    change (ids only) is read where Instagram Login allows it, else stored with the reason
+    (``channels.instagram.mentions``). One channel's failure does not stop the
     others; it is raised at the end, so the delivery is retried (ingest dedupes)."""
     items: dict[int, list[InboundItem]] = defaultdict(list)
     moderations: dict[int, list[normalize.Moderation]] = defaultdict(list)

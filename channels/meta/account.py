@@ -21,7 +21,7 @@ class MetaAccount:
     missing_account: ClassVar[str] = "The channel has no Page id (settings: page_id)."
 
     @staticmethod
-    def graph_client(token: str):
+    def graph_client(token: str, /) -> Any:
         from ..facebook import client
 
         return client.graph_api(token)

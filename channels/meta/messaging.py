@@ -7,13 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from ..base import OutboundReply, PermanentError, ReplyWindow
 
 MESSENGER_WINDOW = dt.timedelta(hours=24)
 HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
 HUMAN_AGENT = "HUMAN_AGENT"
+
+
+def local_time(value: dt.datetime) -> str:
+    """An instant as the agent reads it: their time zone and their language's short format."""
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def _truthy(value: Any) -> bool:
@@ -30,11 +36,17 @@ class HumanAgentMessaging:
         return _truthy(self.channel.settings.get("human_agent_approved", ""))
 
     def reply_window(self, *, ticket_kind: str, last_inbound_at: dt.datetime | None) -> ReplyWindow:
-        """Whether a DM may be sent now: inside 24 hours, or with the tag within 7 days."""
+        """Whether a DM may be sent now: inside 24 hours, or with the tag within 7 days. The
+        reasons are in the agent's language (the request's), with the time in their zone."""
+        platform = getattr(self, "window_name", "") or "Messenger"
         if last_inbound_at is None:
             return ReplyWindow(
                 allowed=False,
-                reason="Messenger allows a reply only after the customer has written to the Page.",
+                reason=_(
+                    "%(platform)s allows a reply only after the customer has written to the "
+                    "account."
+                )
+                % {"platform": platform},
             )
         now = timezone.now()
         closes = last_inbound_at + MESSENGER_WINDOW
@@ -44,22 +56,27 @@ class HumanAgentMessaging:
         if self.human_agent_approved() and now < tagged_until:
             return ReplyWindow(
                 allowed=False,
-                reason=(
+                reason=_(
                     "More than 24 hours since the customer's last message: a normal reply is "
                     "refused. As a person answering, you can still send it with the Human Agent "
-                    f"tag until {tagged_until:%Y-%m-%d %H:%M} UTC."
-                ),
+                    "tag until %(until)s."
+                )
+                % {"until": local_time(tagged_until)},
                 closes_at=tagged_until,
                 options=(HUMAN_AGENT,),
             )
-        reason = "More than 24 hours since the customer's last message: Messenger refuses a reply"
         if self.human_agent_approved():
-            reason += " (also past the Human Agent tag's 7 days)"
-        return ReplyWindow(
-            allowed=False,
-            reason=reason + ". You can answer once the customer writes again.",
-            closes_at=closes,
-        )
+            reason = _(
+                "More than 24 hours since the customer's last message: %(platform)s refuses a "
+                "reply (also past the Human Agent tag's 7 days). You can answer once the customer "
+                "writes again."
+            )
+        else:
+            reason = _(
+                "More than 24 hours since the customer's last message: %(platform)s refuses a "
+                "reply. You can answer once the customer writes again."
+            )
+        return ReplyWindow(allowed=False, reason=reason % {"platform": platform}, closes_at=closes)
 
     def dm_recipient(self, reply: OutboundReply) -> str:
         """The person's page-scoped id (PSID, IGSID): from the ``dm:`` thread key, else the

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import requests
 
+from channels.payload import child
+
 from ..base import AuthError, ConnectionInfo, InboundAuthor, PermanentError
 from ..http import json_call
 from ..registry import register
@@ -160,7 +162,7 @@ class GoogleReviewsConnector(ReviewConnector):
                 review_id=review_id,
                 sort_time=updated,
             )
-        reviewer = raw.get("reviewer") if isinstance(raw.get("reviewer"), dict) else {}
+        reviewer = child(raw, "reviewer")
         anonymous = bool(reviewer.get("isAnonymous"))
         # Google gives reviewers no id: each review's author is its own identity.
         author = InboundAuthor(

@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 import requests
 
+from channels.payload import child
+
 from ..base import AuthError, ConnectionInfo, InboundAuthor, PermanentError
 from ..http import json_call
 from ..registry import register
@@ -179,7 +181,7 @@ class TrustpilotConnector(ReviewConnector):
             raise MalformedReview(
                 f"stars {stars!r} is not 1..5", review_id=review_id, sort_time=created
             )
-        consumer = raw.get("consumer") if isinstance(raw.get("consumer"), dict) else {}
+        consumer = child(raw, "consumer")
         author = InboundAuthor(
             platform_user_id=str(consumer.get("id") or f"reviewer-of:{review_id}"),
             display_name=str(consumer.get("displayName") or ""),

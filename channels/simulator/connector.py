@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils import timezone
 
@@ -207,9 +207,9 @@ class SimulatorConnector(Connector):
     short_label = "Demo"
     icon = "◎"
     colour = "#475569"
-    reply_modes = ("public", "dm")
+    reply_modes: ClassVar[tuple[str, ...]] = ("public", "dm")
     text_limit = 1000
-    ticket_kinds = ("mention", "dm", "comment", "review")
+    ticket_kinds: ClassVar[tuple[str, ...]] = ("mention", "dm", "comment", "review")
     settings_fields = {
         "seed": "Same seed, same traffic.",
         "rate_per_minute": "New messages per minute (live).",

@@ -4,6 +4,8 @@ Slots in braces are filled from SLOTS. Kept apart from the generator so the text
 without touching its logic.
 """
 
+from typing import TypedDict
+
 FIRST_NAMES = [
     "Anna",
     "Bram",
@@ -74,7 +76,17 @@ LAST_NAMES = [
     "Rossi",
 ]
 
-SLOTS = {
+
+class Slots(TypedDict):
+    """The values a template's braces are filled with; products by language."""
+
+    order: list[str]
+    product: dict[str, list[str]]
+    city: list[str]
+    days: list[str]
+
+
+SLOTS: Slots = {
     "order": [f"{n}" for n in (48213, 50917, 51230, 52877, 53301, 54018, 55592, 56004, 57118)],
     "product": {
         "nl": [

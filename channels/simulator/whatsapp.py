@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from celery import shared_task
 from django.utils import timezone
@@ -77,13 +77,13 @@ class WhatsAppDemoConnector(WhatsAppConnector):
     icon = "✆"
     colour = "#15803d"
     default_poll_interval = 5
-    credential_fields: dict[str, str] = {}
+    credential_fields: ClassVar[dict[str, str]] = {}
     settings_fields = {
         "seed": "Same seed, same traffic.",
         "rate_per_minute": "New messages per minute (live).",
     }
     settings_types = {"seed": "int"}
-    settings_defaults: dict[str, Any] = {"read_receipts": False}
+    settings_defaults: ClassVar[dict[str, Any]] = {"read_receipts": False}
     # The demo's messages arrive through its poll, not a webhook.
     webhook = None
     demo_number = DEMO_NUMBER_ID

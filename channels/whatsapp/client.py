@@ -13,6 +13,8 @@ from typing import Any
 import facebook
 from django.utils import timezone
 
+from channels.payload import child
+
 from ..base import (
     AccountRestricted,
     AuthError,
@@ -77,8 +79,8 @@ def translate(exc: facebook.GraphAPIError, *, sending: bool = False) -> Exceptio
     info = graph_client.error_details(exc)
     code = info["code"]
     result = exc.result if isinstance(exc.result, dict) else {}
-    error = result.get("error") if isinstance(result.get("error"), dict) else {}
-    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    error = child(result, "error")
+    data = child(error, "error_data")
     details = str(data.get("details") or "")
     text = error_text(code, info["message"], details)
     now = timezone.now()

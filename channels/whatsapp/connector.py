@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..base import (
     AuthError,
@@ -90,7 +91,7 @@ class WhatsAppConnector(Connector):
         "audio": 16 * MB,
         "file": 100 * MB,
     }
-    webhook = WhatsAppIntake()
+    webhook: ClassVar[WhatsAppIntake | None] = WhatsAppIntake()
 
     # --- configuration ----------------------------------------------------------------------
     @property
@@ -177,13 +178,15 @@ class WhatsAppConnector(Connector):
         if last_inbound_at is None:
             return ReplyWindow(
                 allowed=False,
-                reason="The customer has not written on WhatsApp yet: send an approved template.",
+                reason=_(
+                    "The customer has not written on WhatsApp yet: send an approved template."
+                ),
             )
         closes = last_inbound_at + SERVICE_WINDOW
         if timezone.now() >= closes:
             return ReplyWindow(
                 allowed=False,
-                reason=(
+                reason=_(
                     "More than 24 hours since the customer's last WhatsApp message: WhatsApp "
                     "only takes an approved template until they write again."
                 ),

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.payload import child
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem
 from ..facebook.client import parse_time
 from .client import error_text
@@ -98,7 +100,7 @@ def value_result(value: dict[str, Any]) -> ValueResult:
     result = ValueResult(phone_number_id=phone_number_id(value))
     names = {}
     for contact in _list(value.get("contacts")):
-        profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+        profile = child(contact, "profile")
         if contact.get("wa_id"):
             names[str(contact["wa_id"])] = str(profile.get("name") or "")
     for message in _list(value.get("messages")):
@@ -127,7 +129,7 @@ def status_of(status: dict[str, Any]) -> Status | None:
         return None
     errors = _list(status.get("errors"))
     first = errors[0] if errors else {}
-    pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else {}
+    pricing = child(status, "pricing")
     return Status(
         wamid=wamid,
         status=state,
@@ -147,7 +149,7 @@ def message_item(message: dict[str, Any], *, names: dict[str, str]) -> InboundIt
         return None
     kind = str(message.get("type") or "unsupported")
     text, attachments = _content(kind, message)
-    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    context = child(message, "context")
     parent = str(context.get("id") or "")
     if kind == "reaction":
         parent = str((message.get("reaction") or {}).get("message_id") or parent)
@@ -232,7 +234,7 @@ def _contacts(body: dict[str, Any], message: dict[str, Any]) -> _Content:
     """Contact cards: the cards sit in the message's ``contacts`` list, not under a body."""
     cards = []
     for contact in _list(message.get("contacts")):
-        name = contact.get("name") if isinstance(contact.get("name"), dict) else {}
+        name = child(contact, "name")
         phones = [str(p.get("phone") or p.get("wa_id") or "") for p in _list(contact.get("phones"))]
         emails = [str(e.get("email") or "") for e in _list(contact.get("emails"))]
         cards.append(
@@ -251,7 +253,7 @@ def _contacts(body: dict[str, Any], message: dict[str, Any]) -> _Content:
 def _interactive(body: dict[str, Any], message: dict[str, Any]) -> _Content:
     """A reply to our list or buttons, or a filled-in form."""
     reply_type = str(body.get("type") or "")
-    reply = body.get(reply_type) if isinstance(body.get(reply_type), dict) else {}
+    reply = child(body, reply_type)
     title = str(reply.get("title") or "")
     described = f"{title} — {reply['description']}" if reply.get("description") else title
     label = "list" if reply_type == "list_reply" else "button"
@@ -344,7 +346,7 @@ def _error_text(error: dict[str, Any]) -> str:
 
 
 def _details(error: dict[str, Any]) -> str:
-    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    data = child(error, "error_data")
     return str(data.get("details") or "")
 
 

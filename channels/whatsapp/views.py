@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inbox.ingest.entry import access
 from inbox.models import Ticket
+from webcare.http import AuthedRequest
 
 from . import services
 from . import window as wa
@@ -65,7 +66,7 @@ def _form_context(request: HttpRequest, ticket: Ticket) -> dict:
 
 @require_GET
 @login_required
-def template_form(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def template_form(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """The chosen template's variables and its preview (redrawn as the agent types)."""
     access.require_work(request.user)
     ticket = _ticket(request, ticket_id)
@@ -74,7 +75,7 @@ def template_form(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def template_send(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def template_send(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     access.require_work(request.user)
     ticket = _ticket(request, ticket_id)
     context = _form_context(request, ticket)
@@ -98,7 +99,7 @@ def template_send(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def opt_outs(request: HttpRequest) -> HttpResponse:
+def opt_outs(request: AuthedRequest) -> HttpResponse:
     """The lead's list of customers who opted out of WhatsApp templates."""
     access.require_assign(request.user)  # leads
     return render(

@@ -8,6 +8,8 @@ import datetime as dt
 import logging
 from typing import Any
 
+from channels.payload import child_text
+
 from .normalize import MEDIA_KEY_PREFIX, dm_conversation_id
 
 log = logging.getLogger(__name__)
@@ -214,7 +216,7 @@ def v1_dm_to_v2(event: dict[str, Any]) -> dict[str, Any] | None:
     if media:
         extra["attachments"] = {"media_keys": list(media)}
         entity = (data.get("attachment") or {}).get("media") or {}
-        link = entity.get("url") if isinstance(entity.get("url"), str) else ""
+        link = child_text(entity, "url")
         if link:
             extra["entities"] = {"urls": [{"url": link, "media_key": next(iter(media))}]}
     return {

@@ -54,7 +54,7 @@ T = TypeVar("T")
 
 
 class _TimeoutSession(requests.Session):
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+    def request(self, method, url, *args, **kwargs):
         kwargs.setdefault("timeout", (CONNECT_TIMEOUT, READ_TIMEOUT))
         return super().request(method, url, *args, **kwargs)
 

@@ -14,6 +14,8 @@ import logging
 import re
 from typing import Any
 
+from channels.payload import child, child_int, child_list, child_text
+
 from ..base import InboundAttachment, InboundAuthor, InboundItem
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,7 @@ def best_mp4(variants: Any) -> dict[str, Any] | None:
     ]
     if not mp4s:
         return None
-    return max(mp4s, key=lambda v: v.get("bit_rate") if isinstance(v.get("bit_rate"), int) else -1)
+    return max(mp4s, key=lambda v: child_int(v, "bit_rate", -1))
 
 
 def media_attachment(media: dict[str, Any]) -> InboundAttachment | None:
@@ -139,12 +141,10 @@ def media_attachment(media: dict[str, Any]) -> InboundAttachment | None:
     kind = media.get("type")
     key = str(media.get("media_key") or "")
     size = {k: media[k] for k in ("width", "height") if isinstance(media.get(k), int)}
-    alt = media.get("alt_text") if isinstance(media.get("alt_text"), str) else ""
-    preview = (
-        media.get("preview_image_url") if isinstance(media.get("preview_image_url"), str) else ""
-    )
+    alt = child_text(media, "alt_text")
+    preview = child_text(media, "preview_image_url")
     if kind == "photo":
-        url = media.get("url") if isinstance(media.get("url"), str) else ""
+        url = child_text(media, "url")
         return InboundAttachment(kind="image", url=url, alt_text=alt, external_id=key, detail=size)
     if kind in ("video", "animated_gif"):
         variant = best_mp4(media.get("variants"))
@@ -183,8 +183,8 @@ def without_media_links(text: str, obj: dict[str, Any]) -> str:
     """The text without the t.co link X appends for attached media (an ``entities.urls``
     entry carrying a ``media_key``; for a DM with media, its trailing t.co link): the
     attachment shows the media, and the link is not what the person wrote."""
-    entities = obj.get("entities") if isinstance(obj.get("entities"), dict) else {}
-    urls = entities.get("urls") if isinstance(entities.get("urls"), list) else []
+    entities = child(obj, "entities")
+    urls = child_list(entities, "urls")
     links = [
         str(u["url"]) for u in urls if isinstance(u, dict) and u.get("media_key") and u.get("url")
     ]

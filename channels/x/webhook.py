@@ -284,9 +284,13 @@ def webhook_items(
         if not isinstance(event, dict):
             continue
         try:
-            v2 = activity_v1.v1_dm_to_v2(event)
+            dm_v2 = activity_v1.v1_dm_to_v2(event)
             media = activity_v1.v1_dm_media(event)
-            item = normalize.dm_event_to_item(v2, users, own_id=own_id, media=media) if v2 else None
+            item = (
+                normalize.dm_event_to_item(dm_v2, users, own_id=own_id, media=media)
+                if dm_v2
+                else None
+            )
         except (AttributeError, TypeError, ValueError) as exc:
             log.warning("X webhook DM %s skipped, malformed: %r", event.get("id"), exc)
             continue

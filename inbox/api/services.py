@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -25,9 +25,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_create(
-    *, user: AbstractBaseUser, owner: AbstractBaseUser, name: str, scope: str
-) -> tuple[ApiToken, str]:
+def token_create(*, user: User, owner: User, name: str, scope: str) -> tuple[ApiToken, str]:
     """A new token for ``owner`` (the user themselves, or an admin for anyone); the token text is
     returned once and never stored."""
     if owner.pk != user.pk and not access.can_configure(user):
@@ -54,7 +52,7 @@ def token_create(
     return token, raw
 
 
-def token_revoke(*, user: AbstractBaseUser, token_id: int) -> ApiToken:
+def token_revoke(*, user: User, token_id: int) -> ApiToken:
     token = ApiToken.objects.get(pk=token_id)
     if token.user_id != user.pk and not access.can_configure(user):
         raise PermissionDenied("Only admins revoke someone else's tokens.")
@@ -71,9 +69,7 @@ def token_revoke(*, user: AbstractBaseUser, token_id: int) -> ApiToken:
     return token
 
 
-def subscription_create(
-    *, user: AbstractBaseUser, url: str, events: list[str]
-) -> WebhookSubscription:
+def subscription_create(*, user: User, url: str, events: list[str]) -> WebhookSubscription:
     if not access.can_configure(user):
         raise PermissionDenied("Only admins manage webhooks.")
     unknown = sorted(set(events) - set(WebhookEvent.values))
@@ -95,7 +91,7 @@ def subscription_create(
 
 
 def subscription_update(
-    *, user: AbstractBaseUser, subscription_id: int, enabled: bool | None, events: list[str] | None
+    *, user: User, subscription_id: int, enabled: bool | None, events: list[str] | None
 ) -> WebhookSubscription:
     if not access.can_configure(user):
         raise PermissionDenied("Only admins manage webhooks.")
@@ -123,7 +119,7 @@ def subscription_update(
     return sub
 
 
-def subscription_delete(*, user: AbstractBaseUser, subscription_id: int) -> None:
+def subscription_delete(*, user: User, subscription_id: int) -> None:
     if not access.can_configure(user):
         raise PermissionDenied("Only admins manage webhooks.")
     with transaction.atomic():
@@ -134,7 +130,7 @@ def subscription_delete(*, user: AbstractBaseUser, subscription_id: int) -> None
 
 
 def customer_attributes_set(
-    *, user: AbstractBaseUser, customer_id: int, attributes: dict, replace: bool = False
+    *, user: User, customer_id: int, attributes: dict, replace: bool = False
 ):
     """Merge (or replace) a customer's attributes, e.g. pushed by a CRM."""
     from inbox.models import Customer

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -18,12 +18,13 @@ from inbox.api import services, webhooks
 from inbox.core import access
 from inbox.core.decorators import admin_required
 from inbox.models import ApiToken, OutboundDelivery, WebhookEvent, WebhookSubscription
+from webcare.http import AuthedRequest
 
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
+def tokens(request: AuthedRequest, user_id: int | None = None) -> HttpResponse:
     """Your API tokens (``/profile/tokens/``), or, for admins, anyone's (from the people page).
     A new token is shown once; only its hash is kept."""
     subject = request.user
@@ -53,7 +54,7 @@ def tokens(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
 @never_cache
 @admin_required
 @require_http_methods(["GET", "POST"])
-def webhook_list(request: HttpRequest) -> HttpResponse:
+def webhook_list(request: AuthedRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
@@ -81,7 +82,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @admin_required
 @require_http_methods(["GET", "POST"])
-def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
+def webhook_detail(request: AuthedRequest, webhook_id: int) -> HttpResponse:
     sub = get_object_or_404(WebhookSubscription, pk=webhook_id)
     if request.method == "POST":
         if request.POST.get("delete"):
@@ -97,7 +98,7 @@ def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def webhook_resend(request: HttpRequest, delivery_id: int) -> HttpResponse:
+def webhook_resend(request: AuthedRequest, delivery_id: int) -> HttpResponse:
     delivery = get_object_or_404(OutboundDelivery, pk=delivery_id)
     webhooks.send_again(delivery_id=delivery.pk)
     messages.success(request, _("Queued to be sent again."))

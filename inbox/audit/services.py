@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from inbox.models import (
@@ -17,7 +17,7 @@ from inbox.models import (
 def activity_log(
     *,
     ticket: Ticket | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     verb: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
@@ -36,7 +36,7 @@ def activity_log(
     return row
 
 
-def audited_delete(*, actor: AbstractBaseUser | None, row, before: dict, verb: str) -> None:
+def audited_delete(*, actor: User | None, row, before: dict, verb: str) -> None:
     """Delete a settings row and write its audit entry (``before`` as it was), in one
     transaction."""
     with transaction.atomic():

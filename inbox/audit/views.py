@@ -8,7 +8,7 @@ channel credentials and passwords appear only as "changed"/"set".
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET
 from inbox.audit.selectors import AuditFilter, audit_page, known_verbs
 from inbox.audit.verbs import verb_label
 from inbox.core.decorators import lead_required
+from webcare.http import AuthedRequest
 
 
 @require_GET
 @lead_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     flt = AuditFilter.from_query(request.GET)
     page = audit_page(flt)
     people = (

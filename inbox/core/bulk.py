@@ -76,12 +76,27 @@ def cursor():
     return connection.make_cursor(raw)
 
 
+def _column_field(model: type[models.Model], name: str) -> models.Field:
+    """The field of ``model`` named ``name`` ("pk": the primary key): a column of its table."""
+    meta = model._meta
+    field = meta.pk if name == "pk" else meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _quoted(field: models.Field) -> str:
+    """The field's column name, quoted for SQL."""
+    assert field.column is not None  # every field _column_field returns is a column
+    return connection.ops.quote_name(field.column)
+
+
 @functools.cache
 def _pg_type(field: models.Field) -> str:
     """The column's PostgreSQL type for a cast (asked about 90 times a batch: kept per field)."""
-    if isinstance(field, models.ForeignKey):
-        return field.target_field.cast_db_type(connection)
-    return field.cast_db_type(connection)
+    column = field.target_field if isinstance(field, models.ForeignKey) else field
+    db_type = column.cast_db_type(connection)
+    assert db_type is not None  # a concrete column has a type
+    return db_type
 
 
 def _is_json(field: models.Field) -> bool:
@@ -137,7 +152,7 @@ def _split(model: type[models.Model], columns: Mapping[str, list[Any]], constant
     meta = model._meta
     given, rest = [], []
     for name, values in columns.items():
-        field = meta.get_field(name)
+        field = _column_field(model, name)
         if _is_pg() and len(values) > 1 and values.count(values[0]) == len(values):
             rest.append((field, values[0]))
         else:
@@ -189,16 +204,14 @@ def _insert_tail(
     returning: Sequence[str],
 ) -> str:
     """The insert's ``ON CONFLICT … DO NOTHING`` and ``RETURNING`` clauses."""
-    meta = model._meta
-    qn = connection.ops.quote_name
     tail = ""
     if conflict:
-        keys = ", ".join(qn(meta.get_field(name).column) for name in conflict)
+        keys = ", ".join(_quoted(_column_field(model, name)) for name in conflict)
         tail = f" ON CONFLICT ({keys}) DO NOTHING"
     elif skip_any_conflict:
         tail = " ON CONFLICT DO NOTHING"
     if returning:
-        tail += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
+        tail += " RETURNING " + ", ".join(_quoted(_column_field(model, name)) for name in returning)
     return tail
 
 
@@ -222,7 +235,7 @@ def send_rows(
     meta = model._meta
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
-    target = ", ".join(qn(f.column) for f in [*given, *(f for f, _ in rest)])
+    target = ", ".join(_quoted(f) for f in [*given, *(f for f, _ in rest)])
     tail = _insert_tail(model, conflict, skip_any_conflict, returning)
     if _is_pg():
         # Parameters in the order their placeholders appear: the constants, then the arrays.
@@ -314,7 +327,8 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
-            f"COALESCE((SELECT max({qn(meta.pk.column)}) FROM {qn(meta.db_table)}), 0))",
+            f"COALESCE((SELECT max({_quoted(_column_field(model, 'pk'))}) "
+            f"FROM {qn(meta.db_table)}), 0))",
             [meta.db_table],
         )
         (last,) = cur.fetchone()
@@ -335,12 +349,12 @@ def update_rows(model: type[models.Model], pks: list[Any], columns: Mapping[str,
         return 0
     meta = model._meta
     qn = connection.ops.quote_name
-    pk = meta.pk
-    targets = [meta.get_field(name) for name in columns]
+    pk = _column_field(model, "pk")
+    targets = [_column_field(model, name) for name in columns]
     table = qn(meta.db_table)
-    names = ", ".join(qn(f.column) for f in [pk, *targets])
-    assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in targets)
-    where = f"WHERE {table}.{qn(pk.column)} = v.{qn(pk.column)}"
+    names = ", ".join(_quoted(f) for f in [pk, *targets])
+    assignments = ", ".join(f"{_quoted(f)} = v.{_quoted(f)}" for f in targets)
+    where = f"WHERE {table}.{_quoted(pk)} = v.{_quoted(pk)}"
     with cursor() as cur:
         if _is_pg():
             sources, params = [], []

@@ -4,7 +4,7 @@ adding business time and measuring it across nights, weekends and DST changes.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
@@ -56,7 +56,7 @@ class Calendar:
         cls,
         *,
         zone: str,
-        week: dict[str, Sequence[Sequence[str]]],
+        week: Mapping[str, Sequence[Sequence[str]]],
         holidays: Iterable[dt.date] = (),
     ) -> Calendar:
         days = []
@@ -231,7 +231,7 @@ class Calendars:
         if self._default is None and wanted is None:
             teams = Team.objects.exclude(pk__in=list(self._by_team))
             self._zones = dict(teams.values_list("pk", "time_zone"))
-        elif self._default is None and wanted - set(self._by_team):
+        elif self._default is None and wanted is not None and wanted - set(self._by_team):
             teams = Team.objects.filter(pk__in=wanted - set(self._by_team))
             self._zones = dict(teams.values_list("pk", "time_zone"))
         self._cache: dict[int | None, Calendar] = {}
@@ -244,6 +244,7 @@ class Calendars:
             elif self._default is not None:
                 calendar = calendar_of(self._default)
             else:
-                calendar = calendar_of(None, self._zones.get(team_id, ""))
+                zone = self._zones.get(team_id, "") if team_id is not None else ""
+                calendar = calendar_of(None, zone)
             self._cache[team_id] = calendar
         return self._cache[team_id]

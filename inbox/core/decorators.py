@@ -7,16 +7,17 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
 from inbox.core.access import can_assign, can_configure
+from webcare.http import AuthedRequest
 
 
 def _role_required(check: Callable, message: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: AuthedRequest, *args, **kwargs) -> HttpResponse:
             if not check(request.user):
                 raise PermissionDenied(message)
             return view(request, *args, **kwargs)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
+
+from webcare.http import AuthedRequest
 
 
 def activate_for(profile) -> str:
@@ -40,13 +43,15 @@ class UserPreferencesMiddleware:
         profile = self._profile(request)
         if profile is None:
             return self.get_response(request)
-        request.profile = profile
+        # A profile means a signed-in user: from here on this is an AuthedRequest.
+        authed = cast(AuthedRequest, request)
+        authed.profile = profile
         request.LANGUAGE_CODE = activate_for(profile)
         try:
             response = self.get_response(request)
         finally:
             timezone.deactivate()
-        language = request.profile.language or settings.LANGUAGE_CODE
+        language = authed.profile.language or settings.LANGUAGE_CODE
         cookie = settings.LANGUAGE_COOKIE_NAME
         # A view that changed the language (the profile page) has set the cookie itself.
         if request.COOKIES.get(cookie) != language and cookie not in response.cookies:

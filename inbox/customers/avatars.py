@@ -36,12 +36,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from inbox.core import access
 from inbox.models import Identity, Message
 from webcare import safe_http
+from webcare.http import AuthedRequest
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def _image_response(content: bytes, content_type: str, max_age: int) -> HttpResp
 
 @require_GET
 @login_required
-def avatar(request: HttpRequest, identity_id: int) -> HttpResponse:
+def avatar(request: AuthedRequest, identity_id: int) -> HttpResponse:
     """The identity's avatar for a signed-in user who may see it, else 403. Takes our id, never
     a URL: what is fetched is only ever the URL stored for that identity."""
     access.require_work(request.user)

@@ -163,7 +163,7 @@ def _profiles_update(
     for row in found:
         author = authors[row[0]]
         old = dict(zip(_PROFILE, row[3:-2], strict=True))
-        update = {
+        update: dict[str, Any] = {
             "handle": author.handle or old["handle"],
             "display_name": author.display_name or old["display_name"],
             "avatar_url": author.avatar_url or old["avatar_url"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,10 +19,10 @@ from inbox.tickets.services import ActionError
 
 # --- customers --------------------------------------------------------------------------------
 def customer_root(customer: Customer) -> Customer:
-    return customer.merged_into if customer.merged_into_id else customer
+    return customer.merged_into or customer
 
 
-def customer_merge(*, source_id: int, target_id: int, user: AbstractBaseUser) -> None:
+def customer_merge(*, source_id: int, target_id: int, user: User) -> None:
     """Link ``source`` to ``target`` as the same person. Tickets keep their own customer, so
     :func:`customer_unmerge` restores everything exactly."""
     with transaction.atomic():
@@ -49,7 +49,7 @@ def customer_merge(*, source_id: int, target_id: int, user: AbstractBaseUser) ->
         )
 
 
-def customer_unmerge(*, customer_id: int, user: AbstractBaseUser) -> None:
+def customer_unmerge(*, customer_id: int, user: User) -> None:
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         if customer.merged_into_id is None:
@@ -70,9 +70,7 @@ def customer_unmerge(*, customer_id: int, user: AbstractBaseUser) -> None:
         )
 
 
-def customer_contact_set(
-    *, customer_id: int, phone: str, email: str, user: AbstractBaseUser
-) -> Customer:
+def customer_contact_set(*, customer_id: int, phone: str, email: str, user: User) -> Customer:
     """Record the customer's phone number and e-mail address (normalised; empty clears one).
     Messages from a new identity with the same number or address then land on this customer
     (``inbox.customers.identities``). Lock: the customer row; audit: "customer_contact"."""

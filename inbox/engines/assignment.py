@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from celery import current_app
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -247,9 +247,7 @@ def assignment_request_for_user(*, user_id: int) -> None:
         assignment_request(team_id=team_id)
 
 
-def agent_set_available(
-    *, user: AbstractBaseUser, available: bool, actor: AbstractBaseUser | None = None
-) -> AgentProfile:
+def agent_set_available(*, user: User, available: bool, actor: User | None = None) -> AgentProfile:
     """Mark an agent available or away; coming back triggers assignment for their teams."""
     with transaction.atomic():
         profile, _ = AgentProfile.objects.select_for_update().get_or_create(user=user)
@@ -268,7 +266,7 @@ def agent_set_available(
     return profile
 
 
-def team_set_assignment(*, team: Team, mode: str, actor: AbstractBaseUser | None) -> Team:
+def team_set_assignment(*, team: Team, mode: str, actor: User | None) -> Team:
     if mode not in (AUTO, MANUAL):
         raise ValueError(f"assignment is 'auto' or 'manual', not {mode!r}")
     with transaction.atomic():

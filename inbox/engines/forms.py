@@ -3,13 +3,17 @@ pasted message."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from channels.models import Channel
+from inbox.core.forms import PersonChoiceField
 from inbox.engines import intent as intent_engine
 from inbox.engines.routing import (
     CONDITION_FIELDS,
@@ -42,9 +46,6 @@ CLOSE_CHOICES = [
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in (text or "").replace("\n", ",").split(",") if part.strip()]
-
-
-User = get_user_model()
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ class RuleForm(forms.Form):
         max_value=100,
         help_text=gettext_lazy("Added to the ticket's priority, named after this rule."),
     )
-    assign_to = forms.ModelChoiceField(
+    assign_to = PersonChoiceField(
         label=gettext_lazy("Assign to"),
         queryset=User.objects.none(),
         required=False,
@@ -141,17 +142,17 @@ class RuleForm(forms.Form):
         # Active people with a role, and whoever the rule names now (even deactivated, so the
         # rest of the rule can be saved; routing skips an inactive assignee).
         current = rule.assign_to_id if rule else None
-        self.fields["assign_to"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["assign_to"]).queryset = (
             User.objects.filter(
                 Q(is_active=True, groups__name__in=["agent", "lead", "admin"]) | Q(pk=current)
             )
             .distinct()
             .order_by("first_name", "username")
         )
-        self.fields["assign_to"].label_from_instance = _person
         # Open incidents; a resolved one stays choosable on the rule that links it.
         linked = rule.link_incident_id if rule else None
-        self.fields["link_incident"].queryset = Incident.objects.filter(
+        link_incident = cast(forms.ModelChoiceField, self.fields["link_incident"])
+        link_incident.queryset = Incident.objects.filter(
             Q(status=IncidentStatus.OPEN) | Q(pk=linked)
         ).order_by("-declared_at")
 
@@ -164,7 +165,7 @@ class RuleForm(forms.Form):
         ),
     )
 
-    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def groups(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
         """The fields in the form's three fieldsets."""
         return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
 
@@ -217,7 +218,7 @@ class RuleForm(forms.Form):
             "min_rating": rule.min_rating,
             "max_rating": rule.max_rating,
             "min_followers": rule.min_followers,
-            "verified": {True: "yes", False: "no"}.get(rule.verified, ""),
+            "verified": {True: "yes", False: "no", None: ""}[rule.verified],
             "intents": rule.intents,
             "set_team": rule.set_team_id,
             "tags": ", ".join(t.name for t in rule.add_tags.all()),
@@ -274,7 +275,3 @@ class RuleTestForm(forms.Form):
             ),
             found,
         )
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()

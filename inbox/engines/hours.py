@@ -16,7 +16,7 @@ import re
 import zoneinfo
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -130,7 +130,7 @@ def _row_for_update(team: Team | None) -> BusinessHours:
 
 def hours_save(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     team: Team | None,
     time_zone: str,
     week: dict[str, list[list[str]]],
@@ -154,9 +154,7 @@ def hours_save(
     return hours
 
 
-def holiday_add(
-    *, actor: AbstractBaseUser | None, team: Team | None, date: dt.date, name: str = ""
-) -> Holiday:
+def holiday_add(*, actor: User | None, team: Team | None, date: dt.date, name: str = "") -> Holiday:
     with transaction.atomic():
         hours = _row_for_update(team)
         if hours.holidays.filter(date=date).exists():
@@ -175,7 +173,7 @@ def holiday_add(
     return holiday
 
 
-def holiday_remove(*, actor: AbstractBaseUser | None, holiday: Holiday) -> None:
+def holiday_remove(*, actor: User | None, holiday: Holiday) -> None:
     before = {
         "team": holiday.hours.team_id,
         "date": holiday.date.isoformat(),
@@ -198,7 +196,7 @@ def _target_snapshot(target: SlaTarget) -> dict[str, Any]:
 
 def sla_target_save(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     target: SlaTarget | None = None,
     channel: Channel | None,
     min_priority: int,
@@ -235,7 +233,7 @@ def sla_target_save(
     return target
 
 
-def sla_target_delete(*, actor: AbstractBaseUser | None, target: SlaTarget) -> None:
+def sla_target_delete(*, actor: User | None, target: SlaTarget) -> None:
     audited_delete(
         actor=actor, row=target, before=_target_snapshot(target), verb="sla_target_deleted"
     )
@@ -254,7 +252,7 @@ def _ack_snapshot(ack: AutoAck) -> dict[str, Any]:
 
 def auto_ack_save(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     ack: AutoAck | None = None,
     channel: Channel | None,
     language: str,
@@ -284,5 +282,5 @@ def auto_ack_save(
     return ack
 
 
-def auto_ack_delete(*, actor: AbstractBaseUser | None, ack: AutoAck) -> None:
+def auto_ack_delete(*, actor: User | None, ack: AutoAck) -> None:
     audited_delete(actor=actor, row=ack, before=_ack_snapshot(ack), verb="auto_ack_deleted")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -39,6 +40,7 @@ from inbox.core.decorators import lead_required
 from inbox.engines import hours as services
 from inbox.engines.sla import auto_ack_text
 from inbox.models import AutoAck, BusinessHours, Holiday, SlaTarget, Team
+from webcare.http import AuthedRequest
 from webcare.redirects import safe_target
 
 DAY_LABELS = dict(
@@ -81,7 +83,7 @@ class HoursForm(forms.Form):
             if team
             else _("The site's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}
         )
-        self.fields["time_zone"].choices = [("", blank), *_zones()]
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [("", blank), *_zones()]
         for day in DAYS:
             self.fields[day] = forms.CharField(
                 label=DAY_LABELS[day],
@@ -201,7 +203,7 @@ def ack_sample(text: str, language: str, calendar: Calendar, now: dt.datetime) -
 
 @require_GET
 @lead_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AuthedRequest) -> HttpResponse:
     """Each team's hours (own or the default), open now and next opening; the SLA targets;
     the acknowledgements as they would be sent now. A constant number of queries."""
     now = timezone.now()
@@ -236,9 +238,11 @@ def overview(request: HttpRequest) -> HttpResponse:
             }
         )
     default_calendar = calendars.for_team(None)
-    acks = list(AutoAck.objects.select_related("channel").order_by("pk"))
-    for ack in acks:
-        ack.sample = ack_sample(ack.text, ack.language, default_calendar, now)
+    # Each auto-acknowledgement with a sample of the text it sends now.
+    acks = [
+        (ack, ack_sample(ack.text, ack.language, default_calendar, now))
+        for ack in AutoAck.objects.select_related("channel").order_by("pk")
+    ]
     return render(
         request,
         "inbox/engines/hours/hours.html",
@@ -254,7 +258,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 # --- a calendar -------------------------------------------------------------------------------
-def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
+def _calendar_page(request: AuthedRequest, team: Team | None) -> HttpResponse:
     row = services.hours_row(team)
     # A team without its own row follows the default until it gets one: start from that.
     row_shown = row if row is not None or team is None else services.hours_row(None)
@@ -311,20 +315,20 @@ def _calendar_page(request: HttpRequest, team: Team | None) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def calendar_default(request: HttpRequest) -> HttpResponse:
+def calendar_default(request: AuthedRequest) -> HttpResponse:
     return _calendar_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def calendar_team(request: HttpRequest, team_id: int) -> HttpResponse:
+def calendar_team(request: AuthedRequest, team_id: int) -> HttpResponse:
     return _calendar_page(request, get_object_or_404(Team, pk=team_id))
 
 
 @require_POST
 @lead_required
-def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
+def holiday_delete(request: AuthedRequest, holiday_id: int) -> HttpResponse:
     holiday = get_object_or_404(Holiday.objects.select_related("hours"), pk=holiday_id)
     team_id = holiday.hours.team_id
     services.holiday_remove(actor=request.user, holiday=holiday)
@@ -335,7 +339,7 @@ def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
 
 
 # --- SLA targets ------------------------------------------------------------------------------
-def _target_page(request: HttpRequest, target: SlaTarget | None) -> HttpResponse:
+def _target_page(request: AuthedRequest, target: SlaTarget | None) -> HttpResponse:
     initial = (
         {
             "channel": target.channel_id,
@@ -367,20 +371,20 @@ def _target_page(request: HttpRequest, target: SlaTarget | None) -> HttpResponse
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def target_new(request: HttpRequest) -> HttpResponse:
+def target_new(request: AuthedRequest) -> HttpResponse:
     return _target_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def target_edit(request: HttpRequest, target_id: int) -> HttpResponse:
+def target_edit(request: AuthedRequest, target_id: int) -> HttpResponse:
     return _target_page(request, get_object_or_404(SlaTarget, pk=target_id))
 
 
 @require_POST
 @lead_required
-def target_delete(request: HttpRequest, target_id: int) -> HttpResponse:
+def target_delete(request: AuthedRequest, target_id: int) -> HttpResponse:
     services.sla_target_delete(
         actor=request.user, target=get_object_or_404(SlaTarget, pk=target_id)
     )
@@ -389,7 +393,7 @@ def target_delete(request: HttpRequest, target_id: int) -> HttpResponse:
 
 
 # --- acknowledgements -------------------------------------------------------------------------
-def _ack_page(request: HttpRequest, ack: AutoAck | None) -> HttpResponse:
+def _ack_page(request: AuthedRequest, ack: AutoAck | None) -> HttpResponse:
     initial = (
         {
             "channel": ack.channel_id,
@@ -432,20 +436,20 @@ def _sample_context(text: str, language: str) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def ack_new(request: HttpRequest) -> HttpResponse:
+def ack_new(request: AuthedRequest) -> HttpResponse:
     return _ack_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def ack_edit(request: HttpRequest, ack_id: int) -> HttpResponse:
+def ack_edit(request: AuthedRequest, ack_id: int) -> HttpResponse:
     return _ack_page(request, get_object_or_404(AutoAck, pk=ack_id))
 
 
 @require_GET
 @lead_required
-def ack_preview(request: HttpRequest) -> HttpResponse:
+def ack_preview(request: AuthedRequest) -> HttpResponse:
     """The text as it would be sent now (default hours), for the live preview beside the form."""
     context = _sample_context(request.GET.get("text", "")[:2000], request.GET.get("language", ""))
     return render(request, "inbox/engines/hours/ack_form.html#sample", context)
@@ -453,7 +457,7 @@ def ack_preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @lead_required
-def ack_delete(request: HttpRequest, ack_id: int) -> HttpResponse:
+def ack_delete(request: AuthedRequest, ack_id: int) -> HttpResponse:
     services.auto_ack_delete(actor=request.user, ack=get_object_or_404(AutoAck, pk=ack_id))
     messages.success(request, _("Acknowledgement deleted."))
     return redirect("pages:hours")

@@ -84,7 +84,8 @@ def is_held_out(example: Example) -> bool:
 
 
 def split(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
-    dev, held_out = [], []
+    dev: list[Example] = []
+    held_out: list[Example] = []
     for example in examples:
         (held_out if is_held_out(example) else dev).append(example)
     return dev, held_out

@@ -197,7 +197,11 @@ def priority_refresh(*, batch_size: int = 500, now: dt.datetime | None = None) -
             if not chunk:
                 return changed_total
             last_id = chunk[-1].pk
-            identities = {t.identity_id: Reach.of(t.identity) for t in chunk if t.identity_id}
+            identities = {
+                t.identity_id: Reach.of(t.identity)
+                for t in chunk
+                if t.identity_id and t.identity is not None
+            }
             changed = ticket_priority_apply(tickets=chunk, identities=identities, now=now)
             if changed:
                 Ticket.objects.bulk_update(changed, ["priority", "priority_parts"])

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -138,7 +138,7 @@ def _actions(rule: Rule, tags: list[Tag], assignable: set[int]) -> list[str]:
         done.append("tags + " + ", ".join(t.name for t in tags))
     if rule.priority_points:
         done.append(f"priority {rule.priority_points:+d}")
-    if _assigns(rule, assignable):
+    if _assigns(rule, assignable) and rule.assign_to is not None:
         done.append(f"assigned to {rule.assign_to.get_username()}")
     if rule.close_reason:
         done.append(f"closed: {rule.get_close_reason_display().lower()}")
@@ -211,7 +211,8 @@ def routing_apply(
                 closed_set(ticket, reason=rule.close_reason, now=now)
                 ticket.waiting_since = None  # closed by a rule: nobody waits for an answer
             routed.tag_links.extend((ticket.pk, tag.pk) for tag in tags)
-            if rule.link_incident_id and rule.link_incident.status == "open":
+            incident = rule.link_incident if rule.link_incident_id else None
+            if rule.link_incident_id and incident is not None and incident.status == "open":
                 routed.incident_links.append((ticket.pk, rule.link_incident_id, rule.pk))
             ticket.routing_trace = [*(ticket.routing_trace or []), entry]
             if rule.stop_processing:
@@ -276,7 +277,7 @@ ACTION_FIELDS = ("set_team", "priority_points", "assign_to", "close_reason", "li
 EDITABLE = ("name", "enabled", "stop_processing", *CONDITION_FIELDS, *ACTION_FIELDS)
 
 
-def _validate(rule: Rule) -> None:
+def _validate(rule: Rule, *, tags_pending: bool = False) -> None:
     errors: dict[str, str] = {}
     if not rule.name.strip():
         errors["name"] = "A rule needs a name."
@@ -294,16 +295,19 @@ def _validate(rule: Rule) -> None:
             errors[name] = "Stars go from 1 to 5."
     if rule.min_rating and rule.max_rating and rule.min_rating > rule.max_rating:
         errors["max_rating"] = "The maximum is below the minimum."
-    if not any(
-        [
-            rule.set_team_id,
-            rule.priority_points,
-            rule.assign_to_id,
-            rule.close_reason,
-            rule.link_incident_id,
-            rule.pk and rule.add_tags.exists(),
-        ]
-    ) and not getattr(rule, "_tags_pending", False):
+    if (
+        not any(
+            [
+                rule.set_team_id,
+                rule.priority_points,
+                rule.assign_to_id,
+                rule.close_reason,
+                rule.link_incident_id,
+                rule.pk and rule.add_tags.exists(),
+            ]
+        )
+        and not tags_pending
+    ):
         errors["__all__"] = "A rule needs at least one action."
     if errors:
         raise ValidationError(errors)
@@ -314,6 +318,7 @@ def _snapshot(rule: Rule) -> dict[str, Any]:
     data: dict[str, Any] = {"rule": rule.pk}
     for name in EDITABLE:
         field = Rule._meta.get_field(name)
+        assert isinstance(field, models.Field)  # EDITABLE names the rule's own columns
         data[name] = getattr(rule, field.attname)
     data["position"] = rule.position
     data["add_tags"] = sorted(rule.add_tags.values_list("pk", flat=True)) if rule.pk else []
@@ -322,7 +327,7 @@ def _snapshot(rule: Rule) -> dict[str, Any]:
 
 def rule_create(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     name: str,
     tags: Iterable[Tag] = (),
     position: int | None = None,
@@ -345,8 +350,7 @@ def rule_create(
             created_by=actor if actor is not None and actor.is_authenticated else None,
             **fields,
         )
-        rule._tags_pending = bool(tags)
-        _validate(rule)
+        _validate(rule, tags_pending=bool(tags))
         rule.save()
         rule.add_tags.set(tags)
         activity_log(ticket=None, actor=actor, verb="rule_created", after=_snapshot(rule))
@@ -354,7 +358,7 @@ def rule_create(
 
 
 def rule_update(
-    *, rule: Rule, actor: AbstractBaseUser | None, tags: Iterable[Tag] | None = None, **changes
+    *, rule: Rule, actor: User | None, tags: Iterable[Tag] | None = None, **changes
 ) -> Rule:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -366,10 +370,9 @@ def rule_update(
             setattr(rule, name, value)
         if tags is not None:
             tags = list(tags)
-            rule._tags_pending = bool(tags)
             if not tags:
                 rule.add_tags.clear()
-        _validate(rule)
+        _validate(rule, tags_pending=bool(tags))
         rule.updated_at = timezone.now()
         rule.save()
         if tags is not None:
@@ -380,7 +383,7 @@ def rule_update(
     return rule
 
 
-def rule_move(*, rule: Rule, actor: AbstractBaseUser | None, position: int) -> list[Rule]:
+def rule_move(*, rule: Rule, actor: User | None, position: int) -> list[Rule]:
     """Put ``rule`` at ``position`` (0 = first) and renumber all rules 0..n-1."""
     with transaction.atomic():
         rules = list(Rule.objects.select_for_update().order_by("position", "pk"))
@@ -402,7 +405,7 @@ def rule_move(*, rule: Rule, actor: AbstractBaseUser | None, position: int) -> l
     return rules
 
 
-def rule_delete(*, rule: Rule, actor: AbstractBaseUser | None) -> None:
+def rule_delete(*, rule: Rule, actor: User | None) -> None:
     with transaction.atomic():
         snapshot = _snapshot(rule)
         snapshot["id"] = rule.pk

@@ -186,12 +186,14 @@ def sla_breaches_record(*, now: dt.datetime | None = None, limit: int = 1000) ->
     )
     n = 0
     for ticket in due:
+        due_at = ticket.first_response_due_at
+        assert due_at is not None  # first_response_due_at__lte above
         with transaction.atomic():
             activity_log(
                 ticket=ticket,
                 actor=None,
                 verb="sla_breached",
-                after={"due_at": ticket.first_response_due_at.isoformat()},
+                after={"due_at": due_at.isoformat()},
             )
         n += 1
     return n
@@ -355,5 +357,9 @@ def auto_ack_queue(
     ids = [message_id for message_id, _ in inserted]
     for message_id in ids:
         # After the ingest commit; a broker outage leaves it queued for the stalled-reply sweep.
-        transaction.on_commit(lambda pk=message_id: dispatch_send(pk))
+        _send_on_commit(message_id)
     return ids
+
+
+def _send_on_commit(message_id: int) -> None:
+    transaction.on_commit(lambda: dispatch_send(message_id))

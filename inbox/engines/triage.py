@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -66,7 +66,7 @@ def ticket_intent_explain(*, ticket: Ticket) -> IntentResult | None:
     return classify(message.text, rating=message.rating)
 
 
-def ticket_intent_correct(*, ticket_id: int, user: AbstractBaseUser | None, intent: str) -> Ticket:
+def ticket_intent_correct(*, ticket_id: int, user: User | None, intent: str) -> Ticket:
     """Set the ticket's intent by hand and recompute what depends on it.
 
     The ticket is marked ``intent_corrected``, so ingest keeps the correction when the customer
@@ -135,6 +135,6 @@ def ticket_intent_correct(*, ticket_id: int, user: AbstractBaseUser | None, inte
     return ticket
 
 
-def ticket_correct_intent(*, ticket: Ticket, actor: AbstractBaseUser | None, intent: str) -> Ticket:
+def ticket_correct_intent(*, ticket: Ticket, actor: User | None, intent: str) -> Ticket:
     """The same as :func:`ticket_intent_correct`, for callers holding a ticket object."""
     return ticket_intent_correct(ticket_id=ticket.pk, user=actor, intent=intent)

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -26,7 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from channels.models import Channel
 from inbox.core.access import assignable_ids
 from inbox.core.decorators import lead_required
-from inbox.engines.forms import INTENT_LABELS, RuleForm, RuleTestForm, _person
+from inbox.core.forms import person_label
+from inbox.engines.forms import INTENT_LABELS, RuleForm, RuleTestForm
 from inbox.engines.routing import (
     keyword_list,
     load_rules,
@@ -37,6 +38,7 @@ from inbox.engines.routing import (
     rule_update,
 )
 from inbox.models import Activity, CloseReason, Rule, Tag, TicketKind
+from webcare.http import AuthedRequest
 
 User = get_user_model()
 
@@ -91,7 +93,7 @@ def describe_actions(rule: Rule) -> list[str]:
     if rule.priority_points:
         out.append(_("priority %(points)+d") % {"points": rule.priority_points})
     if rule.assign_to_id and rule.assign_to:
-        name = _person(rule.assign_to)
+        name = person_label(rule.assign_to)
         if not rule.assign_to.is_active:
             out.append(_("assign to %(name)s (deactivated: skipped)") % {"name": name})
         elif rule.assign_to_id not in assignable_ids([rule.assign_to_id]):
@@ -142,7 +144,7 @@ def _rules_for_list() -> list[Rule]:
 # --- views ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthedRequest) -> HttpResponse:
     """Every rule in evaluation order, in plain words, with its matches of the last 7 days
     (five queries of its own, whatever the number of rules)."""
     return render(
@@ -154,16 +156,16 @@ def _list_context(**extra) -> dict:
     rules = _rules_for_list()
     channels = dict(Channel.objects.values_list("pk", "name"))
     counts = match_counts(since=timezone.now() - MATCH_WINDOW)
-    for index, rule in enumerate(rules):
-        rule.conditions_text = describe_conditions(rule, channels)
-        rule.actions_text = describe_actions(rule)
-        rule.matches = counts.get(rule.pk, 0)
-        rule.is_first = index == 0
-        rule.is_last = index == len(rules) - 1
-    return {"rules": rules, **extra}
+    # Each rule with what the table shows of it: its conditions and actions in words, and how
+    # many tickets it matched in the window.
+    rows = [
+        (rule, describe_conditions(rule, channels), describe_actions(rule), counts.get(rule.pk, 0))
+        for rule in rules
+    ]
+    return {"rules": rows, **extra}
 
 
-def _save(request: HttpRequest, rule: Rule | None) -> HttpResponse:
+def _save(request: AuthedRequest, rule: Rule | None) -> HttpResponse:
     initial = RuleForm.initial_for(rule) if rule else {"enabled": True}
     form = RuleForm(request.POST or None, initial=initial, rule=rule)
     if request.method == "POST" and form.is_valid():
@@ -197,7 +199,7 @@ def _test_form_for(rule: Rule) -> RuleTestForm:
     return RuleTestForm(initial=initial)
 
 
-def _write(request: HttpRequest, rule: Rule | None, name: str, tags: list[Tag], fields) -> Rule:
+def _write(request: AuthedRequest, rule: Rule | None, name: str, tags: list[Tag], fields) -> Rule:
     if rule is None:
         rule = rule_create(actor=request.user, name=name, tags=tags, **fields)
         messages.success(request, _("Rule created."))
@@ -210,20 +212,20 @@ def _write(request: HttpRequest, rule: Rule | None, name: str, tags: list[Tag], 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def rule_new(request: HttpRequest) -> HttpResponse:
+def rule_new(request: AuthedRequest) -> HttpResponse:
     return _save(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
     return _save(request, get_object_or_404(Rule, pk=rule_id))
 
 
 @require_POST
 @lead_required
-def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_toggle(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=rule_id)
     try:
         rule_update(rule=rule, actor=request.user, enabled=not rule.enabled)
@@ -240,7 +242,7 @@ def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def rule_reorder(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_reorder(request: AuthedRequest, rule_id: int) -> HttpResponse:
     """Move a rule one place up or down in the evaluation order."""
     rule = get_object_or_404(Rule, pk=rule_id)
     order = list(Rule.objects.order_by("position", "pk").values_list("pk", flat=True))
@@ -255,7 +257,7 @@ def rule_reorder(request: HttpRequest, rule_id: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def rule_remove(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_remove(request: AuthedRequest, rule_id: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     rule = get_object_or_404(Rule, pk=rule_id)
     if request.method == "POST":
@@ -267,7 +269,7 @@ def rule_remove(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 @require_GET
 @lead_required
-def rule_test(request: HttpRequest) -> HttpResponse:
+def rule_test(request: AuthedRequest) -> HttpResponse:
     """Which rules a pasted message would match, and what they would do: the enabled rules in
     order (stopping where one stops processing), or one rule when ``rule`` is given. Stores
     nothing. htmx gets the result alone."""

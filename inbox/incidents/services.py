@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -40,7 +40,7 @@ PLACEHOLDERS = ("{name}", "{first_name}", "{handle}")
 
 def incident_declare(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     title: str,
     description: str = "",
     public_note: str = "",
@@ -70,7 +70,7 @@ def incident_declare(
 def incident_update(
     *,
     incident: Incident,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     **changes: Any,
 ) -> Incident:
     """Edit title, description, public status note, reply template or its translations."""
@@ -95,9 +95,7 @@ def incident_update(
     return incident
 
 
-def incident_link(
-    *, incident: Incident, tickets: Iterable[Ticket], actor: AbstractBaseUser | None
-) -> int:
+def incident_link(*, incident: Incident, tickets: Iterable[Ticket], actor: User | None) -> int:
     """Link tickets by hand; already linked ones stay as they are. Returns how many are new."""
     ids = [t.pk for t in tickets]
     with transaction.atomic():
@@ -136,7 +134,7 @@ def incident_link(
     return len(fresh)
 
 
-def incident_unlink(*, incident: Incident, ticket: Ticket, actor: AbstractBaseUser | None) -> None:
+def incident_unlink(*, incident: Incident, ticket: Ticket, actor: User | None) -> None:
     with transaction.atomic():
         deleted, _ = IncidentTicket.objects.filter(
             incident=incident, ticket=ticket, reply__isnull=True
@@ -192,7 +190,7 @@ def personalise(template: str, ticket: Ticket) -> str:
 def incident_resolve(
     *,
     incident: Incident,
-    actor: AbstractBaseUser,
+    actor: User,
     template: str | None = None,
     public_note: str | None = None,
 ) -> list[int]:
@@ -246,7 +244,7 @@ def _answers_compose(
     links: list[IncidentTicket],
     tickets: dict[int, Ticket],
     template: str,
-    actor: AbstractBaseUser,
+    actor: User,
 ) -> tuple[dict[int, str], dict[int, tuple[dict, str] | None]]:
     """The answer of each link (its ticket's language, the agent's signature) and, for WhatsApp
     tickets, the send plan (None: the customer opted out). Raises ``ValidationError`` when an
@@ -278,8 +276,9 @@ def _answers_compose(
             except TemplateRefused as exc:
                 refused.append(f"{ticket.pk}: {exc}")
                 continue
-            if plans[link.pk] is not None:
-                text = plans[link.pk][1]
+            plan = plans[link.pk]
+            if plan is not None:
+                text = plan[1]
         limit = ticket.channel.connector_class.text_limit
         if limit is not None and ticket.channel.connector_class.count_text(text) > limit:
             too_long.append(ticket.pk)
@@ -299,7 +298,7 @@ def _answers_queue(
     tickets: dict[int, Ticket],
     texts: dict[int, str],
     plans: dict[int, tuple[dict, str] | None],
-    actor: AbstractBaseUser,
+    actor: User,
     now: dt.datetime,
 ) -> list[int]:
     """Queue each link's answer, record it on the link and close its ticket; returns the ids
@@ -317,7 +316,7 @@ def _answers_queue(
             author=actor,
             text=texts[link.pk],
             mode="dm" if ticket.kind == TicketKind.DM else "public",
-            options=plans[link.pk][0] if link.pk in plans else None,
+            options=_template_options(plans.get(link.pk)),
         )
         link.reply = message
         link.save(update_fields=["reply"])
@@ -326,3 +325,8 @@ def _answers_queue(
             ticket_id=ticket.pk, user=actor, incident=incident, now=now, calendars=calendars
         )
     return queued
+
+
+def _template_options(plan: tuple[dict, str] | None) -> dict | None:
+    """The WhatsApp template a ticket's answer goes out as (None: as plain text)."""
+    return plan[0] if plan is not None else None

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from inbox.models import (
 from inbox.replies.services import ReplyInvalid
 from inbox.tickets.selectors import search_q
 from inbox.tickets.services import ActionError
+from webcare.http import AuthedRequest
 
 LINKED_SHOWN = 200  # linked tickets listed on the incident page; the count says how many more
 PREVIEW_SHOWN = 20  # personalised replies shown before resolving (every one is checked)
@@ -199,17 +200,17 @@ def _detail_context(incident: Incident, *, form=None, q: str = "") -> dict:
     for link in links:
         link.customer = _customer(link.ticket)
     total = IncidentTicket.objects.filter(incident=incident).count()
-    found = []
+    # Each ticket found with its customer's name.
+    found: list[tuple[Ticket, str]] = []
     if q and incident.status == IncidentStatus.OPEN:
-        found = list(
+        tickets = list(
             Ticket.objects.filter(status__in=OPEN_STATUSES)
             .filter(search_q(q))
             .exclude(pk__in=IncidentTicket.objects.filter(incident=incident).values("ticket_id"))
             .select_related("identity", "customer", "channel")
             .order_by("-updated_at", "-pk")[:SEARCH_SHOWN]
         )
-        for ticket in found:
-            ticket.customer_name = _customer(ticket)
+        found = [(ticket, _customer(ticket)) for ticket in tickets]
     return {
         "incident": incident,
         "form": form or IncidentForm(initial=IncidentForm.initial_for(incident)),
@@ -226,7 +227,7 @@ def _detail_context(incident: Incident, *, form=None, q: str = "") -> dict:
 # --- views ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse:
     """Open incidents first (newest first), then resolved ones; each with its ticket count."""
     rows = list(
         Incident.objects.annotate(
@@ -247,7 +248,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def incident_new(request: HttpRequest) -> HttpResponse:
+def incident_new(request: AuthedRequest) -> HttpResponse:
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -267,7 +268,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @lead_required
-def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_detail(request: AuthedRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     q = request.GET.get("q", "").strip()[:200]
     return render(request, "inbox/incidents/detail.html", _detail_context(incident, q=q))
@@ -275,7 +276,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_edit(request: AuthedRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     form = IncidentForm(request.POST)
     if not form.is_valid():
@@ -294,7 +295,7 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def incident_link(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_link(request: AuthedRequest, incident_id: int) -> HttpResponse:
     """Link tickets typed by number and/or ticked in the search results. Closed tickets are
     left out: resolving answers customers, and theirs is done."""
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -335,7 +336,7 @@ def incident_link(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def incident_unlink(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_unlink(request: AuthedRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     raw = request.POST.get("ticket", "")
     link = IncidentTicket.objects.filter(
@@ -354,7 +355,7 @@ def incident_unlink(request: HttpRequest, incident_id: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_resolve(request: AuthedRequest, incident_id: int) -> HttpResponse:
     """GET: the preview. POST: answer every linked ticket with the previewed template."""
     incident = get_object_or_404(Incident, pk=incident_id)
     if request.method == "POST" and incident.status != IncidentStatus.OPEN:

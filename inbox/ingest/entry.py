@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q
 
 from channels.base import InboundItem, Moderation
@@ -95,11 +95,13 @@ def identities_named(*, platform: str, platform_user_ids: Iterable[str]) -> set[
 
 def thread_keys_of(*, channel_id: int, external_ids: Iterable[str]) -> dict[str, str]:
     """The thread key of each stored message of the channel, by platform id."""
-    return dict(
+    rows = (
         Message.objects.filter(channel_id=channel_id, external_id__in=list(external_ids))
         .values_list("external_id", "ticket__thread_key")
         .iterator()
     )
+    # external_id__in above: no row without one.
+    return {external_id: key for external_id, key in rows if external_id is not None}
 
 
 def reply_queue(**kwargs: Any) -> Message:
@@ -131,7 +133,7 @@ def replies_stalled(*, queued_before: dt.datetime, sending_before: dt.datetime) 
 
 
 def channel_change_log(
-    *, actor: AbstractBaseUser | None, verb: str, before: dict[str, Any], after: dict[str, Any]
+    *, actor: User | None, verb: str, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     """The audit row of a channel's configuration change (an activity without a ticket)."""
     activity_log(ticket=None, actor=actor, verb=verb, before=before, after=after)

@@ -165,8 +165,8 @@ def _apply_edits(
     group: dict[str, list[InboundItem]] = defaultdict(list)
     for item in edits:
         group[item.external_id].append(item)
-    for external_id in fresh:
-        group.setdefault(external_id, [])
+    for fresh_id in fresh:
+        group.setdefault(fresh_id, [])
     late_ids = []
     for item in late:
         if item.external_id not in group:
@@ -185,6 +185,8 @@ def _apply_edits(
     rows: dict[str, list[Any]] = {n: [] for n in ("text", "rating", "raw", "versions", "edited_at")}
     changed: dict[str, str] = {}
     for pk, external_id, text, rating, versions, sent_at, edited_at, raw, thread_key in stored:
+        if external_id is None:  # not among the wanted ids the query asks for
+            continue
         items = group[external_id]
         first = fresh.get(external_id)
         if versions:

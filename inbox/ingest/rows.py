@@ -35,7 +35,41 @@ class _TicketRow:
                  "priority_parts", "due_at", "first_response_due_at",
                  "first_response_business_seconds", "resolution_business_seconds", "channel_id",
                  "kind", "identity_id", "intent_corrected")  # fmt: skip
-    pk: Any  # None until ingest reserves the new ticket's id
+
+    # The slots' types (annotations only: no class attribute, so ``__slots__`` stands).
+    # A new thread's row is built with None and gets its id from ``bulk.reserve_ids`` before
+    # anything reads it (``inbox.ingest.services``): every reader sees an int.
+    pk: int
+    thread_key: str
+    status: str
+    closed_at: dt.datetime | None
+    close_reason: str
+    snoozed_until: dt.datetime | None
+    first_inbound_at: dt.datetime | None
+    last_inbound_at: dt.datetime | None
+    first_response_at: dt.datetime | None
+    last_response_at: dt.datetime | None
+    waiting_since: dt.datetime | None
+    last_message_preview: str
+    rating: int | None
+    language: str
+    updated_at: dt.datetime
+    version: int
+    attachment_count: int
+    intent: str
+    team_id: int | None
+    assignee_id: int | None
+    routing_trace: list[Any]
+    priority: int
+    priority_parts: list[Any]
+    due_at: dt.datetime | None
+    first_response_due_at: dt.datetime | None
+    first_response_business_seconds: int | None
+    resolution_business_seconds: int | None
+    channel_id: int
+    kind: str
+    identity_id: int | None
+    intent_corrected: bool
 
     def __init__(self, values: Sequence[Any]) -> None:
         for name, value in zip(self.__slots__, values, strict=True):
@@ -99,7 +133,7 @@ class IngestedMessage:
     reply_mode: str
 
     @property
-    def pk(self) -> int:
+    def pk(self) -> int | None:
         return self.id
 
 

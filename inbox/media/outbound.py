@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -83,7 +84,7 @@ def limits_text(limits: dict) -> str:
     return text
 
 
-def files_check(files: Sequence, limits: dict | None) -> list[tuple[object, str]]:
+def files_check(files: Sequence, limits: dict | None) -> list[tuple[UploadedFile, str]]:
     """(file, type from its bytes) for each upload, or :class:`FilesRefused` with what breaks
     the platform's limits (``Connector.attachment_limits``). Nothing is stored yet; the
     connector checks the same limits again before it calls the platform."""
@@ -118,7 +119,7 @@ def files_check(files: Sequence, limits: dict | None) -> list[tuple[object, str]
     return checked
 
 
-def files_store(checked: list[tuple[object, str]], *, channel_id: int) -> list[PreparedFile]:
+def files_store(checked: list[tuple[UploadedFile, str]], *, channel_id: int) -> list[PreparedFile]:
     """Keep checked uploads in the media storage (with a thumbnail for images)."""
     prepared = []
     now = timezone.now()
@@ -142,7 +143,7 @@ def files_store(checked: list[tuple[object, str]], *, channel_id: int) -> list[P
             PreparedFile(
                 name=(upload.name or "file")[:255],
                 mime_type=mime,
-                size=upload.size,
+                size=upload.size or 0,  # files_check measured it
                 kind=kind_of(mime),
                 storage_name=name,
                 thumbnail_name=thumbnail_name,

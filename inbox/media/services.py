@@ -16,8 +16,10 @@ import io
 import logging
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import unquote, urlsplit
 
 import filetype
@@ -126,9 +128,9 @@ def make_thumbnail(source) -> bytes:
         previous = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
         try:
-            with Image.open(source) as image:
-                image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at a fraction of the size
-                image = ImageOps.exif_transpose(image)  # turned as the camera meant, then
+            with Image.open(source) as opened:
+                opened.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at a fraction of the size
+                image = ImageOps.exif_transpose(opened)  # turned as the camera meant, then
                 image.thumbnail(THUMBNAIL_SIZE)  # the EXIF itself is left behind
                 if image.mode not in ("RGB", "L"):
                     background = Image.new("RGB", image.size, (255, 255, 255))
@@ -225,36 +227,16 @@ def attachment_fetch(*, attachment_id: int) -> Outcome | None:
     if attachment is None:
         return None
     channel: Channel = attachment.message.channel
-    connector_class = channel.connector_class
     try:
         request = channel.connector().media_request(_inbound(attachment))
     except PermanentError as exc:
         return _finish(attachment, AttachmentState.UNAVAILABLE, exc.message)
     except (TemporaryError, RateLimited, AuthError) as exc:
         return _passing(attachment, exc.message)
-    max_bytes = settings.MEDIA_MAX_BYTES
-    digest = hashlib.sha256()
-    head = bytearray()
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
-
-        def sink(chunk: bytes) -> None:
-            if len(head) < HEAD_BYTES:
-                head.extend(chunk[: HEAD_BYTES - len(head)])
-            digest.update(chunk)
-            spool.write(chunk)
-
+        download = _Download(spool)
         try:
-            if request.url.startswith("file://"):
-                answer = _local_file(request.url, connector_class, sink=sink, max_bytes=max_bytes)
-            else:
-                answer = safe_http.stream(
-                    request.url,
-                    sink=sink,
-                    max_bytes=max_bytes,
-                    deadline=settings.MEDIA_FETCH_DEADLINE,
-                    url_allowed=lambda url: media_url_allowed(connector_class, url),
-                    headers=request.headers,
-                )
+            answer = _stream(request, channel.connector_class, download.sink)
         except safe_http.Gone as exc:
             return _finish(attachment, AttachmentState.UNAVAILABLE, exc.reason)
         except safe_http.Refused as exc:
@@ -265,16 +247,8 @@ def attachment_fetch(*, attachment_id: int) -> Outcome | None:
             return _finish(
                 attachment, AttachmentState.UNAVAILABLE, "the platform sent an empty file"
             )
-        detected = detect_type(bytes(head))
-        declared = (attachment.declared_type or answer.declared_type or "").lower()
-        notes = []
-        if declared and _family(declared) != _family(detected) and declared != detected:
-            # The bytes decide; the agent learns the platform said otherwise.
-            notes.append(f"the file is {detected}, not {declared} as declared")
-        if detected not in INLINE_TYPES and (
-            attachment.kind in MEDIA_KINDS or _family(declared) in ("image", "video", "audio")
-        ):
-            notes.append(f"download only: {detected} is never shown in the page")
+        detected = detect_type(bytes(download.head))
+        notes = _type_notes(attachment, answer.declared_type, detected)
         thumbnail = b""
         if detected in THUMBNAIL_TYPES:
             spool.seek(0)
@@ -284,12 +258,7 @@ def attachment_fetch(*, attachment_id: int) -> Outcome | None:
                 return _finish(
                     attachment, AttachmentState.REFUSED, str(exc), detected_type=detected
                 )
-        base = _base_name(attachment, channel.pk)
-        spool.seek(0)
-        name = storage().save(f"{base}{extension(detected)}", File(spool))
-        thumbnail_name = (
-            storage().save(f"{base}-thumb.jpg", ContentFile(thumbnail)) if thumbnail else ""
-        )
+        name, thumbnail_name = _save(attachment, channel.pk, detected, spool, thumbnail)
     return _finish(
         attachment,
         AttachmentState.STORED,
@@ -298,9 +267,71 @@ def attachment_fetch(*, attachment_id: int) -> Outcome | None:
         size=answer.size,
         storage_name=name,
         thumbnail_name=thumbnail_name,
-        sha256=digest.hexdigest(),
+        sha256=download.digest.hexdigest(),
         fetched_at=timezone.now(),
     )
+
+
+class _Download:
+    """Where the streamed bytes go: the spool, their SHA-256 and the first ``HEAD_BYTES`` (which
+    decide the type)."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self.spool = spool
+        self.digest = hashlib.sha256()
+        self.head = bytearray()
+
+    def sink(self, chunk: bytes) -> None:
+        if len(self.head) < HEAD_BYTES:
+            self.head.extend(chunk[: HEAD_BYTES - len(self.head)])
+        self.digest.update(chunk)
+        self.spool.write(chunk)
+
+
+def _stream(request, connector_class, sink: Callable[[bytes], None]) -> safe_http.Answer:
+    """Read the connector's media request into ``sink`` under the size cap and deadline: a
+    ``file://`` URL from the connector's own media folder, anything else over safe HTTP on the
+    platform's media hosts. Raises ``safe_http.Gone``/``Refused``/``Temporary``."""
+    max_bytes = settings.MEDIA_MAX_BYTES
+    if request.url.startswith("file://"):
+        return _local_file(request.url, connector_class, sink=sink, max_bytes=max_bytes)
+    return safe_http.stream(
+        request.url,
+        sink=sink,
+        max_bytes=max_bytes,
+        deadline=settings.MEDIA_FETCH_DEADLINE,
+        url_allowed=lambda url: media_url_allowed(connector_class, url),
+        headers=request.headers,
+    )
+
+
+def _type_notes(attachment: Attachment, answer_type: str, detected: str) -> list[str]:
+    """What the agent is told about the file's type: the bytes decide, a different declared type
+    is noted, and media that cannot be shown inline is marked download only."""
+    declared = (attachment.declared_type or answer_type or "").lower()
+    notes = []
+    if declared and _family(declared) != _family(detected) and declared != detected:
+        # The bytes decide; the agent learns the platform said otherwise.
+        notes.append(f"the file is {detected}, not {declared} as declared")
+    if detected not in INLINE_TYPES and (
+        attachment.kind in MEDIA_KINDS or _family(declared) in ("image", "video", "audio")
+    ):
+        notes.append(f"download only: {detected} is never shown in the page")
+    return notes
+
+
+def _save(
+    attachment: Attachment, channel_id: int, detected: str, spool: IO[bytes], thumbnail: bytes
+) -> tuple[str, str]:
+    """Store the file (named for its detected type) and its thumbnail, if any, in the media
+    storage; return both storage names (the thumbnail's empty when there is none)."""
+    base = _base_name(attachment, channel_id)
+    spool.seek(0)
+    name = storage().save(f"{base}{extension(detected)}", File(spool))
+    thumbnail_name = (
+        storage().save(f"{base}-thumb.jpg", ContentFile(thumbnail)) if thumbnail else ""
+    )
+    return name, thumbnail_name
 
 
 def _local_file(url: str, connector_class, *, sink, max_bytes: int) -> safe_http.Answer:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from inbox.core import access
 from webcare import public_links
+from webcare.http import AuthedRequest
 
 from ..models.media import Attachment, AttachmentState
 from ..models.tickets import Direction
@@ -111,7 +112,7 @@ def _ranged(
 
 @require_GET
 @login_required
-def attachment_file(request: HttpRequest, attachment_id: int, variant: str) -> HttpResponseBase:
+def attachment_file(request: AuthedRequest, attachment_id: int, variant: str) -> HttpResponseBase:
     return attachment_response(request, attachment_id, variant)
 
 

@@ -5,6 +5,8 @@ State changes go through the services of ``inbox.tickets`` and ``inbox.replies``
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -134,6 +136,10 @@ class Ticket(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Which routing rules touched this ticket ("why is this here?"), filled at ingest.
     routing_trace = models.JSONField(default=list, blank=True)
+
+    # No column: the ticket list sets it on the rows it shows (who else has each ticket open,
+    # ``inbox.tickets.presence``); other instances do not have it.
+    viewers: list[dict[str, Any]]
 
     class Meta:
         constraints = [

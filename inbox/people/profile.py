@@ -8,7 +8,7 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from inbox.models import AgentProfile
 
 def profile_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     first_name: str,
     signature: str,
     language: str,
@@ -33,7 +33,8 @@ def profile_update(
         errors["language"] = _("Pick English or Nederlands.")
     if time_zone not in zoneinfo.available_timezones():
         errors["time_zone"] = _("Unknown time zone: %(zone)s.") % {"zone": time_zone}
-    if len(signature) > AgentProfile._meta.get_field("signature").max_length:
+    longest = AgentProfile._meta.get_field("signature").max_length
+    if longest is not None and len(signature) > longest:
         errors["signature"] = _("The signature is too long.")
     if errors:
         raise ValidationError(errors)
@@ -73,7 +74,7 @@ def profile_update(
     return profile
 
 
-def profile_language_set(*, user: AbstractBaseUser, language: str) -> AgentProfile:
+def profile_language_set(*, user: User, language: str) -> AgentProfile:
     """Only the language (the switch in the top bar): the other settings stay as they are."""
     profile, _created = AgentProfile.objects.get_or_create(user=user)
     return profile_update(

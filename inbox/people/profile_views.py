@@ -7,12 +7,14 @@ profile's language and shows times in its zone, like the inbox.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -26,6 +28,7 @@ from inbox.engines.assignment import agent_set_available
 from inbox.models import AgentProfile
 from inbox.people.profile import profile_language_set, profile_update, time_zone_choices
 from inbox.replies.services import reply_text
+from webcare.http import AuthedRequest
 from webcare.redirects import safe_target
 
 SAMPLE_REPLY = gettext_lazy("Thanks for waiting! Your parcel is on its way.")
@@ -62,7 +65,7 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, works: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         current = (self.initial or {}).get("time_zone", "")
-        self.fields["time_zone"].choices = time_zone_choices(current)
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = time_zone_choices(current)
         if not works:
             del self.fields["available"]
 
@@ -70,7 +73,7 @@ class ProfileForm(forms.Form):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     user = request.user
     mine, _created = AgentProfile.objects.get_or_create(user=user)
     works = access.can_work(user)
@@ -123,7 +126,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def profile_preview(request: HttpRequest) -> HttpResponse:
+def profile_preview(request: AuthedRequest) -> HttpResponse:
     """A sample reply signed with the signature being typed: the live preview."""
     signature = request.GET.get("signature", "")[:200]
     return render(
@@ -135,7 +138,7 @@ def profile_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def language(request: HttpRequest) -> HttpResponse:
+def language(request: AuthedRequest) -> HttpResponse:
     """The language switch in the top bar: saved on the profile, back to the same page."""
     try:
         mine = profile_language_set(user=request.user, language=request.POST.get("language", ""))

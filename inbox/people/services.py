@@ -19,8 +19,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -37,13 +36,11 @@ from inbox.engines.assignment import (
 from inbox.models import AgentProfile, Shift, Team
 from inbox.tickets.services import ActionError, tickets_hand_over
 
-User = get_user_model()
-
 #: The roles, weakest first; each is a group of the same name (migration 0003).
 ROLES = ("agent", "lead", "admin")
 
 
-def role_of(user: AbstractBaseUser) -> str:
+def role_of(user: User) -> str:
     """The strongest role group the user is in, or "" (prefetch ``groups`` for lists)."""
     names = {g.name for g in user.groups.all()}
     for role in reversed(ROLES):
@@ -57,7 +54,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _set_role(user: AbstractBaseUser, role: str) -> None:
+def _set_role(user: User, role: str) -> None:
     if role not in ROLES:
         raise ActionError(_("Unknown role."))
     role_groups = list(Group.objects.filter(name__in=ROLES))
@@ -68,7 +65,7 @@ def _set_role(user: AbstractBaseUser, role: str) -> None:
     user.groups.add(group)
 
 
-def _active_admins_besides(user: AbstractBaseUser) -> int:
+def _active_admins_besides(user: User) -> int:
     return (
         User.objects.filter(Q(groups__name="admin") | Q(is_superuser=True), is_active=True)
         .exclude(pk=user.pk)
@@ -77,7 +74,7 @@ def _active_admins_besides(user: AbstractBaseUser) -> int:
     )
 
 
-def _user_state(user: AbstractBaseUser) -> dict[str, Any]:
+def _user_state(user: User) -> dict[str, Any]:
     return {
         "username": user.get_username(),
         "first_name": user.first_name,
@@ -93,7 +90,7 @@ def _user_state(user: AbstractBaseUser) -> dict[str, Any]:
 # --- users ------------------------------------------------------------------------------------
 def user_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     username: str,
     role: str,
     first_name: str = "",
@@ -101,7 +98,7 @@ def user_create(
     email: str = "",
     teams: Iterable[Team] = (),
     password: str = "",
-) -> tuple[AbstractBaseUser, str]:
+) -> tuple[User, str]:
     """Create a user with a role and teams. Without ``password`` one is generated.
 
     Returns the user and the generated password ("" when the admin set one): the caller shows
@@ -129,15 +126,15 @@ def user_create(
 
 def user_update(
     *,
-    actor: AbstractBaseUser,
-    user: AbstractBaseUser,
+    actor: User,
+    user: User,
     role: str,
     teams: Iterable[Team],
     is_active: bool,
     first_name: str,
     last_name: str,
     email: str,
-    hand_over_to: AbstractBaseUser | None = None,
+    hand_over_to: User | None = None,
     needs_approval: bool | None = None,
 ) -> list[int]:
     """Change a user's names, role, teams, whether they may log in and whether their replies
@@ -193,9 +190,7 @@ def user_update(
     return handed
 
 
-def _hand_over_tickets(
-    *, actor: AbstractBaseUser, user: AbstractBaseUser, to: AbstractBaseUser | None
-) -> list[int]:
+def _hand_over_tickets(*, actor: User, user: User, to: User | None) -> list[int]:
     """Every not-closed ticket of ``user`` to ``to`` or to nobody; one activity row each."""
     if to is not None and (to.pk == user.pk or to.pk not in assignable_ids([to.pk])):
         raise ActionError(_("Hand the tickets to an active colleague."))
@@ -212,9 +207,7 @@ def _hand_over_tickets(
     return ids
 
 
-def user_set_password(
-    *, actor: AbstractBaseUser, user: AbstractBaseUser, password: str = ""
-) -> str:
+def user_set_password(*, actor: User, user: User, password: str = "") -> str:
     """Set a new password (or generate one, returned to show once). The user's open sessions
     end: Django ties each session to the password hash."""
     generated = "" if password else generate_password()
@@ -243,9 +236,9 @@ def _team_state(team: Team) -> dict[str, Any]:
 
 def team_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
-    members: Iterable[AbstractBaseUser] = (),
+    members: Iterable[User] = (),
     assignment: str = MANUAL,
     time_zone: str = "Europe/Amsterdam",
 ) -> Team:
@@ -269,10 +262,10 @@ def team_create(
 
 def team_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     team: Team,
     name: str,
-    members: Iterable[AbstractBaseUser],
+    members: Iterable[User],
     time_zone: str,
 ) -> Team:
     """An admin renames a team, changes its members or time zone. Tickets an agent leaving the
@@ -302,7 +295,7 @@ def team_update(
 
 def team_settings_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     team: Team,
     assignment: str,
     capacities: dict[int, int],
@@ -324,9 +317,7 @@ def team_settings_update(
     return team
 
 
-def agent_set_needs_approval(
-    *, actor: AbstractBaseUser, user_id: int, needs_approval: bool
-) -> AgentProfile:
+def agent_set_needs_approval(*, actor: User, user_id: int, needs_approval: bool) -> AgentProfile:
     """Whether the agent's replies wait for a lead's approval before they are sent."""
     profile, _before = _profile_set(
         actor=actor,
@@ -338,7 +329,7 @@ def agent_set_needs_approval(
     return profile
 
 
-def agent_set_capacity(*, actor: AbstractBaseUser, user_id: int, capacity: int) -> AgentProfile:
+def agent_set_capacity(*, actor: User, user_id: int, capacity: int) -> AgentProfile:
     """How many open tickets automatic assignment gives the agent at most."""
     if capacity < 0 or capacity > 1000:
         raise ActionError(_("Capacity is between 0 and 1000 open tickets."))
@@ -351,7 +342,7 @@ def agent_set_capacity(*, actor: AbstractBaseUser, user_id: int, capacity: int) 
 
 
 def _profile_set(
-    *, actor: AbstractBaseUser, user_id: int, field: str, value: Any, verb: str
+    *, actor: User, user_id: int, field: str, value: Any, verb: str
 ) -> tuple[AgentProfile, Any]:
     """Set one field of the agent's profile under a row lock, audited when it changed; returns
     the profile and the value before."""
@@ -381,9 +372,7 @@ def _shift_state(shift: Shift) -> dict[str, Any]:
     }
 
 
-def shift_add(
-    *, actor: AbstractBaseUser, user: AbstractBaseUser, weekday: int, start: dt.time, end: dt.time
-) -> Shift:
+def shift_add(*, actor: User, user: User, weekday: int, start: dt.time, end: dt.time) -> Shift:
     """A weekly shift in the agent's own time zone; an end before the start runs past midnight."""
     if not 0 <= weekday <= 6:
         raise ActionError(_("Pick a day of the week."))
@@ -401,7 +390,7 @@ def shift_add(
     return shift
 
 
-def shift_delete(*, actor: AbstractBaseUser, shift: Shift) -> None:
+def shift_delete(*, actor: User, shift: Shift) -> None:
     with transaction.atomic():
         state = _shift_state(shift)
         shift_id = shift.pk

@@ -11,10 +11,12 @@ they are in. Every change goes through a service in ``inbox.people.services`` (o
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Set as AbstractSet
+from typing import cast
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -27,12 +29,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from inbox.core import access
 from inbox.core.decorators import admin_required, lead_required
+from inbox.core.forms import PersonChoiceField, person_label
 from inbox.engines.assignment import AUTO, MANUAL, agent_loads, agent_set_available
 from inbox.models import OPEN_STATUSES, AgentProfile, Shift, Team, Ticket
 from inbox.people import services as people
 from inbox.tickets.services import ActionError
-
-User = get_user_model()
+from webcare.http import AuthedRequest
 
 MODE_CHOICES = [
     (MANUAL, gettext_lazy("Manual: leads and agents pick tickets")),
@@ -53,10 +55,18 @@ QUEUE_COUNT_CAP = 1000
 
 
 # --- forms ------------------------------------------------------------------------------------
+class _MembersField(forms.ModelMultipleChoiceField):
+    """Team members, a deactivated one marked as such."""
+
+    def label_from_instance(self, obj: User) -> str:
+        name = person_label(obj)
+        return name if obj.is_active else _("%(name)s (deactivated)") % {"name": name}
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"))
-    members = forms.ModelMultipleChoiceField(
+    members = _MembersField(
         label=gettext_lazy("Members"),
         # Deactivated users stay listed (marked), so saving the form keeps them in the team.
         queryset=User.objects.order_by("-is_active", "first_name", "username"),
@@ -67,13 +77,9 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
-        self.fields["members"].label_from_instance = _member_label
-
-
-def _member_label(user) -> str:
-    name = user.get_full_name() or user.get_username()
-    return name if user.is_active else _("%(name)s (deactivated)") % {"name": name}
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
 
 
 class TeamSettingsForm(forms.Form):
@@ -83,7 +89,7 @@ class TeamSettingsForm(forms.Form):
 
     assignment = forms.ChoiceField(label=gettext_lazy("Assignment"), choices=MODE_CHOICES)
 
-    def __init__(self, *args, loads=(), reviewed: set[int] = frozenset(), **kwargs) -> None:
+    def __init__(self, *args, loads=(), reviewed: AbstractSet[int] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for load in loads:
             self.fields[f"capacity_{load.user_id}"] = forms.IntegerField(
@@ -111,7 +117,7 @@ class TeamSettingsForm(forms.Form):
 
 
 class ShiftForm(forms.Form):
-    user = forms.ModelChoiceField(label=gettext_lazy("Agent"), queryset=User.objects.none())
+    user = PersonChoiceField(label=gettext_lazy("Agent"), queryset=User.objects.none())
     weekday = forms.TypedChoiceField(label=gettext_lazy("Day"), choices=WEEKDAYS, coerce=int)
     start = forms.TimeField(
         label=gettext_lazy("From"), widget=forms.TimeInput(attrs={"type": "time"})
@@ -120,10 +126,9 @@ class ShiftForm(forms.Form):
 
     def __init__(self, *args, team: Team, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = team.members.filter(is_active=True).order_by(
-            "first_name", "username"
-        )
-        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = team.members.filter(
+            is_active=True
+        ).order_by("first_name", "username")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -154,38 +159,38 @@ def queue_size(team: Team) -> str:
 # --- teams ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthedRequest) -> HttpResponse:
     """Teams with their members and queue. The queue is one capped count per team (bounded
     however long the queues are; a grouped count would read every unassigned open ticket)."""
     teams = list(Team.objects.order_by("name").annotate(n_members=Count("members", distinct=True)))
     mine = set(access.team_ids(request.user))
-    for team in teams:
-        team.queue = queue_size(team)
-        team.mine = team.pk in mine
+    # Each team with its queue and whether the reader is in it.
+    rows = [(team, queue_size(team), team.pk in mine) for team in teams]
     return render(
         request,
         "inbox/people/teams.html",
-        {"teams": teams, "can_edit": access.can_configure(request.user)},
+        {"teams": rows, "can_edit": access.can_configure(request.user)},
     )
 
 
 @require_GET
 @lead_required
-def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_detail(request: AuthedRequest, team_id: int) -> HttpResponse:
     """The team's load (each agent's open tickets, capacity, available, on shift; the queue)
     and, for its leads and admins, its settings and shifts."""
     team = get_object_or_404(Team, pk=team_id)
     return render(request, "inbox/people/team.html", _team_context(request, team))
 
 
-def _team_context(request: HttpRequest, team: Team, **forms_: forms.Form) -> dict:
+def _team_context(request: AuthedRequest, team: Team, **forms_: forms.Form) -> dict:
     loads = agent_loads(team=team)
     may_edit = access.can_lead_team(request.user, team.pk)
-    shifts: dict[int, list[Shift]] = {}
+    # Each agent's shifts, each with its day's name.
+    shifts: dict[int, list[tuple[Shift, str]]] = {}
     days = dict(WEEKDAYS)
     for shift in Shift.objects.filter(user_id__in=[a.user_id for a in loads]):
-        shift.day_label = days.get(shift.weekday, shift.weekday)
-        shifts.setdefault(shift.user_id, []).append(shift)
+        day = str(days.get(shift.weekday, shift.weekday))
+        shifts.setdefault(shift.user_id, []).append((shift, day))
     rows = [{"load": a, "shifts": shifts.get(a.user_id, [])} for a in loads]
     return {
         "team": team,
@@ -204,7 +209,7 @@ def _team_context(request: HttpRequest, team: Team, **forms_: forms.Form) -> dic
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: AuthedRequest) -> HttpResponse:
     form = TeamForm(
         request.POST or None, initial={"time_zone": "Europe/Amsterdam", "assignment": MANUAL}
     )
@@ -229,7 +234,7 @@ def team_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_edit(request: AuthedRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     form = TeamForm(
         request.POST or None,
@@ -265,7 +270,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_settings(request: AuthedRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
     loads = agent_loads(team=team)
@@ -290,7 +295,7 @@ def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def shift_add(request: HttpRequest, team_id: int) -> HttpResponse:
+def shift_add(request: AuthedRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
     form = ShiftForm(request.POST, team=team)
@@ -315,7 +320,7 @@ def shift_add(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def shift_delete(request: HttpRequest, team_id: int, shift_id: int) -> HttpResponse:
+def shift_delete(request: AuthedRequest, team_id: int, shift_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)
     shift = get_object_or_404(Shift, pk=shift_id, user__teams=team)
@@ -326,7 +331,7 @@ def shift_delete(request: HttpRequest, team_id: int, shift_id: int) -> HttpRespo
 
 @require_POST
 @lead_required
-def availability(request: HttpRequest, team_id: int) -> HttpResponse:
+def availability(request: AuthedRequest, team_id: int) -> HttpResponse:
     """A lead marks a member available or away (away: automatic assignment skips them)."""
     team = get_object_or_404(Team, pk=team_id)
     _require_team_lead(request, team)

@@ -8,9 +8,11 @@ which writes the audit row.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -24,13 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from inbox.core import access
 from inbox.core.decorators import admin_required, lead_required
+from inbox.core.forms import PersonChoiceField
 from inbox.engines.assignment import open_counts
 from inbox.models import AgentProfile, Team, Ticket
 from inbox.people import services as people
 from inbox.people import teams_views as teams
 from inbox.tickets.services import ActionError
-
-User = get_user_model()
+from webcare.http import AuthedRequest
 
 ROLE_CHOICES = [
     ("agent", gettext_lazy("Agent")),
@@ -109,24 +111,21 @@ class UserEditForm(UserFields):
             "below, or back to the queue of its team."
         ),
     )
-    hand_over_to = forms.ModelChoiceField(
+    hand_over_to = PersonChoiceField(
         label=gettext_lazy("Hand their tickets to"),
         queryset=User.objects.none(),
         required=False,
         empty_label=gettext_lazy("Nobody: back to the team's queue"),
     )
 
-    def __init__(self, *args, user=None, **kwargs) -> None:
+    def __init__(self, *args, user: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["hand_over_to"].queryset = (
-            User.objects.filter(is_active=True, groups__name__in=people.ROLES)
-            .exclude(pk=user.pk if user else None)
-            .distinct()
-            .order_by("first_name", "username")
-        )
-        self.fields["hand_over_to"].label_from_instance = lambda u: (
-            u.get_full_name() or u.get_username()
-        )
+        people_with_a_role = User.objects.filter(is_active=True, groups__name__in=people.ROLES)
+        if user is not None:
+            people_with_a_role = people_with_a_role.exclude(pk=user.pk)
+        cast(
+            forms.ModelChoiceField, self.fields["hand_over_to"]
+        ).queryset = people_with_a_role.distinct().order_by("first_name", "username")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -137,7 +136,7 @@ def _display(user) -> str:
 # --- users ------------------------------------------------------------------------------------
 @require_GET
 @lead_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     """Everyone with their role, teams and open tickets now (four queries, any number)."""
     users = list(
         User.objects.order_by("-is_active", "first_name", "username").prefetch_related(
@@ -146,20 +145,19 @@ def user_list(request: HttpRequest) -> HttpResponse:
     )
     counts = open_counts([u.pk for u in users])
     labels = dict(ROLE_CHOICES)
-    for user in users:
-        user.role_label = labels.get(people.role_of(user), "")
-        user.open_now = counts.get(user.pk, 0)
+    # Each person with their role's label and their open tickets now.
+    rows = [(u, labels.get(people.role_of(u), ""), counts.get(u.pk, 0)) for u in users]
     return render(
         request,
         "inbox/people/users.html",
-        {"users": users, "can_edit": access.can_configure(request.user)},
+        {"users": rows, "can_edit": access.can_configure(request.user)},
     )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def user_new(request: HttpRequest) -> HttpResponse:
+def user_new(request: AuthedRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None, initial={"role": "agent"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -187,7 +185,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_required
-def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_edit(request: AuthedRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     initial = {
         "first_name": user.first_name,
@@ -243,7 +241,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 @never_cache
 @require_POST
 @admin_required
-def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_password(request: AuthedRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     form = PasswordFields(request.POST)
     if form.is_valid():

@@ -6,7 +6,7 @@ button; the review of held replies is ``inbox.replies.review``.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from inbox.core.access import can_assign
 from inbox.models import AgentProfile
@@ -24,7 +24,7 @@ def channel_approval(channel) -> str:
 
 
 def reply_needs_approval(
-    *, user: AbstractBaseUser, channel, mode: str, profile: AgentProfile | None = None
+    *, user: User, channel, mode: str, profile: AgentProfile | None = None
 ) -> bool:
     """Whether a reply by ``user`` on ``channel`` in ``mode`` waits for a lead.
 

@@ -8,18 +8,17 @@ module only keeps the saved texts.
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from inbox.audit.services import activity_log, audited_delete
-from inbox.models import AgentProfile, CannedReply, Team
+from inbox.models import AgentProfile, CannedReply, Customer, Team, Ticket
 from inbox.replies.services import canned_fill, reply_text
 
 #: The variables ``canned_fill`` replaces, with what they become.
@@ -74,7 +73,7 @@ def _validate(title: str, body: str, translations: dict[str, str]) -> None:
 
 def canned_save(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     canned: CannedReply | None = None,
     title: str,
     body: str,
@@ -104,21 +103,16 @@ def canned_save(
     return canned
 
 
-def canned_delete(*, actor: AbstractBaseUser | None, canned: CannedReply) -> None:
+def canned_delete(*, actor: User | None, canned: CannedReply) -> None:
     audited_delete(actor=actor, row=canned, before=_snapshot(canned), verb="canned_deleted")
 
 
-def canned_preview(*, body: str, user: AbstractBaseUser) -> str:
+def canned_preview(*, body: str, user: User) -> str:
     """The body as ``user`` would post it to an example customer: variables filled by the very
     function the composer uses, then ``user``'s signature."""
-    # canned_fill reads only the ticket's identity/customer names: a stand-in with an example
-    # name keeps the preview on the composer's own code path without a database row.
-    example = SimpleNamespace(
-        identity_id=0,
-        identity=None,
-        customer_id=1,
-        customer=SimpleNamespace(display_name=EXAMPLE_CUSTOMER),
-    )
+    # canned_fill reads only the ticket's identity/customer names: an unsaved ticket with an
+    # example customer keeps the preview on the composer's own code path without a database row.
+    example = Ticket(customer=Customer(pk=1, display_name=EXAMPLE_CUSTOMER))
     filled = canned_fill(canned=CannedReply(body=body), ticket=example, user=user)
     profile = AgentProfile.objects.filter(user=user).first()
     return reply_text(text=filled, signature=profile.signature if profile else "")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from inbox.replies.canned import (
     canned_preview,
     canned_save,
 )
+from webcare.http import AuthedRequest
 
 # The list shows this many at most; a search narrows it.
 LIST_LIMIT = 200
@@ -73,7 +74,7 @@ class CannedForm(forms.Form):
 
 @require_GET
 @lead_required
-def canned_list(request: HttpRequest) -> HttpResponse:
+def canned_list(request: AuthedRequest) -> HttpResponse:
     """Canned replies by title, searched in title and text (one query, any number)."""
     query = request.GET.get("q", "").strip()[:100]
     replies = CannedReply.objects.select_related("team").order_by("title", "pk")
@@ -86,7 +87,7 @@ def canned_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _form_page(request: HttpRequest, canned: CannedReply | None) -> HttpResponse:
+def _form_page(request: AuthedRequest, canned: CannedReply | None) -> HttpResponse:
     initial = None
     if canned:
         initial = {"title": canned.title, "body": canned.body, "team": canned.team_id}
@@ -119,20 +120,20 @@ def _form_page(request: HttpRequest, canned: CannedReply | None) -> HttpResponse
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def canned_new(request: HttpRequest) -> HttpResponse:
+def canned_new(request: AuthedRequest) -> HttpResponse:
     return _form_page(request, None)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @lead_required
-def canned_edit(request: HttpRequest, canned_id: int) -> HttpResponse:
+def canned_edit(request: AuthedRequest, canned_id: int) -> HttpResponse:
     return _form_page(request, get_object_or_404(CannedReply, pk=canned_id))
 
 
 @require_POST
 @lead_required
-def canned_remove(request: HttpRequest, canned_id: int) -> HttpResponse:
+def canned_remove(request: AuthedRequest, canned_id: int) -> HttpResponse:
     canned = get_object_or_404(CannedReply, pk=canned_id)
     canned_delete(actor=request.user, canned=canned)
     messages.success(request, _("Canned reply “%(title)s” deleted.") % {"title": canned.title})
@@ -141,7 +142,7 @@ def canned_remove(request: HttpRequest, canned_id: int) -> HttpResponse:
 
 @require_GET
 @lead_required
-def canned_sample(request: HttpRequest) -> HttpResponse:
+def canned_sample(request: AuthedRequest) -> HttpResponse:
     """The live preview: the text filled for the example customer and signed by the user."""
     sample = canned_preview(body=request.GET.get("body", "")[:5000], user=request.user)
     return render(

@@ -14,13 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import IntegerField, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from inbox.models import Activity, DeliveryState, Direction, Message
+from webcare.http import AuthedRequest
 
 #: Failures older than this are not announced any more (the thread still shows them).
 RECENT = dt.timedelta(hours=24)
@@ -51,7 +52,7 @@ def failed_sends(*, user, after_id: int = 0, now: dt.datetime | None = None) -> 
 
 @login_required
 @require_GET
-def notice(request: HttpRequest) -> HttpResponse:
+def notice(request: AuthedRequest) -> HttpResponse:
     """The top bar's notice (polled): the failures not dismissed yet, or nothing."""
     seen = int(request.session.get(SEEN_KEY, 0) or 0)
     failures = failed_sends(user=request.user, after_id=seen)
@@ -60,7 +61,7 @@ def notice(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def dismiss(request: HttpRequest) -> HttpResponse:
+def dismiss(request: AuthedRequest) -> HttpResponse:
     """Seen: the notice goes, until a newer failure."""
     raw = request.POST.get("upto", "")
     if raw.isdigit():

@@ -25,7 +25,7 @@ its place in the waiting order) until the reply is approved.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,7 +101,7 @@ def _move(message_id: int, *, source: str, **changes) -> bool:
 
 
 # --- the lead's side --------------------------------------------------------------------------
-def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None = None) -> Message:
+def reply_approve(*, message_id: int, lead: User, text: str | None = None) -> Message:
     """Approve a held reply (optionally with edited ``text``) and send it after commit.
 
     The author and their signature stay; an edit is checked against the channel's limit again.
@@ -119,7 +119,7 @@ def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None =
     edited = (
         text is not None and text.strip() != reply_body(message, _author_signature(message)).strip()
     )
-    if edited:
+    if edited and text is not None:
         changes["text"] = _full_text(message=message, ticket=ticket, text=text)
     now = timezone.now()
     with transaction.atomic():
@@ -141,7 +141,7 @@ def reply_approve(*, message_id: int, lead: AbstractBaseUser, text: str | None =
     return message
 
 
-def reply_return(*, message_id: int, lead: AbstractBaseUser, comment: str) -> Message:
+def reply_return(*, message_id: int, lead: User, comment: str) -> Message:
     """Send a held reply back to its author with ``comment``; nothing goes out."""
     comment = comment.strip()
     if not comment:
@@ -170,7 +170,7 @@ def reply_return(*, message_id: int, lead: AbstractBaseUser, comment: str) -> Me
 
 
 # --- the author's side ------------------------------------------------------------------------
-def _own_returned(message_id: int, user: AbstractBaseUser) -> Message:
+def _own_returned(message_id: int, user: User) -> Message:
     message = _held(message_id)
     if message.author_user_id != user.pk:
         raise ActionError(_("Only the author of this reply can change it."))
@@ -179,7 +179,7 @@ def _own_returned(message_id: int, user: AbstractBaseUser) -> Message:
     return message
 
 
-def reply_resubmit(*, message_id: int, user: AbstractBaseUser, text: str) -> Message:
+def reply_resubmit(*, message_id: int, user: User, text: str) -> Message:
     """The author's edited reply goes back to the review queue (with their signature)."""
     message = _own_returned(message_id, user)
     full = _full_text(message=message, ticket=message.ticket, text=text)
@@ -205,7 +205,7 @@ def reply_resubmit(*, message_id: int, user: AbstractBaseUser, text: str) -> Mes
     return message
 
 
-def reply_discard(*, message_id: int, user: AbstractBaseUser) -> None:
+def reply_discard(*, message_id: int, user: User) -> None:
     """The author drops a returned reply. The row goes; the audit row keeps its text."""
     message = _own_returned(message_id, user)
     with transaction.atomic():
@@ -233,7 +233,7 @@ def approvals_waiting_count() -> int:
 
 # --- coaching ---------------------------------------------------------------------------------
 def thread_review_create(
-    *, ticket_id: int, reviewer: AbstractBaseUser, score: int, note: str = ""
+    *, ticket_id: int, reviewer: User, score: int, note: str = ""
 ) -> ThreadReview:
     """A lead scores a closed thread (1–5) with a coaching note for the agent who worked it."""
     if not 1 <= score <= 5:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -89,7 +89,7 @@ def mode_refusal(connector, ticket_kind: str, mode: str) -> str:
 def reply_queue(
     *,
     ticket: Ticket,
-    author: AbstractBaseUser,
+    author: User,
     text: str,
     mode: str = "public",
     options: dict[str, Any] | None = None,
@@ -219,7 +219,7 @@ def reply_text(*, text: str, signature: str) -> str:
 def reply_send(
     *,
     ticket_id: int,
-    user: AbstractBaseUser,
+    user: User,
     text: str,
     mode: str = "public",
     seen_message_id: int | None = None,
@@ -347,7 +347,7 @@ def _reply_store(
     return message
 
 
-def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
+def message_retry(*, message_id: int, user: User) -> Message:
     """Queue a failed reply again with the same idempotency key, so it is never posted twice."""
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
@@ -372,7 +372,7 @@ def message_retry(*, message_id: int, user: AbstractBaseUser) -> Message:
 
 
 # --- canned replies ---------------------------------------------------------------------------
-def canned_fill(*, canned: CannedReply, ticket: Ticket, user: AbstractBaseUser) -> str:
+def canned_fill(*, canned: CannedReply, ticket: Ticket, user: User) -> str:
     """The canned body with its variables filled; unknown braces stay as they are."""
     customer_name = ""
     if ticket.identity_id and ticket.identity:

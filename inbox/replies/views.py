@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -39,6 +39,7 @@ from inbox.replies.review import (
 )
 from inbox.tickets.services import ActionError
 from inbox.tickets.thread import thread_messages
+from webcare.http import AuthedRequest
 
 User = get_user_model()
 
@@ -90,23 +91,25 @@ def _with_context():
     )
 
 
-def _held_replies():
+#: A held reply as the queue shows it: the message, the text the lead edits (the reply without
+#: the agent's signature) and the channel's length limit.
+HeldRow = tuple[Message, str, int | None]
+
+
+def _held_replies() -> list[HeldRow]:
     """Replies awaiting approval, oldest first: the same queries whatever the length."""
     rows = list(
         _with_context()
         .filter(delivery_state=DeliveryState.AWAITING_APPROVAL)
         .order_by("created_at", "id")[:QUEUE_LIMIT]
     )
-    for m in rows:
-        _prepare(m)
-    return rows
+    return [_prepare(m) for m in rows]
 
 
-def _prepare(m: Message) -> Message:
+def _prepare(m: Message) -> HeldRow:
     profile = getattr(m.author_user, "profile", None) if m.author_user_id else None
-    m.body = reply_body(m, profile.signature if profile else "")
-    m.limit = m.ticket.channel.connector_class.text_limit
-    return m
+    body = reply_body(m, profile.signature if profile else "")
+    return m, body, m.ticket.channel.connector_class.text_limit
 
 
 def _tabs_context() -> dict:
@@ -115,15 +118,15 @@ def _tabs_context() -> dict:
 
 @require_GET
 @lead_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     return render(request, PAGE, {**_tabs_context(), "tab": "replies", "rows": _held_replies()})
 
 
-def _one_held(message_id: int) -> Message:
+def _one_held(message_id: int) -> HeldRow:
     return _prepare(get_object_or_404(_with_context(), pk=message_id))
 
 
-def _decided(request: HttpRequest, message_id: int, *, done: str, error: str) -> HttpResponse:
+def _decided(request: AuthedRequest, message_id: int, *, done: str, error: str) -> HttpResponse:
     """htmx: the row again, with the outcome (or the error and the form kept); else back to
     the queue with a flash message."""
     if not request.htmx:
@@ -132,17 +135,18 @@ def _decided(request: HttpRequest, message_id: int, *, done: str, error: str) ->
         else:
             messages.success(request, done)
         return redirect("pages:review")
-    m = _one_held(message_id)
+    m, body, limit = _one_held(message_id)
     if error and request.POST.get("text") is not None:
-        m.body = request.POST["text"]
-    response = render(request, f"{PAGE}#row", {"m": m, "done": done, "error": error})
+        body = request.POST["text"]
+    context = {"m": m, "body": body, "limit": limit, "done": done, "error": error}
+    response = render(request, f"{PAGE}#row", context)
     response["HX-Trigger"] = "review:changed"
     return response
 
 
 @require_POST
 @lead_required
-def approve(request: HttpRequest, message_id: int) -> HttpResponse:
+def approve(request: AuthedRequest, message_id: int) -> HttpResponse:
     """Approve as written, or (with ``text``) as the lead edited it."""
     get_object_or_404(Message, pk=message_id, direction=Direction.OUTBOUND)
     text = request.POST.get("text")
@@ -155,7 +159,7 @@ def approve(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_POST
 @lead_required
-def return_reply(request: HttpRequest, message_id: int) -> HttpResponse:
+def return_reply(request: AuthedRequest, message_id: int) -> HttpResponse:
     get_object_or_404(Message, pk=message_id, direction=Direction.OUTBOUND)
     try:
         reply_return(
@@ -168,7 +172,7 @@ def return_reply(request: HttpRequest, message_id: int) -> HttpResponse:
 
 @require_GET
 @lead_required
-def waiting_count(request: HttpRequest) -> HttpResponse:
+def waiting_count(request: AuthedRequest) -> HttpResponse:
     """The count on the tab, refreshed after each decision; with ``nav`` the bare number for
     the top bar (empty when nothing waits)."""
     if request.GET.get("nav"):
@@ -189,7 +193,7 @@ def _agents():
 
 @require_GET
 @lead_required
-def closed(request: HttpRequest) -> HttpResponse:
+def closed(request: AuthedRequest) -> HttpResponse:
     """Recently closed threads nobody has reviewed yet, optionally one agent's.
 
     "Recently" is by last change (``ticket_updated`` index, read backwards): closing is the
@@ -220,7 +224,7 @@ def closed(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @lead_required
-def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """One closed thread, read-only, with its reviews and the form for a new one."""
     ticket = get_object_or_404(
         Ticket.objects.select_related("channel", "identity", "customer", "assignee"),
@@ -255,7 +259,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     """The reviews of the signed-in agent's own threads, newest first."""
     access.require_work(request.user)
     reviews = (

@@ -92,6 +92,7 @@ def duration_stats(queryset: QuerySet, start_field: str, end_field: str) -> Dura
 def seconds_stats(queryset: QuerySet, field: str) -> DurationStats:
     """Median and p90 of a stored number of seconds (rows where it is set), as durations."""
     rows = queryset.filter(**{f"{field}__isnull": False})
+    values: tuple[Any, ...]  # median and p90, each None without rows
     if connection.vendor == "postgresql":
         result = rows.aggregate(
             count=Count("id"),

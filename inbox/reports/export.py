@@ -64,9 +64,9 @@ def conversations(
                 "channel": t.channel.name,
                 "channel_kind": t.channel.kind,
                 "kind": t.kind,
-                "customer": (t.customer.display_name if t.customer_id else "")
-                or (t.identity.display_name if t.identity_id else ""),
-                "handle": t.identity.handle if t.identity_id else "",
+                "customer": (t.customer.display_name if t.customer is not None else "")
+                or (t.identity.display_name if t.identity is not None else ""),
+                "handle": t.identity.handle if t.identity is not None else "",
                 "status": t.status,
                 "created_at": t.created_at.isoformat(),
                 "first_inbound_at": t.first_inbound_at.isoformat() if t.first_inbound_at else "",
@@ -81,7 +81,7 @@ def conversations(
                 "assignee": (assignee.get_full_name() or assignee.get_username())
                 if assignee
                 else "",
-                "team": t.team.name if t.team_id else "",
+                "team": t.team.name if t.team is not None else "",
                 "sla_met": _sla_met(t),
             }
         last = chunk[-1].pk

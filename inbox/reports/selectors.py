@@ -199,7 +199,7 @@ def per_agent(*, start: dt.datetime, end: dt.datetime, team_id=None) -> list[dic
             first_inbound_at__gte=start, first_inbound_at__lt=end, first_response_at__isnull=False
         )
     )
-    grouped: dict[int, DurationStats] = {}
+    grouped: dict[int | None, DurationStats] = {}
     if connection.vendor == "postgresql":
         for row in (
             opened.filter(responder__in=users)

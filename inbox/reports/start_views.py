@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.functional import Promise
@@ -17,6 +18,7 @@ from channels.overview import health_overview
 from inbox.core.access import can_configure
 from inbox.core.decorators import lead_required
 from inbox.replies.review import approvals_waiting_count
+from webcare.http import AuthedRequest
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ AREAS = (
 )
 
 
-def settings_links(user) -> list[dict[str, str]]:
+def settings_links(user: User) -> list[dict[str, str | Promise]]:
     """The areas ``user`` may open, with their URLs; names not (yet) defined are skipped."""
     links = []
     admin = can_configure(user)
@@ -60,7 +62,7 @@ def settings_links(user) -> list[dict[str, str]]:
 
 @require_GET
 @lead_required
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthedRequest) -> HttpResponse:
     channels = health_overview()
     return render(
         request,

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone, translation
@@ -29,6 +29,7 @@ from inbox.core.decorators import lead_required
 from inbox.models import Intent, Team
 from inbox.reports import selectors as reports
 from inbox.reports.charts import sla_bar, volume_chart
+from webcare.http import AuthedRequest
 
 PRESETS = {"today": 1, "7d": 7, "30d": 30}
 PRESET_LABELS = (
@@ -260,7 +261,7 @@ def cached_figures(period: Period, tz) -> dict[str, Any]:
 
 @require_GET
 @lead_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     tz = timezone.get_current_timezone()
     period = Period.from_query(request.GET, timezone.localdate(timezone.now(), tz))
     report = request.GET.get("csv")
@@ -321,7 +322,7 @@ def drill_queries(period: Period, tz) -> dict[str, str]:
 
 @require_GET
 @lead_required
-def export(request: HttpRequest) -> StreamingHttpResponse:
+def export(request: AuthedRequest) -> StreamingHttpResponse:
     """One row per conversation created in the dashboard's period, streamed."""
     from inbox.reports.export import conversations, csv_lines
 

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,10 +31,11 @@ from inbox.models import (
 from inbox.replies import services as reply_services
 from inbox.screen.views import PAGE, _load_ticket, _thread_context, inbox_view
 from inbox.tickets import selectors, services
+from webcare.http import AuthedRequest
 
 
 def _after_action(
-    request: HttpRequest, ticket_id: int, error: str = "", status: int = 200
+    request: AuthedRequest, ticket_id: int, error: str = "", status: int = 200
 ) -> HttpResponse:
     """htmx: the fresh thread head and messages (composer untouched); else back to the page."""
     if not request.htmx:
@@ -47,11 +48,11 @@ def _after_action(
     return response
 
 
-def _action(run: Callable[[HttpRequest, Ticket], None]) -> Callable:
+def _action(run: Callable[[AuthedRequest, Ticket], None]) -> Callable:
     @require_POST
     @inbox_view
     @functools.wraps(run)
-    def view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    def view(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         ticket = access.ticket_for(request.user, ticket_id)
         try:
             run(request, ticket)
@@ -65,19 +66,19 @@ def _action(run: Callable[[HttpRequest, Ticket], None]) -> Callable:
 
 
 @_action
-def claim(request: HttpRequest, ticket: Ticket) -> None:
+def claim(request: AuthedRequest, ticket: Ticket) -> None:
     services.ticket_claim(ticket_id=ticket.pk, user=request.user)
 
 
 @_action
-def release(request: HttpRequest, ticket: Ticket) -> None:
+def release(request: AuthedRequest, ticket: Ticket) -> None:
     services.ticket_release(
         ticket_id=ticket.pk, user=request.user, force=access.can_assign(request.user)
     )
 
 
 @_action
-def assign(request: HttpRequest, ticket: Ticket) -> None:
+def assign(request: AuthedRequest, ticket: Ticket) -> None:
     access.require_assign(request.user)
     raw = request.POST.get("assignee", "")
     assignee = None
@@ -90,29 +91,29 @@ def assign(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def tag(request: HttpRequest, ticket: Ticket) -> None:
+def tag(request: AuthedRequest, ticket: Ticket) -> None:
     services.ticket_tag(ticket_id=ticket.pk, user=request.user, name=request.POST.get("name", ""))
 
 
 @_action
-def untag(request: HttpRequest, ticket: Ticket) -> None:
+def untag(request: AuthedRequest, ticket: Ticket) -> None:
     services.ticket_untag(ticket_id=ticket.pk, user=request.user, name=request.POST.get("name", ""))
 
 
 @_action
-def close(request: HttpRequest, ticket: Ticket) -> None:
+def close(request: AuthedRequest, ticket: Ticket) -> None:
     services.ticket_close(
         ticket_id=ticket.pk, user=request.user, reason=request.POST.get("reason", "")
     )
 
 
 @_action
-def reopen(request: HttpRequest, ticket: Ticket) -> None:
+def reopen(request: AuthedRequest, ticket: Ticket) -> None:
     services.ticket_reopen(ticket_id=ticket.pk, user=request.user)
 
 
 @_action
-def snooze(request: HttpRequest, ticket: Ticket) -> None:
+def snooze(request: AuthedRequest, ticket: Ticket) -> None:
     until = selectors.parse_until(request.POST.get("until", ""), timezone.get_current_timezone())
     if until is None:
         raise services.ActionError(translation.gettext("Pick a date and time."))
@@ -120,7 +121,7 @@ def snooze(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def retry(request: HttpRequest, ticket: Ticket) -> None:
+def retry(request: AuthedRequest, ticket: Ticket) -> None:
     raw = request.POST.get("message", "")
     message = Message.objects.filter(
         pk=raw if raw.isdigit() else 0, ticket=ticket, direction=Direction.OUTBOUND
@@ -136,7 +137,7 @@ def _message_id(request: HttpRequest) -> int:
 
 
 @_action
-def reply_resubmit(request: HttpRequest, ticket: Ticket) -> None:
+def reply_resubmit(request: AuthedRequest, ticket: Ticket) -> None:
     """The author sends a reply a lead returned back for approval, edited."""
     from inbox.replies.review import reply_resubmit as resubmit
 
@@ -147,7 +148,7 @@ def reply_resubmit(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def reply_discard(request: HttpRequest, ticket: Ticket) -> None:
+def reply_discard(request: AuthedRequest, ticket: Ticket) -> None:
     from inbox.replies.review import reply_discard as discard
 
     message = Message.objects.filter(pk=_message_id(request), ticket=ticket).first()
@@ -157,7 +158,7 @@ def reply_discard(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def hide(request: HttpRequest, ticket: Ticket) -> None:
+def hide(request: AuthedRequest, ticket: Ticket) -> None:
     """Hide (or unhide) an abusive comment on the platform itself."""
     from channels.base import ConnectorError
     from inbox.tickets.moderation import message_can_hide, message_set_hidden
@@ -174,7 +175,7 @@ def hide(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def delete_comment(request: HttpRequest, ticket: Ticket) -> None:
+def delete_comment(request: AuthedRequest, ticket: Ticket) -> None:
     """Delete a comment on the platform itself (Instagram comments on our own media)."""
     from channels.base import ConnectorError
     from inbox.tickets.moderation import message_can_delete, message_delete_on_platform
@@ -199,7 +200,7 @@ def _posted_message(request: HttpRequest, ticket: Ticket) -> Message | None:
 
 
 @_action
-def intent(request: HttpRequest, ticket: Ticket) -> None:
+def intent(request: AuthedRequest, ticket: Ticket) -> None:
     """Correct the ticket's intent: anyone who may work the ticket."""
     value = request.POST.get("intent", "")
     if value not in INTENTS:
@@ -218,7 +219,7 @@ def _incident(request: HttpRequest) -> Incident:
 
 
 @_action
-def incident_link(request: HttpRequest, ticket: Ticket) -> None:
+def incident_link(request: AuthedRequest, ticket: Ticket) -> None:
     """Link the ticket to an open incident: leads only."""
     access.require_assign(request.user)
     incident = _incident(request)
@@ -231,14 +232,14 @@ def incident_link(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def incident_unlink(request: HttpRequest, ticket: Ticket) -> None:
+def incident_unlink(request: AuthedRequest, ticket: Ticket) -> None:
     """Undo the link: leads only; a ticket the resolution already answered stays linked."""
     access.require_assign(request.user)
     incidents.incident_unlink(incident=_incident(request), ticket=ticket, actor=request.user)
 
 
 @_action
-def merge(request: HttpRequest, ticket: Ticket) -> None:
+def merge(request: AuthedRequest, ticket: Ticket) -> None:
     raw = request.POST.get("other_ticket", "").lstrip("#")
     other = Ticket.objects.filter(pk=raw if raw.isdigit() else 0).first()
     if other is None or not access.can_see_ticket(request.user, other) or not other.customer_id:
@@ -251,11 +252,11 @@ def merge(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def customer_contact(request: HttpRequest, ticket: Ticket) -> None:
+def customer_contact(request: AuthedRequest, ticket: Ticket) -> None:
     if not ticket.customer_id:
         raise services.ActionError(translation.gettext("This ticket has no customer."))
     user = request.user
-    assert isinstance(user, AbstractBaseUser)  # inbox_view: logged in
+    assert isinstance(user, User)  # inbox_view: logged in
     customer_services.customer_contact_set(
         customer_id=ticket.customer_id,
         phone=request.POST.get("phone", "")[:40],
@@ -265,6 +266,6 @@ def customer_contact(request: HttpRequest, ticket: Ticket) -> None:
 
 
 @_action
-def unmerge(request: HttpRequest, ticket: Ticket) -> None:
+def unmerge(request: AuthedRequest, ticket: Ticket) -> None:
     if ticket.customer_id:
         customer_services.customer_unmerge(customer_id=ticket.customer_id, user=request.user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
@@ -27,6 +28,7 @@ from inbox.models import (
     Ticket,
 )
 from inbox.screen.thread_html import span
+from inbox.tickets.thread import ThreadMessage
 
 
 def customer_group_ids(customer: Customer | None) -> list[int]:
@@ -124,7 +126,7 @@ def priority_reason_label(reason: str) -> str:
     )
 
 
-def ticket_why(ticket: Ticket, messages: list[Message]) -> Why:
+def ticket_why(ticket: Ticket, messages: Sequence[Message | ThreadMessage]) -> Why:
     """Intent with its evidence, priority as its parts, the routing rules that touched the
     ticket. No queries: ``messages`` is the thread as loaded for the page."""
     newest = None

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -40,6 +40,7 @@ from inbox.replies.approval import reply_needs_approval
 from inbox.screen import thread_pane
 from inbox.tickets import presence, selectors, services
 from inbox.tickets.thread import thread_messages
+from webcare.http import AuthedRequest, HtmxRequest
 from webcare.redirects import redirect_to_next
 
 PAGE = "inbox/screen/inbox.html"
@@ -51,20 +52,20 @@ def inbox_view(view: Callable) -> Callable:
 
     @login_required
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: AuthedRequest, *args, **kwargs) -> HttpResponse:
         access.require_work(request.user)
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _wants_fragment(request: HttpRequest) -> bool:
+def _wants_fragment(request: HtmxRequest) -> bool:
     """htmx asked for a part of the page. A history restore (back button after the page left
     htmx's cache) needs the whole page, like a normal request."""
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _list_filter(request: HttpRequest) -> selectors.ListFilter:
+def _list_filter(request: AuthedRequest) -> selectors.ListFilter:
     """The list's view and filters from the query string; "At risk" is for leads only."""
     flt = selectors.ListFilter.from_query(request.GET)
     if flt.view == "at_risk" and not access.can_assign(request.user):
@@ -72,7 +73,7 @@ def _list_filter(request: HttpRequest) -> selectors.ListFilter:
     return flt
 
 
-def _filters_context(request: HttpRequest, flt: selectors.ListFilter) -> dict:
+def _filters_context(request: AuthedRequest, flt: selectors.ListFilter) -> dict:
     views = [
         ("mine", translation.gettext("Mine")),
         ("unassigned", translation.gettext("Unassigned")),
@@ -110,7 +111,7 @@ def _agents():
 
 
 def _list_context(
-    request: HttpRequest, flt: selectors.ListFilter, first: tuple | None = None
+    request: AuthedRequest, flt: selectors.ListFilter, first: tuple | None = None
 ) -> dict:
     """The list's page; ``first`` is what a poll already read of the first page (its keys, count
     label and viewers), which then need not be read again."""
@@ -161,7 +162,7 @@ def _file_limits(ticket: Ticket) -> dict | None:
     }
 
 
-def _thread_context(request: HttpRequest, ticket: Ticket) -> dict:
+def _thread_context(request: AuthedRequest, ticket: Ticket) -> dict:
     messages = thread_messages(ticket)
     check = reply_services.composer_state(ticket)
     last_id = max((m.pk for m in messages), default=0)
@@ -204,7 +205,7 @@ def _file_notice(ticket: Ticket) -> str:
     return outbound.public_url_needed() if outbound.files_need_public_url(cls) else ""
 
 
-def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
+def _approval_notice(request: AuthedRequest, ticket: Ticket) -> str:
     """The composer's notice: "all" when every reply of this user here waits for a lead,
     "public" when public ones do, "" when none (no query: profile and channel are loaded)."""
 
@@ -218,7 +219,7 @@ def _approval_notice(request: HttpRequest, ticket: Ticket) -> str:
     return "public" if held("public") else ""
 
 
-def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+def _load_ticket(request: AuthedRequest, ticket_id: int) -> Ticket:
     return access.ticket_for(
         request.user,
         ticket_id,
@@ -231,16 +232,18 @@ def _load_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 # --- pages ------------------------------------------------------------------------------------
 @require_GET
 @inbox_view
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     flt = _list_filter(request)
     context = {**_filters_context(request, flt), **_list_context(request, flt)}
     if _wants_fragment(request):
-        return render(request, f"{PAGE}#list", context)
+        # The list, and out of band what else carries the filters (the views' links, the bulk
+        # form's way back): a filter changed through htmx leaves nothing on the old ones.
+        return render(request, f"{PAGE}#list_swap", context)
     context["arrival_sound"] = _arrival_sound(request)
     return render(request, PAGE, context)
 
 
-def _arrival_sound(request: HttpRequest) -> bool:
+def _arrival_sound(request: AuthedRequest) -> bool:
     """Whether the agent asked for a chime on new arrivals (their profile; off by default)."""
     try:
         return bool(AgentProfile.objects.get(user=request.user.pk).arrival_sound)
@@ -250,7 +253,7 @@ def _arrival_sound(request: HttpRequest) -> bool:
 
 @require_GET
 @inbox_view
-def list_poll(request: HttpRequest) -> HttpResponse:
+def list_poll(request: AuthedRequest) -> HttpResponse:
     """The list fragment, or 204 while the first page looks as it did (``stamp``): three
     statements instead of seven and no rendering, however much changes further down."""
     flt = _list_filter(request)
@@ -272,7 +275,7 @@ def list_poll(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def thread(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     presence.presence_touch(ticket_id=ticket.pk, user=request.user, typing=False)
     if ticket.channel.platform == "whatsapp":
@@ -292,7 +295,7 @@ def thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def thread_poll(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def thread_poll(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """Head and messages of the thread when its version moved; 204 otherwise.
 
     The composer is not part of the answer, so a half-written reply is never touched.
@@ -305,7 +308,7 @@ def thread_poll(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def presence_beat(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def presence_beat(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = access.ticket_for(request.user, ticket_id)
     presence.presence_touch(
         ticket_id=ticket.pk, user=request.user, typing=request.POST.get("typing") == "1"
@@ -319,7 +322,7 @@ def presence_beat(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """Send a reply or add a note. On success the composer comes back empty; on a collision or
     an error it comes back with the text kept and the reason, and the thread shows what's new."""
     ticket = access.ticket_for(request.user, ticket_id)
@@ -362,7 +365,7 @@ def reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     ids = [int(i) for i in request.POST.getlist("ticket") if i.isdigit()]
     if not ids:
@@ -420,7 +423,7 @@ def _bulk_done(action: str, n: int, tag: str, assignee) -> str:
     ) % {"n": n, "name": assignee.get_full_name() or assignee.get_username()}
 
 
-def _bulk_refused(request: HttpRequest, message: str) -> HttpResponse:
+def _bulk_refused(request: AuthedRequest, message: str) -> HttpResponse:
     """Why a bulk action changed nothing: shown above the list (htmx), or a plain-text 400."""
     if not request.htmx:
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
@@ -433,7 +436,7 @@ def _bulk_refused(request: HttpRequest, message: str) -> HttpResponse:
 # --- composer helpers -------------------------------------------------------------------------
 @require_GET
 @inbox_view
-def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def canned(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = _load_ticket(request, ticket_id)
     q = request.GET.get("q", "").strip()[:100]
     replies = CannedReply.objects.filter(
@@ -450,7 +453,7 @@ def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 @inbox_view
-def tag_suggest(request: HttpRequest) -> HttpResponse:
+def tag_suggest(request: AuthedRequest) -> HttpResponse:
     q = services.tag_name_clean(request.GET.get("name", ""))
     tags = Tag.objects.filter(name__startswith=q)[:10] if q else Tag.objects.none()
     return render(request, f"{PAGE}#tag_options", {"tag_options": tags})
@@ -458,7 +461,7 @@ def tag_suggest(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @inbox_view
-def count(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def count(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """The platform's own count of the reply (X weighs characters), for the live counter."""
     ticket = access.ticket_for(request.user, ticket_id)
     cls = ticket.channel.connector_class
@@ -474,7 +477,7 @@ def count(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def crm(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def crm(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """The thread's CRM panel, fetched by htmx after the thread rendered (inbox.customers.crm)."""
     from inbox.customers.crm import crm_panel
 

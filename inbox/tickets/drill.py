@@ -4,11 +4,14 @@ figure was computed from (``inbox.reports``), so every figure links to the ticke
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from django.db.models import F, IntegerField, Q, QuerySet
 
 from inbox.models import Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class DrillFilter(Protocol):
@@ -55,8 +58,8 @@ def drill_down(qs: QuerySet[Ticket], flt: DrillFilter) -> QuerySet[Ticket]:
     if flt.measure:
         qs = qs.filter(**MEASURED[flt.measure])
     if flt.responder:
-        # An annotation (with_responder), which the Django stubs do not know as a field.
-        qs = with_responder(qs).filter(responder=flt.responder)  # type: ignore[misc]
+        # An annotation of with_responder, typed there (WithAnnotations).
+        qs = with_responder(qs).filter(responder=flt.responder)
     return qs
 
 
@@ -92,7 +95,15 @@ def _sla_q(outcome: str) -> Q:
     ]
 
 
-def with_responder(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+class Responder(TypedDict):
+    """The annotation :func:`with_responder` adds."""
+
+    responder: int | None
+
+
+def with_responder(
+    tickets: QuerySet[Ticket],
+) -> QuerySet[WithAnnotations[Ticket, Responder]]:
     """``responder`` (shared with the dashboard, ``inbox.reports``): who gave the first answer
     (the author of the first reply that went to the customer), else the assignee. First-response
     times count for that person, so an incident answer, sent by the lead who resolved it on

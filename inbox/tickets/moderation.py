@@ -6,7 +6,7 @@ author does not notice being moderated; Webcare marks the message ``hidden`` and
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,9 +25,7 @@ def message_can_hide(message: Message) -> bool:
     )
 
 
-def message_set_hidden(
-    *, message: Message, actor: AbstractBaseUser | None, hidden: bool
-) -> Message:
+def message_set_hidden(*, message: Message, actor: User | None, hidden: bool) -> Message:
     """Hide or unhide ``message`` on its platform, then record it.
 
     The platform call comes first and outside the transaction: if it fails (a ConnectorError with
@@ -52,7 +50,7 @@ def message_can_delete(message: Message) -> bool:
     )
 
 
-def message_delete_on_platform(*, message: Message, actor: AbstractBaseUser | None) -> Message:
+def message_delete_on_platform(*, message: Message, actor: User | None) -> Message:
     """Delete a comment on its platform, then record it: the message is kept here (an agent
     may have read or answered it), shown hidden, with an activity naming who deleted it.
 

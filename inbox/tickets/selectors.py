@@ -319,9 +319,11 @@ class _Scans:
         the waiting-order index, and on a team of 100,000 open tickets PostgreSQL sorted them
         all for every list, 180 ms)."""
         ordering = ordering or self.order
+        base = self.base  # None only when there are no branches
         return ids_of(
-            where(self.base.filter(branch)).order_by(*ordering).values("pk")[:limit]
-            for branch in self.branches
+            where(base.filter(branch)).order_by(*ordering).values("pk")[:limit]
+            for branch in self.branches or ()
+            if base is not None
         )
 
     def narrowed(self, limit: int, where=lambda q: q, ordering=None) -> QuerySet[Ticket]:
@@ -424,8 +426,8 @@ def first_page_keys(user, flt: ListFilter) -> tuple[list[tuple], str] | None:
     if flt.after:
         return None
     view = _Scans.of(user, flt)
-    keys = view.narrowed(PAGE_SIZE + 1).order_by(*view.order)
-    keys = list(keys.values_list("pk", view.column, "updated_at")[: PAGE_SIZE + 1])
+    query = view.narrowed(PAGE_SIZE + 1).order_by(*view.order)
+    keys: list[tuple] = list(query.values_list("pk", view.column, "updated_at")[: PAGE_SIZE + 1])
     return keys, view.count_label()
 
 

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -72,7 +72,7 @@ CLOSE_REASONS = {
 }
 
 
-def user_display(user: AbstractBaseUser | None) -> str:
+def user_display(user: User | None) -> str:
     """The name an agent sees for ``user`` (full name, else user name; "" for nobody)."""
     if user is None:
         return ""
@@ -143,7 +143,7 @@ def ticket_take(
     return bool(rows.update(assignee_id=assignee_id, updated_at=now, version=F("version") + 1))
 
 
-def ticket_claim(*, ticket_id: int, user: AbstractBaseUser) -> None:
+def ticket_claim(*, ticket_id: int, user: User) -> None:
     """Take an unassigned ticket. Atomic: of two agents clicking at once exactly one wins.
 
     The winner is decided by one conditional UPDATE (:func:`ticket_take`); the loser gets
@@ -162,7 +162,7 @@ def ticket_claim(*, ticket_id: int, user: AbstractBaseUser) -> None:
         )
 
 
-def ticket_release(*, ticket_id: int, user: AbstractBaseUser, force: bool = False) -> None:
+def ticket_release(*, ticket_id: int, user: User, force: bool = False) -> None:
     """Give a ticket back to the queue. Only its holder may, unless ``force`` (a lead).
     Lock: the ticket row. Audit: a "released" activity."""
     with transaction.atomic():
@@ -178,7 +178,7 @@ def ticket_release(*, ticket_id: int, user: AbstractBaseUser, force: bool = Fals
         )
 
 
-def assignee_check(assignee: AbstractBaseUser | None) -> None:
+def assignee_check(assignee: User | None) -> None:
     """Refuse ``assignee`` unless they may be given tickets (``access.assignable_ids``: an
     active account whose role works tickets). Nobody (None) is always allowed: that unassigns.
     Every assigning service calls this before it writes; the views only translate its error."""
@@ -194,9 +194,7 @@ def assignee_check(assignee: AbstractBaseUser | None) -> None:
     )
 
 
-def ticket_assign(
-    *, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None
-) -> None:
+def ticket_assign(*, ticket_id: int, user: User, assignee: User | None) -> None:
     """A lead hands a ticket to someone (or to nobody). The lead's permission is the caller's
     check; whether ``assignee`` may take tickets is checked here (:func:`assignee_check`).
     Lock: the ticket row. Audit: an "assigned" activity (assignee before and after)."""
@@ -204,7 +202,7 @@ def ticket_assign(
     _assign(ticket_id=ticket_id, user=user, assignee=assignee)
 
 
-def _assign(*, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None) -> None:
+def _assign(*, ticket_id: int, user: User, assignee: User | None) -> None:
     """The write of :func:`ticket_assign`, for callers that ran :func:`assignee_check`."""
     with transaction.atomic():
         ticket = ticket_lock(ticket_id)
@@ -221,9 +219,9 @@ def _assign(*, ticket_id: int, user: AbstractBaseUser, assignee: AbstractBaseUse
 
 def tickets_hand_over(
     *,
-    actor: AbstractBaseUser,
-    user: AbstractBaseUser,
-    to: AbstractBaseUser | None,
+    actor: User,
+    user: User,
+    to: User | None,
     reason: str,
 ) -> list[tuple[int, int | None]]:
     """Every not-closed ticket of ``user`` to ``to`` (or to nobody): the set-based form of
@@ -232,7 +230,7 @@ def tickets_hand_over(
     transaction. Audit: one "assigned" ("released" for nobody) activity per ticket, with
     ``reason``, in one insert. Returns (ticket id, team id) of the tickets handed over."""
     now = timezone.now()
-    rows = list(
+    rows: list[tuple[int, int | None]] = list(
         Ticket.objects.select_for_update()
         .filter(assignee=user)
         .exclude(status=TicketStatus.CLOSED)
@@ -262,7 +260,7 @@ def tag_name_clean(name: str) -> str:
     return " ".join(name.strip().lower().split())[:60]
 
 
-def ticket_tag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> Tag:
+def ticket_tag(*, ticket_id: int, user: User, name: str) -> Tag:
     """Add a tag, creating it on the fly."""
     name = tag_name_clean(name)
     if not name:
@@ -276,7 +274,7 @@ def ticket_tag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> Tag:
     return tag
 
 
-def ticket_untag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> None:
+def ticket_untag(*, ticket_id: int, user: User, name: str) -> None:
     name = tag_name_clean(name)
     with transaction.atomic():
         ticket = ticket_lock(ticket_id)
@@ -289,7 +287,7 @@ def ticket_untag(*, ticket_id: int, user: AbstractBaseUser, name: str) -> None:
 
 
 # --- notes ------------------------------------------------------------------------------------
-def note_add(*, ticket_id: int, user: AbstractBaseUser, text: str) -> Message:
+def note_add(*, ticket_id: int, user: User, text: str) -> Message:
     """An internal note: stored on the thread, never sent anywhere."""
     text = text.strip()
     if not text:
@@ -315,7 +313,7 @@ def note_add(*, ticket_id: int, user: AbstractBaseUser, text: str) -> Message:
 def ticket_close(
     *,
     ticket_id: int,
-    user: AbstractBaseUser,
+    user: User,
     reason: str = "",
     incident: Any = None,
     calendars: Calendars | None = None,
@@ -352,7 +350,7 @@ def ticket_close(
     return True
 
 
-def ticket_reopen(*, ticket_id: int, user: AbstractBaseUser) -> None:
+def ticket_reopen(*, ticket_id: int, user: User) -> None:
     """Reopen a ticket: the one writer of a reopen by hand (ingest reopens the rows it writes
     with :func:`reopened_set`, the same field logic). Lock: the ticket row. Audit: a
     "reopened" activity."""
@@ -379,7 +377,7 @@ def ticket_answered(*, ticket: Ticket, held: bool, now: dt.datetime) -> dict[str
     return before
 
 
-def ticket_snooze(*, ticket_id: int, user: AbstractBaseUser, until: dt.datetime) -> None:
+def ticket_snooze(*, ticket_id: int, user: User, until: dt.datetime) -> None:
     """Pending until ``until``: out of the open views; a new customer message reopens it."""
     if until <= timezone.now():
         raise ActionError(_("Snooze until a time in the future."))
@@ -408,6 +406,7 @@ def snoozed_wake(*, now: dt.datetime | None = None) -> list[int]:
         )
         for ticket in due[:500]:
             until = ticket.snoozed_until
+            assert until is not None  # snoozed_until__lte above
             ticket.status = TicketStatus.OPEN
             ticket.snoozed_until = None
             ticket_save(ticket, ["status", "snoozed_until"])
@@ -426,10 +425,10 @@ def snoozed_wake(*, now: dt.datetime | None = None) -> list[int]:
 def tickets_bulk(
     *,
     ticket_ids: list[int],
-    user: AbstractBaseUser,
+    user: User,
     action: str,
     tag: str = "",
-    assignee: AbstractBaseUser | None = None,
+    assignee: User | None = None,
 ) -> int:
     """Close, tag or assign several tickets through the one writer of each change
     (:func:`ticket_close`, :func:`ticket_tag`, :func:`ticket_assign`'s write); each ticket gets

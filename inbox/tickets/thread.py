@@ -3,6 +3,9 @@ pages show them (plain attributes, no model instances)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from inbox.models import Ticket
 
 
@@ -12,6 +15,17 @@ class ThreadAuthor:
 
     __slots__ = ("username", "first_name", "last_name", "avatar_url", "display_name", "handle",
                  "verified", "followers")  # fmt: skip
+
+    # The slots' types (annotations only: ``__slots__`` stands). None where the row has no
+    # such author.
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    avatar_url: str | None
+    display_name: str | None
+    handle: str | None
+    verified: bool | None
+    followers: int | None
 
     def __init__(self, **values) -> None:
         for name in self.__slots__:
@@ -38,6 +52,30 @@ class ThreadMessage:
         "review_note", "edited_at", "versions", "attachment_count",
         "author_identity_id", "author_user_id", "author_identity", "author_user",
     )  # fmt: skip
+
+    # The slots' types, as on ``Message`` (annotations only: ``__slots__`` stands).
+    id: int
+    ticket_id: int
+    channel_id: int
+    direction: str
+    external_id: str | None
+    text: str
+    sent_at: dt.datetime
+    rating: int | None
+    url: str
+    hidden: bool
+    removed_by_author_at: dt.datetime | None
+    reply_mode: str
+    delivery_state: str
+    failure_reason: str
+    review_note: str
+    edited_at: dt.datetime | None
+    versions: list[Any]
+    attachment_count: int
+    author_identity_id: int | None
+    author_user_id: int | None
+    author_identity: ThreadAuthor | None
+    author_user: ThreadAuthor | None
 
     @property
     def pk(self) -> int:

@@ -8,10 +8,12 @@
 (function () {
   "use strict";
 
-  var TLDS = "com|net|org|info|biz|io|co|me|app|dev|ai|edu|gov|eu|nl|be|de|fr|uk|es|it|ch|at|" +
-    "se|no|dk|fi|pl|pt|ie|us|ca|au|nz|jp|cn|in|br|mx|ru|tv|ly|gl|shop|store|online|site|xyz";
-  var URL = new RegExp("(^|[^\\w@.])(https?:\\/\\/[^\\s<>\"]+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+" +
-    "(?:" + TLDS + ")\\b(?:\\/[^\\s<>\"]*)?)", "gi");
+  // The top-level domains (generic, country, punycode) and accented letters X accepts in a
+  // bare domain such as "example.nl" or "shop.amsterdam": static/js/x-domains.js, generated
+  // from the server's own twitter-text lists (manage.py x_domains_js), loaded before this file.
+  var DOMAINS = window.webcareXDomains || { tlds: "com|net|org", punycode: "(?:xn--[\\-0-9a-z]+)", accents: "" };
+  var URL = new RegExp("(^|[^\\w@.])(https?:\\/\\/[^\\s<>\"]+|(?:[\\-a-z0-9" + DOMAINS.accents + "]+\\.)+" +
+    "(?:(?:" + DOMAINS.tlds + ")|" + DOMAINS.punycode + ")(?=[^0-9a-zA-Z@+-]|$)(?:\\/[^\\s<>\"]*)?)", "giu");
   var TRAILING = /[.,:;!?)'"]+$/;
   // As twitter-text's emoji list: (c) and (r) count as emoji even without U+FE0F.
   var EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u;

@@ -6,8 +6,15 @@ Account has been @mentioned in" (https://developers.facebook.com/docs/instagram-
 Parameters and answer, IG User Mentions reference: ``media_id`` (required), ``comment_id`` (a
 comment mention), ``message``; ``{"id": "<new comment id>"}``
 (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/mentions).
-The ``mentions`` webhook value is ``{media_id, comment_id?}``; the lookups return the
-``mentioned_comment`` / ``mentioned_media`` fields (their reference pages).
+With Instagram Login, Meta includes @mentions in the ``comments`` notifications ("Instagram
+webhook fields and permissions", https://developers.facebook.com/documentation/instagram-platform/webhooks/fields;
+"Webhook Notification Examples", https://developers.facebook.com/documentation/instagram-platform/webhooks/examples).
+The ``mentions`` value below, ``{media_id, comment_id?}``, is that page's (Facebook Login)
+shape; should one arrive, a caption is looked for in ``GET /<IG_ID>/tags`` (the Instagram Login
+Mentions guide's read; response: the Tags reference's IG Media list,
+https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/tags),
+and a comment is stored unread, with the reason: ``mentioned_comment`` is documented for
+Facebook Login only.
 """
 
 import datetime as dt
@@ -42,41 +49,29 @@ def _stamp() -> str:
 
 def _comment_mention(client) -> Ticket:
     ch = channel()
-    responses.get(
-        graph(ACCOUNT_ID),
-        json={
-            "mentioned_comment": {
-                "id": COMMENT,
-                "text": f"@{HANDLE} is this coat warm?",
-                "timestamp": _stamp(),
-                "username": "piet.jansen",
-                "from": {"id": "99887766", "username": "piet.jansen"},
-                "media": {"id": MEDIA, "permalink": "https://www.instagram.com/p/X/"},
-            },
-            "id": ACCOUNT_ID,
-        },
-    )
-    value = {"media_id": MEDIA, "comment_id": COMMENT}
+    value = {"comment_id": COMMENT, "media_id": MEDIA}
     deliver(client, envelope(time=1, changes=[{"field": "mentions", "value": value}]))
     return _owned(Ticket.objects.get(channel=ch, thread_key=f"mention:{COMMENT}"))
 
 
-def _caption_mention(client) -> Ticket:
+def _tagged(*media) -> dict:
+    """``GET /<IG_ID>/tags``: a page of IG Media (optional fields left out where absent)."""
+    return {"data": list(media), "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
+
+
+CAPTIONED = {
+    "id": MEDIA,
+    "caption": f"New coat from @{HANDLE}!",
+    "timestamp": "2026-12-07T10:00:00+0000",
+    "username": "piet.jansen",
+    "media_type": "IMAGE",
+    "permalink": "https://www.instagram.com/p/X/",
+}
+
+
+def _caption_mention(client, tags=None) -> Ticket:
     ch = channel()
-    responses.get(
-        graph(ACCOUNT_ID),
-        json={
-            "mentioned_media": {
-                "id": MEDIA,
-                "caption": f"New coat from @{HANDLE}!",
-                "timestamp": _stamp(),
-                "username": "piet.jansen",
-                "media_type": "IMAGE",
-                "permalink": "https://www.instagram.com/p/X/",
-            },
-            "id": ACCOUNT_ID,
-        },
-    )
+    responses.get(graph(f"{ACCOUNT_ID}/tags"), json=tags or _tagged(CAPTIONED))
     value = {"media_id": MEDIA}
     deliver(client, envelope(time=1, changes=[{"field": "mentions", "value": value}]))
     return _owned(Ticket.objects.get(channel=ch, thread_key=f"mention:{MEDIA}"))
@@ -141,3 +136,55 @@ def test_a_mention_reply_whose_outcome_is_unknown_is_never_posted_again(client, 
     )
     assert message_deliver(message_id=message.pk) == "failed: outcome unknown"
     assert not [c for c in responses.calls if c.request.method == "POST"]
+
+
+@responses.activate
+def test_a_caption_mention_is_read_from_the_posts_the_account_is_tagged_in(client, agent):
+    ticket = _caption_mention(client)
+    message = ticket.messages.get()
+    assert message.text == f"New coat from @{HANDLE}!"
+    assert message.url == "https://www.instagram.com/p/X/"
+    assert message.author_identity.handle == "piet.jansen"
+    call = responses.calls[0].request
+    assert f"/{ACCOUNT_ID}/tags" in call.url
+
+
+@responses.activate
+def test_a_caption_mention_not_among_the_tagged_posts_lands_saying_why(client, agent):
+    other = {**CAPTIONED, "id": "18000000000000077"}
+    ticket = _caption_mention(client, tags={"data": [other]})
+    text = ticket.messages.get().text
+    assert "did not list that post" in text
+
+
+@responses.activate
+def test_a_refused_tags_read_lands_the_mention_with_metas_reason_and_keeps_the_channel(
+    client, agent
+):
+    ch = channel()
+    responses.get(
+        graph(f"{ACCOUNT_ID}/tags"),
+        status=400,
+        json={
+            "error": {
+                "message": "(#10) Application does not have permission for this action",
+                "type": "OAuthException",
+                "code": 10,
+                "fbtrace_id": "AbCdEf",
+            }
+        },
+    )
+    value = {"media_id": MEDIA}
+    deliver(client, envelope(time=1, changes=[{"field": "mentions", "value": value}]))
+    ticket = Ticket.objects.get(channel=ch, thread_key=f"mention:{MEDIA}")
+    assert "refused to list the posts" in ticket.messages.get().text
+    assert "does not have permission" in ticket.messages.get().text
+    ch.refresh_from_db()
+    assert ch.health_state != "needs_reconnect"
+
+
+@responses.activate
+def test_a_comment_mention_is_stored_unread_without_asking_graph(client, agent):
+    ticket = _comment_mention(client)
+    assert not responses.calls
+    assert "offers no way to read that comment" in ticket.messages.get().text

@@ -1,5 +1,7 @@
 """What an agent sees and does in an Instagram thread: reply options, hide, delete."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 import responses
 from django.urls import reverse
@@ -85,3 +87,63 @@ def test_the_reports_legend_marks_the_instagram_channel_with_its_icon(client, th
     legend = page[page.index('class="legend"') :]
     assert '<span class="chan-icon" aria-hidden="true">◉</span>' in legend
     assert ticket.channel.name in legend
+
+
+def _dutch_agent(name: str, team: Team):
+    agent = person(name, team=team)
+    agent.profile.language = "nl"
+    agent.profile.save()
+    return agent
+
+
+def test_a_dutch_agent_reads_why_a_late_instagram_dm_cannot_be_answered_in_dutch(client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.channels.instagram.test_send import dm_ticket
+
+    team = Team.objects.create(name="DMs")
+    agent = _dutch_agent("bram", team)
+    ticket = dm_ticket(channel(), at=timezone.now() - dt.timedelta(days=2))
+    ticket.team = team
+    ticket.save(update_fields=["team"])
+    client.force_login(agent)
+    page = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    assert (
+        "Meer dan 24 uur sinds het laatste bericht van de klant: Instagram weigert een antwoord."
+        in page
+    )
+    assert "refuses a reply" not in page
+
+
+def test_a_dutch_agent_reads_until_when_a_comment_can_move_to_dm_in_dutch_and_their_time(client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    team = Team.objects.create(name="Social")
+    agent = _dutch_agent("bram", team)
+    agent.profile.time_zone = "Europe/Amsterdam"
+    agent.profile.save()
+    written = timezone.now().replace(microsecond=0) - dt.timedelta(days=1)
+    ticket = comment_ticket(channel(), at=written)
+    ticket.team = team
+    ticket.save(update_fields=["team"])
+    client.force_login(agent)
+    page = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
+    closes = timezone.localtime(written + dt.timedelta(days=7), ZoneInfo("Europe/Amsterdam"))
+    assert (
+        "Openbaar antwoorden kan altijd. Naar DM verplaatsen (één privéantwoord per reactie) "
+        f"kan tot {closes:%d-%m-%Y %H:%M}." in page
+    )
+
+
+def test_a_dutch_agent_reads_the_mention_note_in_dutch(client):
+    from django.utils import translation
+
+    from channels.instagram import replies
+
+    with translation.override("nl"):
+        reason = replies.mention_window().reason
+    assert reason.startswith("Openbaar antwoord: het verschijnt als reactie onder")

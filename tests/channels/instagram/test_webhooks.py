@@ -18,7 +18,6 @@ from tests.channels.instagram.support import (
     deliver,
     dm_event,
     envelope,
-    graph,
     signed,
 )
 
@@ -213,31 +212,22 @@ def test_comments_and_dms_of_one_person_share_one_identity(client):
 
 
 @responses.activate
-def test_a_mention_in_a_comment_is_looked_up_and_stored(client):
+def test_a_mention_in_a_comment_lands_as_a_mention_ticket_saying_why_it_cannot_be_read(client):
+    # The ``mentions`` value of Meta's examples page ({comment_id, media_id}); Instagram Login
+    # documents no read of the comment, so nothing is asked of Graph.
     ch = channel()
-    responses.get(
-        graph(ACCOUNT_ID),
-        json={
-            "mentioned_comment": {
-                "id": "17999000000000001",
-                "text": f"@{HANDLE} is this coat warm?",
-                "timestamp": "2026-12-07T10:00:00+0000",
-                "username": "piet.jansen",
-                "from": {"id": "99887766", "username": "piet.jansen"},
-                "media": {"id": "18000000000000009", "permalink": "https://www.instagram.com/p/X/"},
-            },
-            "id": ACCOUNT_ID,
-        },
-    )
     change = {
         "field": "mentions",
-        "value": {"media_id": "18000000000000009", "comment_id": "17999000000000001"},
+        "value": {"comment_id": "17999000000000001", "media_id": "18000000000000009"},
     }
     deliver(client, envelope(time=T, changes=[change]))
     ticket = Ticket.objects.get(channel=ch)
     assert ticket.kind == "mention"
     assert ticket.thread_key == "mention:17999000000000001"
-    assert ticket.messages.get().text == f"@{HANDLE} is this coat warm?"
+    message = ticket.messages.get()
+    assert "offers no way to read that comment" in message.text
+    assert message.parent_external_id == "18000000000000009"
+    assert not responses.calls
 
 
 def test_a_webhook_for_another_account_touches_no_channel(client):

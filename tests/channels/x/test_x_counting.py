@@ -32,3 +32,18 @@ def test_the_limit_is_280_weighted_characters():
     assert XConnector.text_limit == 280
     assert XConnector.count_text("荷" * 140) == 280
     assert XConnector.count_text("荷" * 141) == 282
+
+
+def test_the_browsers_list_of_domains_is_the_one_the_server_counts_with():
+    """static/js/x-domains.js is generated from twitter-text-parser (manage.py x_domains_js):
+    after an upgrade of the package the check fails until the file is written again."""
+    from django.core.management import call_command
+
+    call_command("x_domains_js", "--check")
+
+
+def test_the_browsers_list_of_domains_holds_country_and_new_generic_endings():
+    from channels.x.counting import browser_domains_js
+
+    tlds = browser_domains_js().split('"tlds": "')[1].split('"')[0].split("|")
+    assert {"nl", "amsterdam", "museum", "shop", "com", "co"} <= set(tlds)

@@ -33,6 +33,10 @@ SAMPLES = [
     "Thanks! 😀👍🏽 Bedankt 🇳🇱",
     "家族 👨‍👩‍👧 café ©",
     "Visit example.nl, or www.webcare.shop/help.",
+    # Bare domains on any of X's top-level domains (static/js/x-domains.js), as the server sees.
+    "Order at shop.amsterdam or example.nl today.",
+    "münchen.de, xn--bcher-kva.ch/x, sub.example.co.uk/path?x=1 and example.museum.",
+    "Not a domain: v1.2, a@b.nl, e.g. this.",
 ]
 
 

@@ -173,3 +173,56 @@ def test_the_arrival_sound_is_a_profile_choice_that_the_inbox_follows(web, live_
     expect(page.locator("#list tr.row.arrived")).to_have_count(1, timeout=LIVE)
     expect(page.locator(".inbox")).to_have_attribute("data-chimed", "1")
     assert page.errors == []
+
+
+def test_a_filter_applied_as_it_changes_is_kept_by_the_views_the_bulk_form_and_the_poll(
+    web, live_server, support
+):
+    from playwright.sync_api import expect
+
+    anna = person("anna", team=support)
+    channel = make_channel()
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[
+            item("m1", thread="a", uid="a", kind="mention", text="Her public mention"),
+            item("d1", thread="b", uid="b", kind="dm", text="Her private message"),
+            item("d2", thread="c", uid="c", kind="dm", text="Nobody's private message"),
+        ],
+    )
+    Ticket.objects.update(team=support)
+    Ticket.objects.exclude(last_message_preview__startswith="Nobody").update(assignee=anna)
+    page = web.log_in(live_server, "anna", viewport=LAPTOP)
+    expect(page.locator("#list tr.row")).to_have_count(3)
+
+    page.get_by_label("Kind").select_option("dm")  # no button pressed
+    expect(page.locator("#list tr.row")).to_have_count(2)
+    expect(page.locator("#bulk-next")).to_have_value(re.compile(r"[?&]kind=dm"))
+
+    page.get_by_role("link", name="Mine", exact=True).click()
+    expect(page).to_have_url(re.compile(r"view=mine.*kind=dm|kind=dm.*view=mine"))
+    expect(page.locator("#list tr.row")).to_have_count(1)
+    expect(page.locator("#list")).to_contain_text("Her private message")
+    expect(page.get_by_label("Kind")).to_have_value("dm")
+
+    # Back to every open ticket, still private messages only, while new tickets arrive: the
+    # list's poll asks with the filter, so the new mention stays out of it.
+    page.get_by_role("link", name="All open", exact=True).click()
+    expect(page.locator("#list tr.row")).to_have_count(2)
+    page.get_by_label("Search").press_sequentially("private", delay=30)
+    expect(page).to_have_url(re.compile(r"[?&]q=private"))
+    ingest_batch(
+        channel_id=channel.pk,
+        items=[
+            item("m2", thread="d", uid="d", kind="mention", text="A new private mention"),
+            item("d3", thread="e", uid="e", kind="dm", text="A new private message"),
+        ],
+    )
+    Ticket.objects.update(team=support)
+    expect(page.locator("#list")).to_contain_text("A new private message", timeout=LIVE)
+    expect(page.locator("#list tr.row")).to_have_count(3)
+    expect(page.locator("#list")).not_to_contain_text("A new private mention")
+    expect(page.locator("#view-links a[data-view=mine]")).to_have_attribute(
+        "href", re.compile(r"kind=dm.*q=private|q=private.*kind=dm")
+    )
+    assert page.errors == []

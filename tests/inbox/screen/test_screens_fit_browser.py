@@ -81,3 +81,34 @@ def test_an_empty_list_says_why_it_is_empty(web, live_server, path, sentence):
     page = web.log_in(live_server, "lotte", viewport=LAPTOP)
     page.goto(live_server.url + path)
     expect(page.get_by_text(sentence).first).to_be_visible()
+
+
+@pytest.mark.parametrize("path", ["/settings/audit/", "/settings/people/"])
+def test_on_a_phone_a_wide_table_scrolls_sideways_with_its_first_column_in_view(
+    web, live_server, path
+):
+    from inbox.tickets.services import ticket_close
+
+    team = Team.objects.create(name="Support")
+    ada = person("ada", "admin", team=team)
+    for name in ("bram", "lotte"):
+        person(name, team=team)
+    for ticket in tickets(2, team=team):
+        ticket_close(ticket_id=ticket.pk, user=ada)
+    page = web.log_in(live_server, "ada", viewport=PHONE)
+    page.goto(live_server.url + path)
+    table = page.locator("main table.health").first
+    shown = table.evaluate(
+        """t => {
+          const wide = t.scrollWidth > t.clientWidth + 1;
+          t.scrollLeft = t.scrollWidth;
+          const left = t.getBoundingClientRect().left;
+          const firsts = [...t.querySelectorAll(':scope > * > tr > :first-child')];
+          return {wide, scrolled: t.scrollLeft > 0, rows: firsts.length,
+                  offsets: firsts.map(c => Math.round(c.getBoundingClientRect().left - left))};
+        }"""
+    )
+    assert shown["wide"] and shown["scrolled"]  # it does scroll sideways on a phone …
+    assert shown["rows"] >= 3
+    assert set(shown["offsets"]) == {0}  # … and every row's first cell stays at the left edge
+    assert overflows(page) == []
