@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -406,7 +406,7 @@ class PerRow(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.default]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.default,) = exprs
 
     def resolve_expression(
@@ -421,7 +421,7 @@ class PerRow(Expression):
         resolved.pk = query.resolve_ref("pk", allow_joins=False)
         return resolved
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         pk_sql, params = compiler.compile(self.pk)
         params = list(params)
         field = self.output_field
@@ -430,4 +430,4 @@ class PerRow(Expression):
         default_sql, default_params = compiler.compile(self.default)
         whens = " ".join(["WHEN %s THEN %s"] * len(self.values))
         case = f"CASE {pk_sql} {whens} ELSE {default_sql} END"
-        return f"CAST({case} AS {field.cast_db_type(connection)})", [*params, *default_params]
+        return f"CAST({case} AS {field.cast_db_type(connection)})", (*params, *default_params)
