@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Schema
 
-from inbox.api.endpoints.base import ERRORS
+from inbox.api.endpoints.base import ERRORS, QueryIn
 from inbox.api.endpoints.reports import router
 from inbox.core import access
 
@@ -27,7 +27,7 @@ class AuditPageOut(Schema):
     next_after: str
 
 
-class AuditIn(Schema):
+class AuditIn(QueryIn):
     actor: str = Field("", max_length=20, description='A user id, or "system".')
     ticket: int | None = Field(None, ge=1, le=2**63 - 1)
     verb: str = Field("", max_length=40)

@@ -10,6 +10,7 @@ from django.http import Http404
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import field_validator
 
 from inbox.api.auth import ApiError, TokenAuth
 from inbox.tickets import services as ticket_services
@@ -32,6 +33,18 @@ api = WebcareAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+class QueryIn(Schema):
+    """Query parameters whose text has no NUL character: PostgreSQL can neither store nor
+    compare one (a 500 from the database), so it is a 422 like any other bad value."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 # --- errors -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db.models import Q
 from ninja import Field, Query, Router, Schema
 
 from inbox.api import services as api_services
-from inbox.api.endpoints.base import ACTION_ERRORS, ERRORS, _id
+from inbox.api.endpoints.base import ACTION_ERRORS, ERRORS, QueryIn, _id
 from inbox.core import access
 from inbox.customers.contact import email_normal, phone_e164
 from inbox.models import (
@@ -73,7 +73,7 @@ def _visible_customers(user):
     return Customer.objects.filter(pk__in=seen)
 
 
-class CustomerLookup(Schema):
+class CustomerLookup(QueryIn):
     handle: str = Field("", max_length=200, description="A platform handle, with or without @.")
     platform: str = Field("", max_length=32)
     email: str = Field(

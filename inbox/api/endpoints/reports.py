@@ -10,7 +10,7 @@ from typing import Any, Literal
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from inbox.api.endpoints.base import ERRORS
+from inbox.api.endpoints.base import ERRORS, QueryIn
 from inbox.core import access
 from inbox.models import (
     Incident,
@@ -65,7 +65,7 @@ def _plain(value):
     return value
 
 
-class DashboardIn(Schema):
+class DashboardIn(QueryIn):
     range: Literal["", "today", "7d", "30d"] = ""
     from_: dt.date | None = Field(None, alias="from")
     to: dt.date | None = None

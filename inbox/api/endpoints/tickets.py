@@ -8,7 +8,7 @@ from typing import Literal
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from inbox.api.endpoints.base import ERRORS, _id
+from inbox.api.endpoints.base import ERRORS, QueryIn, _id
 from inbox.core import access
 from inbox.media.services import INLINE_TYPES
 from inbox.media.views import attachment_response
@@ -150,7 +150,7 @@ def _message(m: Message) -> dict:
 router = Router(tags=["tickets"])
 
 
-class TicketFilter(Schema):
+class TicketFilter(QueryIn):
     view: Literal[
         "mine", "unassigned", "open", "pending", "closed", "compliments", "at_risk", "all"
     ] = "open"

@@ -138,3 +138,11 @@ def test_a_lead_lists_the_incidents_with_their_tickets(client, world):
     (shown,) = response.json()
     assert shown["id"] == incident.pk and shown["title"] == "Payments down"
     assert shown["declared_at"] and shown["resolved_at"] is None
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/customers?handle=anna&platform=x%00", "/api/v1/tickets?kind=dm%00"]
+)
+def test_a_nul_character_in_a_query_is_a_json_422(client, world, url):
+    response = client.get(url, **bearer(world["users"]["lead"]))
+    assert response.status_code == 422 and response.json()["code"] == "invalid"
