@@ -86,7 +86,7 @@ class ListFilter:
     def from_query(cls, params) -> ListFilter:
         def as_int(name: str) -> int | None:
             raw = params.get(name, "")
-            return int(raw) if raw.isdigit() else None
+            return as_id(raw)
 
         def as_instant(name: str) -> dt.datetime | None:
             try:
@@ -189,17 +189,30 @@ def filtered_tickets(user, flt: ListFilter, *, visible: bool = True) -> QuerySet
 SEARCH_CAP = 20_000
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+def as_id(raw: str) -> int | None:
+    """``raw`` as a row id, or None: ASCII digits only ("²" is a digit to ``str.isdigit`` but
+    not to ``int``) and within a bigint, which PostgreSQL refuses to compare beyond (a 500)."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if value <= BIGINT_MAX else None
+
+
 def search_q(text: str) -> Q:
     if not settings.IS_POSTGRES:
         people = Q(identity__handle__icontains=text) | Q(identity__display_name__icontains=text)
-        if text.isdigit():
-            people |= Q(pk=int(text))
+        if as_id(text) is not None:
+            people |= Q(pk=as_id(text))
         return people | Q(pk__in=Message.objects.filter(text__icontains=text).values("ticket_id"))
     # Two bounded lookups, then one indexed filter: an OR of a join and a subquery over 5M
     # messages lets PostgreSQL pick plans that run for minutes on a common word.
     identities, ids = search_matches(text)
-    if text.isdigit():
-        ids.append(int(text))
+    number = as_id(text)
+    if number is not None:
+        ids.append(number)
     # Built once: an agent's list reads them in each of its scans, for the page and the count.
     return Q(pk__any_of=bulk.id_array(ids)) | Q(identity_id__any_of=bulk.id_array(identities))
 
@@ -252,12 +265,13 @@ def _cursor(ticket: Ticket, field_name: str = "waiting_since") -> str:
 
 def _parse_after(after: str) -> tuple[dt.datetime | None, int] | None:
     ws_raw, _, id_raw = after.rpartition("|")
-    if not id_raw.isdigit():
+    pk = as_id(id_raw)
+    if pk is None:
         return None
     if ws_raw == "-":
-        return None, int(id_raw)
+        return None, pk
     ws = parse_datetime(ws_raw)
-    return (ws, int(id_raw)) if ws is not None else None
+    return (ws, pk) if ws is not None else None
 
 
 # A row-value comparison is what lets the database start the index scan right at the cursor

@@ -146,3 +146,12 @@ def test_a_lead_lists_the_incidents_with_their_tickets(client, world):
 def test_a_nul_character_in_a_query_is_a_json_422(client, world, url):
     response = client.get(url, **bearer(world["users"]["lead"]))
     assert response.status_code == 422 and response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "query", ["q=999999999999999999999999999999", "q=%C2%B2", "assignee=99999999999999999999"]
+)
+def test_a_number_beyond_any_ticket_id_is_searched_as_text_not_a_server_error(client, world, query):
+    response = client.get(f"/api/v1/tickets?{query}", **bearer(world["users"]["lead"]))
+    assert response.status_code in (200, 422)
+    assert response.status_code != 200 or response.json()["items"] == []

@@ -625,3 +625,11 @@ def test_an_agents_thread_has_no_assign_control(client, support):
     client.force_login(anna)
     html = client.get(reverse("inbox:thread", args=[ticket.pk])).content.decode()
     assert "— 0/10 open" not in html
+
+
+@pytest.mark.parametrize(
+    "query", ["q=999999999999999999999999999999", "q=%C2%B2", "channel=" + "9" * 30]
+)
+def test_a_number_beyond_any_ticket_id_in_the_list_filters_shows_an_empty_list(agent_client, query):
+    response = agent_client.get(reverse("inbox:index") + "?" + query)
+    assert response.status_code == 200
