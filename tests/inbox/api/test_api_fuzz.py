@@ -1,6 +1,12 @@
 """Contract tests from the schema: schemathesis generates requests for every operation of
 /api/v1/openapi.json (valid and invalid input) and sends them to the live WSGI app with an
-admin's read-write token; no answer may be a 5xx, and every answer must match its schema."""
+admin's read-write token; no answer may be a 5xx, and every answer must match its schema.
+
+The run is derandomized, so every run (and CI) sends the same generated requests and a red build
+always means a change of ours; ``WEBCARE_FUZZ_RANDOM=1`` explores new ones (which is how a NUL in
+a query and a 30-digit ticket number were found: both are now tests of their own)."""
+
+import os
 
 import pytest
 import schemathesis
@@ -50,6 +56,7 @@ def admin_headers(world, settings):
 @settings(
     max_examples=25,
     deadline=None,
+    derandomize=not os.environ.get("WEBCARE_FUZZ_RANDOM"),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_no_generated_request_gets_a_server_error(case, admin_headers):
