@@ -36,19 +36,24 @@ def _items(results: list[Any]) -> list[InboundItem]:
     return [r for r in results if isinstance(r, InboundItem)]
 
 
+class _DemoPage:
+    """The one simulated Facebook Page that both its comments and its Messenger belong to."""
+
+    demo_handle = "Demo shop"
+
+    @property
+    def own_id(self) -> str:
+        return PAGE_ID
+
+
 @register
-class SimulatedFacebookConnector(SimulatedPlatform, FacebookPageConnector):  # type: ignore[misc]
+class SimulatedFacebookConnector(_DemoPage, SimulatedPlatform, FacebookPageConnector):  # type: ignore[misc]
     """Comments on the Page's posts (a thread per top-level comment, replies beneath it), some
     with a photo: ``feed`` changes through ``entry_results``."""
 
     kind = "facebook_demo"
     label = "Facebook Page (simulated)"
     opening_kinds = [("comment", 1)]
-    demo_handle = "Demo shop"
-
-    @property
-    def own_id(self) -> str:
-        return PAGE_ID
 
     def platform_items(self, seq: int, sent_at: dt.datetime) -> list[InboundItem]:
         root, opening, text = self.thread(seq)
@@ -77,18 +82,13 @@ class SimulatedFacebookConnector(SimulatedPlatform, FacebookPageConnector):  # t
 
 
 @register
-class SimulatedMessengerConnector(SimulatedPlatform, MessengerConnector):  # type: ignore[misc]
+class SimulatedMessengerConnector(_DemoPage, SimulatedPlatform, MessengerConnector):  # type: ignore[misc]
     """Messenger conversations: texts, a photo, a sticker or a shared location now and then,
     as ``messaging`` events through ``messaging_event``; the real 24-hour window applies."""
 
     kind = "messenger_demo"
     label = "Messenger (simulated)"
     opening_kinds = [("dm", 1)]
-    demo_handle = "Demo shop"
-
-    @property
-    def own_id(self) -> str:
-        return PAGE_ID
 
     def platform_items(self, seq: int, sent_at: dt.datetime) -> list[InboundItem]:
         root, opening, text = self.thread(seq)
